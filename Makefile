@@ -1,0 +1,49 @@
+# RT Messenger. Needs only Go; everything else is fetched or skipped with a message.
+.DEFAULT_GOAL := help
+.PHONY: help run test test-short build generate lint fmt vendor-htmx clean
+
+ADDR ?= 127.0.0.1:8080
+DB   ?= data/rtmessenger.db
+HTMX_VERSION := 4.0.1
+HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-upsert.min.js
+
+# The race detector needs cgo and a C compiler; without them tests still run.
+RACE := $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC)" >/dev/null 2>&1 && echo -race)
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+run: ## start the server on $(ADDR) with the SQLite database $(DB)
+	go run ./cmd/rtmessenger -addr $(ADDR) -db $(DB)
+
+test: ## run every test (with -race when a C compiler is available)
+	@[ -n "$(RACE)" ] || echo "note: no C compiler for cgo, running tests without -race"
+	go test $(RACE) -count=1 -timeout 8m ./...
+
+test-short: ## quick tests: skips the browser and other slow tests
+	go test -short -count=1 ./...
+
+build: ## build bin/rtmessenger
+	go build -trimpath -o bin/rtmessenger ./cmd/rtmessenger
+
+generate: ## regenerate templ output (commit the *_templ.go files)
+	go tool templ generate
+
+fmt: ## format Go and templ sources
+	gofmt -w $$(git ls-files '*.go')
+	go tool templ fmt views
+
+lint: ## gofmt, go vet and staticcheck must all be clean
+	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	go vet ./...
+	go tool staticcheck ./...
+
+vendor-htmx: ## refresh static/vendor/htmx from the npm package htmx.org@$(HTMX_VERSION)
+	@tmp=$$(mktemp -d) && trap 'rm -rf $$tmp' EXIT && \
+	curl -fsSL https://registry.npmjs.org/htmx.org/-/htmx.org-$(HTMX_VERSION).tgz | tar -xz -C $$tmp && \
+	for f in $(HTMX_FILES); do cp $$tmp/package/dist/$$f static/vendor/htmx/; done && \
+	cp $$tmp/package/LICENSE static/vendor/htmx/LICENSE && \
+	echo "static/vendor/htmx refreshed from htmx.org@$(HTMX_VERSION)"
+
+clean: ## remove build output (keeps the database)
+	rm -rf bin

@@ -1,0 +1,66 @@
+// Package chat holds RT Messenger's domain types, limits and validation rules.
+// It depends on the standard library only, so every other package can share it.
+package chat
+
+import "time"
+
+// Limits that users can hit. They are part of the product: pages and error
+// messages quote them.
+const (
+	MaxMessageRunes  = 4000
+	MinUsernameRunes = 3
+	MaxUsernameRunes = 32
+	MinPasswordRunes = 8
+	MaxPasswordBytes = 256
+	MaxRoomNameRunes = 64
+	MaxTopicRunes    = 200
+	// PageSize is how many messages a room shows at once and pages by.
+	PageSize = 50
+)
+
+// User is an account.
+type User struct {
+	ID      int64
+	Name    string
+	Admin   bool
+	Created time.Time
+}
+
+// Room is a named place where members chat.
+type Room struct {
+	ID      int64
+	Name    string
+	Topic   string
+	Created time.Time
+	// Members is the number of current members, when the query filled it.
+	Members int
+}
+
+// Kind tells a user's text apart from the system lines a room shows.
+type Kind int
+
+// Message kinds. Their values are stored; never renumber them.
+const (
+	KindText  Kind = 0
+	KindJoin  Kind = 1
+	KindLeave Kind = 2
+)
+
+// Message is one line in a room: text someone posted or a system line.
+// Its ID comes from the store, grows in commit order and doubles as the
+// stream's event id.
+type Message struct {
+	ID       int64
+	RoomID   int64
+	AuthorID int64
+	Author   string
+	Kind     Kind
+	Body     string
+	Sent     time.Time
+}
+
+// Membership links a user to a room they joined.
+type Membership struct {
+	RoomID int64
+	UserID int64
+}

@@ -1,0 +1,120 @@
+package chat
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// UsernameRule is the documented username charset, quoted in error messages.
+const UsernameRule = "3 to 32 characters: letters a–z, digits, and . _ - (starting with a letter or digit)"
+
+// CleanUsername trims s and checks it against UsernameRule. Usernames are
+// unique case-insensitively; the store enforces that.
+func CleanUsername(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", FieldErrorf("username", Invalid, "Username is not valid UTF-8.")
+	}
+	n := utf8.RuneCountInString(s)
+	if n < MinUsernameRunes || n > MaxUsernameRunes {
+		return "", FieldErrorf("username", Invalid, "Username must be %s.", UsernameRule)
+	}
+	for i, r := range s {
+		alnum := r < utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
+		if !alnum && (i == 0 || !strings.ContainsRune("._-", r)) {
+			return "", FieldErrorf("username", Invalid, "Username must be %s.", UsernameRule)
+		}
+	}
+	return s, nil
+}
+
+// CheckPassword enforces the password length rules. The cap keeps hashing
+// cost bounded; the floor keeps guessing expensive.
+func CheckPassword(p string) error {
+	if !utf8.ValidString(p) {
+		return FieldErrorf("password", Invalid, "Password is not valid UTF-8.")
+	}
+	if utf8.RuneCountInString(p) < MinPasswordRunes {
+		return FieldErrorf("password", Invalid, "Password must be at least %d characters.", MinPasswordRunes)
+	}
+	if len(p) > MaxPasswordBytes {
+		return FieldErrorf("password", Invalid, "Password must be at most %d bytes.", MaxPasswordBytes)
+	}
+	return nil
+}
+
+// CleanRoomName validates a room name: one line, no bidi overrides.
+func CleanRoomName(s string) (string, error) {
+	s, err := cleanText("name", "Room name", s, MaxRoomNameRunes, false)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", FieldErrorf("name", Invalid, "Room name is required.")
+	}
+	if hasBidiControl(s) {
+		return "", FieldErrorf("name", Invalid, "Room name must not contain text-direction control characters.")
+	}
+	return s, nil
+}
+
+// CleanTopic validates an optional one-line room topic.
+func CleanTopic(s string) (string, error) {
+	return cleanText("topic", "Topic", s, MaxTopicRunes, false)
+}
+
+// CleanMessage validates a message body. Newlines are kept (CRLF and lone CR
+// become LF, so text can never smuggle a line break past the stream framing).
+func CleanMessage(s string) (string, error) {
+	s, err := cleanText("body", "Message", s, MaxMessageRunes, true)
+	if err != nil {
+		return "", err
+	}
+	if s == "" {
+		return "", FieldErrorf("body", Invalid, "Message is empty.")
+	}
+	return s, nil
+}
+
+// cleanText is the shared rule for free text: valid UTF-8, line breaks
+// normalised to LF (and refused unless multiline), no other control
+// characters but tab, surrounding whitespace trimmed, at most maxRunes.
+func cleanText(field, label, s string, maxRunes int, multiline bool) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", FieldErrorf(field, Invalid, "%s is not valid UTF-8 text.", label)
+	}
+	s = NormalizeNewlines(s)
+	for _, r := range s {
+		if r == '\n' && !multiline {
+			return "", FieldErrorf(field, Invalid, "%s must be a single line.", label)
+		}
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return "", FieldErrorf(field, Invalid, "%s contains a control character (U+%04X).", label, r)
+		}
+	}
+	s = strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(s); n > maxRunes {
+		return "", FieldErrorf(field, Invalid, "%s is too long: %d characters, the limit is %d.", label, n, maxRunes)
+	}
+	return s, nil
+}
+
+// NormalizeNewlines turns CRLF and lone CR into LF.
+func NormalizeNewlines(s string) string {
+	if !strings.Contains(s, "\r") {
+		return s
+	}
+	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+}
+
+// hasBidiControl reports whether s holds an explicit embedding, override or
+// isolate character, which can make a name display as something it is not.
+func hasBidiControl(s string) bool {
+	for _, r := range s {
+		if (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+)
+
+// tab wraps a chromedp tab with the few steps the tests repeat.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+	url string
+}
+
+func (tb tab) do(actions ...chromedp.Action[chromedp.Void]) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.t.Fatal(err)
+	}
+}
+
+// submit clicks a button that posts a plain form and waits for the page
+// the server answers with.
+func (tb tab) submit(button string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
+	defer cancel()
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
+		tb.t.Fatalf("submit %s: %v", button, err)
+	}
+}
+
+func (tb tab) eval(js string) string {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		tb.t.Fatalf("eval %s: %v", js, err)
+	}
+	return v
+}
+
+// waitFor polls a JavaScript condition until it holds.
+func (tb tab) waitFor(what, js string) {
+	tb.t.Helper()
+	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		tb.t.Fatalf("waiting for %s: %v", what, err)
+	}
+}
+
+func (tb tab) signup(name string) {
+	tb.t.Helper()
+	tb.do(
+		chromedp.Navigate(tb.url+"/signup"),
+		chromedp.SendKeys(chromedp.ID("username"), name),
+		chromedp.SendKeys(chromedp.ID("password"), "password-"+name),
+		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.ID("create-h")),
+	)
+}
+
+// logText is the visible text of the open room's message log.
+const logText = `document.querySelector('ol.log').innerText`
+
+func TestTwoBrowsersChatLive(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "browser.db"))
+	browser := browsertest.Start(t)
+	anna := tab{t, browsertest.User(t, browser), s.url}
+	ben := tab{t, browsertest.User(t, browser), s.url}
+	annaProblems, benProblems := browsertest.WatchConsole(anna.ctx), browsertest.WatchConsole(ben.ctx)
+
+	anna.signup("anna")
+	anna.do(
+		chromedp.SendKeys(chromedp.ID("room-name"), "lobby"),
+		chromedp.SendKeys(chromedp.ID("room-topic"), "say hi"),
+		chromedp.Click(chromedp.CSS(`.create-room button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	room := anna.eval(`location.pathname`)
+
+	ben.signup("ben")
+	ben.do(
+		chromedp.Navigate(s.url+room),
+		chromedp.Click(chromedp.CSS(`.join-invite button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	// Anna's open page learns of Ben's arrival over her stream.
+	anna.waitFor("ben's join line", logText+`.includes('ben joined the room')`)
+
+	// A marker that a reload would wipe out: delivery must be live.
+	ben.eval(`window.notReloaded = 'yes'`)
+	anna.do(
+		chromedp.SendKeys(chromedp.ID("body"), "hello ben <b>not bold</b>"),
+		chromedp.SendKeys(chromedp.ID("body"), "\n"), // Enter sends
+	)
+	ben.waitFor("anna's message", logText+`.includes('hello ben <b>not bold</b>')`)
+	anna.waitFor("a fresh composer", `document.querySelector('#body').value === '' && `+logText+`.includes('hello ben')`)
+	if ben.eval(`window.notReloaded`) != "yes" {
+		t.Fatal("ben's page reloaded; the message must arrive live")
+	}
+	if n := ben.eval(`String(document.querySelectorAll('ol.log b').length)`); n != "0" {
+		t.Fatalf("markup in a message became %s element(s)", n)
+	}
+
+	// Ben answers with the button; Anna sees it; each message shows once, in order.
+	ben.do(
+		chromedp.SendKeys(chromedp.ID("body"), "hi anna"),
+		chromedp.Click(chromedp.CSS(`#composer button`)),
+	)
+	anna.waitFor("ben's reply", logText+`.includes('hi anna')`)
+	for _, tb := range []tab{anna, ben} {
+		got := tb.eval(`[...document.querySelectorAll('ol.log li .body')].map(e => e.textContent).join('|')`)
+		if got != "hello ben <b>not bold</b>|hi anna" {
+			t.Errorf("log reads %q", got)
+		}
+		if time := tb.eval(`document.querySelector('ol.log li time').textContent`); strings.Contains(time, "UTC") {
+			t.Errorf("times were not shown in local time: %q", time)
+		}
+	}
+	browsertest.Screenshot(t, anna.ctx, "room-anna")
+	browsertest.Screenshot(t, ben.ctx, "room-ben")
+	annaProblems.Check(t, "anna")
+	benProblems.Check(t, "ben")
+}
+
+// With script off, every step is a plain form post and redirect.
+func TestChatWorksWithoutJavaScript(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "nojs.db"))
+	browser := browsertest.Start(t)
+	cleo := tab{t, browsertest.User(t, browser), s.url}
+	if _, err := chromedp.Call(cleo.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	cleo.signup("cleo")
+	cleo.do(
+		chromedp.SendKeys(chromedp.ID("room-name"), "quiet"),
+		chromedp.Click(chromedp.CSS(`.create-room button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	for i := range 2 {
+		cleo.do(chromedp.SendKeys(chromedp.ID("body"), fmt.Sprint("no script needed ", i)))
+		cleo.submit(`#composer button`)
+	}
+	text, err := chromedp.Run(cleo.ctx, chromedp.Text(chromedp.CSS("ol.log")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "no script needed 0") || !strings.Contains(text, "no script needed 1") {
+		t.Fatalf("log after two posts: %q", text)
+	}
+	browsertest.Screenshot(t, cleo.ctx, "room-nojs")
+	cleo.submit(`.room-head button`) // leave
+	if text, _ := chromedp.Run(cleo.ctx, chromedp.Text(chromedp.ID("others-h"))); text == "" {
+		t.Fatal("rooms page missing after leaving")
+	}
+}

@@ -1,0 +1,134 @@
+// Command rtmessenger runs the RT Messenger chat server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/handlers"
+	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "rtmessenger:", err)
+		os.Exit(1)
+	}
+}
+
+// shutdownGrace bounds a graceful stop: streams are ended, in-flight posts
+// finish, the database closes.
+const shutdownGrace = 5 * time.Second
+
+// run is the whole server; it returns when ctx ends and shutdown is done.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := parseConfig(args, getenv, stdout)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+
+	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
+		return fmt.Errorf("create database directory: %w", err)
+	}
+	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, Logger: log})
+	relay := handlers.NewRelay(streams, log)
+	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, Logger: log})
+	if err != nil {
+		streams.Close(ctx)
+		return err
+	}
+	defer st.Close()
+	// The hub must know every membership before the first stream connects.
+	if err := st.Memberships(ctx, func(m chat.Membership) { streams.Join(m.RoomID, m.UserID) }); err != nil {
+		streams.Close(ctx)
+		return err
+	}
+
+	h := handlers.New(handlers.Deps{
+		Store:         st,
+		Streams:       streams,
+		Sessions:      st.Sessions(),
+		Logger:        log,
+		SecureCookies: cfg.secureCookies,
+		ReplayLimit:   cfg.replayLimit,
+		Password:      handlers.PasswordParams{MemoryKiB: uint32(cfg.passwordKiB), Passes: 2, Lanes: 1},
+	})
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		streams.Close(ctx)
+		return err
+	}
+	srv := &http.Server{
+		Handler: h.Routes(),
+		// No ReadTimeout or WriteTimeout: they would cut every open stream.
+		// Headers must arrive promptly; bodies get their own deadline.
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var sweeper sync.WaitGroup
+	defer sweeper.Wait() // before the deferred st.Close
+	sweeper.Go(func() { sweepSessions(ctx, st, log) })
+
+	select {
+	case err := <-served:
+		streams.Close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	shut := make(chan error, 1)
+	go func() { shut <- srv.Shutdown(sctx) }() // stops accepting, waits for handlers
+	if err := streams.Close(sctx); err != nil {
+		log.Warn("streams did not end in time", "err", err)
+	}
+	if err := <-shut; err != nil {
+		log.Warn("shutdown incomplete", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// sweepSessions deletes expired sessions now and then.
+func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("sweep sessions", "err", err)
+		} else if n > 0 {
+			log.Debug("swept sessions", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

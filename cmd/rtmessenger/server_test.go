@@ -1,0 +1,306 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// server is a real rtmessenger run() on a free loopback port.
+type server struct {
+	t    *testing.T
+	url  string
+	stop func() error
+}
+
+var listening = regexp.MustCompile(`msg=listening url=(\S+)`)
+
+// startServer runs the server on db until the test ends (or stop is called).
+func startServer(t *testing.T, db string, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	args = append([]string{"-addr", "127.0.0.1:0", "-db", db, "-password-memory", "64"}, args...)
+	go func() {
+		err := run(ctx, args, func(string) string { return "" }, pw)
+		pw.Close()
+		done <- err
+	}()
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	s := &server{t: t}
+	select {
+	case s.url = <-urls:
+	case err := <-done:
+		t.Fatalf("server exited: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("server did not start")
+	}
+	stopped := false
+	s.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return fmt.Errorf("server did not stop within 10s")
+		}
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+// person is one user with their own cookies.
+type person struct {
+	s    *server
+	name string
+	c    *http.Client
+}
+
+func (s *server) signup(name string) *person {
+	s.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	p := &person{s: s, name: name, c: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	s.t.Cleanup(p.c.CloseIdleConnections)
+	if loc := p.post("/signup", url.Values{"username": {name}, "password": {"secret-" + name}}); loc != "/rooms" {
+		s.t.Fatalf("signup %s redirected to %q", name, loc)
+	}
+	return p
+}
+
+// post submits a form like a browser without script; it returns the redirect.
+func (p *person) post(path string, form url.Values) string {
+	p.s.t.Helper()
+	resp, err := p.c.PostForm(p.s.url+path, form)
+	if err != nil {
+		p.s.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusSeeOther {
+		p.s.t.Fatalf("POST %s: %s\n%s", path, resp.Status, body)
+	}
+	return resp.Header.Get("Location")
+}
+
+func (p *person) createRoom(name string) string {
+	p.s.t.Helper()
+	return p.post("/rooms", url.Values{"name": {name}})
+}
+
+func (p *person) say(room, text string) {
+	p.s.t.Helper()
+	if loc := p.post(room+"/messages", url.Values{"body": {text}}); loc != room {
+		p.s.t.Fatalf("post redirected to %q", loc)
+	}
+}
+
+// events is an open stream read in the background.
+type events struct {
+	t      *testing.T
+	body   io.Closer
+	ch     chan sseclient.Event
+	reader *sseclient.Reader
+}
+
+func (p *person) stream(lastEventID string) *events {
+	p.s.t.Helper()
+	req, _ := http.NewRequest("GET", p.s.url+"/events", nil)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := p.c.Do(req)
+	if err != nil {
+		p.s.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		p.s.t.Fatalf("stream: %s", resp.Status)
+	}
+	e := &events{t: p.s.t, body: resp.Body, ch: make(chan sseclient.Event, 100), reader: sseclient.NewReader(resp.Body)}
+	go func() {
+		defer close(e.ch)
+		for {
+			ev, err := e.reader.Next()
+			if err != nil {
+				return
+			}
+			e.ch <- ev
+		}
+	}()
+	p.s.t.Cleanup(func() { resp.Body.Close() })
+	return e
+}
+
+func (e *events) next() sseclient.Event {
+	e.t.Helper()
+	select {
+	case ev, ok := <-e.ch:
+		if !ok {
+			e.t.Fatal("stream ended")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		e.t.Fatal("no event within 5s")
+	}
+	panic("unreachable")
+}
+
+// quiet asserts nothing arrives for a short while.
+func (e *events) quiet(d time.Duration) {
+	e.t.Helper()
+	select {
+	case ev, ok := <-e.ch:
+		if ok {
+			e.t.Fatalf("unexpected event %+v", ev)
+		}
+	case <-time.After(d):
+	}
+}
+
+// The issue's end-to-end scenario: A and B share room 1, C does not; B
+// drops off, misses three messages and gets exactly those on reconnect.
+func TestChatEndToEnd(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "e2e.db"))
+	a, b, c := s.signup("anna"), s.signup("ben"), s.signup("cleo")
+	room := a.createRoom("room-one")
+	b.post(room+"/join", nil)
+
+	bs, cs := b.stream(""), c.stream("")
+	time.Sleep(50 * time.Millisecond) // let both subscribe before the post
+	a.say(room, "hello ben")
+	got := bs.next()
+	if !strings.Contains(got.Data, "hello ben") || !strings.Contains(got.Data, `id="msg-`+got.ID+`"`) {
+		t.Fatalf("ben got %+v", got)
+	}
+	cs.quiet(300 * time.Millisecond)
+
+	bs.body.Close()
+	var want []string
+	for i := range 3 {
+		text := fmt.Sprintf("while you were away %d", i)
+		a.say(room, text)
+		want = append(want, text)
+	}
+	again := b.stream(got.ID)
+	seen := map[string]bool{}
+	for len(want) > 0 {
+		ev := again.next()
+		if ev.IntID() <= got.IntID() {
+			continue // a duplicate is allowed, never a gap
+		}
+		if seen[ev.ID] {
+			continue
+		}
+		seen[ev.ID] = true
+		if !strings.Contains(ev.Data, want[0]) {
+			t.Fatalf("replay out of order: got %q, want %q", ev.Data, want[0])
+		}
+		want = want[1:]
+	}
+	cs.quiet(100 * time.Millisecond)
+}
+
+// Messages survive a restart, and a client resumes across it.
+func TestResumeAcrossRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "restart.db")
+	s := startServer(t, db)
+	a := s.signup("anna")
+	room := a.createRoom("durable")
+	a.say(room, "before restart")
+	es := a.stream("")
+	a.say(room, "seen live")
+	last := es.next()
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := <-es.ch; ok {
+		t.Fatal("stream still open after shutdown")
+	}
+
+	s2 := startServer(t, db)
+	jar := a.c.Jar // the session lives in the database too
+	u, _ := url.Parse(s2.url)
+	old, _ := url.Parse(s.url)
+	jar.SetCookies(u, jar.Cookies(old))
+	a.s = s2
+	a.say(room, "after restart")
+	ev := a.stream(last.ID).next()
+	if !strings.Contains(ev.Data, "after restart") || ev.IntID() != last.IntID()+1 {
+		t.Fatalf("after restart got %+v (last seen %s)", ev, last.ID)
+	}
+}
+
+func TestShutdownEndsOpenStreams(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "shut.db"))
+	a := s.signup("anna")
+	var all []*events
+	for range 20 {
+		all = append(all, a.stream(""))
+	}
+	time.Sleep(50 * time.Millisecond)
+	start := time.Now()
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > shutdownGrace {
+		t.Fatalf("shutdown took %v", d)
+	}
+	for _, e := range all {
+		for range e.ch {
+		}
+	}
+}
+
+func TestBadFlagsFail(t *testing.T) {
+	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}} {
+		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard); err == nil {
+			t.Errorf("run %v: want an error", args)
+		}
+	}
+}
+
+func TestEnvironmentFallbacks(t *testing.T) {
+	env := map[string]string{"RTM_ADDR": "127.0.0.1:9999", "RTM_DB": "/tmp/x.db"}
+	c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.addr != "127.0.0.1:9999" || c.db != "/tmp/x.db" {
+		t.Fatalf("env: %+v %v", c, err)
+	}
+	c, err = parseConfig([]string{"-addr", ":1"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.addr != ":1" {
+		t.Fatalf("flag over env: %+v %v", c, err)
+	}
+}

@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"net/http"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
+	h.authForm(w, r, http.StatusOK, true, "", "")
+}
+
+func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
+	h.authForm(w, r, http.StatusOK, false, "", "")
+}
+
+func (h *Handler) authForm(w http.ResponseWriter, r *http.Request, status int, signup bool, username, problem string) {
+	if _, ok := userFrom(r); ok && status == http.StatusOK {
+		http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+		return
+	}
+	title := "Log in"
+	if signup {
+		title = "Sign up"
+	}
+	p := views.Page{Title: title, Assets: h.assets}
+	h.render(w, r, status, views.AuthView(views.AuthPage{Page: p, Signup: signup, Username: username, Error: problem}))
+}
+
+func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	typed := r.PostForm.Get("username")
+	name, err := chat.CleanUsername(typed)
+	if err == nil {
+		err = chat.CheckPassword(r.PostForm.Get("password"))
+	}
+	var u chat.User
+	if err == nil {
+		u, err = h.store.CreateUser(r.Context(), name, h.passwords.hash(r.PostForm.Get("password")))
+	}
+	if err == nil {
+		err = h.startSession(r, u)
+	}
+	if err != nil {
+		h.authFailed(w, r, true, typed, err)
+		return
+	}
+	h.log.Info("account created", "user", u.Name, "admin", u.Admin)
+	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+}
+
+func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	typed, password := r.PostForm.Get("username"), r.PostForm.Get("password")
+	if len(password) > chat.MaxPasswordBytes {
+		h.authFailed(w, r, false, typed, chat.CheckPassword(password))
+		return
+	}
+	u, hash, err := h.store.UserByName(r.Context(), typed)
+	switch {
+	case chat.CodeOf(err) == chat.NotFound:
+		h.passwords.spend(password) // same time as a wrong password: no username probing
+		err = chat.Errorf(chat.Unauthorized, "Wrong username or password.")
+	case err != nil:
+	case !h.passwords.verify(password, hash):
+		err = chat.Errorf(chat.Unauthorized, "Wrong username or password.")
+	default:
+		err = h.startSession(r, u)
+	}
+	if err != nil {
+		h.authFailed(w, r, false, typed, err)
+		return
+	}
+	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+}
+
+// authFailed shows the form again with what went wrong and what was typed
+// (never the password).
+func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, signup bool, typed string, err error) {
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		h.fail(w, r, err)
+		return
+	}
+	h.authForm(w, r, status, signup, typed, chat.ErrorText(err))
+}
+
+func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	if err := h.sessions.Destroy(r.Context()); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}

@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+// resetEvent tells a page it missed too much to replay: reload instead.
+const resetEvent = "rtm-reset"
+
+// events serves the user's one stream. A reconnecting browser sends
+// Last-Event-ID; a freshly loaded page passes ?after= with the newest id it
+// was rendered with. Either way everything newer is replayed first.
+func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
+	after, known := resumePoint(r)
+	replay := func(ctx context.Context, send func(int64, string, []byte) error) error {
+		if !known {
+			return send(after, resetEvent, []byte("unknown resume point"))
+		}
+		if after < 0 {
+			return nil
+		}
+		msgs, err := h.store.Missed(ctx, u.ID, after, h.replayLimit+1)
+		if err != nil {
+			return err
+		}
+		if len(msgs) > h.replayLimit {
+			return send(after, resetEvent, []byte("too much missed to replay"))
+		}
+		for _, m := range msgs {
+			data, err := renderEvent(ctx, m)
+			if err != nil {
+				return err
+			}
+			if err := send(m.ID, "", data); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	h.streams.Serve(w, r, u.ID, replay)
+}
+
+// resumePoint returns the id to replay after: -1 for "nothing to replay";
+// known is false for a value that is not an id this server could have sent.
+func resumePoint(r *http.Request) (after int64, known bool) {
+	v := r.Header.Get("Last-Event-ID")
+	if v == "" {
+		v = r.URL.Query().Get("after")
+	}
+	if v == "" {
+		return -1, true
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return 0, false
+	}
+	return n, true
+}
+
+// renderEvent renders the stream fragment of one message.
+func renderEvent(ctx context.Context, m chat.Message) ([]byte, error) {
+	var buf bytes.Buffer
+	if err := views.MessageEvent(m).Render(ctx, &buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}

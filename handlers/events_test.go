@@ -1,0 +1,156 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+)
+
+type stream struct {
+	t      *testing.T
+	resp   *http.Response
+	events chan sseclient.Event
+}
+
+// open connects b's event stream; header may carry Last-Event-ID.
+func (b *browser) open(query string, header http.Header) *stream {
+	b.a.t.Helper()
+	req, _ := http.NewRequest("GET", b.a.srv.URL+"/events"+query, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.a.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		b.a.t.Fatalf("open stream: %s", resp.Status)
+	}
+	s := &stream{t: b.a.t, resp: resp, events: make(chan sseclient.Event, 256)}
+	go func() {
+		defer close(s.events)
+		r := sseclient.NewReader(resp.Body)
+		for {
+			ev, err := r.Next()
+			if err != nil {
+				return
+			}
+			s.events <- ev
+		}
+	}()
+	b.a.t.Cleanup(s.close)
+	return s
+}
+
+func (s *stream) close() { s.resp.Body.Close() }
+
+func (s *stream) next() sseclient.Event {
+	s.t.Helper()
+	select {
+	case ev, ok := <-s.events:
+		if !ok {
+			s.t.Fatal("stream ended")
+		}
+		return ev
+	case <-time.After(5 * time.Second):
+		s.t.Fatal("no event within 5s")
+	}
+	panic("unreachable")
+}
+
+func (a *app) waitConns(n int) {
+	a.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, c := a.hub.Stats(); c == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatalf("want %d stream connections", n)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestStreamCarriesRenderedFragmentsToMembersOnly(t *testing.T) {
+	a := newApp(t)
+	alice, bob, carol := a.signup("alice"), a.signup("bob"), a.signup("carol")
+	room := alice.createRoom("general")
+	bob.post(fmt.Sprintf("/rooms/%d/join", room), nil, nil)
+	other := carol.createRoom("elsewhere")
+	as, bs, cs := alice.open("", nil), bob.open("", nil), carol.open("", nil)
+	a.waitConns(3)
+
+	alice.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"hello <you>"}}, htmx)
+	m, _, err := a.store.History(t.Context(), room, 0, 1)
+	if err != nil || len(m) != 1 {
+		t.Fatal(m, err)
+	}
+	id := m[0].ID
+	ea, eb := as.next(), bs.next()
+	if ea.IntID() != id || ea.Data != eb.Data {
+		t.Fatalf("alice got %+v, bob got %+v: want the same bytes, id %d", ea, eb, id)
+	}
+	mustContain(t, ea.Data, fmt.Sprintf(`<hx-upsert hx-target="#log-%d" sort>`, room),
+		fmt.Sprintf(`<li id="msg-%d"`, id), "hello &lt;you&gt;")
+
+	carol.post(fmt.Sprintf("/rooms/%d/messages", other), url.Values{"body": {"mine"}}, htmx)
+	if ev := cs.next(); !strings.Contains(ev.Data, "mine") {
+		t.Fatalf("carol's first event should be her own room's, got %+v", ev)
+	}
+}
+
+func TestStreamReplaysWhatWasMissed(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	post := func(body string) int64 {
+		m, err := a.store.PostMessage(t.Context(), room, alice.user(), body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	first := post("before")
+	var missed []int64
+	for i := range 3 {
+		missed = append(missed, post(fmt.Sprint("missed ", i)))
+	}
+	for _, open := range []func() *stream{
+		func() *stream { return alice.open("", http.Header{"Last-Event-ID": {fmt.Sprint(first)}}) },
+		func() *stream { return alice.open(fmt.Sprintf("?after=%d", first), nil) },
+		// A reconnect's Last-Event-ID wins over the page's ?after=.
+		func() *stream { return alice.open("?after=0", http.Header{"Last-Event-ID": {fmt.Sprint(first)}}) },
+	} {
+		s := open()
+		for _, want := range missed {
+			if ev := s.next(); ev.IntID() != want {
+				t.Fatalf("replay gave id %s, want %d", ev.ID, want)
+			}
+		}
+		s.close()
+	}
+}
+
+func TestStreamResetsWhenReplayIsImpossible(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	for i := range 25 { // more than the test's replay limit of 20
+		if _, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, lastID := range []string{"1", "not-a-number"} {
+		s := alice.open("", http.Header{"Last-Event-ID": {lastID}})
+		if ev := s.next(); ev.Name != "rtm-reset" {
+			t.Fatalf("Last-Event-ID %q: got %+v, want a reset", lastID, ev)
+		}
+		s.close()
+	}
+}

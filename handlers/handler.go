@@ -1,0 +1,114 @@
+// Package handlers is RT Messenger's HTTP layer: routes, forms, sessions,
+// authentication and error mapping. It reaches storage and the fan-out hub
+// only through the small interfaces declared here.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/static"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+// Store is the storage the handlers use.
+type Store interface {
+	CreateUser(ctx context.Context, name, passwordHash string) (chat.User, error)
+	UserByName(ctx context.Context, name string) (chat.User, string, error)
+	UserByID(ctx context.Context, id int64) (chat.User, error)
+	CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error)
+	Room(ctx context.Context, id int64) (chat.Room, error)
+	Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error)
+	IsMember(ctx context.Context, room, user int64) (bool, error)
+	Join(ctx context.Context, room int64, user chat.User) error
+	Leave(ctx context.Context, room int64, user chat.User) error
+	PostMessage(ctx context.Context, room int64, author chat.User, body string) (chat.Message, error)
+	History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error)
+	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
+	LatestID(ctx context.Context) (int64, error)
+}
+
+// Streams serves a signed-in user's event stream (the hub).
+type Streams interface {
+	Serve(w http.ResponseWriter, r *http.Request, user int64,
+		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error)
+}
+
+// Deps is everything New needs.
+type Deps struct {
+	Store    Store
+	Streams  Streams
+	Sessions scs.Store
+	Logger   *slog.Logger
+	// SecureCookies marks the session cookie Secure (and names it with the
+	// __Host- prefix); set it when users reach the server over HTTPS.
+	SecureCookies bool
+	// ReplayLimit is the most messages a reconnecting stream gets replayed;
+	// beyond it the page is told to reload (default 1000).
+	ReplayLimit int
+	// Password sets the argon2id cost; the zero value means OWASP's
+	// recommendation. Tests lower it.
+	Password PasswordParams
+}
+
+// Handler serves RT Messenger over HTTP.
+type Handler struct {
+	store       Store
+	streams     Streams
+	sessions    *scs.SessionManager
+	log         *slog.Logger
+	assets      views.Assets
+	replayLimit int
+	passwords   *passwords
+}
+
+// New builds the Handler.
+func New(d Deps) *Handler {
+	h := &Handler{
+		store:       d.Store,
+		streams:     d.Streams,
+		log:         d.Logger,
+		replayLimit: d.ReplayLimit,
+		assets: views.Assets{
+			CSS:    static.URL("app.css"),
+			HTMX:   static.URL("vendor/htmx/htmx.min.js"),
+			SSE:    static.URL("vendor/htmx/hx-sse.min.js"),
+			Upsert: static.URL("vendor/htmx/hx-upsert.min.js"),
+			App:    static.URL("app.js"),
+			Icon:   static.URL("favicon.svg"),
+		},
+		passwords: newPasswords(d.Password),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	if h.replayLimit <= 0 {
+		h.replayLimit = 1000
+	}
+	// A literal, not scs.New: New starts an in-memory store whose cleanup
+	// goroutine cannot be stopped without a data race. The zero context key
+	// is fine with one manager per request chain.
+	sm := &scs.SessionManager{
+		Lifetime: 30 * 24 * time.Hour,
+		Store:    d.Sessions,
+		Codec:    scs.GobCodec{},
+		Cookie: scs.SessionCookie{
+			Name:     "rtm_session",
+			Path:     "/",
+			HttpOnly: true,
+			SameSite: http.SameSiteLaxMode,
+			Persist:  true,
+		},
+	}
+	if d.SecureCookies {
+		sm.Cookie.Secure = true
+		sm.Cookie.Name = "__Host-rtm_session" // the browser then insists on Secure, Path=/ and no Domain
+	}
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { h.fail(w, r, err) }
+	h.sessions = sm
+	return h
+}

@@ -1,0 +1,167 @@
+package handlers
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/store"
+)
+
+// cheap keeps password hashing fast in tests; production uses OWASP's cost.
+var cheap = PasswordParams{MemoryKiB: 64, Passes: 1, Lanes: 1}
+
+type app struct {
+	t     *testing.T
+	store *store.Store
+	hub   *hub.Hub
+	srv   *httptest.Server
+}
+
+func newApp(t *testing.T) *app {
+	t.Helper()
+	hb := hub.New(hub.Options{})
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
+		store.Options{OnCommit: NewRelay(hb, nil).Committed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20})
+	a := &app{t: t, store: st, hub: hb, srv: httptest.NewServer(h.Routes())}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		hb.Close(ctx)
+		a.srv.Close()
+		st.Close()
+	})
+	return a
+}
+
+// browser is one person's cookie jar; it does not follow redirects so tests
+// can check them.
+type browser struct {
+	a    *app
+	c    *http.Client
+	name string
+}
+
+func (a *app) browser() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{a: a, c: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// signup creates an account and returns its signed-in browser.
+func (a *app) signup(name string) *browser {
+	a.t.Helper()
+	b := a.browser()
+	b.name = name
+	res := b.post("/signup", url.Values{"username": {name}, "password": {"password-" + name}}, nil)
+	if res.status != http.StatusSeeOther || res.location != "/rooms" {
+		a.t.Fatalf("signup %s: %d %s\n%s", name, res.status, res.location, res.body)
+	}
+	return b
+}
+
+type result struct {
+	status   int
+	location string
+	header   http.Header
+	body     string
+}
+
+func (b *browser) do(req *http.Request) result {
+	b.a.t.Helper()
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return result{status: resp.StatusCode, location: resp.Header.Get("Location"), header: resp.Header, body: string(body)}
+}
+
+func (b *browser) get(path string, header http.Header) result {
+	b.a.t.Helper()
+	req, _ := http.NewRequest("GET", b.a.srv.URL+path, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return b.do(req)
+}
+
+func (b *browser) post(path string, form url.Values, header http.Header) result {
+	b.a.t.Helper()
+	return b.postRaw(path, form.Encode(), header)
+}
+
+func (b *browser) postRaw(path, body string, header http.Header) result {
+	b.a.t.Helper()
+	req, _ := http.NewRequest("POST", b.a.srv.URL+path, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	return b.do(req)
+}
+
+var htmx = http.Header{"Hx-Request": {"true"}}
+
+// createRoom makes a room as b and returns its id.
+func (b *browser) createRoom(name string) int64 {
+	b.a.t.Helper()
+	res := b.post("/rooms", url.Values{"name": {name}, "topic": {"about " + name}}, nil)
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/rooms/") {
+		b.a.t.Fatalf("create room: %d %q\n%s", res.status, res.location, res.body)
+	}
+	rooms, _, err := b.a.store.Rooms(context.Background(), b.user().ID)
+	if err != nil {
+		b.a.t.Fatal(err)
+	}
+	for _, r := range rooms {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	b.a.t.Fatalf("room %s not found after creating it", name)
+	return 0
+}
+
+func (b *browser) user() chat.User {
+	b.a.t.Helper()
+	u, _, err := b.a.store.UserByName(context.Background(), b.name)
+	if err != nil {
+		b.a.t.Fatal(err)
+	}
+	return u
+}
+
+func mustContain(t *testing.T, body string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(body, w) {
+			t.Errorf("body lacks %q", w)
+		}
+	}
+}
+
+func mustNotContain(t *testing.T, body string, nots ...string) {
+	t.Helper()
+	for _, n := range nots {
+		if strings.Contains(body, n) {
+			t.Errorf("body contains %q", n)
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestPostMessageWithAndWithoutScript(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	id := alice.createRoom("general")
+	room := fmt.Sprintf("/rooms/%d", id)
+
+	res := alice.post(room+"/messages", url.Values{"body": {"plain form post"}}, nil)
+	if res.status != http.StatusSeeOther || res.location != room {
+		t.Fatalf("no-script post: %d %s", res.status, res.location)
+	}
+	res = alice.post(room+"/messages", url.Values{"body": {"  via htmx\r\nsecond line  "}}, htmx)
+	if res.status != http.StatusOK {
+		t.Fatalf("htmx post: %d %s", res.status, res.body)
+	}
+	mustContain(t, res.body, `<form id="composer"`, `placeholder="Message #general"`, `></textarea>`)
+	mustNotContain(t, res.body, "via htmx", "<html")
+
+	page := alice.get(room, nil).body
+	mustContain(t, page, "plain form post", "via htmx\nsecond line</div>")
+}
+
+func TestBadMessagesAreRefusedAndTheTextKept(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := fmt.Sprintf("/rooms/%d", alice.createRoom("general"))
+	cases := []struct {
+		body   string
+		status int
+		says   string
+	}{
+		{"   ", 422, "Message is empty."},
+		{strings.Repeat("é", 4001), 422, "the limit is 4000"},
+		{"bad \xff byte", 422, "not valid UTF-8"},
+		{"bell \a here", 422, "control character"},
+	}
+	for _, c := range cases {
+		for _, hdr := range []http.Header{htmx, nil} {
+			res := alice.post(room+"/messages", url.Values{"body": {c.body}}, hdr)
+			if res.status != c.status || !strings.Contains(res.body, c.says) {
+				t.Errorf("post %.20q (htmx %v): %d, want %d saying %q", c.body, hdr != nil, res.status, c.status, c.says)
+			}
+			if c.status == 422 && strings.TrimSpace(c.body) != "" && !strings.Contains(res.body, "aria-invalid") {
+				t.Errorf("post %.20q: the form lost its error state", c.body)
+			}
+		}
+	}
+	res := alice.postRaw(room+"/messages", "body="+strings.Repeat("x", 70<<10), htmx)
+	if res.status != http.StatusRequestEntityTooLarge || !strings.Contains(res.body, "64 KiB") {
+		t.Errorf("oversized body: %d %s", res.status, res.body)
+	}
+	kept := alice.post(room+"/messages", url.Values{"body": {strings.Repeat("k", 4001)}}, htmx)
+	mustContain(t, kept.body, strings.Repeat("k", 4001)+"</textarea>")
+	if msgs, _, _ := a.store.History(t.Context(), 1, 0, 50); len(msgs) != 1 {
+		t.Fatalf("refused posts were stored: %d lines", len(msgs))
+	}
+}
+
+func TestMarkupInMessagesIsText(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := fmt.Sprintf("/rooms/%d", alice.createRoom("general"))
+	payload := `<script>alert(1)</script><img src=x onerror=alert(2)>"'&`
+	alice.post(room+"/messages", url.Values{"body": {payload}}, nil)
+	page := alice.get(room, nil).body
+	mustContain(t, page, "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;&#34;&#39;&amp;")
+	mustNotContain(t, page, "<script>alert", "<img src=x")
+}
+
+var olderLink = regexp.MustCompile(`messages\?before=(\d+)`)
+
+func TestHistoryPagesBackwards(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	id := alice.createRoom("general")
+	room := fmt.Sprintf("/rooms/%d", id)
+	for i := range 120 {
+		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("message number %03d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page := alice.get(room, nil).body
+	if n := strings.Count(page, `class="msg `); n != 50 {
+		t.Fatalf("room page shows %d messages, want 50", n)
+	}
+	mustContain(t, page, "message number 119", "message number 070", "Load older messages")
+	mustNotContain(t, page, "message number 069")
+
+	m := olderLink.FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no older link")
+	}
+	frag := alice.get(room+"/messages?before="+m[1], htmx).body
+	mustContain(t, frag, `<hx-upsert hx-target="#log-`, "message number 020", "message number 069", "Load older messages")
+	mustNotContain(t, frag, "message number 070", "<html")
+
+	m = olderLink.FindStringSubmatch(frag)
+	last := alice.get(room+"/messages?before="+m[1], nil)
+	if last.status != 200 {
+		t.Fatalf("older page without script: %d", last.status)
+	}
+	mustContain(t, last.body, "<html", "message number 000", "joined the room", "Back to the latest messages")
+	mustNotContain(t, last.body, "Even older")
+	if res := alice.get(room+"/messages?before=abc", nil); res.status != 422 {
+		t.Errorf("bad cursor: %d", res.status)
+	}
+}

@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+// maxFormBytes caps request bodies: a 4,000-character message of 4-byte
+// characters is 16 KB raw and under 48 KB form-encoded.
+const maxFormBytes = 64 << 10
+
+const bodyReadTimeout = 30 * time.Second
+
+// render writes a complete component or, if rendering fails, an error page;
+// it never sends half a page.
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+// page starts the view model of a full page. For a signed-in user it first
+// reads the newest message id: the page's stream resumes from there, so
+// anything committed while the rest of the page is read still arrives.
+func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
+	p := views.Page{Title: title, Assets: h.assets}
+	if u, ok := userFrom(r); ok {
+		p.User = &u
+		after, err := h.store.LatestID(r.Context())
+		if err != nil {
+			return p, err
+		}
+		p.StreamAfter = after
+	}
+	return p, nil
+}
+
+// parseForm reads a urlencoded form within maxFormBytes.
+func parseForm(w http.ResponseWriter, r *http.Request) error {
+	// The server has no ReadTimeout (it would cut streams), so bodies get
+	// their own deadline against slow senders.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return chat.Errorf(chat.TooLarge, "The request is too large: the limit is %d KiB.", maxFormBytes>>10)
+		}
+		return chat.Errorf(chat.Invalid, "The form could not be read.")
+	}
+	return nil
+}
+
+func roomParam(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, chat.Errorf(chat.NotFound, "No such room.")
+	}
+	return id, nil
+}
+
+var statusByCode = map[chat.Code]int{
+	chat.Invalid:      http.StatusUnprocessableEntity,
+	chat.NotFound:     http.StatusNotFound,
+	chat.Forbidden:    http.StatusForbidden,
+	chat.Conflict:     http.StatusConflict,
+	chat.Unauthorized: http.StatusUnauthorized,
+	chat.TooLarge:     http.StatusRequestEntityTooLarge,
+	chat.RateLimited:  http.StatusTooManyRequests,
+}
+
+func statusOf(err error) int {
+	if s, ok := statusByCode[chat.CodeOf(err)]; ok {
+		return s
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers with err: its status, and its message for the user (a
+// generic one for internal errors, which are logged here and only here).
+func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	if status == http.StatusInternalServerError {
+		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	msg := chat.ErrorText(err)
+	if isHTMX(r) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(status)
+		views.ErrorFragment(msg).Render(r.Context(), w)
+		return
+	}
+	p := views.Page{Title: http.StatusText(status), Assets: h.assets}
+	if u, ok := userFrom(r); ok {
+		p.User = &u
+	}
+	var buf bytes.Buffer
+	if views.ErrorView(views.ErrorPage{Page: p, Status: status, Message: msg}).Render(r.Context(), &buf) != nil {
+		http.Error(w, msg, status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, chat.Errorf(chat.NotFound, "There is no page at this address."))
+}
+
+func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	h.fail(w, r, chat.Errorf(chat.Forbidden, "This request came from another site and was refused."))
+}

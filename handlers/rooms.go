@@ -1,0 +1,124 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+func (h *Handler) roomsPage(w http.ResponseWriter, r *http.Request, u chat.User) {
+	h.showRooms(w, r, u, http.StatusOK, views.RoomForm{})
+}
+
+func (h *Handler) showRooms(w http.ResponseWriter, r *http.Request, u chat.User, status int, form views.RoomForm) {
+	p, err := h.page(r, "Rooms")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	joined, others, err := h.store.Rooms(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, status, views.RoomsView(views.RoomsPage{Page: p, Joined: joined, Others: others, Create: form}))
+}
+
+func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	form := views.RoomForm{Name: r.PostForm.Get("name"), Topic: r.PostForm.Get("topic")}
+	name, err := chat.CleanRoomName(form.Name)
+	var topic string
+	if err == nil {
+		topic, err = chat.CleanTopic(form.Topic)
+	}
+	var room chat.Room
+	if err == nil {
+		room, err = h.store.CreateRoom(r.Context(), u, name, topic)
+	}
+	if err != nil {
+		if statusOf(err) == http.StatusInternalServerError {
+			h.fail(w, r, err)
+			return
+		}
+		form.Error = chat.ErrorText(err)
+		h.showRooms(w, r, u, statusOf(err), form)
+		return
+	}
+	http.Redirect(w, r, roomPath(room.ID), http.StatusSeeOther)
+}
+
+func (h *Handler) roomPage(w http.ResponseWriter, r *http.Request, u chat.User) {
+	h.showRoom(w, r, u, http.StatusOK, views.Composer{})
+}
+
+// showRoom renders a room; composer carries what the user typed and any
+// error when a no-script post failed.
+func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, status int, composer views.Composer) {
+	id, err := roomParam(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	p, err := h.page(r, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	room, err := h.store.Room(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	joined, _, err := h.store.Rooms(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v := views.RoomPage{Page: p, Room: room, Joined: joined}
+	v.Title = "#" + room.Name
+	for _, j := range joined {
+		v.Member = v.Member || j.ID == room.ID
+	}
+	if v.Member {
+		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		composer.RoomID, composer.RoomName = room.ID, room.Name
+		v.Composer = composer
+	}
+	h.render(w, r, status, views.RoomView(v))
+}
+
+func (h *Handler) joinRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
+	id, err := roomParam(r)
+	if err == nil {
+		err = h.store.Join(r.Context(), id, u)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, roomPath(id), http.StatusSeeOther)
+}
+
+func (h *Handler) leaveRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
+	id, err := roomParam(r)
+	if err == nil {
+		err = h.store.Leave(r.Context(), id, u)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+}
+
+func roomPath(id int64) string { return "/rooms/" + strconv.FormatInt(id, 10) }

@@ -1,0 +1,73 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestCreateAndListRooms(t *testing.T) {
+	a := newApp(t)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	id := alice.createRoom("general")
+	res := alice.get(fmt.Sprintf("/rooms/%d", id), nil)
+	if res.status != 200 {
+		t.Fatalf("room page: %d", res.status)
+	}
+	mustContain(t, res.body, "# general", "about general", `role="log"`, `aria-live="polite"`, "joined the room", `id="composer"`)
+
+	res = bob.get("/rooms", nil)
+	mustContain(t, res.body, "Other rooms", "# general", fmt.Sprintf(`action="/rooms/%d/join"`, id))
+
+	for _, c := range []struct {
+		name   string
+		status int
+		says   string
+	}{
+		{"", 422, "Room name is required."},
+		{strings.Repeat("x", 65), 422, "the limit is 64"},
+		{"GENERAL", 409, "already exists"},
+		{"a\u202Eb", 422, "text-direction"},
+		{"two\nlines", 422, "single line"},
+	} {
+		res := alice.post("/rooms", url.Values{"name": {c.name}}, nil)
+		if res.status != c.status || !strings.Contains(res.body, c.says) {
+			t.Errorf("create %q: %d, want %d saying %q", c.name, res.status, c.status, c.says)
+		}
+	}
+}
+
+func TestJoinAndLeave(t *testing.T) {
+	a := newApp(t)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	id := alice.createRoom("general")
+	room := fmt.Sprintf("/rooms/%d", id)
+
+	res := bob.get(room, nil)
+	mustContain(t, res.body, "Join this room to read")
+	mustNotContain(t, res.body, `role="log"`, `id="composer"`)
+	if res := bob.get(room+"/messages?before=999", nil); res.status != http.StatusForbidden {
+		t.Errorf("non-member history: %d", res.status)
+	}
+
+	if res := bob.post(room+"/join", nil, nil); res.status != http.StatusSeeOther || res.location != room {
+		t.Fatalf("join: %d %s", res.status, res.location)
+	}
+	res = bob.get(room, nil)
+	mustContain(t, res.body, "bob</strong> joined the room", "2 members", `id="composer"`)
+
+	if res := bob.post(room+"/leave", nil, nil); res.status != http.StatusSeeOther || res.location != "/rooms" {
+		t.Fatalf("leave: %d %s", res.status, res.location)
+	}
+	mustContain(t, alice.get(room, nil).body, "bob</strong> left the room", "1 member")
+	if res := bob.post(room+"/messages", url.Values{"body": {"still here?"}}, htmx); res.status != http.StatusForbidden {
+		t.Fatalf("post after leaving: %d", res.status)
+	}
+	for _, path := range []string{"/rooms/999/join", "/rooms/abc/join", "/rooms/-1/leave"} {
+		if res := bob.post(path, nil, nil); res.status != http.StatusNotFound {
+			t.Errorf("POST %s: %d, want 404", path, res.status)
+		}
+	}
+}

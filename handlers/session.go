@@ -1,0 +1,75 @@
+package handlers
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+const sessionUserKey = "uid"
+
+type userKey struct{}
+
+// loadUser puts the signed-in user, if any, in the request context.
+func (h *Handler) loadUser(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := h.sessions.GetInt64(r.Context(), sessionUserKey)
+		if id == 0 {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := h.store.UserByID(r.Context(), id)
+		switch chat.CodeOf(err) {
+		case chat.NotFound: // account gone: the session means nothing now
+			h.sessions.Remove(r.Context(), sessionUserKey)
+		case chat.Internal:
+			if err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func userFrom(r *http.Request) (chat.User, bool) {
+	u, ok := r.Context().Value(userKey{}).(chat.User)
+	return u, ok
+}
+
+// signedIn guards a handler that needs a user. Pages send strangers to the
+// log-in form; the stream and htmx requests get 401 (htmx is told where to go).
+func (h *Handler) signedIn(fn func(http.ResponseWriter, *http.Request, chat.User)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, ok := userFrom(r)
+		if ok {
+			fn(w, r, u)
+			return
+		}
+		switch {
+		case r.URL.Path == "/events":
+			http.Error(w, "sign in to open the stream", http.StatusUnauthorized)
+		case isHTMX(r):
+			w.Header().Set("HX-Redirect", "/login")
+			http.Error(w, "sign in first", http.StatusUnauthorized)
+		case r.Method == http.MethodGet:
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+		default:
+			h.fail(w, r, chat.Errorf(chat.Unauthorized, "Your session has ended. Log in and try again."))
+		}
+	}
+}
+
+// startSession signs u in on a fresh token, so a token planted before login
+// (session fixation) is worthless.
+func (h *Handler) startSession(r *http.Request, u chat.User) error {
+	if err := h.sessions.RenewToken(r.Context()); err != nil {
+		return err
+	}
+	h.sessions.Put(r.Context(), sessionUserKey, u.ID)
+	return nil
+}
+
+func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }

@@ -1,0 +1,245 @@
+// Package hub fans rendered message fragments out to connected users.
+//
+// Each signed-in user has one r3labs/sse stream, keyed by their user id; each
+// open tab is a subscriber of it. The hub keeps the room → members index and
+// publishes a message's bytes once per member with a non-blocking send, so a
+// slow reader can only ever hurt itself: when its queue is full it is cut off
+// and resumes later from Last-Event-ID. The hub knows users, rooms and bytes;
+// it renders nothing and runs no SQL.
+package hub
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+)
+
+// Options configure a Hub. Zero values pick the defaults.
+type Options struct {
+	// Heartbeat is how often an idle stream gets a comment line, so proxies
+	// and browsers keep it open (default 15 s).
+	Heartbeat time.Duration
+	// WriteTimeout bounds each write to a stream; a reader that does not take
+	// an event within it is disconnected (default 10 s).
+	WriteTimeout time.Duration
+	// QueueSize is how many events may wait per user before the user counts
+	// as lagging and is cut off (default 256).
+	QueueSize int
+	Logger    *slog.Logger
+}
+
+// Hub is the fan-out point. Its methods are safe for concurrent use.
+type Hub struct {
+	opt Options
+	srv *sse.Server
+	log *slog.Logger
+
+	mu      sync.RWMutex
+	rooms   map[int64]map[int64]struct{} // room → member user ids, connected or not
+	users   map[int64]*user              // users with a live or starting stream
+	closed  bool
+	drained chan struct{} // closed once closed and no user remains
+
+	heartbeat     *sse.Event
+	stopHeartbeat chan struct{}
+	heartbeatDone chan struct{}
+}
+
+// user is one user's r3labs stream and the tabs subscribed to it.
+type user struct {
+	key string // r3labs stream id: the user id, never anything from the request
+	// refs counts subscribers that r3labs has not yet deregistered plus
+	// connects in progress. The r3labs stream is removed only at zero:
+	// removing it earlier strands its per-request goroutines.
+	refs  int
+	conns map[*conn]struct{}
+}
+
+// New starts a hub.
+func New(opt Options) *Hub {
+	if opt.Heartbeat <= 0 {
+		opt.Heartbeat = 15 * time.Second
+	}
+	if opt.WriteTimeout <= 0 {
+		opt.WriteTimeout = 10 * time.Second
+	}
+	if opt.QueueSize <= 0 {
+		opt.QueueSize = 256
+	}
+	h := &Hub{
+		opt:           opt,
+		log:           opt.Logger,
+		rooms:         make(map[int64]map[int64]struct{}),
+		users:         make(map[int64]*user),
+		drained:       make(chan struct{}),
+		heartbeat:     &sse.Event{Comment: []byte("hb")},
+		stopHeartbeat: make(chan struct{}),
+		heartbeatDone: make(chan struct{}),
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	h.srv = sse.New()
+	h.srv.AutoReplay = false // it would keep every event forever and rewrite our ids
+	h.srv.AutoStream = false // the hub owns stream lifetimes (see user.refs)
+	h.srv.SplitData = true   // multi-line HTML must become several data: lines
+	h.srv.BufferSize = opt.QueueSize
+	h.srv.Headers["X-Accel-Buffering"] = "no"
+	h.srv.OnUnsubscribe = h.unsubscribed
+	go h.heartbeats()
+	return h
+}
+
+// Join records that user is a member of room.
+func (h *Hub) Join(room, userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	members := h.rooms[room]
+	if members == nil {
+		members = make(map[int64]struct{})
+		h.rooms[room] = members
+	}
+	members[userID] = struct{}{}
+}
+
+// Leave records that user left room; nothing of room is published to them
+// from now on.
+func (h *Hub) Leave(room, userID int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.rooms[room], userID)
+	if len(h.rooms[room]) == 0 {
+		delete(h.rooms, room)
+	}
+}
+
+// Publish sends one message fragment to every connected member of room. The
+// same event, and so the same bytes, goes to all of them. id becomes the
+// SSE id, so it must be the message id: browsers resume from it.
+func (h *Hub) Publish(room, id int64, data []byte) {
+	data = cleanData(data)
+	if len(data) == 0 {
+		return // r3labs reads an empty event as "close the stream"
+	}
+	ev := &sse.Event{ID: strconv.AppendInt(nil, id, 10), Data: data}
+	var lagging []*user
+	h.mu.RLock()
+	if !h.closed {
+		for uid := range h.rooms[room] {
+			if u := h.users[uid]; u != nil && !h.srv.TryPublish(u.key, ev) {
+				lagging = append(lagging, u)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, u := range lagging {
+		h.cut(u, "queue full")
+	}
+}
+
+// Stats reports how many users have a stream and how many connections are open.
+func (h *Hub) Stats() (users, conns int) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	for _, u := range h.users {
+		conns += len(u.conns)
+	}
+	return len(h.users), conns
+}
+
+// Close ends every stream cleanly (clients reconnect and resume) and waits
+// until all are gone or ctx ends, when it cuts the rest off.
+func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		<-h.drained
+		return nil
+	}
+	h.closed = true
+	close(h.stopHeartbeat)
+	var all []*user
+	for _, u := range h.users {
+		all = append(all, u)
+	}
+	if len(h.users) == 0 {
+		close(h.drained)
+	}
+	h.mu.Unlock()
+	<-h.heartbeatDone
+
+	// An event with neither data nor comment makes r3labs end the
+	// connection after what is already queued.
+	for _, u := range all {
+		if !h.srv.TryPublish(u.key, &sse.Event{}) {
+			h.cut(u, "shutdown")
+		}
+	}
+	select {
+	case <-h.drained:
+		return nil
+	case <-ctx.Done():
+	}
+	h.mu.RLock()
+	for _, u := range h.users {
+		h.cutLocked(u, "shutdown timeout")
+	}
+	h.mu.RUnlock()
+	<-h.drained
+	return ctx.Err()
+}
+
+func (h *Hub) heartbeats() {
+	defer close(h.heartbeatDone)
+	t := time.NewTicker(h.opt.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.stopHeartbeat:
+			return
+		case <-t.C:
+		}
+		var lagging []*user
+		h.mu.RLock()
+		for _, u := range h.users {
+			if !h.srv.TryPublish(u.key, h.heartbeat) {
+				lagging = append(lagging, u)
+			}
+		}
+		h.mu.RUnlock()
+		for _, u := range lagging {
+			h.cut(u, "queue full")
+		}
+	}
+}
+
+// cut disconnects every connection of a user whose queue is full. One user's
+// tabs share a queue, so one stalled tab stalls them all; they all resume.
+func (h *Hub) cut(u *user, why string) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	h.cutLocked(u, why)
+}
+
+func (h *Hub) cutLocked(u *user, why string) {
+	for c := range u.conns {
+		if c.kill() {
+			h.log.Info("stream cut off", "user", u.key, "reason", why)
+		}
+	}
+}
+
+// cleanData normalises line breaks: SplitData splits on \n only, and a lone
+// \r would end an SSE line in the browser, letting text forge SSE fields.
+func cleanData(b []byte) []byte {
+	if bytes.IndexByte(b, '\r') >= 0 {
+		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
+		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
+	}
+	return bytes.TrimRight(b, "\n")
+}

@@ -1,0 +1,202 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+)
+
+// Replay sends what a connecting client missed, one event per send call:
+// id becomes the SSE id, event the SSE event name (empty for a fragment to
+// swap). The hub calls it once the connection is already subscribed to live
+// events, so a message committed while Replay runs is delivered live if not
+// replayed: never lost, at worst sent twice (fragments replace themselves by
+// id). It is an alias so callers need not import this package.
+type Replay = func(ctx context.Context, send func(id int64, event string, data []byte) error) error
+
+var errCut = errors.New("hub: stream cut off")
+
+// aLongTimeAgo is a deadline that makes any pending write fail at once.
+var aLongTimeAgo = time.Unix(1, 0)
+
+// conn is one open stream connection (one browser tab).
+type conn struct {
+	rc     *http.ResponseController
+	cancel context.CancelFunc
+	killed atomic.Bool
+}
+
+// kill ends the connection now: its context is cancelled, which makes r3labs
+// deregister it, and every write fails at once. It reports whether this call
+// did the killing.
+func (c *conn) kill() bool {
+	if c.killed.Swap(true) {
+		return false
+	}
+	c.cancel()
+	_ = c.rc.SetWriteDeadline(aLongTimeAgo)
+	return true
+}
+
+// Serve streams live events of user's rooms to w until the client goes away,
+// the connection is cut off or the hub closes. The caller must have
+// authenticated user; nothing in r decides whose stream this is.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay Replay) {
+	ctx, cancel := context.WithCancel(r.Context())
+	c := &conn{rc: http.NewResponseController(w), cancel: cancel}
+	u := h.attach(userID, c)
+	if u == nil {
+		cancel()
+		http.Error(w, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
+		return
+	}
+	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout}
+	sw.onSubscribed = func() {
+		if replay == nil {
+			return
+		}
+		if err := replay(ctx, sw.send); err != nil && !errors.Is(err, errCut) {
+			h.log.Warn("stream replay failed", "user", u.key, "err", err)
+			c.kill()
+		}
+	}
+
+	sub := r.Clone(ctx)
+	sub.URL.RawQuery = "stream=" + u.key // the stream is the signed-in user's, whatever the query said
+	sub.Header.Del("Last-Event-ID")      // resuming is our job (AutoReplay is off)
+	h.srv.ServeHTTP(sw, sub)
+
+	cancel() // lets r3labs deregister the subscriber, which drops the ref
+	h.mu.Lock()
+	delete(u.conns, c)
+	h.mu.Unlock()
+	if !sw.subscribed {
+		h.release(u) // r3labs returned before subscribing: no unsubscribe will come
+	}
+}
+
+// attach registers a connection and makes sure the user's stream exists.
+// It returns nil once the hub is closed.
+func (h *Hub) attach(userID int64, c *conn) *user {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	u := h.users[userID]
+	if u == nil {
+		u = &user{key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
+		h.srv.CreateStream(u.key)
+		h.users[userID] = u
+	}
+	u.refs++
+	u.conns[c] = struct{}{}
+	return u
+}
+
+// unsubscribed runs (on its own goroutine, from r3labs) after a subscriber
+// has been deregistered from its stream.
+func (h *Hub) unsubscribed(streamID string, _ *sse.Subscriber) {
+	id, err := strconv.ParseInt(streamID, 10, 64)
+	if err != nil {
+		return
+	}
+	h.mu.RLock()
+	u := h.users[id]
+	h.mu.RUnlock()
+	if u != nil {
+		h.release(u)
+	}
+}
+
+func (h *Hub) release(u *user) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	u.refs--
+	if u.refs > 0 {
+		return
+	}
+	h.srv.RemoveStream(u.key)
+	id, _ := strconv.ParseInt(u.key, 10, 64)
+	delete(h.users, id)
+	if h.closed && len(h.users) == 0 {
+		close(h.drained)
+	}
+}
+
+// streamWriter sits between r3labs and the client. It puts a deadline on
+// every write (a server-wide WriteTimeout would kill every stream), fails
+// writes at once after a cut, and runs the replay on the first Flush: r3labs
+// flushes right after it has subscribed the connection, which is exactly
+// when a replay can no longer miss a live message.
+type streamWriter struct {
+	http.ResponseWriter
+	c            *conn
+	timeout      time.Duration
+	armed        bool
+	subscribed   bool
+	onSubscribed func()
+}
+
+func (sw *streamWriter) Write(p []byte) (int, error) {
+	if err := sw.arm(); err != nil {
+		return 0, err
+	}
+	return sw.ResponseWriter.Write(p)
+}
+
+func (sw *streamWriter) Flush() {
+	if !sw.subscribed {
+		sw.subscribed = true
+		sw.flush() // headers first, so the client sees the stream open at once
+		sw.onSubscribed()
+	}
+	sw.flush()
+}
+
+func (sw *streamWriter) flush() {
+	if sw.arm() != nil {
+		return
+	}
+	err := sw.c.rc.Flush()
+	sw.armed = false
+	if err != nil {
+		sw.c.kill()
+	}
+}
+
+// arm sets the write deadline once per event: r3labs writes an event in
+// several small writes and then flushes.
+func (sw *streamWriter) arm() error {
+	if sw.c.killed.Load() {
+		return errCut
+	}
+	if !sw.armed {
+		_ = sw.c.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
+		sw.armed = true
+		// A kill between the check and the new deadline must still win.
+		if sw.c.killed.Load() {
+			_ = sw.c.rc.SetWriteDeadline(aLongTimeAgo)
+			return errCut
+		}
+	}
+	return nil
+}
+
+// send writes one replayed event in the same framing r3labs uses.
+func (sw *streamWriter) send(id int64, event string, data []byte) error {
+	sw.armed = false // each replayed event gets its own deadline
+	if err := sw.arm(); err != nil {
+		return err
+	}
+	if _, err := sw.ResponseWriter.Write(appendEvent(nil, id, event, data)); err != nil {
+		sw.c.kill()
+		return errCut
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+// Package browsertest starts a real headless Chromium for tests. Without
+// Chromium a test skips with a message, except under CI=true, where a
+// missing browser is a failure: CI must run every browser test.
+package browsertest
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Start launches one browser for the test and returns its context. Each
+// User opened from it is an isolated profile (own cookies).
+func Start(t *testing.T) context.Context {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser test skipped in -short mode")
+	}
+	path := chromium()
+	if path == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("chromium not found: CI must install it (apt-get install -y chromium); browser tests may not skip under CI")
+		}
+		t.Skip("chromium not found: install Debian's chromium package (apt-get install chromium) to run browser tests")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // Debian's chromium runs as root only without it
+		chromedp.DisableGPU,
+		// The machine's network is closed; these stop Chromium from trying it.
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// User opens a tab in a fresh browser profile, as a different person would.
+func User(t *testing.T, browser context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("open tab: %v", err)
+	}
+	return ctx
+}
+
+// Screenshot saves the tab as a PNG in $RTM_SCREENSHOTS, when set, so a
+// person can look at what the test saw.
+func Screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	dir := os.Getenv("RTM_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(tab, chromedp.FullScreenshot(100)) // quality 100 means PNG
+	if err != nil {
+		t.Errorf("screenshot %s: %v", name, err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+func chromium() string {
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// Problems collects console errors and uncaught exceptions of a tab,
+// including Content-Security-Policy violations, from now on.
+type Problems struct {
+	msgs chan string
+}
+
+// WatchConsole starts collecting a tab's problems.
+func WatchConsole(tab context.Context) *Problems {
+	p := &Problems{msgs: make(chan string, 100)}
+	messages := chromedp.Console(tab)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			if m.IsException() || m.Type == "error" || strings.Contains(m.Text, "Content Security Policy") {
+				select {
+				case p.msgs <- string(m.Type) + ": " + m.Text:
+				default:
+				}
+			}
+		}
+	}()
+	return p
+}
+
+// Check fails the test if any problem was seen so far.
+func (p *Problems) Check(t *testing.T, what string) {
+	t.Helper()
+	for {
+		select {
+		case m := <-p.msgs:
+			t.Errorf("%s: browser console: %s", what, m)
+		default:
+			return
+		}
+	}
+}

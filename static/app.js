@@ -1,0 +1,40 @@
+// RT Messenger page script: small enhancements on top of htmx. Every page
+// works without it. No inline script anywhere, so a strict CSP holds.
+(() => {
+  'use strict';
+
+  const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+  const dated = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+
+  // The server sends UTC so every member gets the same bytes; show local time.
+  function localizeTimes(root) {
+    const today = new Date().toDateString();
+    for (const t of root.querySelectorAll('time[datetime]:not([data-local])')) {
+      const d = new Date(t.dateTime);
+      if (isNaN(d)) continue;
+      t.textContent = d.toDateString() === today ? clock.format(d) : dated.format(d);
+      t.title = d.toLocaleString();
+      t.dataset.local = '';
+    }
+  }
+
+  // Enter sends, Shift+Enter adds a line (not while an IME is composing).
+  document.addEventListener('keydown', (e) => {
+    const box = e.target;
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing) return;
+    if (!(box instanceof HTMLTextAreaElement) || !box.form || !box.form.classList.contains('composer')) return;
+    e.preventDefault();
+    if (box.value.trim() !== '') box.form.requestSubmit();
+  });
+
+  document.addEventListener('htmx:after:swap', () => localizeTimes(document));
+
+  // The server asks for a reload when too much was missed to replay.
+  document.addEventListener('rtm-reset', () => location.reload());
+
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', () => localizeTimes(document));
+  } else {
+    localizeTimes(document);
+  }
+})();

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body, m.created_at`
+
+// PostMessage stores body from author in room. The membership check runs in
+// the same transaction as the insert, so a post racing a leave cannot land.
+func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body string) (chat.Message, error) {
+	msgs, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		var member bool
+		if err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, author.ID, room).Scan(&member); err != nil {
+			return nil, fmt.Errorf("store: post: %w", err)
+		}
+		if !member {
+			if err := roomExists(ctx, tx, room); err != nil {
+				return nil, err
+			}
+			return nil, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
+		}
+		m, err := insertMessage(ctx, tx, room, author, chat.KindText, body, now)
+		if err != nil {
+			return nil, err
+		}
+		return []chat.Message{m}, nil
+	})
+	if err != nil {
+		return chat.Message{}, err
+	}
+	return msgs[0], nil
+}
+
+// History returns up to limit messages of room older than before (all the
+// newest when before is 0), oldest first, and whether older ones exist.
+func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error) {
+	if before <= 0 {
+		before = 1<<63 - 1
+	}
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.room_id = ? AND m.id < ?
+		ORDER BY m.id DESC LIMIT ?`, room, before, limit+1)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: history: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: history: %w", err)
+	}
+	more := len(msgs) > limit
+	if more {
+		msgs = msgs[:limit]
+	}
+	slices.Reverse(msgs)
+	return msgs, more, nil
+}
+
+// Missed returns, in id order, up to limit messages newer than after from
+// the rooms user belongs to now: what a reconnecting stream must replay.
+func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.id > ? AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
+		ORDER BY m.id LIMIT ?`, after, user, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: missed: %w", err)
+	}
+	msgs, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("store: missed: %w", err)
+	}
+	return msgs, nil
+}
+
+// LatestID returns the newest message id (0 when there are none). A page
+// rendered after reading it resumes its stream from there.
+func (s *Store) LatestID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("store: latest id: %w", err)
+	}
+	return id, nil
+}
+
+func insertMessage(ctx context.Context, tx *sql.Tx, room int64, author chat.User, kind chat.Kind, body string, now time.Time) (chat.Message, error) {
+	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
+	err := tx.QueryRowContext(ctx, `
+		INSERT INTO messages (room_id, author_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)
+		RETURNING id`, room, author.ID, kind, body, millis(now)).Scan(&m.ID)
+	if err != nil {
+		return m, fmt.Errorf("store: insert message: %w", err)
+	}
+	return m, nil
+}
+
+func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
+	defer rows.Close()
+	var msgs []chat.Message
+	for rows.Next() {
+		var m chat.Message
+		var sent int64
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &m.Kind, &m.Body, &sent); err != nil {
+			return nil, err
+		}
+		m.Sent = fromMillis(sent)
+		msgs = append(msgs, m)
+	}
+	return msgs, rows.Err()
+}

@@ -1,0 +1,187 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+// otherRoomsLimit caps the "rooms you could join" list; the busiest come first.
+const otherRoomsLimit = 100
+
+// CreateRoom creates a room with creator as its first member and returns it.
+func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error) {
+	var room chat.Room
+	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		err := tx.QueryRowContext(ctx, `
+			INSERT INTO rooms (name, topic, created_by, created_at) VALUES (?, ?, ?, ?)
+			RETURNING id`, name, topic, creator.ID, millis(now)).Scan(&room.ID)
+		if isUnique(err) {
+			return nil, chat.FieldErrorf("name", chat.Conflict, "A room named %q already exists.", name)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: create room: %w", err)
+		}
+		room.Name, room.Topic, room.Created, room.Members = name, topic, now.UTC(), 1
+		m, err := addMember(ctx, tx, room.ID, creator, now)
+		if err != nil {
+			return nil, err
+		}
+		return []chat.Message{m}, nil
+	})
+	return room, err
+}
+
+// Room returns one room with its member count.
+func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
+	var r chat.Room
+	var created int64
+	err := s.r.QueryRowContext(ctx, `
+		SELECT id, name, topic, created_at,
+		       (SELECT COUNT(*) FROM memberships WHERE room_id = rooms.id)
+		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &r.Topic, &created, &r.Members)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, chat.Errorf(chat.NotFound, "No such room.")
+	}
+	if err != nil {
+		return r, fmt.Errorf("store: room: %w", err)
+	}
+	r.Created = fromMillis(created)
+	return r, nil
+}
+
+// Rooms lists the rooms user belongs to, by name, and up to a hundred
+// others, busiest first.
+func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT id, name, topic, created_at, members, joined FROM (
+			SELECT r.id, r.name, r.topic, r.created_at,
+			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
+			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?) AS joined
+			FROM rooms r)
+		ORDER BY joined DESC, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: rooms: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r chat.Room
+		var created int64
+		var member bool
+		if err := rows.Scan(&r.ID, &r.Name, &r.Topic, &created, &r.Members, &member); err != nil {
+			return nil, nil, fmt.Errorf("store: rooms: %w", err)
+		}
+		r.Created = fromMillis(created)
+		if member {
+			joined = append(joined, r)
+		} else if len(others) < otherRoomsLimit {
+			others = append(others, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: rooms: %w", err)
+	}
+	return joined, others, nil
+}
+
+// IsMember reports whether user belongs to room.
+func (s *Store) IsMember(ctx context.Context, room, user int64) (bool, error) {
+	var ok bool
+	err := s.r.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, user, room).Scan(&ok)
+	if err != nil {
+		return false, fmt.Errorf("store: is member: %w", err)
+	}
+	return ok, nil
+}
+
+// Join makes user a member of room and posts the join line. Joining a room
+// one already belongs to changes nothing.
+func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
+	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		if err := roomExists(ctx, tx, room); err != nil {
+			return nil, err
+		}
+		var member bool
+		if err := tx.QueryRowContext(ctx, `
+			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, user.ID, room).Scan(&member); err != nil {
+			return nil, fmt.Errorf("store: join: %w", err)
+		}
+		if member {
+			return nil, nil
+		}
+		m, err := addMember(ctx, tx, room, user, now)
+		if err != nil {
+			return nil, err
+		}
+		return []chat.Message{m}, nil
+	})
+	return err
+}
+
+// Leave removes user from room and posts the leave line. Leaving a room one
+// does not belong to changes nothing.
+func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
+	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		if err := roomExists(ctx, tx, room); err != nil {
+			return nil, err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, user.ID, room)
+		if err != nil {
+			return nil, fmt.Errorf("store: leave: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, nil
+		}
+		m, err := insertMessage(ctx, tx, room, user, chat.KindLeave, "", now)
+		if err != nil {
+			return nil, err
+		}
+		return []chat.Message{m}, nil
+	})
+	return err
+}
+
+// Memberships calls fn for every (room, user) membership, for loading the
+// hub's room index at start-up.
+func (s *Store) Memberships(ctx context.Context, fn func(chat.Membership)) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT room_id, user_id FROM memberships`)
+	if err != nil {
+		return fmt.Errorf("store: memberships: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m chat.Membership
+		if err := rows.Scan(&m.RoomID, &m.UserID); err != nil {
+			return fmt.Errorf("store: memberships: %w", err)
+		}
+		fn(m)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: memberships: %w", err)
+	}
+	return nil
+}
+
+func addMember(ctx context.Context, tx *sql.Tx, room int64, user chat.User, now time.Time) (chat.Message, error) {
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO memberships (user_id, room_id, joined_at) VALUES (?, ?, ?)`, user.ID, room, millis(now)); err != nil {
+		return chat.Message{}, fmt.Errorf("store: add member: %w", err)
+	}
+	return insertMessage(ctx, tx, room, user, chat.KindJoin, "", now)
+}
+
+func roomExists(ctx context.Context, tx *sql.Tx, room int64) error {
+	var ok bool
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?)`, room).Scan(&ok); err != nil {
+		return fmt.Errorf("store: room exists: %w", err)
+	}
+	if !ok {
+		return chat.Errorf(chat.NotFound, "No such room.")
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+// Package store keeps RT Messenger's data in SQLite: the source of truth.
+// Writes go through one writer connection that groups concurrent requests
+// into one transaction (group commit); reads use a separate pool, which WAL
+// lets run beside the writer.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options configure Open.
+type Options struct {
+	// SyncFull selects synchronous=FULL: every commit is fsynced. The default,
+	// NORMAL, is durable across process crashes but a power cut may lose the
+	// last commits.
+	SyncFull bool
+	// ReadConns sizes the read pool; zero means one per CPU (at least 4).
+	ReadConns int
+	// OnCommit receives the messages of each committed batch in id order,
+	// from the single writer goroutine. It must not block for long and must
+	// not call back into the store's write methods.
+	OnCommit func([]chat.Message)
+	Logger   *slog.Logger
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// Store is the SQLite-backed store. Its methods are safe for concurrent use.
+type Store struct {
+	w        *sql.DB // exactly one connection: SQLite allows one writer at a time
+	r        *sql.DB
+	ops      chan *op
+	onCommit func([]chat.Message)
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.RWMutex // guards closed against concurrent sends on ops
+	closed  bool
+	stopped chan struct{}
+}
+
+// Open opens (creating if needed) the database at path, applies pending
+// migrations and starts the writer.
+func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: invalid database path %q", path)
+	}
+	sync := "NORMAL"
+	if opt.SyncFull {
+		sync = "FULL"
+	}
+	w, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"},
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("store: open writer: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	r, err := sql.Open("sqlite", dsn(path, url.Values{
+		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "query_only(1)"},
+	}))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("store: open readers: %w", err)
+	}
+	n := opt.ReadConns
+	if n <= 0 {
+		n = max(4, runtime.NumCPU())
+	}
+	r.SetMaxOpenConns(n)
+	r.SetMaxIdleConns(n)
+	s := &Store{
+		w: w, r: r,
+		ops:      make(chan *op, 1024),
+		onCommit: opt.OnCommit,
+		log:      opt.Logger,
+		now:      opt.Now,
+		stopped:  make(chan struct{}),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	go s.writeLoop()
+	return s, nil
+}
+
+func dsn(path string, q url.Values) string {
+	return path + "?" + q.Encode()
+}
+
+// Close stops the writer after it has finished every queued write, then
+// closes the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.ops)
+	}
+	s.mu.Unlock()
+	<-s.stopped
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// migrate applies the embedded migrations newer than PRAGMA user_version,
+// each in its own transaction together with the version bump.
+func migrate(ctx context.Context, db *sql.DB) error {
+	var version int
+	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("store: list migrations: %w", err)
+	}
+	sort.Strings(names)
+	for i, name := range names {
+		v := i + 1
+		if v <= version {
+			continue
+		}
+		body, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("store: read %s: %w", name, err)
+		}
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+	}
+	if len(names) < version {
+		return fmt.Errorf("store: database schema version %d is newer than this build (%d)", version, len(names))
+	}
+	return nil
+}
+
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }

@@ -1,0 +1,338 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+func openTest(t *testing.T, opt Options) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "test.db"), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return s
+}
+
+func mustUser(t *testing.T, s *Store, name string) chat.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), name, "hash-"+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func mustRoom(t *testing.T, s *Store, by chat.User, name string) chat.Room {
+	t.Helper()
+	r, err := s.CreateRoom(context.Background(), by, name, "topic of "+name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestReopenKeepsDataAndSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	ctx := context.Background()
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, "alice", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(ctx, path, Options{SyncFull: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := s.UserByName(ctx, "ALICE"); err != nil {
+		t.Fatalf("user lost across reopen: %v", err)
+	}
+	var mode string
+	if err := s.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+}
+
+func TestOpenRejectsPathWithQuery(t *testing.T) {
+	if _, err := Open(context.Background(), "x.db?mode=memory", Options{}); err == nil {
+		t.Fatal("want error for a path holding '?'")
+	}
+}
+
+func TestFirstUserIsAdminAndNamesAreUniqueIgnoringCase(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	a := mustUser(t, s, "Alice")
+	b := mustUser(t, s, "bob")
+	if !a.Admin || b.Admin {
+		t.Fatalf("admin flags: first %v, second %v; want true, false", a.Admin, b.Admin)
+	}
+	_, err := s.CreateUser(ctx, "alice", "h")
+	if chat.CodeOf(err) != chat.Conflict || chat.FieldOf(err) != "username" {
+		t.Fatalf("duplicate username: got %v (code %v), want conflict on username", err, chat.CodeOf(err))
+	}
+	u, hash, err := s.UserByName(ctx, "ALICE")
+	if err != nil || u.ID != a.ID || hash != "hash-Alice" {
+		t.Fatalf("UserByName = %+v, %q, %v", u, hash, err)
+	}
+	if _, err := s.UserByID(ctx, 999); chat.CodeOf(err) != chat.NotFound {
+		t.Fatalf("missing user: %v", err)
+	}
+}
+
+func TestCreateJoinLeaveRecordSystemLines(t *testing.T) {
+	var mu sync.Mutex
+	var committed []chat.Message
+	s := openTest(t, Options{OnCommit: func(ms []chat.Message) {
+		mu.Lock()
+		committed = append(committed, ms...)
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	alice, bob := mustUser(t, s, "alice"), mustUser(t, s, "bob")
+	room := mustRoom(t, s, alice, "general")
+	if _, err := s.CreateRoom(ctx, bob, "GENERAL", ""); chat.CodeOf(err) != chat.Conflict {
+		t.Fatalf("duplicate room name: %v", err)
+	}
+	for range 2 { // a second join is a no-op
+		if err := s.Join(ctx, room.ID, bob); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Leave(ctx, room.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Leave(ctx, room.ID, bob); err != nil {
+		t.Fatalf("leaving twice: %v", err)
+	}
+	if err := s.Join(ctx, 404, bob); chat.CodeOf(err) != chat.NotFound {
+		t.Fatalf("join missing room: %v", err)
+	}
+	want := []struct {
+		kind   chat.Kind
+		author string
+	}{{chat.KindJoin, "alice"}, {chat.KindJoin, "bob"}, {chat.KindLeave, "bob"}}
+	hist, _, err := s.History(ctx, room.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, got := range [][]chat.Message{hist, committed} {
+		if len(got) != len(want) {
+			t.Fatalf("got %d lines, want %d: %+v", len(got), len(want), got)
+		}
+		for i, w := range want {
+			if got[i].Kind != w.kind || got[i].Author != w.author || got[i].RoomID != room.ID {
+				t.Errorf("line %d = %+v, want kind %v by %s", i, got[i], w.kind, w.author)
+			}
+		}
+	}
+	joined, others, err := s.Rooms(ctx, bob.ID)
+	if err != nil || len(joined) != 0 || len(others) != 1 || others[0].Members != 1 {
+		t.Fatalf("bob's rooms: joined %+v others %+v err %v", joined, others, err)
+	}
+}
+
+func TestPostRequiresMembership(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	alice, bob := mustUser(t, s, "alice"), mustUser(t, s, "bob")
+	room := mustRoom(t, s, alice, "general")
+	if _, err := s.PostMessage(ctx, room.ID, bob, "hi"); chat.CodeOf(err) != chat.Forbidden {
+		t.Fatalf("non-member post: %v", err)
+	}
+	if _, err := s.PostMessage(ctx, 999, alice, "hi"); chat.CodeOf(err) != chat.NotFound {
+		t.Fatalf("post to missing room: %v", err)
+	}
+	m, err := s.PostMessage(ctx, room.ID, alice, "line one\nline two")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.ID == 0 || m.Author != "alice" || m.Body != "line one\nline two" || m.Kind != chat.KindText {
+		t.Fatalf("posted %+v", m)
+	}
+}
+
+func TestHistoryPagesByCursor(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	for i := range 120 {
+		if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprint(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	before := int64(0)
+	for page := 0; ; page++ {
+		msgs, more, err := s.History(ctx, room.ID, before, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i < len(msgs); i++ {
+			if msgs[i].ID <= msgs[i-1].ID {
+				t.Fatalf("page %d not oldest-first", page)
+			}
+		}
+		var bodies []string
+		for _, m := range msgs {
+			bodies = append(bodies, m.Body)
+		}
+		seen = append(bodies, seen...)
+		if !more {
+			break
+		}
+		before = msgs[0].ID
+	}
+	// 121 lines: the creator's join line plus 120 posts.
+	if len(seen) != 121 || seen[1] != "0" || seen[120] != "119" {
+		t.Fatalf("paged %d lines: first %q last %q", len(seen), seen[1], seen[len(seen)-1])
+	}
+}
+
+func TestMissedCoversOnlyCurrentRooms(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	alice, bob := mustUser(t, s, "alice"), mustUser(t, s, "bob")
+	shared := mustRoom(t, s, alice, "shared")
+	private := mustRoom(t, s, alice, "alice-only")
+	if err := s.Join(ctx, shared.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	start, err := s.LatestID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for i := range 5 {
+		m, err := s.PostMessage(ctx, shared.ID, alice, fmt.Sprint("shared ", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m.ID)
+		if _, err := s.PostMessage(ctx, private.ID, alice, "secret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.Missed(ctx, bob.ID, start, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("bob missed %d messages, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i].ID != want[i] {
+			t.Fatalf("missed[%d] = %d, want %d", i, got[i].ID, want[i])
+		}
+	}
+	if got, _ := s.Missed(ctx, bob.ID, start, 2); len(got) != 2 || got[1].ID != want[1] {
+		t.Fatalf("limit 2 gave %+v", got)
+	}
+}
+
+// Concurrent posters share transactions, yet every post gets its own row and
+// the commit hook sees ids strictly increasing: the order the hub publishes.
+func TestGroupCommitKeepsEveryPostAndOrder(t *testing.T) {
+	var mu sync.Mutex
+	var ids []int64
+	s := openTest(t, Options{OnCommit: func(ms []chat.Message) {
+		mu.Lock()
+		for _, m := range ms {
+			ids = append(ids, m.ID)
+		}
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	const writers, each = 50, 20
+	var wg sync.WaitGroup
+	errs := make(chan error, writers*each)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprintf("%d/%d", w, i)); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("post failed under concurrency: %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ids) != writers*each+1 {
+		t.Fatalf("hook saw %d messages, want %d", len(ids), writers*each+1)
+	}
+	for i := 1; i < len(ids); i++ {
+		if ids[i] <= ids[i-1] {
+			t.Fatalf("hook order broken at %d: %d after %d", i, ids[i], ids[i-1])
+		}
+	}
+}
+
+func TestWriteAfterCloseFails(t *testing.T) {
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "db"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(context.Background(), "late", "h"); err != ErrClosed {
+		t.Fatalf("write after close: %v, want ErrClosed", err)
+	}
+}
+
+func TestSessions(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := openTest(t, Options{Now: func() time.Time { return now }})
+	ss := s.Sessions()
+	if err := ss.Commit("tok", []byte("data"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := ss.Commit("old", []byte("x"), now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if b, ok, err := ss.Find("tok"); err != nil || !ok || string(b) != "data" {
+		t.Fatalf("Find = %q %v %v", b, ok, err)
+	}
+	if _, ok, _ := ss.Find("old"); ok {
+		t.Fatal("expired session found")
+	}
+	if n, err := s.DeleteExpiredSessions(context.Background()); err != nil || n != 1 {
+		t.Fatalf("DeleteExpiredSessions = %d, %v", n, err)
+	}
+	if err := ss.Delete("tok"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := ss.Find("tok"); ok {
+		t.Fatal("deleted session found")
+	}
+}

@@ -1,0 +1,136 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+// maxBatch caps how many queued writes share one transaction, so one commit
+// never holds the replies of a long queue hostage.
+const maxBatch = 256
+
+// ErrClosed is returned by writes after Close.
+var ErrClosed = errors.New("store: closed")
+
+// txFunc is one unit of write work. It runs inside the batch transaction,
+// under its own savepoint, and returns the messages it created (for OnCommit).
+type txFunc func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error)
+
+type op struct {
+	run  txFunc
+	msgs []chat.Message
+	err  error
+	done chan struct{}
+}
+
+// write queues run for the writer and waits until its batch has committed.
+// The caller's ctx bounds the wait, not the work: once queued, the write
+// happens even if the caller gives up, so run gets the writer's own context.
+func (s *Store) write(ctx context.Context, run txFunc) ([]chat.Message, error) {
+	o := &op{run: run, done: make(chan struct{})}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		s.mu.RUnlock()
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return nil, ctx.Err()
+	}
+	select {
+	case <-o.done:
+		return o.msgs, o.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Store) writeLoop() {
+	defer close(s.stopped)
+	batch := make([]*op, 0, maxBatch)
+	for o := range s.ops {
+		batch = append(batch[:0], o)
+	fill:
+		for len(batch) < maxBatch {
+			select {
+			case o, ok := <-s.ops:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, o)
+			default:
+				break fill
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit runs a batch in one IMMEDIATE transaction. Each op gets a savepoint
+// so one failing op (say, a non-member posting) does not undo the others.
+func (s *Store) commit(batch []*op) {
+	defer func() {
+		for _, o := range batch {
+			close(o.done)
+		}
+	}()
+	ctx := context.Background()
+	now := s.now()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		failAll(batch, fmt.Errorf("store: begin: %w", err))
+		return
+	}
+	for _, o := range batch {
+		o.msgs, o.err = s.runOp(ctx, tx, o.run, now)
+	}
+	if err := tx.Commit(); err != nil {
+		failAll(batch, fmt.Errorf("store: commit: %w", err))
+		return
+	}
+	if s.onCommit == nil {
+		return
+	}
+	var msgs []chat.Message
+	for _, o := range batch {
+		msgs = append(msgs, o.msgs...)
+	}
+	if len(msgs) > 0 {
+		s.onCommit(msgs)
+	}
+}
+
+func (s *Store) runOp(ctx context.Context, tx *sql.Tx, run txFunc, now time.Time) (msgs []chat.Message, err error) {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+		return nil, fmt.Errorf("store: savepoint: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store: write panicked: %v", p)
+		}
+		if err != nil {
+			msgs = nil
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+			}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE op"); rerr != nil && err == nil {
+			msgs, err = nil, fmt.Errorf("store: release savepoint: %w", rerr)
+		}
+	}()
+	return run(ctx, tx, now)
+}
+
+func failAll(batch []*op, err error) {
+	for _, o := range batch {
+		o.msgs, o.err = nil, err
+	}
+}

@@ -1,0 +1,55 @@
+package views
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/a-h/templ"
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+func msgID(id int64) string     { return "msg-" + strconv.FormatInt(id, 10) }
+func logID(room int64) string   { return "log-" + strconv.FormatInt(room, 10) }
+func olderID(room int64) string { return "older-" + strconv.FormatInt(room, 10) }
+
+func roomPath(room int64) string { return "/rooms/" + strconv.FormatInt(room, 10) }
+
+func roomURL(room int64) templ.SafeURL { return templ.SafeURL(roomPath(room)) }
+
+func roomAction(room int64, action string) templ.SafeURL {
+	return templ.SafeURL(roomPath(room) + "/" + action)
+}
+
+func olderPath(room, before int64) string {
+	return fmt.Sprintf("%s/messages?before=%d", roomPath(room), before)
+}
+
+func streamPath(after int64) string { return "/events?after=" + strconv.FormatInt(after, 10) }
+
+// isoTime is the machine-readable time the page script localises.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// clockTime is what readers without the script see: the same bytes go to
+// every member, so it cannot be in each reader's zone.
+func clockTime(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
+
+// authorClass gives each author one of eight colours, stable across pages.
+func authorClass(id int64) string { return "a" + strconv.FormatInt(id%8, 10) }
+
+func systemLine(k chat.Kind) string {
+	switch k {
+	case chat.KindJoin:
+		return "joined the room"
+	case chat.KindLeave:
+		return "left the room"
+	}
+	return ""
+}
+
+func members(n int) string {
+	if n == 1 {
+		return "1 member"
+	}
+	return strconv.Itoa(n) + " members"
+}

@@ -1,0 +1,78 @@
+// Package views renders every page and fragment of RT Messenger with templ.
+// View models live here too; they carry only what a template prints.
+package views
+
+import "github.com/rtmessenger/rtmessenger/chat"
+
+// Assets holds the versioned URLs of the static files a page links.
+type Assets struct {
+	CSS, HTMX, SSE, Upsert, App, Icon string
+}
+
+// Page is what every full page needs.
+type Page struct {
+	Title  string
+	Assets Assets
+	// User is the signed-in user, or nil.
+	User *chat.User
+	// StreamAfter is the newest message id when the page was read: the page's
+	// stream resumes from it so nothing posted meanwhile is missed.
+	StreamAfter int64
+}
+
+// AuthPage is the sign-up or log-in form.
+type AuthPage struct {
+	Page
+	Signup   bool
+	Username string
+	Error    string
+}
+
+// RoomsPage lists the user's rooms, others to join, and the create form.
+type RoomsPage struct {
+	Page
+	Joined, Others []chat.Room
+	Create         RoomForm
+}
+
+// RoomForm is the create-a-room form with what the user typed.
+type RoomForm struct {
+	Name, Topic string
+	Error       string
+}
+
+// RoomPage is one room: its latest messages and the composer, or an
+// invitation to join for non-members.
+type RoomPage struct {
+	Page
+	Room     chat.Room
+	Member   bool
+	Joined   []chat.Room
+	Messages []chat.Message
+	// More says older messages exist before Messages[0].
+	More     bool
+	Composer Composer
+}
+
+// Composer is the message form of a room.
+type Composer struct {
+	RoomID   int64
+	RoomName string
+	Body     string
+	Error    string
+}
+
+// OlderPage is a page of older messages, for browsers without JavaScript.
+type OlderPage struct {
+	Page
+	Room     chat.Room
+	Messages []chat.Message
+	More     bool
+}
+
+// ErrorPage explains a failed request.
+type ErrorPage struct {
+	Page
+	Status  int
+	Message string
+}
