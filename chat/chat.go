@@ -57,6 +57,9 @@ type Message struct {
 	Kind     Kind
 	Body     string
 	Sent     time.Time
+	// Members is, on a join or leave line fresh from a commit, the room's
+	// member count after the change; zero when unknown (e.g. from history).
+	Members int
 }
 
 // Membership links a user to a room they joined.

@@ -103,6 +103,12 @@ func TestStreamCarriesRenderedFragmentsToMembersOnly(t *testing.T) {
 	if ev := cs.next(); !strings.Contains(ev.Data, "mine") {
 		t.Fatalf("carol's first event should be her own room's, got %+v", ev)
 	}
+
+	// A join line also updates the member count shown on open pages.
+	carol.post(fmt.Sprintf("/rooms/%d/join", room), nil, nil)
+	ev := as.next()
+	mustContain(t, ev.Data, "carol</strong> joined the room",
+		fmt.Sprintf(`<hx-partial hx-target="#members-%d" hx-swap="textContent">3 members</hx-partial>`, room))
 }
 
 func TestStreamReplaysWhatWasMissed(t *testing.T) {

@@ -29,6 +29,27 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
+  // A message for a room that is not on screen marks it in the sidebar; one
+  // that arrives while the tab is hidden counts in the title.
+  const baseTitle = document.title;
+  let unseen = 0;
+  document.addEventListener('htmx:sse:after:message', (e) => {
+    const data = e.detail && e.detail.message && e.detail.message.data;
+    const m = data && /hx-target="#log-(\d+)"/.exec(data);
+    if (!m || data.includes('class="msg system"')) return;
+    if (!document.getElementById('log-' + m[1])) {
+      const link = document.querySelector('.sidebar a[data-room="' + m[1] + '"]');
+      if (link) link.classList.add('has-unread');
+    }
+    if (document.hidden) document.title = '(' + (++unseen) + ') ' + baseTitle;
+  });
+  document.addEventListener('visibilitychange', () => {
+    if (!document.hidden && unseen) {
+      unseen = 0;
+      document.title = baseTitle;
+    }
+  });
+
   // The server asks for a reload when too much was missed to replay.
   document.addEventListener('rtm-reset', () => location.reload());
 

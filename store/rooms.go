@@ -137,7 +137,7 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil, nil
 		}
-		m, err := insertMessage(ctx, tx, room, user, chat.KindLeave, "", now)
+		m, err := membershipLine(ctx, tx, room, user, chat.KindLeave, now)
 		if err != nil {
 			return nil, err
 		}
@@ -172,7 +172,20 @@ func addMember(ctx context.Context, tx *sql.Tx, room int64, user chat.User, now 
 		INSERT INTO memberships (user_id, room_id, joined_at) VALUES (?, ?, ?)`, user.ID, room, millis(now)); err != nil {
 		return chat.Message{}, fmt.Errorf("store: add member: %w", err)
 	}
-	return insertMessage(ctx, tx, room, user, chat.KindJoin, "", now)
+	return membershipLine(ctx, tx, room, user, chat.KindJoin, now)
+}
+
+// membershipLine records a join or leave line with the member count after
+// the change, so the room's open pages can update theirs.
+func membershipLine(ctx context.Context, tx *sql.Tx, room int64, user chat.User, kind chat.Kind, now time.Time) (chat.Message, error) {
+	m, err := insertMessage(ctx, tx, room, user, kind, "", now)
+	if err != nil {
+		return m, err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE room_id = ?`, room).Scan(&m.Members); err != nil {
+		return m, fmt.Errorf("store: count members: %w", err)
+	}
+	return m, nil
 }
 
 func roomExists(ctx context.Context, tx *sql.Tx, room int64) error {

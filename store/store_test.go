@@ -129,9 +129,10 @@ func TestCreateJoinLeaveRecordSystemLines(t *testing.T) {
 		t.Fatalf("join missing room: %v", err)
 	}
 	want := []struct {
-		kind   chat.Kind
-		author string
-	}{{chat.KindJoin, "alice"}, {chat.KindJoin, "bob"}, {chat.KindLeave, "bob"}}
+		kind    chat.Kind
+		author  string
+		members int // after the change, as the commit hook reports it
+	}{{chat.KindJoin, "alice", 1}, {chat.KindJoin, "bob", 2}, {chat.KindLeave, "bob", 1}}
 	hist, _, err := s.History(ctx, room.ID, 0, 10)
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,11 @@ func TestCreateJoinLeaveRecordSystemLines(t *testing.T) {
 			if got[i].Kind != w.kind || got[i].Author != w.author || got[i].RoomID != room.ID {
 				t.Errorf("line %d = %+v, want kind %v by %s", i, got[i], w.kind, w.author)
 			}
+		}
+	}
+	for i, w := range want {
+		if committed[i].Members != w.members {
+			t.Errorf("committed line %d reports %d members, want %d", i, committed[i].Members, w.members)
 		}
 	}
 	joined, others, err := s.Rooms(ctx, bob.ID)

@@ -13,6 +13,8 @@ func msgID(id int64) string     { return "msg-" + strconv.FormatInt(id, 10) }
 func logID(room int64) string   { return "log-" + strconv.FormatInt(room, 10) }
 func olderID(room int64) string { return "older-" + strconv.FormatInt(room, 10) }
 
+func membersID(room int64) string { return "members-" + strconv.FormatInt(room, 10) }
+
 func roomPath(room int64) string { return "/rooms/" + strconv.FormatInt(room, 10) }
 
 func roomURL(room int64) templ.SafeURL { return templ.SafeURL(roomPath(room)) }

@@ -70,6 +70,17 @@ func (tb tab) signup(name string) {
 	)
 }
 
+// chromedpNewTab opens another tab in the same browser profile.
+func chromedpNewTab(t *testing.T, parent context.Context) context.Context {
+	t.Helper()
+	ctx, cancel := chromedp.NewContext(parent)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return ctx
+}
+
 // logText is the visible text of the open room's message log.
 const logText = `document.querySelector('ol.log').innerText`
 
@@ -97,6 +108,10 @@ func TestTwoBrowsersChatLive(t *testing.T) {
 	)
 	// Anna's open page learns of Ben's arrival over her stream.
 	anna.waitFor("ben's join line", logText+`.includes('ben joined the room')`)
+	anna.waitFor("the member count", `document.querySelector('.room-head').innerText.includes('2 members')`)
+	// Ben has the room open in a second tab too.
+	benTab2 := tab{t, chromedpNewTab(t, ben.ctx), s.url}
+	benTab2.do(chromedp.Navigate(s.url+room), chromedp.WaitVisible(chromedp.ID("composer")))
 
 	// A marker that a reload would wipe out: delivery must be live.
 	ben.eval(`window.notReloaded = 'yes'`)
@@ -105,6 +120,7 @@ func TestTwoBrowsersChatLive(t *testing.T) {
 		chromedp.SendKeys(chromedp.ID("body"), "\n"), // Enter sends
 	)
 	ben.waitFor("anna's message", logText+`.includes('hello ben <b>not bold</b>')`)
+	benTab2.waitFor("anna's message in ben's second tab", logText+`.includes('hello ben <b>not bold</b>')`)
 	anna.waitFor("a fresh composer", `document.querySelector('#body').value === '' && `+logText+`.includes('hello ben')`)
 	if ben.eval(`window.notReloaded`) != "yes" {
 		t.Fatal("ben's page reloaded; the message must arrive live")
@@ -128,6 +144,17 @@ func TestTwoBrowsersChatLive(t *testing.T) {
 			t.Errorf("times were not shown in local time: %q", time)
 		}
 	}
+	// A message in a room that is not on screen marks it in the sidebar.
+	other := anna.eval(`location.pathname`)
+	anna.do(
+		chromedp.Navigate(s.url+"/rooms"),
+		chromedp.SendKeys(chromedp.ID("room-name"), "side"),
+		chromedp.Click(chromedp.CSS(`.create-room button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	ben.do(chromedp.SendKeys(chromedp.ID("body"), "psst\n"))
+	anna.waitFor("an unread mark", `document.querySelector('.sidebar a[href="`+other+`"]').classList.contains('has-unread')`)
+
 	browsertest.Screenshot(t, anna.ctx, "room-anna")
 	browsertest.Screenshot(t, ben.ctx, "room-ben")
 	annaProblems.Check(t, "anna")

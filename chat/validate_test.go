@@ -1,0 +1,115 @@
+package chat
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCleanUsername(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"alice", "alice", true},
+		{"  Bob.Smith-2_x ", "Bob.Smith-2_x", true},
+		{"abc", "abc", true},
+		{strings.Repeat("a", 32), strings.Repeat("a", 32), true},
+		{"ab", "", false},
+		{strings.Repeat("a", 33), "", false},
+		{"_lead", "", false},
+		{".lead", "", false},
+		{"has space", "", false},
+		{"émile", "", false},
+		{"a\u202Eb", "", false},
+		{"bad\xffutf8", "", false},
+		{"<script>", "", false},
+	} {
+		got, err := CleanUsername(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("CleanUsername(%q) = %q, %v; want %q ok=%v", c.in, got, err, c.want, c.ok)
+		}
+		if err != nil && (CodeOf(err) != Invalid || FieldOf(err) != "username") {
+			t.Errorf("CleanUsername(%q): error %v should be Invalid on username", c.in, err)
+		}
+	}
+}
+
+func TestCheckPassword(t *testing.T) {
+	for _, c := range []struct {
+		in string
+		ok bool
+	}{
+		{"12345678", true},
+		{"ñññññññ", false}, // 7 characters even if 14 bytes
+		{"ññññññññ", true},
+		{strings.Repeat("x", MaxPasswordBytes), true},
+		{strings.Repeat("x", MaxPasswordBytes+1), false},
+		{"bad\xffbytes!", false},
+	} {
+		if err := CheckPassword(c.in); (err == nil) != c.ok {
+			t.Errorf("CheckPassword(%d bytes) = %v, want ok=%v", len(c.in), err, c.ok)
+		}
+	}
+}
+
+func TestCleanMessage(t *testing.T) {
+	for _, c := range []struct {
+		in, want, says string
+	}{
+		{"hello", "hello", ""},
+		{"  padded\n\n", "padded", ""},
+		{"a\r\nb\rc\nd", "a\nb\nc\nd", ""},
+		{"tab\tok", "tab\tok", ""},
+		{"<b>kept as text</b>", "<b>kept as text</b>", ""},
+		{"", "", "empty"},
+		{" \n\t ", "", "empty"},
+		{"nul\x00", "", "control character"},
+		{"esc\x1b[31m", "", "control character"},
+		{"c1\u0085", "", "control character"},
+		{"bad\xff", "", "not valid UTF-8"},
+		{strings.Repeat("€", MaxMessageRunes), strings.Repeat("€", MaxMessageRunes), ""},
+		{strings.Repeat("€", MaxMessageRunes+1), "", "the limit is 4000"},
+	} {
+		got, err := CleanMessage(c.in)
+		if c.says == "" {
+			if err != nil || got != c.want {
+				t.Errorf("CleanMessage(%.20q) = %.20q, %v; want %.20q", c.in, got, err, c.want)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.says) || CodeOf(err) != Invalid {
+			t.Errorf("CleanMessage(%.20q) error = %v, want one saying %q", c.in, err, c.says)
+		}
+	}
+}
+
+func TestRoomNameAndTopic(t *testing.T) {
+	if got, err := CleanRoomName("  General chat "); err != nil || got != "General chat" {
+		t.Errorf("CleanRoomName = %q, %v", got, err)
+	}
+	for _, bad := range []string{"", "   ", "two\nlines", "rtl\u202Eoverride", "iso\u2066late", strings.Repeat("r", MaxRoomNameRunes+1)} {
+		if _, err := CleanRoomName(bad); err == nil || FieldOf(err) != "name" {
+			t.Errorf("CleanRoomName(%q) = %v, want an error on name", bad, err)
+		}
+	}
+	if got, err := CleanTopic(""); err != nil || got != "" {
+		t.Errorf("empty topic: %q, %v", got, err)
+	}
+	if _, err := CleanTopic(strings.Repeat("t", MaxTopicRunes+1)); err == nil {
+		t.Error("over-long topic accepted")
+	}
+}
+
+func TestErrorHelpers(t *testing.T) {
+	err := FieldErrorf("body", TooLarge, "too big: %d", 5)
+	if CodeOf(err) != TooLarge || FieldOf(err) != "body" || ErrorText(err) != "too big: 5" {
+		t.Errorf("helpers on %v", err)
+	}
+	plain := strings.NewReader("").UnreadByte() // any non-chat error
+	if CodeOf(plain) != Internal || FieldOf(plain) != "" || strings.Contains(ErrorText(plain), "UnreadByte") {
+		t.Errorf("internal error leaks or misclassifies: %q", ErrorText(plain))
+	}
+	if Invalid.String() != "invalid" || Code(99).String() != "code(99)" {
+		t.Error("Code.String")
+	}
+}

@@ -1,0 +1,75 @@
+package static
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+func get(t *testing.T, path string, header http.Header) *http.Response {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	Handler().ServeHTTP(rec, req)
+	return rec.Result()
+}
+
+func TestVersionedURLsAreCachedForever(t *testing.T) {
+	url := URL("app.css")
+	if !strings.HasPrefix(url, Prefix) || !strings.HasSuffix(url, "/app.css") {
+		t.Fatalf("URL = %q", url)
+	}
+	res := get(t, url, nil)
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(string(body), "RT Messenger") {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, res.Header)
+	}
+	stale := get(t, strings.Replace(url, "/static/", "/static/0000", 1), nil)
+	if stale.StatusCode != 200 || strings.Contains(stale.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("an old hash must still work, briefly cached: %d %v", stale.StatusCode, stale.Header)
+	}
+	etag := res.Header.Get("ETag")
+	if res := get(t, url, http.Header{"If-None-Match": {etag}}); res.StatusCode != http.StatusNotModified {
+		t.Fatalf("conditional GET: %d", res.StatusCode)
+	}
+}
+
+func TestGzipWhenAccepted(t *testing.T) {
+	url := URL("vendor/htmx/htmx.min.js")
+	res := get(t, url, http.Header{"Accept-Encoding": {"br, gzip;q=0.8"}})
+	if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("headers %v", res.Header)
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := io.ReadAll(zr)
+	if !strings.Contains(string(js), "4.0.1") {
+		t.Fatal("gzipped body is not htmx 4.0.1")
+	}
+	if res := get(t, url, http.Header{"Accept-Encoding": {"gzip;q=0"}}); res.Header.Get("Content-Encoding") != "" {
+		t.Fatal("gzip sent though refused")
+	}
+}
+
+func TestUnknownFiles(t *testing.T) {
+	for _, p := range []string{"/static/x/nope.js", "/static/app.css", "/static/abc/vendor/htmx/LICENSE"} {
+		if res := get(t, p, nil); res.StatusCode != 404 {
+			t.Errorf("GET %s: %d", p, res.StatusCode)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("URL of a missing file must panic")
+		}
+	}()
+	URL("missing.css")
+}
