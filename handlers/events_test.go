@@ -160,3 +160,36 @@ func TestStreamResetsWhenReplayIsImpossible(t *testing.T) {
 		s.close()
 	}
 }
+
+func TestStreamNeedsARealSession(t *testing.T) {
+	a := newApp(t)
+	a.signup("alice")
+	forged := a.browser()
+	u, _ := url.Parse(a.srv.URL)
+	forged.c.Jar.SetCookies(u, []*http.Cookie{{Name: "rtm_session", Value: "made-up-token"}})
+	if res := forged.get("/events", nil); res.status != http.StatusUnauthorized {
+		t.Fatalf("unknown session: %d, want 401", res.status)
+	}
+}
+
+func TestLeavingStopsTheRoomOnTheStream(t *testing.T) {
+	a := newApp(t)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	shared := alice.createRoom("shared")
+	own := bob.createRoom("own")
+	bob.post(fmt.Sprintf("/rooms/%d/join", shared), nil, nil)
+	bs := bob.open("", nil)
+	a.waitConns(1)
+	bob.post(fmt.Sprintf("/rooms/%d/leave", shared), nil, nil)
+	alice.post(fmt.Sprintf("/rooms/%d/messages", shared), url.Values{"body": {"after bob left"}}, htmx)
+	bob.post(fmt.Sprintf("/rooms/%d/messages", own), url.Values{"body": {"only bob sees this"}}, htmx)
+	for {
+		ev := bs.next()
+		if strings.Contains(ev.Data, "after bob left") {
+			t.Fatal("bob still receives a room he left")
+		}
+		if strings.Contains(ev.Data, "only bob sees this") {
+			return
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package handlers
 
 import (
+	"compress/gzip"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -114,4 +116,33 @@ func TestHistoryPagesBackwards(t *testing.T) {
 	if res := alice.get(room+"/messages?before=abc", nil); res.status != 422 {
 		t.Errorf("bad cursor: %d", res.status)
 	}
+}
+
+func TestPagesAreGzippedForClientsThatAccept(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	id := alice.createRoom("general")
+	for i := range 50 {
+		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("a typical chat message, number %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	room := fmt.Sprintf("/rooms/%d", id)
+	plain := alice.get(room, http.Header{"Accept-Encoding": {"identity"}})
+	zipped := alice.get(room, http.Header{"Accept-Encoding": {"gzip"}})
+	if plain.header.Get("Content-Encoding") != "" || zipped.header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("encodings: %q and %q", plain.header.Get("Content-Encoding"), zipped.header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(strings.NewReader(zipped.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unzipped, _ := io.ReadAll(zr)
+	if !strings.Contains(string(unzipped), "number 49") || !strings.Contains(string(unzipped), "</html>") {
+		t.Fatal("the gzipped page is not the room page")
+	}
+	if len(zipped.body)*4 > len(plain.body) {
+		t.Errorf("gzip saved too little: %d → %d bytes", len(plain.body), len(zipped.body))
+	}
+	t.Logf("room page with 50 messages: %d bytes, %d gzipped", len(plain.body), len(zipped.body))
 }

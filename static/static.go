@@ -95,7 +95,7 @@ func Handler() http.Handler {
 			return
 		}
 		body := a.body
-		if a.gz != nil && acceptsGzip(r) {
+		if a.gz != nil && AcceptsGzip(r) {
 			h.Set("Content-Encoding", "gzip")
 			body = a.gz
 		}
@@ -106,7 +106,8 @@ func Handler() http.Handler {
 	})
 }
 
-func acceptsGzip(r *http.Request) bool {
+// AcceptsGzip reports whether the client takes gzip-encoded responses.
+func AcceptsGzip(r *http.Request) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		coding, q, _ := strings.Cut(strings.TrimSpace(part), ";")
 		if strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {

@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+	"github.com/rtmessenger/rtmessenger/store"
 )
 
 // tab wraps a chromedp tab with the few steps the tests repeat.
@@ -49,14 +50,21 @@ func (tb tab) eval(js string) string {
 	return v
 }
 
-// waitFor polls a JavaScript condition until it holds.
+// waitFor polls a JavaScript condition until it holds. Errors while the
+// page navigates count as "not yet".
 func (tb tab) waitFor(what, js string) {
 	tb.t.Helper()
-	ctx, cancel := context.WithTimeout(tb.ctx, 10*time.Second)
-	defer cancel()
-	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
-		tb.t.Fatalf("waiting for %s: %v", what, err)
+	deadline := time.Now().Add(15 * time.Second)
+	var lastErr error
+	for time.Now().Before(deadline) {
+		ok, err := chromedp.Run(tb.ctx, chromedp.Evaluate[bool]("Boolean("+js+")"))
+		if err == nil && ok {
+			return
+		}
+		lastErr = err
+		time.Sleep(50 * time.Millisecond)
 	}
+	tb.t.Fatalf("waiting for %s: timed out (last error: %v)", what, lastErr)
 }
 
 func (tb tab) signup(name string) {
@@ -191,4 +199,73 @@ func TestChatWorksWithoutJavaScript(t *testing.T) {
 	if text, _ := chromedp.Run(cleo.ctx, chromedp.Text(chromedp.ID("others-h"))); text == "" {
 		t.Fatal("rooms page missing after leaving")
 	}
+}
+
+// A page open across a server restart resumes by itself: a small gap is
+// replayed into the page, a large one makes the page reload.
+func TestBrowserResumesAcrossRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "restart.db")
+	s := startServer(t, db, "-replay-limit", "5")
+	addr := strings.TrimPrefix(s.url, "http://")
+	browser := browsertest.Start(t)
+	dana := tab{t, browsertest.User(t, browser), s.url}
+	dana.signup("dana")
+	dana.do(
+		chromedp.SendKeys(chromedp.ID("room-name"), "ops"),
+		chromedp.Click(chromedp.CSS(`.create-room button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	dana.eval(`window.notReloaded = 'yes'`)
+
+	restartWith := func(posts int, prefix string) {
+		t.Helper()
+		if err := s.stop(); err != nil {
+			t.Fatal(err)
+		}
+		postDirectly(t, db, "dana", "ops", posts, prefix)
+		s = startServer(t, db, "-replay-limit", "5", "-addr", addr)
+	}
+
+	restartWith(3, "small gap")
+	dana.waitFor("the replayed messages", logText+`.includes('small gap 2')`)
+	if dana.eval(`String(window.notReloaded)`) != "yes" {
+		t.Fatal("a gap within the replay limit must not reload the page")
+	}
+
+	restartWith(8, "large gap")
+	dana.waitFor("a reload with every message", `window.notReloaded === undefined && `+logText+`.includes('large gap 7')`)
+	if n := dana.eval(`String(document.querySelectorAll('ol.log li').length)`); n != "12" {
+		t.Fatalf("log has %s lines after reload, want 12 (join + 3 + 8)", n)
+	}
+}
+
+// postDirectly writes messages while no server runs, as if other nodes had.
+func postDirectly(t *testing.T, db, user, room string, n int, prefix string) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	u, _, err := st.UserByName(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	joined, _, err := st.Rooms(ctx, u.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range joined {
+		if r.Name != room {
+			continue
+		}
+		for i := range n {
+			if _, err := st.PostMessage(ctx, r.ID, u, fmt.Sprint(prefix, " ", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return
+	}
+	t.Fatalf("%s is not in %s", user, room)
 }
