@@ -5,8 +5,8 @@ import (
 	"compress/gzip"
 	"errors"
 	"net/http"
-	"sync"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/a-h/templ"

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/net/html"
 )
 
-
 // The stream fragment is what every member receives: it must target the
 // room's log, carry the stable id, and keep user text as text.
 func TestMessageEventFragment(t *testing.T) {
