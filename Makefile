@@ -29,12 +29,14 @@ build: ## build bin/rtmessenger
 generate: ## regenerate templ output (commit the *_templ.go files)
 	go tool templ generate
 
-fmt: ## format Go and templ sources
-	gofmt -w $$(git ls-files '*.go')
+fmt: ## format Go and templ sources (and regenerate templ output)
 	go tool templ fmt views
+	go tool templ generate
+	gofmt -w $$(git ls-files '*.go')
 
-lint: ## gofmt, go vet and staticcheck must all be clean
+lint: ## gofmt, templ fmt, go vet and staticcheck must all be clean
 	@out=$$(gofmt -l $$(git ls-files '*.go')); [ -z "$$out" ] || { echo "gofmt needed:"; echo "$$out"; exit 1; }
+	@go tool templ fmt -fail views >/dev/null 2>&1 || { echo "templ fmt needed: run make fmt"; exit 1; }
 	go vet ./...
 	go tool staticcheck ./...
 
