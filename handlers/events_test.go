@@ -12,9 +12,9 @@ import (
 )
 
 type stream struct {
-	t      *testing.T
-	resp   *http.Response
-	events chan sseclient.Event
+	t    *testing.T
+	resp *http.Response
+	bg   *sseclient.Background
 }
 
 // open connects b's event stream; header may carry Last-Event-ID.
@@ -31,18 +31,7 @@ func (b *browser) open(query string, header http.Header) *stream {
 	if resp.StatusCode != 200 {
 		b.a.t.Fatalf("open stream: %s", resp.Status)
 	}
-	s := &stream{t: b.a.t, resp: resp, events: make(chan sseclient.Event, 256)}
-	go func() {
-		defer close(s.events)
-		r := sseclient.NewReader(resp.Body)
-		for {
-			ev, err := r.Next()
-			if err != nil {
-				return
-			}
-			s.events <- ev
-		}
-	}()
+	s := &stream{t: b.a.t, resp: resp, bg: sseclient.Read(resp.Body)}
 	b.a.t.Cleanup(s.close)
 	return s
 }
@@ -51,16 +40,11 @@ func (s *stream) close() { s.resp.Body.Close() }
 
 func (s *stream) next() sseclient.Event {
 	s.t.Helper()
-	select {
-	case ev, ok := <-s.events:
-		if !ok {
-			s.t.Fatal("stream ended")
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		s.t.Fatal("no event within 5s")
+	ev, err := s.bg.Next(5 * time.Second)
+	if err != nil {
+		s.t.Fatalf("next event: %v", err)
 	}
-	panic("unreachable")
+	return ev
 }
 
 func (a *app) waitConns(n int) {

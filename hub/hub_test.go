@@ -50,9 +50,8 @@ func newRig(t *testing.T, opt Options) *rig {
 }
 
 type client struct {
-	resp   *http.Response
-	events chan sseclient.Event
-	done   chan error
+	resp *http.Response
+	bg   *sseclient.Background
 }
 
 // connect opens a stream as user and reads it in the background.
@@ -67,35 +66,18 @@ func (rg *rig) connect(user int64, query string) *client {
 	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" {
 		rg.t.Fatalf("connect: %s %q", resp.Status, resp.Header.Get("Content-Type"))
 	}
-	c := &client{resp: resp, events: make(chan sseclient.Event, 1000), done: make(chan error, 1)}
-	go func() {
-		r := sseclient.NewReader(resp.Body)
-		for {
-			ev, err := r.Next()
-			if err != nil {
-				close(c.events)
-				c.done <- err
-				return
-			}
-			c.events <- ev
-		}
-	}()
+	c := &client{resp: resp, bg: sseclient.Read(resp.Body)}
 	rg.t.Cleanup(func() { resp.Body.Close() })
 	return c
 }
 
 func (c *client) next(t *testing.T) sseclient.Event {
 	t.Helper()
-	select {
-	case ev, ok := <-c.events:
-		if !ok {
-			t.Fatal("stream ended")
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		t.Fatal("no event within 5s")
+	ev, err := c.bg.Next(5 * time.Second)
+	if err != nil {
+		t.Fatalf("next event: %v", err)
 	}
-	panic("unreachable")
+	return ev
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -131,10 +131,9 @@ func (p *person) say(room, text string) {
 
 // events is an open stream read in the background.
 type events struct {
-	t      *testing.T
-	body   io.Closer
-	ch     chan sseclient.Event
-	reader *sseclient.Reader
+	t    *testing.T
+	body io.Closer
+	bg   *sseclient.Background
 }
 
 func (p *person) stream(lastEventID string) *events {
@@ -150,44 +149,25 @@ func (p *person) stream(lastEventID string) *events {
 	if resp.StatusCode != 200 {
 		p.s.t.Fatalf("stream: %s", resp.Status)
 	}
-	e := &events{t: p.s.t, body: resp.Body, ch: make(chan sseclient.Event, 100), reader: sseclient.NewReader(resp.Body)}
-	go func() {
-		defer close(e.ch)
-		for {
-			ev, err := e.reader.Next()
-			if err != nil {
-				return
-			}
-			e.ch <- ev
-		}
-	}()
+	e := &events{t: p.s.t, body: resp.Body, bg: sseclient.Read(resp.Body)}
 	p.s.t.Cleanup(func() { resp.Body.Close() })
 	return e
 }
 
 func (e *events) next() sseclient.Event {
 	e.t.Helper()
-	select {
-	case ev, ok := <-e.ch:
-		if !ok {
-			e.t.Fatal("stream ended")
-		}
-		return ev
-	case <-time.After(5 * time.Second):
-		e.t.Fatal("no event within 5s")
+	ev, err := e.bg.Next(5 * time.Second)
+	if err != nil {
+		e.t.Fatalf("next event: %v", err)
 	}
-	panic("unreachable")
+	return ev
 }
 
 // quiet asserts nothing arrives for a short while.
 func (e *events) quiet(d time.Duration) {
 	e.t.Helper()
-	select {
-	case ev, ok := <-e.ch:
-		if ok {
-			e.t.Fatalf("unexpected event %+v", ev)
-		}
-	case <-time.After(d):
+	if ev, err := e.bg.Next(d); err != sseclient.ErrTimeout {
+		e.t.Fatalf("want silence, got %+v, %v", ev, err)
 	}
 }
 
@@ -247,7 +227,7 @@ func TestResumeAcrossRestart(t *testing.T) {
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := <-es.ch; ok {
+	if !es.bg.Ended(5 * time.Second) {
 		t.Fatal("stream still open after shutdown")
 	}
 
@@ -280,7 +260,8 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 		t.Fatalf("shutdown took %v", d)
 	}
 	for _, e := range all {
-		for range e.ch {
+		if !e.bg.Ended(5 * time.Second) {
+			t.Fatal("a stream outlived the shutdown")
 		}
 	}
 }
