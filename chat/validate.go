@@ -1,6 +1,8 @@
 package chat
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -117,4 +119,28 @@ func hasBidiControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// maxClientIDLen bounds the client message id; NewClientID makes 22.
+const maxClientIDLen = 64
+
+// CleanClientID checks a client message id: empty (no idempotency) or up to
+// 64 characters of A–Z, a–z, 0–9, '-' and '_'.
+func CleanClientID(s string) (string, error) {
+	if len(s) > maxClientIDLen {
+		return "", FieldErrorf("client_id", Invalid, "The message id is too long.")
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return "", FieldErrorf("client_id", Invalid, "The message id may hold only letters, digits, '-' and '_'.")
+		}
+	}
+	return s, nil
+}
+
+// NewClientID returns a fresh random client message id (128 bits).
+func NewClientID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails on supported platforms
+	return base64.RawURLEncoding.EncodeToString(b[:])
 }

@@ -113,3 +113,22 @@ func TestErrorHelpers(t *testing.T) {
 		t.Error("Code.String")
 	}
 }
+
+func TestClientIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		id := NewClientID()
+		if _, err := CleanClientID(id); err != nil || len(id) != 22 || seen[id] {
+			t.Fatalf("NewClientID gave %q (%v)", id, err)
+		}
+		seen[id] = true
+	}
+	for _, bad := range []string{"has space", "semi;colon", "ünïcode", strings.Repeat("a", 65)} {
+		if _, err := CleanClientID(bad); err == nil || FieldOf(err) != "client_id" {
+			t.Errorf("CleanClientID(%q) = %v", bad, err)
+		}
+	}
+	if id, err := CleanClientID(""); err != nil || id != "" {
+		t.Errorf("empty id: %q %v", id, err)
+	}
+}

@@ -100,7 +100,7 @@ func TestStreamReplaysWhatWasMissed(t *testing.T) {
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
 	post := func(body string) int64 {
-		m, err := a.store.PostMessage(t.Context(), room, alice.user(), body)
+		m, err := a.store.PostMessage(t.Context(), room, alice.user(), body, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -132,7 +132,7 @@ func TestStreamResetsWhenReplayIsImpossible(t *testing.T) {
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
 	for i := range 25 { // more than the test's replay limit of 20
-		if _, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint(i)); err != nil {
+		if _, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint(i), ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -10,7 +10,8 @@ import (
 
 // postMessage stores a message. htmx gets a fresh composer (the message
 // itself arrives over the stream, like everyone else's); a plain form post
-// is redirected back to the room.
+// is redirected back to the room. The form's client_id makes a retried or
+// double-submitted post store one message and get the same answer.
 func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	room, err := roomParam(r)
 	if err != nil {
@@ -18,43 +19,56 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	if err := parseForm(w, r); err != nil {
-		h.composerFailed(w, r, u, room, "", err)
+		h.composerFailed(w, r, u, views.Composer{RoomID: room}, err)
 		return
 	}
-	typed := r.PostForm.Get("body")
-	body, err := chat.CleanMessage(typed)
+	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
+	cid, err := chat.CleanClientID(typed.ClientID)
+	var body string
 	if err == nil {
-		_, err = h.store.PostMessage(r.Context(), room, u, body)
+		body, err = chat.CleanMessage(typed.Body)
+	}
+	if err == nil {
+		_, err = h.store.PostMessage(r.Context(), room, u, body, cid)
 	}
 	if err != nil {
-		h.composerFailed(w, r, u, room, typed, err)
+		h.composerFailed(w, r, u, typed, err)
 		return
 	}
 	if !isHTMX(r) {
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r, room, "", "")))
+	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r, views.Composer{RoomID: room})))
 }
 
 // composerFailed shows the error next to the text the user typed, so
-// nothing they wrote is lost.
-func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.User, room int64, typed string, err error) {
+// nothing they wrote is lost. The client id stays: resending the same text
+// must not store it twice.
+func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.User, typed views.Composer, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError || status == http.StatusNotFound {
 		h.fail(w, r, err)
 		return
 	}
+	typed.Error = chat.ErrorText(err)
+	if _, bad := chat.CleanClientID(typed.ClientID); bad != nil {
+		typed.ClientID = ""
+	}
 	if !isHTMX(r) {
-		h.showRoom(w, r, u, status, views.Composer{Body: typed, Error: chat.ErrorText(err)})
+		h.showRoom(w, r, u, status, typed)
 		return
 	}
-	h.render(w, r, status, views.ComposerForm(h.composer(r, room, typed, chat.ErrorText(err))))
+	h.render(w, r, status, views.ComposerForm(h.composer(r, typed)))
 }
 
-func (h *Handler) composer(r *http.Request, room int64, body, problem string) views.Composer {
-	c := views.Composer{RoomID: room, Body: body, Error: problem}
-	if rm, err := h.store.Room(r.Context(), room); err == nil {
+// composer completes a composer: the room's name and, unless kept from a
+// failed attempt, a fresh client id.
+func (h *Handler) composer(r *http.Request, c views.Composer) views.Composer {
+	if c.ClientID == "" {
+		c.ClientID = chat.NewClientID()
+	}
+	if rm, err := h.store.Room(r.Context(), c.RoomID); err == nil {
 		c.RoomName = rm.Name
 	}
 	return c

@@ -87,7 +87,7 @@ func TestHistoryPagesBackwards(t *testing.T) {
 	id := alice.createRoom("general")
 	room := fmt.Sprintf("/rooms/%d", id)
 	for i := range 120 {
-		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("message number %03d", i)); err != nil {
+		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("message number %03d", i), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -123,7 +123,7 @@ func TestPagesAreGzippedForClientsThatAccept(t *testing.T) {
 	alice := a.signup("alice")
 	id := alice.createRoom("general")
 	for i := range 50 {
-		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("a typical chat message, number %d", i)); err != nil {
+		if _, err := a.store.PostMessage(t.Context(), id, alice.user(), fmt.Sprintf("a typical chat message, number %d", i), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -145,4 +145,39 @@ func TestPagesAreGzippedForClientsThatAccept(t *testing.T) {
 		t.Errorf("gzip saved too little: %d → %d bytes", len(plain.body), len(zipped.body))
 	}
 	t.Logf("room page with 50 messages: %d bytes, %d gzipped", len(plain.body), len(zipped.body))
+}
+
+var clientIDField = regexp.MustCompile(`name="client_id" value="([A-Za-z0-9_-]+)"`)
+
+func TestResubmittingAPostStoresItOnce(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	id := alice.createRoom("general")
+	room := fmt.Sprintf("/rooms/%d", id)
+	m := clientIDField.FindStringSubmatch(alice.get(room, nil).body)
+	if m == nil {
+		t.Fatal("the composer carries no client_id")
+	}
+	form := url.Values{"body": {"only once"}, "client_id": {m[1]}}
+	first := alice.post(room+"/messages", form, htmx)
+	again := alice.post(room+"/messages", form, htmx)
+	plain := alice.post(room+"/messages", form, nil)
+	if first.status != 200 || again.status != 200 || plain.status != http.StatusSeeOther {
+		t.Fatalf("statuses %d %d %d", first.status, again.status, plain.status)
+	}
+	next := clientIDField.FindStringSubmatch(first.body)
+	if next == nil || next[1] == m[1] {
+		t.Fatal("after a send the composer must carry a fresh client_id")
+	}
+	if n := strings.Count(alice.get(room, nil).body, "only once"); n != 1 {
+		t.Fatalf("the message shows %d times", n)
+	}
+
+	// A refused post keeps its id, so fixing and resending is still safe.
+	res := alice.post(room+"/messages", url.Values{"body": {strings.Repeat("x", 4001)}, "client_id": {"keep-me"}}, htmx)
+	mustContain(t, res.body, `name="client_id" value="keep-me"`)
+	res = alice.post(room+"/messages", url.Values{"body": {"hi"}, "client_id": {"not valid!"}}, htmx)
+	if res.status != 422 || !clientIDField.MatchString(res.body) {
+		t.Fatalf("bad client id: %d", res.status)
+	}
 }

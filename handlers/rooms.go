@@ -92,6 +92,9 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 			return
 		}
 		composer.RoomID, composer.RoomName = room.ID, room.Name
+		if composer.ClientID == "" {
+			composer.ClientID = chat.NewClientID()
+		}
 		v.Composer = composer
 	}
 	h.render(w, r, status, views.RoomView(v))

@@ -14,8 +14,24 @@ const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body
 
 // PostMessage stores body from author in room. The membership check runs in
 // the same transaction as the insert, so a post racing a leave cannot land.
-func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body string) (chat.Message, error) {
-	msgs, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+// A non-empty clientID makes the post idempotent: if author already posted
+// with it, the stored message is returned and nothing new is written.
+func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
+	var posted chat.Message
+	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		if clientID != "" {
+			prior, found, err := messageByClientID(ctx, tx, author.ID, clientID)
+			if err != nil {
+				return nil, err
+			}
+			if found {
+				if prior.RoomID != room {
+					return nil, chat.FieldErrorf("client_id", chat.Conflict, "This message id was already used in another room.")
+				}
+				posted = prior
+				return nil, nil // already published when it was first stored
+			}
+		}
 		var member bool
 		if err := tx.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, author.ID, room).Scan(&member); err != nil {
@@ -27,16 +43,29 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 			}
 			return nil, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
 		}
-		m, err := insertMessage(ctx, tx, room, author, chat.KindText, body, now)
+		m, err := insertMessage(ctx, tx, room, author, chat.KindText, body, clientID, now)
 		if err != nil {
 			return nil, err
 		}
+		posted = m
 		return []chat.Message{m}, nil
 	})
+	return posted, err
+}
+
+func messageByClientID(ctx context.Context, tx *sql.Tx, author int64, clientID string) (chat.Message, bool, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT `+messageColumns+`
+		FROM messages m JOIN users u ON u.id = m.author_id
+		WHERE m.author_id = ? AND m.client_id = ?`, author, clientID)
 	if err != nil {
-		return chat.Message{}, err
+		return chat.Message{}, false, fmt.Errorf("store: find by client id: %w", err)
 	}
-	return msgs[0], nil
+	msgs, err := scanMessages(rows)
+	if err != nil || len(msgs) == 0 {
+		return chat.Message{}, false, err
+	}
+	return msgs[0], true, nil
 }
 
 // History returns up to limit messages of room older than before (all the
@@ -93,11 +122,12 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
-func insertMessage(ctx context.Context, tx *sql.Tx, room int64, author chat.User, kind chat.Kind, body string, now time.Time) (chat.Message, error) {
+// insertMessage adds a message; clientID "" stores NULL (no idempotency).
+func insertMessage(ctx context.Context, tx *sql.Tx, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
 	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
 	err := tx.QueryRowContext(ctx, `
-		INSERT INTO messages (room_id, author_id, kind, body, created_at) VALUES (?, ?, ?, ?, ?)
-		RETURNING id`, room, author.ID, kind, body, millis(now)).Scan(&m.ID)
+		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
+		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
 	if err != nil {
 		return m, fmt.Errorf("store: insert message: %w", err)
 	}

@@ -178,7 +178,7 @@ func addMember(ctx context.Context, tx *sql.Tx, room int64, user chat.User, now 
 // membershipLine records a join or leave line with the member count after
 // the change, so the room's open pages can update theirs.
 func membershipLine(ctx context.Context, tx *sql.Tx, room int64, user chat.User, kind chat.Kind, now time.Time) (chat.Message, error) {
-	m, err := insertMessage(ctx, tx, room, user, kind, "", now)
+	m, err := insertMessage(ctx, tx, room, user, kind, "", "", now)
 	if err != nil {
 		return m, err
 	}

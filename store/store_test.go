@@ -165,13 +165,13 @@ func TestPostRequiresMembership(t *testing.T) {
 	ctx := context.Background()
 	alice, bob := mustUser(t, s, "alice"), mustUser(t, s, "bob")
 	room := mustRoom(t, s, alice, "general")
-	if _, err := s.PostMessage(ctx, room.ID, bob, "hi"); chat.CodeOf(err) != chat.Forbidden {
+	if _, err := s.PostMessage(ctx, room.ID, bob, "hi", ""); chat.CodeOf(err) != chat.Forbidden {
 		t.Fatalf("non-member post: %v", err)
 	}
-	if _, err := s.PostMessage(ctx, 999, alice, "hi"); chat.CodeOf(err) != chat.NotFound {
+	if _, err := s.PostMessage(ctx, 999, alice, "hi", ""); chat.CodeOf(err) != chat.NotFound {
 		t.Fatalf("post to missing room: %v", err)
 	}
-	m, err := s.PostMessage(ctx, room.ID, alice, "line one\nline two")
+	m, err := s.PostMessage(ctx, room.ID, alice, "line one\nline two", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestHistoryPagesByCursor(t *testing.T) {
 	alice := mustUser(t, s, "alice")
 	room := mustRoom(t, s, alice, "general")
 	for i := range 120 {
-		if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprint(i)); err != nil {
+		if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprint(i), ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -233,12 +233,12 @@ func TestMissedCoversOnlyCurrentRooms(t *testing.T) {
 	}
 	var want []int64
 	for i := range 5 {
-		m, err := s.PostMessage(ctx, shared.ID, alice, fmt.Sprint("shared ", i))
+		m, err := s.PostMessage(ctx, shared.ID, alice, fmt.Sprint("shared ", i), "")
 		if err != nil {
 			t.Fatal(err)
 		}
 		want = append(want, m.ID)
-		if _, err := s.PostMessage(ctx, private.ID, alice, "secret"); err != nil {
+		if _, err := s.PostMessage(ctx, private.ID, alice, "secret", ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +280,7 @@ func TestGroupCommitKeepsEveryPostAndOrder(t *testing.T) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range each {
-				if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprintf("%d/%d", w, i)); err != nil {
+				if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprintf("%d/%d", w, i), ""); err != nil {
 					errs <- err
 				}
 			}
@@ -340,5 +340,65 @@ func TestSessions(t *testing.T) {
 	}
 	if _, ok, _ := ss.Find("tok"); ok {
 		t.Fatal("deleted session found")
+	}
+}
+
+func TestClientIDMakesPostingIdempotent(t *testing.T) {
+	var mu sync.Mutex
+	published := 0
+	s := openTest(t, Options{OnCommit: func(ms []chat.Message) {
+		mu.Lock()
+		published += len(ms)
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	other := mustRoom(t, s, alice, "other")
+	mu.Lock()
+	published = 0
+	mu.Unlock()
+
+	// A burst of identical submits, as from a double click or retries.
+	var wg sync.WaitGroup
+	got := make([]chat.Message, 10)
+	errs := make([]error, 10)
+	for i := range got {
+		wg.Go(func() { got[i], errs[i] = s.PostMessage(ctx, room.ID, alice, "once", "cid-1") })
+	}
+	wg.Wait()
+	for i := range got {
+		if errs[i] != nil || got[i].ID != got[0].ID || got[i].Body != "once" {
+			t.Fatalf("attempt %d: %+v, %v (first %+v)", i, got[i], errs[i], got[0])
+		}
+	}
+	hist, _, _ := s.History(ctx, room.ID, 0, 50)
+	if n := len(hist); n != 2 { // the creator's join line and one message
+		t.Fatalf("room holds %d lines, want 2", n)
+	}
+	mu.Lock()
+	if published != 1 {
+		t.Errorf("published %d times, want once", published)
+	}
+	mu.Unlock()
+
+	if _, err := s.PostMessage(ctx, other.ID, alice, "elsewhere", "cid-1"); chat.CodeOf(err) != chat.Conflict {
+		t.Fatalf("same id in another room: %v", err)
+	}
+	bob := mustUser(t, s, "bob")
+	if err := s.Join(ctx, room.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.PostMessage(ctx, room.ID, bob, "bob's own", "cid-1"); err != nil || m.ID == got[0].ID {
+		t.Fatalf("ids are per author: %+v, %v", m, err)
+	}
+	if a, _ := s.PostMessage(ctx, room.ID, alice, "no id", ""); a.ID == 0 {
+		t.Fatal("post without id failed")
+	}
+	if b, _ := s.PostMessage(ctx, room.ID, alice, "no id", ""); b.Body != "no id" {
+		t.Fatal("a second post without id must be stored too")
+	}
+	if hist, _, _ := s.History(ctx, room.ID, 0, 50); len(hist) != 6 {
+		t.Fatalf("room holds %d lines, want 6", len(hist))
 	}
 }

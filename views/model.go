@@ -60,6 +60,9 @@ type Composer struct {
 	RoomName string
 	Body     string
 	Error    string
+	// ClientID names this message attempt; the server stores a message once
+	// per id, so resending is safe.
+	ClientID string
 }
 
 // OlderPage is a page of older messages, for browsers without JavaScript.

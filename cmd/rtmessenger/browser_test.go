@@ -261,7 +261,7 @@ func postDirectly(t *testing.T, db, user, room string, n int, prefix string) {
 			continue
 		}
 		for i := range n {
-			if _, err := st.PostMessage(ctx, r.ID, u, fmt.Sprint(prefix, " ", i)); err != nil {
+			if _, err := st.PostMessage(ctx, r.ID, u, fmt.Sprint(prefix, " ", i), ""); err != nil {
 				t.Fatal(err)
 			}
 		}
