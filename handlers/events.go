@@ -25,6 +25,13 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
 		if after < 0 {
 			return nil
 		}
+		latest, err := h.store.LatestID(ctx)
+		if err != nil {
+			return err
+		}
+		if after > latest { // an id from another database, or a restored backup
+			return send(latest, resetEvent, []byte("unknown resume point"))
+		}
 		msgs, err := h.store.Missed(ctx, u.ID, after, h.replayLimit+1)
 		if err != nil {
 			return err

@@ -136,7 +136,7 @@ func TestStreamResetsWhenReplayIsImpossible(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, lastID := range []string{"1", "not-a-number"} {
+	for _, lastID := range []string{"1", "not-a-number", "-5", "999999"} {
 		s := alice.open("", http.Header{"Last-Event-ID": {lastID}})
 		if ev := s.next(); ev.Name != "rtm-reset" {
 			t.Fatalf("Last-Event-ID %q: got %+v, want a reset", lastID, ev)

@@ -30,7 +30,10 @@ type Options struct {
 	// QueueSize is how many events may wait per user before the user counts
 	// as lagging and is cut off (default 256).
 	QueueSize int
-	Logger    *slog.Logger
+	// MaxConnsPerUser caps one user's open streams (tabs); the next one gets
+	// a ClosedEvent explaining why instead of a stream (default 10).
+	MaxConnsPerUser int
+	Logger          *slog.Logger
 }
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
@@ -70,6 +73,9 @@ func New(opt Options) *Hub {
 	}
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 256
+	}
+	if opt.MaxConnsPerUser <= 0 {
+		opt.MaxConnsPerUser = 10
 	}
 	h := &Hub{
 		opt:           opt,

@@ -311,3 +311,27 @@ func TestDisconnectsReleaseEverything(t *testing.T) {
 	}
 	waitFor(t, "all users released", func() bool { u, c := rg.hub.Stats(); return u == 0 && c == 0 })
 }
+
+func TestTooManyTabsGetAClearRefusal(t *testing.T) {
+	rg := newRig(t, Options{MaxConnsPerUser: 3})
+	var tabs []*client
+	for range 3 {
+		tabs = append(tabs, rg.connect(1, ""))
+	}
+	rg.waitConns(3)
+	extra := rg.connect(1, "")
+	ev := extra.next(t)
+	if ev.Name != ClosedEvent || !strings.Contains(ev.Data, "3 other tabs") || ev.ID != "" {
+		t.Fatalf("refusal = %+v", ev)
+	}
+	if !extra.bg.Ended(time.Second) {
+		t.Fatal("a refused stream must end")
+	}
+	other := rg.connect(2, "") // the cap is per user
+	rg.waitConns(4)
+	tabs[0].resp.Body.Close()
+	rg.waitConns(3)
+	rg.connect(1, "") // a freed slot can be used again
+	rg.waitConns(4)
+	_ = other
+}

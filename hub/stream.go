@@ -3,8 +3,10 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -19,7 +21,15 @@ import (
 // id). It is an alias so callers need not import this package.
 type Replay = func(ctx context.Context, send func(id int64, event string, data []byte) error) error
 
-var errCut = errors.New("hub: stream cut off")
+var (
+	errCut     = errors.New("hub: stream cut off")
+	errClosed  = errors.New("hub: closed")
+	errTooMany = errors.New("hub: too many streams")
+)
+
+// ClosedEvent is the SSE event name of a refusal the page should not retry;
+// its data says why.
+const ClosedEvent = "rtm-closed"
 
 // aLongTimeAgo is a deadline that makes any pending write fail at once.
 var aLongTimeAgo = time.Unix(1, 0)
@@ -49,8 +59,15 @@ func (c *conn) kill() bool {
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay Replay) {
 	ctx, cancel := context.WithCancel(r.Context())
 	c := &conn{rc: http.NewResponseController(w), cancel: cancel}
-	u := h.attach(userID, c)
-	if u == nil {
+	u, err := h.attach(userID, c)
+	switch err {
+	case nil:
+	case errTooMany:
+		cancel()
+		h.log.Debug("stream refused: too many", "user", userID)
+		refuse(w, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
+		return
+	default:
 		cancel()
 		http.Error(w, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
 		return
@@ -65,6 +82,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 			c.kill()
 		}
 	}
+
+	h.log.Debug("stream opened", "user", u.key)
+	defer h.log.Debug("stream closed", "user", u.key)
 
 	sub := r.Clone(ctx)
 	sub.URL.RawQuery = "stream=" + u.key // the stream is the signed-in user's, whatever the query said
@@ -81,14 +101,16 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 }
 
 // attach registers a connection and makes sure the user's stream exists.
-// It returns nil once the hub is closed.
-func (h *Hub) attach(userID int64, c *conn) *user {
+func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
-		return nil
+		return nil, errClosed
 	}
 	u := h.users[userID]
+	if u != nil && len(u.conns) >= h.opt.MaxConnsPerUser {
+		return nil, errTooMany
+	}
 	if u == nil {
 		u = &user{key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
 		h.srv.CreateStream(u.key)
@@ -96,7 +118,17 @@ func (h *Hub) attach(userID int64, c *conn) *user {
 	}
 	u.refs++
 	u.conns[c] = struct{}{}
-	return u
+	return u, nil
+}
+
+// refuse answers a stream request with one ClosedEvent and ends it. The
+// event has no id field, so the browser's resume point stays where it was.
+func refuse(w http.ResponseWriter, why string) {
+	hd := w.Header()
+	hd.Set("Content-Type", "text/event-stream")
+	hd.Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	w.Write([]byte("event: " + ClosedEvent + "\ndata: " + strings.ReplaceAll(why, "\n", " ") + "\n\n"))
 }
 
 // unsubscribed runs (on its own goroutine, from r3labs) after a subscriber

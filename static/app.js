@@ -53,6 +53,22 @@
   // The server asks for a reload when too much was missed to replay.
   document.addEventListener('rtm-reset', () => location.reload());
 
+  // A notice line under the top bar tells what the live connection is doing.
+  function notice(text) {
+    const el = document.getElementById('notice');
+    if (!el) return;
+    el.textContent = text || '';
+    el.hidden = !text;
+  }
+  // <html data-stream="live|reconnecting|off"> drives the status dot.
+  function streamState(state, text) {
+    document.documentElement.dataset.stream = state;
+    notice(text);
+  }
+  document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
+  document.addEventListener('htmx:sse:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
+  document.addEventListener('htmx:sse:after:connection', () => streamState('live', ''));
+
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', () => localizeTimes(document));
   } else {

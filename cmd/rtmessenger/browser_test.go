@@ -76,6 +76,13 @@ func (tb tab) signup(name string) {
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("create-h")),
 	)
+	tb.waitLive()
+}
+
+// waitLive waits until the page's event stream is connected.
+func (tb tab) waitLive() {
+	tb.t.Helper()
+	tb.waitFor("a live stream", `document.documentElement.dataset.stream === 'live'`)
 }
 
 // chromedpNewTab opens another tab in the same browser profile.
@@ -222,12 +229,14 @@ func TestBrowserResumesAcrossRestart(t *testing.T) {
 		if err := s.stop(); err != nil {
 			t.Fatal(err)
 		}
+		dana.waitFor("the reconnecting notice", `!document.getElementById('notice').hidden`)
 		postDirectly(t, db, "dana", "ops", posts, prefix)
 		s = startServer(t, db, "-replay-limit", "5", "-addr", addr)
 	}
 
 	restartWith(3, "small gap")
 	dana.waitFor("the replayed messages", logText+`.includes('small gap 2')`)
+	dana.waitFor("the notice to go", `document.getElementById('notice').hidden`)
 	if dana.eval(`String(window.notReloaded)`) != "yes" {
 		t.Fatal("a gap within the replay limit must not reload the page")
 	}
@@ -268,4 +277,18 @@ func postDirectly(t *testing.T, db, user, room string, n int, prefix string) {
 		return
 	}
 	t.Fatalf("%s is not in %s", user, room)
+}
+
+func TestTooManyTabsShowANotice(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "tabs.db"), "-max-tabs", "1", "-log-level", "debug")
+	browser := browsertest.Start(t)
+	eve := tab{t, browsertest.User(t, browser), s.url}
+	eve.signup("eve")
+	second := tab{t, chromedpNewTab(t, eve.ctx), s.url}
+	second.do(chromedp.Navigate(s.url + "/rooms"))
+	second.waitFor("the too-many-tabs notice", `document.getElementById('notice').innerText.includes('other tabs open')`)
+	second.waitFor("the stream marked off", `document.documentElement.dataset.stream === 'off'`)
+	if eve.eval(`String(document.getElementById('notice').hidden)`) != "true" {
+		t.Fatal("the first tab must keep its stream and show no notice")
+	}
 }

@@ -18,6 +18,7 @@ type config struct {
 	replayLimit   int
 	secureCookies bool
 	heartbeat     time.Duration
+	maxTabs       int
 	passwordKiB   uint
 	logLevel      slog.Level
 }
@@ -38,6 +39,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.replayLimit, "replay-limit", envInt(env("RTM_REPLAY_LIMIT", ""), 1000), "most messages replayed to a reconnecting stream; beyond it the page reloads (RTM_REPLAY_LIMIT)")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", envBool(env("RTM_SECURE_COOKIES", "")), "mark the session cookie Secure: set when served over HTTPS (RTM_SECURE_COOKIES)")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 15*time.Second, "interval of keep-alive comments on idle streams")
+	fs.IntVar(&c.maxTabs, "max-tabs", envInt(env("RTM_MAX_TABS", ""), 10), "most open streams (tabs) per user (RTM_MAX_TABS)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
 	level := fs.String("log-level", env("RTM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (RTM_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -49,8 +51,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)
 	}
-	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 {
-		return c, fmt.Errorf("-replay-limit, -heartbeat and -password-memory must be positive")
+	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 {
+		return c, fmt.Errorf("-replay-limit, -heartbeat, -max-tabs and -password-memory must be positive")
 	}
 	return c, nil
 }

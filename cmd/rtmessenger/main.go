@@ -50,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
-	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, Logger: log})
+	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerUser: cfg.maxTabs, Logger: log})
 	relay := handlers.NewRelay(streams, log)
 	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, Logger: log})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -42,9 +43,13 @@ func startServer(t *testing.T, db string, args ...string) *server {
 		done <- err
 	}()
 	urls := make(chan string, 1)
+	echo := os.Getenv("RTM_TEST_LOG") != "" // show the server's log in test output
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
+			if echo {
+				t.Log(sc.Text())
+			}
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}
