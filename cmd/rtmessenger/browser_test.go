@@ -67,7 +67,14 @@ func (tb tab) waitFor(what, js string) {
 	tb.t.Fatalf("waiting for %s: timed out (last error: %v)", what, lastErr)
 }
 
+// signup creates an account through the form and waits for the stream.
 func (tb tab) signup(name string) {
+	tb.t.Helper()
+	tb.signupForm(name)
+	tb.waitLive()
+}
+
+func (tb tab) signupForm(name string) {
 	tb.t.Helper()
 	tb.do(
 		chromedp.Navigate(tb.url+"/signup"),
@@ -76,7 +83,6 @@ func (tb tab) signup(name string) {
 		chromedp.Click(chromedp.CSS(`form button[type=submit]`)),
 		chromedp.WaitVisible(chromedp.ID("create-h")),
 	)
-	tb.waitLive()
 }
 
 // waitLive waits until the page's event stream is connected.
@@ -184,7 +190,7 @@ func TestChatWorksWithoutJavaScript(t *testing.T) {
 	if _, err := chromedp.Call(cleo.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
 		t.Fatal(err)
 	}
-	cleo.signup("cleo")
+	cleo.signupForm("cleo")
 	cleo.do(
 		chromedp.SendKeys(chromedp.ID("room-name"), "quiet"),
 		chromedp.Click(chromedp.CSS(`.create-room button`)),
