@@ -28,10 +28,11 @@ type User struct {
 
 // Room is a named place where members chat.
 type Room struct {
-	ID      int64
-	Name    string
-	Topic   string
-	Created time.Time
+	ID        int64
+	Name      string
+	Topic     string
+	CreatedBy int64
+	Created   time.Time
 	// Members is the number of current members, when the query filled it.
 	Members int
 }
@@ -44,7 +45,12 @@ const (
 	KindText  Kind = 0
 	KindJoin  Kind = 1
 	KindLeave Kind = 2
+	// KindRemoved: the author was removed; Body names who removed them.
+	KindRemoved Kind = 3
 )
+
+// Leaves reports whether a line of this kind ends its author's membership.
+func (k Kind) Leaves() bool { return k == KindLeave || k == KindRemoved }
 
 // Message is one line in a room: text someone posted or a system line.
 // Its ID comes from the store, grows in commit order and doubles as the
@@ -61,6 +67,16 @@ type Message struct {
 	// member count after the change; zero when unknown (e.g. from history).
 	Members int
 }
+
+// Member is a user in a room's member list.
+type Member struct {
+	User   User
+	Joined time.Time
+}
+
+// CanRemoveMembers reports whether u may remove others from r: its
+// creator and admins may.
+func CanRemoveMembers(u User, r Room) bool { return u.Admin || u.ID == r.CreatedBy }
 
 // Membership links a user to a room they joined.
 type Membership struct {

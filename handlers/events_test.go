@@ -156,7 +156,15 @@ func TestStreamNeedsARealSession(t *testing.T) {
 	}
 }
 
-func TestLeavingStopsTheRoomOnTheStream(t *testing.T) {
+// Leaving, or being removed, ends the room's delivery at once: the stream is
+// cut, and the resumed one carries the user's remaining rooms only.
+func TestLeavingOrRemovalStopsTheRoomOnTheStream(t *testing.T) {
+	for _, how := range []string{"leave", "removal"} {
+		t.Run(how, func(t *testing.T) { testRoomStopsOnStream(t, how) })
+	}
+}
+
+func testRoomStopsOnStream(t *testing.T, how string) {
 	a := newApp(t)
 	alice, bob := a.signup("alice"), a.signup("bob")
 	shared := alice.createRoom("shared")
@@ -164,8 +172,23 @@ func TestLeavingStopsTheRoomOnTheStream(t *testing.T) {
 	bob.post(fmt.Sprintf("/rooms/%d/join", shared), nil, nil)
 	bs := bob.open("", nil)
 	a.waitConns(1)
-	bob.post(fmt.Sprintf("/rooms/%d/leave", shared), nil, nil)
+	last, err := a.store.LatestID(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if how == "leave" {
+		bob.post(fmt.Sprintf("/rooms/%d/leave", shared), nil, nil)
+	} else {
+		res := alice.post(fmt.Sprintf("/rooms/%d/members/%d/remove", shared, bob.user().ID), nil, nil)
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("remove: %d %s", res.status, res.body)
+		}
+	}
+	if !bs.bg.Ended(5 * time.Second) {
+		t.Fatal("the stream was not cut")
+	}
 	alice.post(fmt.Sprintf("/rooms/%d/messages", shared), url.Values{"body": {"after bob left"}}, htmx)
+	bs = bob.open("", http.Header{"Last-Event-ID": {fmt.Sprint(last)}})
 	bob.post(fmt.Sprintf("/rooms/%d/messages", own), url.Values{"body": {"only bob sees this"}}, htmx)
 	for {
 		ev := bs.next()

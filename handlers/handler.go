@@ -26,6 +26,8 @@ type Store interface {
 	IsMember(ctx context.Context, room, user int64) (bool, error)
 	Join(ctx context.Context, room int64, user chat.User) error
 	Leave(ctx context.Context, room int64, user chat.User) error
+	RemoveMember(ctx context.Context, room int64, member, by chat.User) error
+	Members(ctx context.Context, room int64) ([]chat.Member, error)
 	PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error)
 	History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error)
 	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)

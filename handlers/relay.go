@@ -38,7 +38,7 @@ func (rl *Relay) Committed(msgs []chat.Message) {
 		switch m.Kind {
 		case chat.KindJoin:
 			rl.out.Join(m.RoomID, m.AuthorID)
-		case chat.KindLeave:
+		case chat.KindLeave, chat.KindRemoved:
 			rl.out.Leave(m.RoomID, m.AuthorID)
 		}
 		data, err := renderEvent(context.Background(), m)

@@ -82,9 +82,7 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 	}
 	v := views.RoomPage{Page: p, Room: room, Joined: joined}
 	v.Title = "#" + room.Name
-	for _, j := range joined {
-		v.Member = v.Member || j.ID == room.ID
-	}
+	v.Member = containsRoom(joined, room.ID)
 	if v.Member {
 		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)
 		if err != nil {

@@ -71,3 +71,53 @@ func TestJoinAndLeave(t *testing.T) {
 		}
 	}
 }
+
+func TestMembersAndRemoval(t *testing.T) {
+	a := newApp(t)
+	admin := a.signup("root") // the first account is the admin
+	alice, bob, carol := a.signup("alice"), a.signup("bob"), a.signup("carol")
+	id := alice.createRoom("club")
+	room := fmt.Sprintf("/rooms/%d", id)
+	for _, b := range []*browser{bob, carol} {
+		b.post(room+"/join", nil, nil)
+	}
+	remove := func(b *browser, who *browser) result {
+		return b.post(fmt.Sprintf("%s/members/%d/remove", room, who.user().ID), nil, nil)
+	}
+
+	page := alice.get(room+"/members", nil)
+	mustContain(t, page.body, "<strong>alice</strong> <span class=\"badge\">creator</span>", "bob</strong>", "carol</strong>", "Remove")
+	if strings.Count(page.body, ">Remove<") != 2 {
+		t.Errorf("the creator should see 2 remove buttons (not one for herself)")
+	}
+	mustNotContain(t, bob.get(room+"/members", nil).body, ">Remove<")
+	if res := a.signup("dave").get(room+"/members", nil); res.status != http.StatusForbidden {
+		t.Errorf("non-member sees members: %d", res.status)
+	}
+	if res := admin.get(room+"/members", nil); res.status != 200 {
+		t.Errorf("admin members page: %d", res.status)
+	}
+
+	if res := remove(bob, carol); res.status != http.StatusForbidden {
+		t.Errorf("a plain member removed someone: %d", res.status)
+	}
+	if res := remove(alice, alice); res.status != 422 {
+		t.Errorf("removing oneself: %d", res.status)
+	}
+	if res := remove(alice, bob); res.status != http.StatusSeeOther {
+		t.Fatalf("creator removes bob: %d %s", res.status, res.body)
+	}
+	if res := remove(alice, bob); res.status != http.StatusNotFound {
+		t.Errorf("removing a non-member: %d", res.status)
+	}
+	if res := remove(admin, carol); res.status != http.StatusSeeOther {
+		t.Errorf("admin removes carol: %d", res.status)
+	}
+	mustContain(t, alice.get(room, nil).body, "bob</strong> was removed by alice", "carol</strong> was removed by root", "1 member")
+	if res := bob.post(room+"/messages", url.Values{"body": {"still here?"}}, htmx); res.status != http.StatusForbidden {
+		t.Errorf("removed member posts: %d", res.status)
+	}
+	if res := alice.post(room+"/members/999/remove", nil, nil); res.status != http.StatusNotFound {
+		t.Errorf("removing an unknown user: %d", res.status)
+	}
+}

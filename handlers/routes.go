@@ -20,6 +20,8 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("GET /rooms/{room}", h.signedIn(h.roomPage))
 	app.HandleFunc("POST /rooms/{room}/join", h.signedIn(h.joinRoom))
 	app.HandleFunc("POST /rooms/{room}/leave", h.signedIn(h.leaveRoom))
+	app.HandleFunc("GET /rooms/{room}/members", h.signedIn(h.membersPage))
+	app.HandleFunc("POST /rooms/{room}/members/{user}/remove", h.signedIn(h.removeMember))
 	app.HandleFunc("POST /rooms/{room}/messages", h.signedIn(h.postMessage))
 	app.HandleFunc("GET /rooms/{room}/messages", h.signedIn(h.olderMessages))
 	app.HandleFunc("GET /events", h.signedIn(h.events))

@@ -113,14 +113,19 @@ func (h *Hub) Join(room, userID int64) {
 	members[userID] = struct{}{}
 }
 
-// Leave records that user left room; nothing of room is published to them
-// from now on.
+// Leave records that user left (or was removed from) room. Nothing of room
+// reaches them from now on: their open streams are cut as well, which drops
+// events already queued and any replay in progress; browsers reconnect and
+// resume with only the rooms they are still in.
 func (h *Hub) Leave(room, userID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	delete(h.rooms[room], userID)
 	if len(h.rooms[room]) == 0 {
 		delete(h.rooms, room)
+	}
+	if u := h.users[userID]; u != nil {
+		h.cutLocked(u, "left a room")
 	}
 }
 

@@ -214,17 +214,67 @@ func TestHeartbeatsKeepIdleStreamsTalking(t *testing.T) {
 	}
 }
 
+// Leaving ends delivery of the room at once: the user's streams are cut,
+// which drops what was queued, and a new stream carries the other rooms only.
 func TestLeaveStopsDelivery(t *testing.T) {
 	rg := newRig(t, Options{})
 	rg.hub.Join(10, 1)
 	rg.hub.Join(20, 1)
-	c := rg.connect(1, "")
-	rg.waitConns(1)
+	rg.hub.Join(10, 2)
+	c, bystander := rg.connect(1, ""), rg.connect(2, "")
+	rg.waitConns(2)
 	rg.hub.Leave(10, 1)
+	if !c.bg.Ended(5 * time.Second) {
+		t.Fatal("the leaver's stream must be cut")
+	}
+	rg.waitConns(1) // the bystander keeps theirs
+	again := rg.connect(1, "")
+	rg.waitConns(2)
 	rg.hub.Publish(10, 1, []byte("after leaving"))
 	rg.hub.Publish(20, 2, []byte("still here"))
-	if ev := c.next(t); ev.ID != "2" {
+	if ev := again.next(t); ev.ID != "2" {
 		t.Fatalf("got %+v after leaving", ev)
+	}
+	if ev := bystander.next(t); ev.ID != "1" {
+		t.Fatalf("bystander got %+v", ev)
+	}
+}
+
+func TestLeaveStopsAReplayInProgress(t *testing.T) {
+	rg := newRig(t, Options{})
+	rg.hub.Join(10, 1)
+	halfway, resume := make(chan struct{}), make(chan struct{})
+	sendErr := make(chan error, 1)
+	rg.replay = func(int64) Replay {
+		return func(ctx context.Context, send func(int64, string, []byte) error) error {
+			if err := send(1, "", []byte("replayed before leaving")); err != nil {
+				return err
+			}
+			close(halfway)
+			<-resume
+			err := send(2, "", []byte("must not go out"))
+			sendErr <- err
+			return err
+		}
+	}
+	c := rg.connect(1, "")
+	<-halfway
+	rg.hub.Leave(10, 1)
+	close(resume)
+	if err := <-sendErr; err == nil {
+		t.Fatal("a replay must stop when its user leaves")
+	}
+	for {
+		ev, err := c.bg.Next(5 * time.Second)
+		if err == sseclient.ErrTimeout {
+			t.Fatal("stream not cut")
+		}
+		if err != nil {
+			return // cut, and event 2 never came
+		}
+		if ev.ID == "2" {
+			t.Fatal("an event replayed after leaving reached the client")
+		}
 	}
 }
 

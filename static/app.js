@@ -60,10 +60,14 @@
     el.textContent = text || '';
     el.hidden = !text;
   }
-  // <html data-stream="live|reconnecting|off"> drives the status dot.
+  // <html data-stream="live|reconnecting|off"> drives the status dot. A
+  // reconnect that succeeds within two seconds shows no notice at all.
+  let pending;
   function streamState(state, text) {
     document.documentElement.dataset.stream = state;
-    notice(text);
+    clearTimeout(pending);
+    if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);
+    else notice(text);
   }
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
   document.addEventListener('htmx:sse:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));

@@ -26,7 +26,7 @@ func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic s
 		if err != nil {
 			return nil, fmt.Errorf("store: create room: %w", err)
 		}
-		room.Name, room.Topic, room.Created, room.Members = name, topic, now.UTC(), 1
+		room.Name, room.Topic, room.CreatedBy, room.Created, room.Members = name, topic, creator.ID, fromMillis(millis(now)), 1
 		m, err := addMember(ctx, tx, room.ID, creator, now)
 		if err != nil {
 			return nil, err
@@ -41,9 +41,9 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	var r chat.Room
 	var created int64
 	err := s.r.QueryRowContext(ctx, `
-		SELECT id, name, topic, created_at,
+		SELECT id, name, topic, created_by, created_at,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = rooms.id)
-		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &r.Topic, &created, &r.Members)
+		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, chat.Errorf(chat.NotFound, "No such room.")
 	}
@@ -58,8 +58,8 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 // others, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
 	rows, err := s.r.QueryContext(ctx, `
-		SELECT id, name, topic, created_at, members, joined FROM (
-			SELECT r.id, r.name, r.topic, r.created_at,
+		SELECT id, name, topic, created_by, created_at, members, joined FROM (
+			SELECT r.id, r.name, r.topic, r.created_by, r.created_at,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
 			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?) AS joined
 			FROM rooms r)
@@ -72,7 +72,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 		var r chat.Room
 		var created int64
 		var member bool
-		if err := rows.Scan(&r.ID, &r.Name, &r.Topic, &created, &r.Members, &member); err != nil {
+		if err := rows.Scan(&r.ID, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member); err != nil {
 			return nil, nil, fmt.Errorf("store: rooms: %w", err)
 		}
 		r.Created = fromMillis(created)
@@ -137,13 +137,70 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil, nil
 		}
-		m, err := membershipLine(ctx, tx, room, user, chat.KindLeave, now)
+		m, err := membershipLine(ctx, tx, room, user, chat.KindLeave, "", now)
 		if err != nil {
 			return nil, err
 		}
 		return []chat.Message{m}, nil
 	})
 	return err
+}
+
+// RemoveMember takes member out of room on behalf of by, who must be the
+// room's creator or an admin (checked in the same transaction).
+func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, by chat.User) error {
+	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+		var r chat.Room
+		err := tx.QueryRowContext(ctx, `SELECT id, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.CreatedBy)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, chat.Errorf(chat.NotFound, "No such room.")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("store: remove member: %w", err)
+		}
+		if !chat.CanRemoveMembers(by, r) {
+			return nil, chat.Errorf(chat.Forbidden, "Only the room's creator or an admin can remove members.")
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, member.ID, room)
+		if err != nil {
+			return nil, fmt.Errorf("store: remove member: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, chat.Errorf(chat.NotFound, "%s is not a member of this room.", member.Name)
+		}
+		m, err := membershipLine(ctx, tx, room, member, chat.KindRemoved, by.Name, now)
+		if err != nil {
+			return nil, err
+		}
+		return []chat.Message{m}, nil
+	})
+	return err
+}
+
+// Members lists a room's members, oldest first.
+func (s *Store) Members(ctx context.Context, room int64) ([]chat.Member, error) {
+	rows, err := s.r.QueryContext(ctx, `
+		SELECT u.id, u.username, u.is_admin, u.created_at, m.joined_at
+		FROM memberships m JOIN users u ON u.id = m.user_id
+		WHERE m.room_id = ? ORDER BY m.joined_at, u.id`, room)
+	if err != nil {
+		return nil, fmt.Errorf("store: members: %w", err)
+	}
+	defer rows.Close()
+	var out []chat.Member
+	for rows.Next() {
+		var m chat.Member
+		var created, joined int64
+		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Admin, &created, &joined); err != nil {
+			return nil, fmt.Errorf("store: members: %w", err)
+		}
+		m.User.Created, m.Joined = fromMillis(created), fromMillis(joined)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: members: %w", err)
+	}
+	return out, nil
 }
 
 // Memberships calls fn for every (room, user) membership, for loading the
@@ -172,13 +229,13 @@ func addMember(ctx context.Context, tx *sql.Tx, room int64, user chat.User, now 
 		INSERT INTO memberships (user_id, room_id, joined_at) VALUES (?, ?, ?)`, user.ID, room, millis(now)); err != nil {
 		return chat.Message{}, fmt.Errorf("store: add member: %w", err)
 	}
-	return membershipLine(ctx, tx, room, user, chat.KindJoin, now)
+	return membershipLine(ctx, tx, room, user, chat.KindJoin, "", now)
 }
 
-// membershipLine records a join or leave line with the member count after
-// the change, so the room's open pages can update theirs.
-func membershipLine(ctx context.Context, tx *sql.Tx, room int64, user chat.User, kind chat.Kind, now time.Time) (chat.Message, error) {
-	m, err := insertMessage(ctx, tx, room, user, kind, "", "", now)
+// membershipLine records a join, leave or removal line with the member
+// count after the change, so the room's open pages can update theirs.
+func membershipLine(ctx context.Context, tx *sql.Tx, room int64, user chat.User, kind chat.Kind, body string, now time.Time) (chat.Message, error) {
+	m, err := insertMessage(ctx, tx, room, user, kind, body, "", now)
 	if err != nil {
 		return m, err
 	}

@@ -402,3 +402,42 @@ func TestClientIDMakesPostingIdempotent(t *testing.T) {
 		t.Fatalf("room holds %d lines, want 6", len(hist))
 	}
 }
+
+func TestRemoveMemberChecksRightsInTheTransaction(t *testing.T) {
+	var mu sync.Mutex
+	var lines []chat.Message
+	s := openTest(t, Options{OnCommit: func(ms []chat.Message) {
+		mu.Lock()
+		lines = append(lines, ms...)
+		mu.Unlock()
+	}})
+	ctx := context.Background()
+	root := mustUser(t, s, "root")
+	alice, bob := mustUser(t, s, "alice"), mustUser(t, s, "bob")
+	room := mustRoom(t, s, alice, "club")
+	if room.CreatedBy != alice.ID {
+		t.Fatalf("CreatedBy = %d", room.CreatedBy)
+	}
+	if err := s.Join(ctx, room.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RemoveMember(ctx, room.ID, alice, bob); chat.CodeOf(err) != chat.Forbidden {
+		t.Fatalf("member removing the creator: %v", err)
+	}
+	if err := s.RemoveMember(ctx, room.ID, root, alice); chat.CodeOf(err) != chat.NotFound {
+		t.Fatalf("removing a non-member: %v", err)
+	}
+	if err := s.RemoveMember(ctx, room.ID, bob, root); err != nil {
+		t.Fatalf("admin removes bob: %v", err)
+	}
+	members, err := s.Members(ctx, room.ID)
+	if err != nil || len(members) != 1 || members[0].User.Name != "alice" {
+		t.Fatalf("members after removal: %+v %v", members, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	last := lines[len(lines)-1]
+	if last.Kind != chat.KindRemoved || last.AuthorID != bob.ID || last.Body != "root" || last.Members != 1 || !last.Kind.Leaves() {
+		t.Fatalf("removal line %+v", last)
+	}
+}

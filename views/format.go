@@ -23,6 +23,10 @@ func roomAction(room int64, action string) templ.SafeURL {
 	return templ.SafeURL(roomPath(room) + "/" + action)
 }
 
+func removeAction(room, user int64) templ.SafeURL {
+	return templ.SafeURL(fmt.Sprintf("%s/members/%d/remove", roomPath(room), user))
+}
+
 func olderPath(room, before int64) string {
 	return fmt.Sprintf("%s/messages?before=%d", roomPath(room), before)
 }
@@ -39,12 +43,14 @@ func clockTime(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
 // authorClass gives each author one of eight colours, stable across pages.
 func authorClass(id int64) string { return "a" + strconv.FormatInt(id%8, 10) }
 
-func systemLine(k chat.Kind) string {
-	switch k {
+func systemLine(m chat.Message) string {
+	switch m.Kind {
 	case chat.KindJoin:
 		return "joined the room"
 	case chat.KindLeave:
 		return "left the room"
+	case chat.KindRemoved:
+		return "was removed by " + m.Body
 	}
 	return ""
 }

@@ -65,6 +65,15 @@ type Composer struct {
 	ClientID string
 }
 
+// MembersPage lists a room's members; CanRemove shows remove buttons.
+type MembersPage struct {
+	Page
+	Room      chat.Room
+	Joined    []chat.Room
+	Members   []chat.Member
+	CanRemove bool
+}
+
 // OlderPage is a page of older messages, for browsers without JavaScript.
 type OlderPage struct {
 	Page
