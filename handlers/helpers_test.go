@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -29,14 +30,26 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	hb := hub.New(hub.Options{})
+	return newAppWith(t, hub.Options{}, 20, nil)
+}
+
+// newAppWith builds an app with hub options, a replay limit, and a
+// listener wrapper (nil for a plain one).
+func newAppWith(t *testing.T, hubOpt hub.Options, replayLimit int, wrap func(net.Listener) net.Listener) *app {
+	t.Helper()
+	hb := hub.New(hubOpt)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
 		store.Options{OnCommit: NewRelay(hb, nil).Committed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20})
-	a := &app{t: t, store: st, hub: hb, srv: httptest.NewServer(h.Routes())}
+	h := New(Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: replayLimit})
+	srv := httptest.NewUnstartedServer(h.Routes())
+	if wrap != nil {
+		srv.Listener = wrap(srv.Listener)
+	}
+	srv.Start()
+	a := &app{t: t, store: st, hub: hb, srv: srv}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

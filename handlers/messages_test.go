@@ -8,7 +8,10 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 func TestPostMessageWithAndWithoutScript(t *testing.T) {
@@ -179,5 +182,48 @@ func TestResubmittingAPostStoresItOnce(t *testing.T) {
 	res = alice.post(room+"/messages", url.Values{"body": {"hi"}, "client_id": {"not valid!"}}, htmx)
 	if res.status != 422 || !clientIDField.MatchString(res.body) {
 		t.Fatalf("bad client id: %d", res.status)
+	}
+}
+
+// Fifty people posting at once share the single writer; none of them may
+// see an error (SQLITE_BUSY or otherwise), and every post is stored.
+func TestFiftyConcurrentPostersAllSucceed(t *testing.T) {
+	a := newApp(t)
+	owner := a.signup("owner")
+	id := owner.createRoom("busy")
+	room := fmt.Sprintf("/rooms/%d", id)
+	var people []*browser
+	for i := range 50 {
+		b := a.signup(fmt.Sprintf("poster%02d", i))
+		b.post(room+"/join", nil, nil)
+		people = append(people, b)
+	}
+	const each = 10
+	var wg sync.WaitGroup
+	failures := make(chan string, 50*each)
+	for _, b := range people {
+		wg.Go(func() {
+			for i := range each {
+				res := b.post(room+"/messages", url.Values{"body": {fmt.Sprintf("%s %d", b.name, i)}, "client_id": {fmt.Sprintf("%s-%d", b.name, i)}}, htmx)
+				if res.status != 200 {
+					failures <- fmt.Sprintf("%s #%d: %d %s", b.name, i, res.status, res.body)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(failures)
+	for f := range failures {
+		t.Error(f)
+	}
+	msgs, _, _ := a.store.History(t.Context(), id, 0, 10000)
+	texts := 0
+	for _, m := range msgs {
+		if m.Kind == chat.KindText {
+			texts++
+		}
+	}
+	if texts != 50*each {
+		t.Fatalf("stored %d posts, want %d", texts, 50*each)
 	}
 }

@@ -28,6 +28,7 @@ func Read(r io.Reader) *Background {
 				close(b.events)
 				return
 			}
+			ev.At = time.Now()
 			b.events <- ev
 		}
 	}()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Event is one dispatched event.
@@ -18,6 +19,8 @@ type Event struct {
 	// Name is the event type; empty means the default "message".
 	Name string
 	Data string
+	// At is when Background received the event (zero from Reader.Next).
+	At time.Time
 }
 
 // IntID returns ID as a number, or -1 when it is not one.

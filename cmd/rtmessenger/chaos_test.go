@@ -1,0 +1,396 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+	"github.com/rtmessenger/rtmessenger/store"
+)
+
+// account is a user talking to whichever server process is up at base.
+type account struct {
+	name string
+	base string
+	c    *http.Client
+}
+
+func newAccount(t *testing.T, base, name string) *account {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	a := &account{name: name, base: base, c: &http.Client{
+		Jar:           jar,
+		Timeout:       5 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+	t.Cleanup(a.c.CloseIdleConnections)
+	if _, err := a.post("/signup", url.Values{"username": {name}, "password": {"secret-" + name}}); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// post sends a form and returns the redirect target of a 2xx/3xx answer.
+func (a *account) post(path string, form url.Values) (string, error) {
+	resp, err := a.c.PostForm(a.base+path, form)
+	if err != nil {
+		return "", err
+	}
+	resp.Body.Close()
+	if resp.StatusCode >= 400 {
+		return "", fmt.Errorf("POST %s: %s", path, resp.Status)
+	}
+	return resp.Header.Get("Location"), nil
+}
+
+func (a *account) roomID(t *testing.T, name string) int64 {
+	t.Helper()
+	loc, err := a.post("/rooms", url.Values{"name": {name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := strconv.ParseInt(strings.TrimPrefix(loc, "/rooms/"), 10, 64)
+	if err != nil {
+		t.Fatalf("create room redirected to %q", loc)
+	}
+	return id
+}
+
+// Stop the real binary with SIGTERM while 100 streams are open and posts are
+// in flight: it must exit cleanly within five seconds, end every stream, and
+// keep every post it acknowledged.
+func TestSIGTERMWithOpenStreams(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the real binary")
+	}
+	db := filepath.Join(t.TempDir(), "term.db")
+	p := startProc(t, freeAddr(t), db, "-max-tabs", "10")
+	var users []*account
+	for i := range 10 {
+		users = append(users, newAccount(t, p.url, fmt.Sprintf("user%d", i)))
+	}
+	room := users[0].roomID(t, "all")
+	for _, u := range users[1:] {
+		if _, err := u.post(fmt.Sprintf("/rooms/%d/join", room), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var streams []*sseclient.Background
+	for _, u := range users {
+		for range 10 {
+			resp, err := u.c.Get(p.url + "/events")
+			if err != nil || resp.StatusCode != 200 {
+				t.Fatalf("stream: %v %v", resp, err)
+			}
+			defer resp.Body.Close()
+			streams = append(streams, sseclient.Read(resp.Body))
+		}
+	}
+
+	var acked atomic.Int64
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for _, u := range users {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				form := url.Values{"body": {fmt.Sprintf("%s says %d", u.name, i)}, "client_id": {fmt.Sprintf("%s-%d", u.name, i)}}
+				if _, err := u.post(fmt.Sprintf("/rooms/%d/messages", room), form); err != nil {
+					return // the server is going away
+				}
+				acked.Add(1)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	took, err := p.terminate()
+	close(stop)
+	wg.Wait()
+	if err != nil {
+		t.Fatalf("exit after SIGTERM: %v", err)
+	}
+	if took > shutdownGrace {
+		t.Fatalf("SIGTERM to exit took %v, limit %v", took, shutdownGrace)
+	}
+	for i, s := range streams {
+		if !s.Ended(2 * time.Second) {
+			t.Fatalf("stream %d still open after exit", i)
+		}
+	}
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	msgs, _, _ := st.History(context.Background(), room, 0, 1_000_000)
+	stored := 0
+	for _, m := range msgs {
+		if m.Kind == chat.KindText {
+			stored++
+		}
+	}
+	if int64(stored) < acked.Load() {
+		t.Fatalf("%d posts acknowledged but only %d stored", acked.Load(), stored)
+	}
+	t.Logf("SIGTERM with %d open streams: exit in %v; %d posts acknowledged, %d stored", len(streams), took.Round(time.Millisecond), acked.Load(), stored)
+}
+
+var logTarget = regexp.MustCompile(`hx-target="#log-(\d+)"`)
+
+// chaosReader follows one user's stream across crashes, resuming from the
+// last id it saw, and keeps each room's messages in first-seen order.
+type chaosReader struct {
+	u     *account
+	after int64
+	mu    sync.Mutex
+	seen  map[int64]bool
+	rooms map[int64][]int64
+	last  int64
+}
+
+func (r *chaosReader) run(ctx context.Context) {
+	for ctx.Err() == nil {
+		req, _ := http.NewRequestWithContext(ctx, "GET", r.u.base+"/events?after="+strconv.FormatInt(r.after, 10), nil)
+		r.mu.Lock()
+		if r.last > 0 {
+			req.Header.Set("Last-Event-ID", strconv.FormatInt(r.last, 10))
+		}
+		r.mu.Unlock()
+		resp, err := (&http.Client{Jar: r.u.c.Jar}).Do(req)
+		if err != nil {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		rd := sseclient.NewReader(resp.Body)
+		for {
+			ev, err := rd.Next()
+			if err != nil {
+				break
+			}
+			r.record(ev)
+		}
+		resp.Body.Close()
+	}
+}
+
+func (r *chaosReader) record(ev sseclient.Event) {
+	m := logTarget.FindStringSubmatch(ev.Data)
+	id := ev.IntID()
+	if m == nil || id <= 0 {
+		return
+	}
+	room, _ := strconv.ParseInt(m[1], 10, 64)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.seen[id] {
+		r.seen[id] = true
+		r.rooms[room] = append(r.rooms[room], id)
+	}
+	r.last = max(r.last, id)
+}
+
+func (r *chaosReader) lastSeen() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.last
+}
+
+// Kill -9 the real server at random moments while people post and read. At
+// the end every acknowledged post is stored exactly once, and what each
+// reader saw of each room, de-duplicated, equals the database, in order.
+func TestChaosKillNine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("chaos: kills and restarts the real binary")
+	}
+	const cycles = 6
+	addr, db := freeAddr(t), filepath.Join(t.TempDir(), "chaos.db")
+	p := startProc(t, addr, db)
+	var users []*account
+	for i := range 6 {
+		users = append(users, newAccount(t, p.url, fmt.Sprintf("chaos%d", i)))
+	}
+	roomA, roomB := users[0].roomID(t, "room-a"), users[3].roomID(t, "room-b")
+	for i, u := range users {
+		for _, r := range []int64{roomA, roomB} {
+			if (r == roomA && i < 3) || (r == roomB && i >= 3) || i == 0 || i == 3 {
+				if _, err := u.post(fmt.Sprintf("/rooms/%d/join", r), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
+	memberOf := func(i int) []int64 {
+		switch {
+		case i == 0 || i == 3:
+			return []int64{roomA, roomB}
+		case i < 3:
+			return []int64{roomA}
+		}
+		return []int64{roomB}
+	}
+
+	start := latestID(t, db, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var readers []*chaosReader
+	var bg sync.WaitGroup
+	for _, u := range users {
+		r := &chaosReader{u: u, after: start, seen: map[int64]bool{}, rooms: map[int64][]int64{}}
+		readers = append(readers, r)
+		bg.Go(func() { r.run(ctx) })
+	}
+
+	// Posters retry each message with the same client id until it is
+	// acknowledged, through crashes.
+	var ackMu sync.Mutex
+	acked := map[string]bool{}
+	posting := make(chan struct{})
+	for i, u := range users[:4] {
+		bg.Go(func() {
+			rooms := memberOf(i)
+			room := rooms[len(rooms)-1] // chaos0 and chaos3 post in room B, the others in A
+			for n := 0; ; n++ {
+				select {
+				case <-posting:
+					return
+				default:
+				}
+				body := fmt.Sprintf("%s #%d", u.name, n)
+				form := url.Values{"body": {body}, "client_id": {fmt.Sprintf("%s-%d", u.name, n)}}
+				for {
+					if _, err := u.post(fmt.Sprintf("/rooms/%d/messages", room), form); err == nil {
+						break
+					}
+					time.Sleep(20 * time.Millisecond)
+				}
+				ackMu.Lock()
+				acked[body] = true
+				ackMu.Unlock()
+			}
+		})
+	}
+
+	for range cycles {
+		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
+		p.kill()
+		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
+		p = startProc(t, addr, db)
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(posting)
+
+	// Let the readers catch up with everything stored, then stop cleanly.
+	final := latestID(t, db, p)
+	deadline := time.Now().Add(20 * time.Second)
+	for i, r := range readers {
+		for r.lastSeen() < lastInRooms(t, db, memberOf(i), start, final) {
+			if time.Now().After(deadline) {
+				t.Fatalf("reader %d stuck at %d", i, r.lastSeen())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	cancel()
+	if _, err := p.terminate(); err != nil {
+		t.Fatal(err)
+	}
+	bg.Wait()
+
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	byRoom, count := map[int64][]int64{}, map[string]int{}
+	for _, r := range []int64{roomA, roomB} {
+		msgs, _, err := st.History(context.Background(), r, 0, 1_000_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.ID > start {
+				byRoom[r] = append(byRoom[r], m.ID)
+			}
+			if m.Kind == chat.KindText {
+				count[m.Body]++
+			}
+		}
+	}
+	ackMu.Lock()
+	defer ackMu.Unlock()
+	for body := range acked {
+		if count[body] != 1 {
+			t.Errorf("acknowledged %q is stored %d times", body, count[body])
+		}
+	}
+	for body, n := range count {
+		if n != 1 {
+			t.Errorf("%q stored %d times", body, n)
+		}
+	}
+	for i, r := range readers {
+		for _, room := range memberOf(i) {
+			if !slices.Equal(r.rooms[room], byRoom[room]) {
+				t.Errorf("reader %d, room %d: saw %d messages, the database holds %d (or the order differs)",
+					i, room, len(r.rooms[room]), len(byRoom[room]))
+			}
+		}
+	}
+	t.Logf("chaos: %d kill -9 cycles; %d posts acknowledged, %d stored, each once; %d readers each saw their rooms exactly as stored",
+		cycles, len(acked), len(count), len(readers))
+}
+
+// latestID asks the running server's database (read-only, beside it).
+func latestID(t *testing.T, db string, _ *proc) int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	id, err := st.LatestID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// lastInRooms is the newest id in rooms within (after, upTo], or 0.
+func lastInRooms(t *testing.T, db string, rooms []int64, after, upTo int64) int64 {
+	t.Helper()
+	st, err := store.Open(context.Background(), db, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var last int64
+	for _, r := range rooms {
+		msgs, _, err := st.History(context.Background(), r, upTo+1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) > 0 && msgs[0].ID > after {
+			last = max(last, msgs[0].ID)
+		}
+	}
+	return last
+}
+
