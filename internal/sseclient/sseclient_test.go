@@ -4,6 +4,9 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
+
+	"go.uber.org/goleak"
 )
 
 func TestParsesLikeABrowser(t *testing.T) {
@@ -39,3 +42,25 @@ func TestParsesLikeABrowser(t *testing.T) {
 		t.Fatal("IntID")
 	}
 }
+
+func TestBackground(t *testing.T) {
+	pr, pw := io.Pipe()
+	bg := Read(pr)
+	if _, err := bg.Next(20 * time.Millisecond); err != ErrTimeout {
+		t.Fatalf("idle stream: %v", err)
+	}
+	go pw.Write([]byte("id: 7\ndata: hi\n\n"))
+	ev, err := bg.Next(time.Second)
+	if err != nil || ev.ID != "7" || ev.Data != "hi" || ev.At.IsZero() {
+		t.Fatalf("got %+v, %v", ev, err)
+	}
+	pw.Close()
+	if !bg.Ended(time.Second) {
+		t.Fatal("closed stream not seen as ended")
+	}
+	if _, err := bg.Next(time.Second); err != io.EOF {
+		t.Fatalf("after the end: %v", err)
+	}
+}
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
