@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -34,6 +35,10 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	typed := r.PostForm.Get("username")
+	if ok, wait := h.limits.LoginPerIP.Allow(h.clientIP(r)); !ok {
+		h.authFailed(w, r, true, typed, tooMany(w, wait, "Too many attempts from your network."))
+		return
+	}
 	name, err := chat.CleanUsername(typed)
 	if err == nil {
 		err = chat.CheckPassword(r.PostForm.Get("password"))
@@ -63,6 +68,16 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.authFailed(w, r, false, typed, chat.CheckPassword(password))
 		return
 	}
+	// Both limits are checked before any hashing, so a flood costs no CPU.
+	account := strings.ToLower(strings.TrimSpace(typed))
+	if ok, wait := h.limits.LoginPerIP.Allow(h.clientIP(r)); !ok {
+		h.authFailed(w, r, false, typed, tooMany(w, wait, "Too many log-in attempts from your network."))
+		return
+	}
+	if ok, wait := h.limits.LoginPerAccount.Peek(account); !ok {
+		h.authFailed(w, r, false, typed, tooMany(w, wait, "Too many failed log-ins for this account."))
+		return
+	}
 	u, hash, err := h.store.UserByName(r.Context(), typed)
 	switch {
 	case chat.CodeOf(err) == chat.NotFound:
@@ -74,10 +89,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 	default:
 		err = h.startSession(r, u)
 	}
+	if chat.CodeOf(err) == chat.Unauthorized {
+		h.limits.LoginPerAccount.Allow(account) // only failures count against the account
+	}
 	if err != nil {
 		h.authFailed(w, r, false, typed, err)
 		return
 	}
+	h.limits.LoginPerAccount.Reset(account)
 	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
 }
 

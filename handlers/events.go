@@ -17,6 +17,11 @@ const resetEvent = "rtm-reset"
 // Last-Event-ID; a freshly loaded page passes ?after= with the newest id it
 // was rendered with. Either way everything newer is replayed first.
 func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if ok, wait := h.limits.Streams.Allow(strconv.FormatInt(u.ID, 10)); !ok {
+		err := tooMany(w, wait, "Too many stream connections.")
+		http.Error(w, chat.ErrorText(err), statusOf(err))
+		return
+	}
 	after, known := resumePoint(r)
 	replay := func(ctx context.Context, send func(int64, string, []byte) error) error {
 		if !known {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/ratelimit"
 	"github.com/rtmessenger/rtmessenger/static"
 	"github.com/rtmessenger/rtmessenger/views"
 )
@@ -55,6 +56,24 @@ type Deps struct {
 	// Password sets the argon2id cost; the zero value means OWASP's
 	// recommendation. Tests lower it.
 	Password PasswordParams
+	// SessionIdle ends a session unused this long (default 7 days);
+	// SessionLifetime ends any session this long after login (default 30 days).
+	SessionIdle, SessionLifetime time.Duration
+	// TrustProxy takes client addresses from X-Forwarded-For (set it only
+	// behind a proxy that sets that header).
+	TrustProxy bool
+	// Limits are the rate limits; a nil limiter does not limit.
+	Limits Limits
+	// Now is the clock; tests move it.
+	Now func() time.Time
+}
+
+// Limits are the rate limiters, keyed as their names say.
+type Limits struct {
+	LoginPerIP      *ratelimit.Limiter // every log-in or sign-up attempt, by client address
+	LoginPerAccount *ratelimit.Limiter // failed log-ins, by username
+	Posts           *ratelimit.Limiter // messages, by user
+	Streams         *ratelimit.Limiter // stream connects, by user
 }
 
 // Handler serves RT Messenger over HTTP.
@@ -66,6 +85,10 @@ type Handler struct {
 	assets      views.Assets
 	replayLimit int
 	passwords   *passwords
+	idle        time.Duration
+	trustProxy  bool
+	limits      Limits
+	now         func() time.Time
 }
 
 // New builds the Handler.
@@ -83,7 +106,20 @@ func New(d Deps) *Handler {
 			App:    static.URL("app.js"),
 			Icon:   static.URL("favicon.svg"),
 		},
-		passwords: newPasswords(d.Password),
+		passwords:  newPasswords(d.Password),
+		idle:       d.SessionIdle,
+		trustProxy: d.TrustProxy,
+		limits:     d.Limits,
+		now:        d.Now,
+	}
+	if h.idle <= 0 {
+		h.idle = 7 * 24 * time.Hour
+	}
+	if d.SessionLifetime <= 0 {
+		d.SessionLifetime = 30 * 24 * time.Hour
+	}
+	if h.now == nil {
+		h.now = time.Now
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -95,7 +131,7 @@ func New(d Deps) *Handler {
 	// goroutine cannot be stopped without a data race. The zero context key
 	// is fine with one manager per request chain.
 	sm := &scs.SessionManager{
-		Lifetime: 30 * 24 * time.Hour,
+		Lifetime: d.SessionLifetime,
 		Store:    d.Sessions,
 		Codec:    scs.GobCodec{},
 		Cookie: scs.SessionCookie{

@@ -30,12 +30,12 @@ type app struct {
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	return newAppWith(t, hub.Options{}, 20, nil)
+	return newAppWith(t, hub.Options{}, nil, nil)
 }
 
-// newAppWith builds an app with hub options, a replay limit, and a
-// listener wrapper (nil for a plain one).
-func newAppWith(t *testing.T, hubOpt hub.Options, replayLimit int, wrap func(net.Listener) net.Listener) *app {
+// newAppWith builds an app with hub options, a listener wrapper and a
+// change to the handler's Deps (each may be nil).
+func newAppWith(t *testing.T, hubOpt hub.Options, wrap func(net.Listener) net.Listener, change func(*Deps)) *app {
 	t.Helper()
 	hb := hub.New(hubOpt)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
@@ -43,7 +43,11 @@ func newAppWith(t *testing.T, hubOpt hub.Options, replayLimit int, wrap func(net
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := New(Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: replayLimit})
+	d := Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20}
+	if change != nil {
+		change(&d)
+	}
+	h := New(d)
 	srv := httptest.NewUnstartedServer(h.Routes())
 	if wrap != nil {
 		srv.Listener = wrap(srv.Listener)

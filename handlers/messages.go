@@ -23,6 +23,10 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
+	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
+		h.composerFailed(w, r, u, typed, tooMany(w, wait, "You are sending messages too fast."))
+		return
+	}
 	cid, err := chat.CleanClientID(typed.ClientID)
 	var body string
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"sync"
@@ -145,4 +146,16 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, chat.Errorf(chat.Forbidden, "This request came from another site and was refused."))
+}
+
+// tooMany sets Retry-After and returns the error to show for a request a
+// rate limit refused.
+func tooMany(w http.ResponseWriter, wait time.Duration, what string) error {
+	secs := max(1, int(math.Ceil(wait.Seconds())))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	unit := "seconds"
+	if secs == 1 {
+		unit = "second"
+	}
+	return chat.Errorf(chat.RateLimited, "%s Try again in %d %s.", what, secs, unit)
 }

@@ -2,24 +2,49 @@ package handlers
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"strings"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-const sessionUserKey = "uid"
+const (
+	sessionUserKey = "uid"
+	// sessionSeenKey holds when the session was last used (Unix seconds), for
+	// the idle timeout. It is refreshed at most once a minute, so an active
+	// user costs one session write a minute, not one per request.
+	sessionSeenKey  = "seen"
+	seenGranularity = 60
+)
 
 type userKey struct{}
 
-// loadUser puts the signed-in user, if any, in the request context.
+// loadUser puts the signed-in user, if any, in the request context. A
+// session unused for longer than the idle timeout is ended here.
 func (h *Handler) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := h.sessions.GetInt64(r.Context(), sessionUserKey)
+		ctx := r.Context()
+		id := h.sessions.GetInt64(ctx, sessionUserKey)
 		if id == 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
-		u, err := h.store.UserByID(r.Context(), id)
+		now := h.now().Unix()
+		seen := h.sessions.GetInt64(ctx, sessionSeenKey)
+		if now-seen > int64(h.idle/time.Second) {
+			if err := h.sessions.Destroy(ctx); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r)
+			return
+		}
+		if now-seen >= seenGranularity {
+			h.sessions.Put(ctx, sessionSeenKey, now)
+		}
+		u, err := h.store.UserByID(ctx, id)
 		switch chat.CodeOf(err) {
 		case chat.NotFound: // account gone: the session means nothing now
 			h.sessions.Remove(r.Context(), sessionUserKey)
@@ -69,7 +94,26 @@ func (h *Handler) startSession(r *http.Request, u chat.User) error {
 		return err
 	}
 	h.sessions.Put(r.Context(), sessionUserKey, u.ID)
+	h.sessions.Put(r.Context(), sessionSeenKey, h.now().Unix())
 	return nil
 }
 
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
+
+// clientIP is the address rate limits key on: the peer, or with TrustProxy
+// the last hop the proxy appended to X-Forwarded-For.
+func (h *Handler) clientIP(r *http.Request) string {
+	if h.trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			hops := strings.Split(xff, ",")
+			if ip := strings.TrimSpace(hops[len(hops)-1]); ip != "" {
+				return ip
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

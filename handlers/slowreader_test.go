@@ -41,8 +41,9 @@ func TestOneStalledReaderAmongFifty(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: fifty streams")
 	}
-	a := newAppWith(t, hub.Options{WriteTimeout: time.Second}, 100000,
-		func(l net.Listener) net.Listener { return smallSendBuffers{l} })
+	a := newAppWith(t, hub.Options{WriteTimeout: time.Second},
+		func(l net.Listener) net.Listener { return smallSendBuffers{l} },
+		func(d *Deps) { d.ReplayLimit = 100000 })
 	owner := a.signup("owner")
 	room := owner.createRoom("busy")
 	users := []*browser{owner}

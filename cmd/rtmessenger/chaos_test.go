@@ -78,7 +78,7 @@ func TestSIGTERMWithOpenStreams(t *testing.T) {
 		t.Skip("builds and runs the real binary")
 	}
 	db := filepath.Join(t.TempDir(), "term.db")
-	p := startProc(t, freeAddr(t), db, "-max-tabs", "10")
+	p := startProc(t, freeAddr(t), db, "-max-tabs", "10", "-post-rate", "0")
 	var users []*account
 	for i := range 10 {
 		users = append(users, newAccount(t, p.url, fmt.Sprintf("user%d", i)))
@@ -222,7 +222,7 @@ func TestChaosKillNine(t *testing.T) {
 	}
 	const cycles = 6
 	addr, db := freeAddr(t), filepath.Join(t.TempDir(), "chaos.db")
-	p := startProc(t, addr, db)
+	p := startProc(t, addr, db, "-post-rate", "0")
 	var users []*account
 	for i := range 6 {
 		users = append(users, newAccount(t, p.url, fmt.Sprintf("chaos%d", i)))
@@ -292,7 +292,7 @@ func TestChaosKillNine(t *testing.T) {
 		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
 		p.kill()
 		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
-		p = startProc(t, addr, db)
+		p = startProc(t, addr, db, "-post-rate", "0")
 	}
 	time.Sleep(500 * time.Millisecond)
 	close(posting)
@@ -393,4 +393,3 @@ func lastInRooms(t *testing.T, db string, rooms []int64, after, upTo int64) int6
 	}
 	return last
 }
-

@@ -1,24 +1,36 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"strconv"
+	"strings"
 	"time"
 )
 
-// config is the server's configuration: flags, each with an RTM_* environment
-// fallback, and defaults that make `make run` work with no set-up at all.
+// config is the server's configuration. Every flag can also come from the
+// environment as RTM_ plus its name in capitals (-max-tabs: RTM_MAX_TABS);
+// a flag on the command line wins. The defaults make `make run` work with
+// no set-up at all.
 type config struct {
 	addr          string
 	db            string
 	syncFull      bool
 	replayLimit   int
 	secureCookies bool
+	tlsCert       string
+	tlsKey        string
+	trustProxy    bool
+	sessionIdle   time.Duration
+	sessionLife   time.Duration
 	heartbeat     time.Duration
 	maxTabs       int
+	postRate      float64
+	postBurst     int
+	loginRate     float64
+	streamRate    float64
 	passwordKiB   uint
 	logLevel      slog.Level
 }
@@ -27,44 +39,69 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	var c config
 	fs := flag.NewFlagSet("rtmessenger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.addr, "addr", env("RTM_ADDR", "127.0.0.1:8080"), "listen address (RTM_ADDR)")
-	fs.StringVar(&c.db, "db", env("RTM_DB", "data/rtmessenger.db"), "SQLite database file, created if missing (RTM_DB)")
-	fs.BoolVar(&c.syncFull, "sync-full", envBool(env("RTM_SYNC_FULL", "")), "fsync every commit: survives power loss, slower writes (RTM_SYNC_FULL)")
-	fs.IntVar(&c.replayLimit, "replay-limit", envInt(env("RTM_REPLAY_LIMIT", ""), 1000), "most messages replayed to a reconnecting stream; beyond it the page reloads (RTM_REPLAY_LIMIT)")
-	fs.BoolVar(&c.secureCookies, "secure-cookies", envBool(env("RTM_SECURE_COOKIES", "")), "mark the session cookie Secure: set when served over HTTPS (RTM_SECURE_COOKIES)")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.db, "db", "data/rtmessenger.db", "SQLite database file, created with its folder if missing")
+	fs.BoolVar(&c.syncFull, "sync-full", false, "fsync every commit: survives power loss, slower writes")
+	fs.IntVar(&c.replayLimit, "replay-limit", 1000, "most messages replayed to a reconnecting stream; beyond it the page reloads")
+	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "Secure, __Host- session cookie: set when users reach the server over HTTPS (via a proxy)")
+	fs.StringVar(&c.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file (with -tls-key); implies -secure-cookies")
+	fs.StringVar(&c.tlsKey, "tls-key", "", "private key file for -tls-cert")
+	fs.BoolVar(&c.trustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For: only behind a proxy that sets it")
+	fs.DurationVar(&c.sessionIdle, "session-idle", 7*24*time.Hour, "log out sessions unused this long")
+	fs.DurationVar(&c.sessionLife, "session-lifetime", 30*24*time.Hour, "log out every session this long after log-in")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 15*time.Second, "interval of keep-alive comments on idle streams")
-	fs.IntVar(&c.maxTabs, "max-tabs", envInt(env("RTM_MAX_TABS", ""), 10), "most open streams (tabs) per user (RTM_MAX_TABS)")
+	fs.IntVar(&c.maxTabs, "max-tabs", 10, "most open streams (tabs) per user")
+	fs.Float64Var(&c.postRate, "post-rate", 5, "messages per second a user may post, sustained (0: no limit)")
+	fs.IntVar(&c.postBurst, "post-burst", 20, "messages a user may post at once before -post-rate applies")
+	fs.Float64Var(&c.loginRate, "login-rate", 6, "log-in and sign-up attempts per minute per client address (bursts of 5x; 0: no limit)")
+	fs.Float64Var(&c.streamRate, "stream-rate", 60, "stream connects per minute per user (bursts of 30; 0: no limit)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
-	level := fs.String("log-level", env("RTM_LOG_LEVEL", "info"), "log level: debug, info, warn, error (RTM_LOG_LEVEL)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: rtmessenger [flags]\n\nEvery flag may also be set as RTM_<NAME> in the environment (-max-tabs: RTM_MAX_TABS).")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments: %v", fs.Args())
 	}
+	if err := applyEnv(fs, getenv); err != nil {
+		return c, err
+	}
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)
 	}
-	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 {
-		return c, fmt.Errorf("-replay-limit, -heartbeat, -max-tabs and -password-memory must be positive")
+	if (c.tlsCert == "") != (c.tlsKey == "") {
+		return c, errors.New("-tls-cert and -tls-key go together")
+	}
+	if c.tlsCert != "" {
+		c.secureCookies = true
+	}
+	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.postBurst < 1 ||
+		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 {
+		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil
 }
 
-func envBool(v string) bool {
-	b, _ := strconv.ParseBool(v)
-	return b
+// applyEnv sets each flag not given on the command line from RTM_<NAME>.
+func applyEnv(fs *flag.FlagSet, getenv func(string) string) error {
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		if v := getenv(name); v != "" && !given[f.Name] {
+			if err := fs.Set(f.Name, v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", name, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
 }
 
-func envInt(v string, def int) int {
-	if n, err := strconv.Atoi(v); err == nil {
-		return n
-	}
-	return def
+func envName(flagName string) string {
+	return "RTM_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }

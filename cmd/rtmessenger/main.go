@@ -20,6 +20,7 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/handlers"
 	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/ratelimit"
 	"github.com/rtmessenger/rtmessenger/store"
 )
 
@@ -65,13 +66,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 
 	h := handlers.New(handlers.Deps{
-		Store:         st,
-		Streams:       streams,
-		Sessions:      st.Sessions(),
-		Logger:        log,
-		SecureCookies: cfg.secureCookies,
-		ReplayLimit:   cfg.replayLimit,
-		Password:      handlers.PasswordParams{MemoryKiB: uint32(cfg.passwordKiB), Passes: 2, Lanes: 1},
+		Store:           st,
+		Streams:         streams,
+		Sessions:        st.Sessions(),
+		Logger:          log,
+		SecureCookies:   cfg.secureCookies,
+		ReplayLimit:     cfg.replayLimit,
+		Password:        handlers.PasswordParams{MemoryKiB: uint32(cfg.passwordKiB), Passes: 2, Lanes: 1},
+		SessionIdle:     cfg.sessionIdle,
+		SessionLifetime: cfg.sessionLife,
+		TrustProxy:      cfg.trustProxy,
+		Limits: handlers.Limits{
+			LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
+			// Ten failed log-ins per account, then one more every 90 seconds.
+			LoginPerAccount: ratelimit.New(1.0/90, 10),
+			Posts:           ratelimit.New(cfg.postRate, cfg.postBurst),
+			Streams:         ratelimit.New(cfg.streamRate/60, 30),
+		},
 	})
 	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -86,10 +97,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
-	log.Info("listening", "url", "http://"+ln.Addr().String(), "db", cfg.db)
+	scheme := "http"
+	if cfg.tlsCert != "" {
+		scheme = "https"
+	}
+	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", cfg.db)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if cfg.tlsCert != "" {
+			served <- srv.ServeTLS(ln, cfg.tlsCert, cfg.tlsKey)
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	var sweeper sync.WaitGroup
 	defer sweeper.Wait() // before the deferred st.Close
 	sweeper.Go(func() { sweepSessions(ctx, st, log) })
