@@ -4,11 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/attack"
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 type stream struct {
@@ -199,4 +204,62 @@ func testRoomStopsOnStream(t *testing.T, how string) {
 			return
 		}
 	}
+}
+
+// Message text that looks like SSE fields must arrive as one event carrying
+// exactly that text, never as forged ids, names or extra events.
+func TestTextCannotForgeStreamFields(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	s := alice.open("", nil)
+	a.waitConns(1)
+	for _, payload := range attack.SSE {
+		alice.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {payload}}, htmx)
+		want, _ := chat.CleanMessage(payload)
+		ev := s.next()
+		msgs, _, _ := a.store.History(t.Context(), room, 0, 1)
+		if ev.Name != "" || ev.IntID() != msgs[0].ID {
+			t.Fatalf("payload %q: event %q id %s, want an unnamed event with id %d", payload, ev.Name, ev.ID, msgs[0].ID)
+		}
+		if got := bodyText(t, ev.Data); got != want {
+			t.Fatalf("payload %q arrived as %q", payload, got)
+		}
+	}
+}
+
+// bodyText parses a stream fragment and returns its one message's text.
+func bodyText(t *testing.T, fragment string) string {
+	t.Helper()
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bodies []string
+	for _, n := range nodes {
+		for d := range n.Descendants() {
+			if d.Type == html.ElementNode && d.Data == "div" && hasClass(d, "body") {
+				var sb strings.Builder
+				for c := range d.Descendants() {
+					if c.Type == html.TextNode {
+						sb.WriteString(c.Data)
+					}
+				}
+				bodies = append(bodies, sb.String())
+			}
+		}
+	}
+	if len(bodies) != 1 {
+		t.Fatalf("fragment holds %d message bodies: %s", len(bodies), fragment)
+	}
+	return bodies[0]
+}
+
+func hasClass(n *html.Node, class string) bool {
+	for _, a := range n.Attr {
+		if a.Key == "class" && slices.Contains(strings.Fields(a.Val), class) {
+			return true
+		}
+	}
+	return false
 }

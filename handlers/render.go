@@ -44,6 +44,9 @@ func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Add("Vary", "Accept-Encoding")
+	// Pages show private conversations: never store them, so Back after
+	// log-out shows nothing and a left page is never frozen with its stream.
+	hd.Set("Cache-Control", "no-store")
 	if len(body) < gzipMin || !static.AcceptsGzip(r) {
 		w.WriteHeader(status)
 		w.Write(body)

@@ -73,6 +73,19 @@
   document.addEventListener('htmx:sse:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
   document.addEventListener('htmx:sse:after:connection', () => streamState('live', ''));
 
+  // Leaving the page ends its stream now. Browsers allow six connections per
+  // site; a left page whose stream lingers would soon stall new pages.
+  window.addEventListener('pagehide', () => {
+    const stream = document.getElementById('stream');
+    const conn = stream && stream._htmx && stream._htmx.sse; // hx-sse's connection
+    if (stream) stream.remove();
+    if (conn) {
+      if (conn.reader) conn.reader.cancel();
+      if (conn.abortController) conn.abortController.abort();
+    }
+  });
+  window.addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
+
   if (document.readyState === 'loading') {
     document.addEventListener('DOMContentLoaded', () => localizeTimes(document));
   } else {

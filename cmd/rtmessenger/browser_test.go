@@ -26,8 +26,17 @@ func (tb tab) do(actions ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(tb.ctx, 15*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, actions...); err != nil {
-		tb.t.Fatal(err)
+		tb.t.Fatalf("%v\n%s", err, tb.describe())
 	}
+}
+
+// describe tells where the tab is, for failure messages.
+func (tb tab) describe() string {
+	where, err := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`location.href + '\n' + document.body.innerText.slice(0, 600)`))
+	if err != nil {
+		return "(page unreadable: " + err.Error() + ")"
+	}
+	return "page: " + where
 }
 
 // submit clicks a button that posts a plain form and waits for the page
@@ -297,4 +306,33 @@ func TestTooManyTabsShowANotice(t *testing.T) {
 	if eve.eval(`String(document.getElementById('notice').hidden)`) != "true" {
 		t.Fatal("the first tab must keep its stream and show no notice")
 	}
+}
+
+// Browsers allow six connections per site. Every page holds a stream, so a
+// page that is left must let go of its stream at once, or after a few clicks
+// new pages stall. Go back and forth well past six.
+func TestManyPageChangesKeepWorking(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "nav.db"))
+	browser := browsertest.Start(t)
+	fay := tab{t, browsertest.User(t, browser), s.url}
+	fay.signup("fay")
+	for _, name := range []string{"north", "south"} {
+		fay.do(chromedp.Navigate(s.url+"/rooms"), chromedp.SetValue(chromedp.ID("room-name"), name))
+		fay.submit(`.create-room button`)
+		fay.waitLive()
+	}
+	for i := range 12 {
+		room := []string{"north", "south"}[i%2]
+		fay.submit(`.sidebar a[href="` + fay.roomPath(room) + `"]`) // a link click navigates like a submit
+		fay.waitLive()
+		if got := fay.eval(`document.querySelector('h1').textContent`); got != "# "+room {
+			t.Fatalf("step %d: on %q, want %q", i, got, room)
+		}
+	}
+}
+
+// roomPath finds a room's address in the sidebar.
+func (tb tab) roomPath(name string) string {
+	tb.t.Helper()
+	return tb.eval(`[...document.querySelectorAll('.sidebar a')].find(a => a.textContent.startsWith('# ` + name + `')).getAttribute('href')`)
 }

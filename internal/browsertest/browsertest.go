@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
 
@@ -128,5 +129,37 @@ func (p *Problems) Check(t *testing.T, what string) {
 		default:
 			return
 		}
+	}
+}
+
+// guardJS runs before any page script in every document of a tab: it
+// records Content-Security-Policy violations and would-be dialogs.
+const guardJS = `(() => {
+  window.__csp = [];
+  document.addEventListener('securitypolicyviolation',
+    (e) => window.__csp.push(e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline')));
+  window.__dialogs = 0;
+  for (const name of ['alert', 'confirm', 'prompt', 'print']) window[name] = () => { window.__dialogs++; };
+})()`
+
+// Guard makes every later page of the tab record CSP violations and dialogs
+// for Check.
+func Guard(t *testing.T, tab context.Context) {
+	t.Helper()
+	if _, err := chromedp.Call(tab, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: guardJS}); err != nil {
+		t.Fatalf("install guard: %v", err)
+	}
+}
+
+// CheckGuard fails the test if the current page of a guarded tab saw a CSP
+// violation or a dialog.
+func CheckGuard(t *testing.T, tab context.Context, where string) {
+	t.Helper()
+	got, err := chromedp.Run(tab, chromedp.Evaluate[string](`JSON.stringify({csp: window.__csp, dialogs: window.__dialogs})`))
+	if err != nil {
+		t.Fatalf("%s: read guard: %v", where, err)
+	}
+	if got != `{"csp":[],"dialogs":0}` {
+		t.Errorf("%s: %s", where, got)
 	}
 }

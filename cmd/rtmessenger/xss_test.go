@@ -1,0 +1,180 @@
+package main
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/attack"
+	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+)
+
+// domIsClean is JavaScript that reports anything hostile text could have
+// added: inline handlers, foreign scripts or active elements, and message
+// items with more than their fixed structure.
+const domIsClean = `(() => {
+  const bad = [];
+  for (const el of document.querySelectorAll('*')) {
+    for (const a of el.attributes) if (a.name.startsWith('on')) bad.push(el.tagName + '[' + a.name + ']');
+  }
+  for (const s of document.scripts) if (!s.src.includes('/static/')) bad.push('script ' + s.outerHTML.slice(0, 60));
+  for (const el of document.querySelectorAll('iframe, object, embed, img, svg, video, audio, style, base, meta[http-equiv], form[action^="//"], math, template, details, marquee'))
+    bad.push(el.tagName);
+  for (const li of document.querySelectorAll('ol.log li.msg:not(.system)')) {
+    if (li.querySelectorAll('*').length !== 4 || li.attributes.length !== 2) bad.push('message ' + li.id + ' has extra markup');
+  }
+  return JSON.stringify(bad);
+})()`
+
+const bodies = `JSON.stringify([...document.querySelectorAll('ol.log li.msg:not(.system) .body')].map(e => e.textContent))`
+
+// Every payload goes in through the real forms, as messages, room names and
+// topics, and must come out as the same text in a real browser: in the page
+// that renders history and in another member's live stream. No script may
+// run, no dialog open, no CSP violation occur, no element or attribute appear.
+func TestHostileTextStaysText(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "xss.db"), "-post-rate", "0", "-stream-rate", "0")
+	browser := browsertest.Start(t)
+	mallory := tab{t, browsertest.User(t, browser), s.url}
+	reader := tab{t, browsertest.User(t, browser), s.url}
+	browsertest.Guard(t, mallory.ctx)
+	browsertest.Guard(t, reader.ctx)
+	mallory.signup("mallory")
+
+	// Payloads as room names and topics.
+	var names []string
+	for _, p := range attack.XSS {
+		if utf8.RuneCountInString(p) <= chat.MaxRoomNameRunes && !strings.Contains(p, "\n") {
+			names = append(names, p)
+		}
+	}
+	for _, name := range names {
+		mallory.do(
+			chromedp.Navigate(s.url+"/rooms"),
+			chromedp.SetValue(chromedp.ID("room-name"), name),
+			chromedp.SetValue(chromedp.ID("room-topic"), name),
+			chromedp.Click(chromedp.CSS(`.create-room button`)),
+			chromedp.WaitVisible(chromedp.ID("composer")),
+		)
+		if got := mallory.eval(`document.querySelector('h1').textContent`); got != "# "+name {
+			t.Errorf("room heading %q, want %q", got, "# "+name)
+		}
+		if got := mallory.eval(`document.title`); got != "#"+name+" · RT Messenger" {
+			t.Errorf("title %q for room %q", got, name)
+		}
+		if got := mallory.eval(`document.querySelector('.room-head p').textContent`); !strings.HasSuffix(got, " · "+name) {
+			t.Errorf("topic shows as %q, want %q", got, name)
+		}
+		browsertest.CheckGuard(t, mallory.ctx, "room "+name)
+	}
+	mallory.do(chromedp.Navigate(s.url + "/rooms"))
+	var listed []string
+	if err := json.Unmarshal([]byte(mallory.eval(`JSON.stringify([...document.querySelectorAll('.room-cards .room-name')].map(e => e.textContent))`)), &listed); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if !slices.Contains(listed, "# "+name) {
+			t.Errorf("rooms page does not list %q as text", name)
+		}
+	}
+	if bad := mallory.eval(domIsClean); bad != "[]" {
+		t.Errorf("rooms page: %s", bad)
+	}
+
+	// Payloads as messages, watched live by another member.
+	mallory.do(
+		chromedp.Navigate(s.url+"/rooms"),
+		chromedp.SetValue(chromedp.ID("room-name"), "hostile"),
+		chromedp.Click(chromedp.CSS(`.create-room button`)),
+		chromedp.WaitVisible(chromedp.ID("composer")),
+	)
+	room := mallory.eval(`location.pathname`)
+	mallory.waitLive()
+	reader.signup("reader")
+	reader.do(chromedp.Navigate(s.url+room), chromedp.Click(chromedp.CSS(`.join-invite button`)), chromedp.WaitVisible(chromedp.ID("composer")))
+	reader.waitLive()
+
+	var want []string
+	for _, p := range append(slices.Clone(attack.XSS), attack.SSE...) {
+		clean, err := chat.CleanMessage(p)
+		if err != nil {
+			t.Fatalf("payload %q refused: %v", p, err)
+		}
+		want = append(want, clean)
+		// Set through JavaScript: chromedp's SetValue balks when a textarea
+		// normalises \r, as browsers do.
+		js, _ := json.Marshal(p)
+		mallory.eval(`document.getElementById('body').value = ` + string(js) + `, 'set'`)
+		mallory.do(chromedp.Click(chromedp.CSS(`#composer button`)))
+		mallory.waitFor("the composer to reset", `document.querySelector('#body').value === '' && `+
+			`document.querySelectorAll('ol.log li.msg:not(.system)').length === `+itoa(len(want)))
+	}
+	check := func(tb tab, where string) {
+		t.Helper()
+		tb.waitFor("every message", `document.querySelectorAll('ol.log li.msg:not(.system)').length === `+itoa(len(want)))
+		var got []string
+		if err := json.Unmarshal([]byte(tb.eval(bodies)), &got); err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if i >= len(got) || got[i] != want[i] {
+				t.Errorf("%s: message %d reads %q, want %q", where, i, got[i], want[i])
+			}
+		}
+		if bad := tb.eval(domIsClean); bad != "[]" {
+			t.Errorf("%s: %s", where, bad)
+		}
+		browsertest.CheckGuard(t, tb.ctx, where)
+	}
+	check(reader, "reader, live over the stream")
+	check(mallory, "mallory, live")
+	reader.do(chromedp.Navigate(s.url + room))
+	check(reader, "reader, history page")
+	browsertest.Screenshot(t, reader.ctx, "hostile-text")
+	t.Logf("%d payloads as messages, %d as room names and topics: all literal text", len(want), len(names))
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+
+// The strict Content-Security-Policy must cost nothing: no page, fragment
+// or interaction may trip it.
+func TestMainPagesRaiseNoCSPViolations(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "csp.db")
+	s := startServer(t, db)
+	browser := browsertest.Start(t)
+	gus := tab{t, browsertest.User(t, browser), s.url}
+	browsertest.Guard(t, gus.ctx)
+	for _, path := range []string{"/login", "/signup", "/no/such/page"} {
+		gus.do(chromedp.Navigate(s.url + path))
+		browsertest.CheckGuard(t, gus.ctx, path)
+	}
+	gus.signup("gus")
+	browsertest.CheckGuard(t, gus.ctx, "/rooms")
+	gus.do(chromedp.SetValue(chromedp.ID("room-name"), "talk"))
+	gus.submit(`.create-room button`)
+	gus.waitLive()
+	room := gus.eval(`location.pathname`)
+	postDirectly(t, db, "gus", "talk", 60, "filler") // enough for "load older"
+	gus.do(chromedp.Navigate(s.url + room))
+	gus.waitLive()
+	gus.do(chromedp.SendKeys(chromedp.ID("body"), "typed and sent\n"))
+	gus.waitFor("the sent message", logText+`.includes('typed and sent')`)
+	gus.do(chromedp.Click(chromedp.CSS(`.older a`)))
+	gus.waitFor("older messages", logText+`.includes('filler 0')`)
+	browsertest.CheckGuard(t, gus.ctx, room+" after posting and loading older")
+	for _, path := range []string{room + "/members", room + "/messages?before=30", "/rooms"} {
+		gus.do(chromedp.Navigate(s.url + path))
+		browsertest.CheckGuard(t, gus.ctx, path)
+	}
+
+	// The guard itself must see a violation when one happens.
+	gus.eval(`document.body.insertAdjacentHTML('beforeend', '<img src="/favicon.ico" onload="alert(1)" onerror="alert(1)">'), 'injected'`)
+	gus.waitFor("the guard to record the blocked handler", `window.__csp.length > 0 && window.__dialogs === 0`)
+}
