@@ -142,7 +142,6 @@ func TestHostileTextStaysText(t *testing.T) {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-
 // The strict Content-Security-Policy must cost nothing: no page, fragment
 // or interaction may trip it.
 func TestMainPagesRaiseNoCSPViolations(t *testing.T) {
