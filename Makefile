@@ -1,11 +1,15 @@
 # RT Messenger. Needs only Go; everything else is fetched or skipped with a message.
 .DEFAULT_GOAL := help
-.PHONY: help run test test-short build generate lint fmt vendor-htmx clean
+.PHONY: help run test test-short fuzz build generate lint fmt vendor-htmx clean
 
 ADDR ?= 127.0.0.1:8080
 DB   ?= data/rtmessenger.db
 HTMX_VERSION := 4.0.1
 HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-upsert.min.js
+
+# Fuzz targets, as package:Target. `make test` runs each briefly.
+FUZZ_TARGETS := ./chat:FuzzCleaners ./views:FuzzMessageRender ./hub:FuzzSSEFraming
+FUZZTIME ?= 1m
 
 # The race detector needs cgo and a C compiler; without them tests still run.
 RACE := $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC)" >/dev/null 2>&1 && echo -race)
@@ -16,9 +20,17 @@ help: ## list targets
 run: ## start the server on $(ADDR) with the SQLite database $(DB)
 	go run ./cmd/rtmessenger -addr $(ADDR) -db $(DB)
 
-test: ## run every test (with -race when a C compiler is available)
+test: ## run every test (with -race when a C compiler is available), then each fuzz target briefly
 	@[ -n "$(RACE)" ] || echo "note: no C compiler for cgo, running tests without -race"
 	go test $(RACE) -count=1 -timeout 8m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+fuzz: ## run each fuzz target for FUZZTIME (default 1m)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name in $$pkg for $(FUZZTIME)"; \
+		go test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 test-short: ## quick tests: skips the browser and other slow tests
 	go test -short -count=1 ./...

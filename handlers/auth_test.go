@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rtmessenger/rtmessenger/hub"
 	"go.uber.org/goleak"
 )
 
@@ -161,5 +162,38 @@ func TestHealthAndHeaders(t *testing.T) {
 	}
 	if res := a.browser().get("/no/such/page", nil); res.status != 404 {
 		t.Errorf("unknown path: %d", res.status)
+	}
+}
+
+func TestSecureCookiesUseTheHostPrefix(t *testing.T) {
+	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.SecureCookies = true })
+	res := a.browser().post("/signup", url.Values{"username": {"alice"}, "password": {"password-alice"}}, nil)
+	c := res.header.Get("Set-Cookie")
+	for _, want := range []string{"__Host-rtm_session=", "Secure", "HttpOnly", "SameSite=Lax", "Path=/"} {
+		if !strings.Contains(c, want) {
+			t.Errorf("cookie %q lacks %s", c, want)
+		}
+	}
+	if strings.Contains(c, "Domain=") {
+		t.Errorf("a __Host- cookie must not name a domain: %q", c)
+	}
+}
+
+func TestPasswordsAreArgon2idWithOWASPCost(t *testing.T) {
+	pw := newPasswords(PasswordParams{})
+	h := pw.hash("correct horse")
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q", h)
+	}
+	if !pw.verify("correct horse", h) || pw.verify("correct horsf", h) || pw.verify("correct horse", h[:len(h)-2]) {
+		t.Fatal("verify")
+	}
+	if h == pw.hash("correct horse") {
+		t.Fatal("hashes must be salted")
+	}
+	for _, bad := range []string{"", "$argon2i$v=19$m=1,t=1,p=1$c2FsdA$aGFzaA", "$argon2id$v=19$m=x$a$b", "plain"} {
+		if pw.verify("x", bad) {
+			t.Errorf("verify accepted %q", bad)
+		}
 	}
 }
