@@ -14,6 +14,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -37,8 +38,9 @@ func main() {
 }
 
 // shutdownGrace bounds a graceful stop: streams are ended, in-flight posts
-// finish, the database closes.
-const shutdownGrace = 5 * time.Second
+// finish, the database closes. It leaves room under the 5 s that process
+// supervisors commonly allow before they kill.
+const shutdownGrace = 4 * time.Second
 
 // run is the whole server; it returns when ctx ends and shutdown is done.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -89,8 +91,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		streams.Close(ctx)
 		return err
 	}
+	var busy inflight
 	srv := &http.Server{
-		Handler: h.Routes(),
+		Handler: busy.count(h.Routes()),
 		// No ReadTimeout or WriteTimeout: they would cut every open stream.
 		// Headers must arrive promptly; bodies get their own deadline.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -122,6 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case <-ctx.Done():
 	}
 	log.Info("shutting down")
+	start := time.Now()
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	shut := make(chan error, 1)
@@ -129,11 +133,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := streams.Close(sctx); err != nil {
 		log.Warn("streams did not end in time", "err", err)
 	}
-	if err := <-shut; err != nil {
-		log.Warn("shutdown incomplete", "err", err)
-	}
-	log.Info("stopped")
+	log.Debug("streams ended", "after", time.Since(start))
+	busy.drain(sctx, srv, shut, log)
+	log.Info("stopped", "after", time.Since(start))
 	return nil
+}
+
+// inflight counts running handlers, so shutdown knows when the work is done.
+type inflight struct{ n atomic.Int64 }
+
+func (f *inflight) count(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.n.Add(1)
+		defer f.n.Add(-1)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// drain waits for srv.Shutdown. Once no handler runs, it closes what is
+// left: Shutdown would otherwise wait up to 5 s for connections that were
+// opened but never sent a request.
+func (f *inflight) drain(ctx context.Context, srv *http.Server, shut <-chan error, log *slog.Logger) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-shut:
+			if err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Warn("shutdown incomplete", "err", err)
+			}
+			return
+		case <-tick.C:
+			if f.n.Load() == 0 {
+				srv.Close()
+			}
+		case <-ctx.Done():
+			log.Warn("handlers still running at the deadline; closing their connections", "handlers", f.n.Load())
+			srv.Close()
+			<-shut
+			return
+		}
+	}
 }
 
 // sweepSessions deletes expired sessions now and then.

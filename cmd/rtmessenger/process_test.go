@@ -81,9 +81,13 @@ func startProc(t *testing.T, addr, db string, args ...string) *proc {
 	}
 	p := &proc{t: t, cmd: cmd, done: make(chan error, 1)}
 	urls := make(chan string, 1)
+	echo := os.Getenv("RTM_TEST_LOG") != ""
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			if echo {
+				t.Log(sc.Text())
+			}
 			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}
