@@ -10,38 +10,21 @@ import (
 
 // membersPage lists a room's members to its members (and admins).
 func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.User) {
-	id, err := roomParam(r)
+	rv, err := h.loadRoomView(r, u)
+	if err == nil && !u.Admin && !rv.member {
+		err = chat.Errorf(chat.Forbidden, "Join this room to see its members.")
+	}
+	var members []chat.Member
+	if err == nil {
+		members, err = h.store.Members(r.Context(), rv.room.ID)
+	}
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := h.page(r, "Members")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	room, err := h.store.Room(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	joined, _, err := h.store.Rooms(r.Context(), u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if !u.Admin && !containsRoom(joined, id) {
-		h.fail(w, r, chat.Errorf(chat.Forbidden, "Join this room to see its members."))
-		return
-	}
-	members, err := h.store.Members(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	p.Title = "Members of #" + room.Name
+	rv.page.Title = "Members of #" + rv.room.Name
 	h.render(w, r, http.StatusOK, views.MembersView(views.MembersPage{
-		Page: p, Room: room, Joined: joined, Members: members, CanRemove: chat.CanRemoveMembers(u, room),
+		Page: rv.page, Room: rv.room, Joined: rv.joined, Members: members, CanRemove: chat.CanRemoveMembers(u, rv.room),
 	}))
 }
 

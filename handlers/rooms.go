@@ -60,29 +60,14 @@ func (h *Handler) roomPage(w http.ResponseWriter, r *http.Request, u chat.User) 
 // showRoom renders a room; composer carries what the user typed and any
 // error when a no-script post failed.
 func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, status int, composer views.Composer) {
-	id, err := roomParam(r)
+	rv, err := h.loadRoomView(r, u)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	p, err := h.page(r, "")
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	room, err := h.store.Room(r.Context(), id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	joined, _, err := h.store.Rooms(r.Context(), u.ID)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	v := views.RoomPage{Page: p, Room: room, Joined: joined}
+	room := rv.room
+	v := views.RoomPage{Page: rv.page, Room: room, Joined: rv.joined, Member: rv.member}
 	v.Title = "#" + room.Name
-	v.Member = containsRoom(joined, room.ID)
 	if v.Member {
 		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)
 		if err != nil {
@@ -123,3 +108,31 @@ func (h *Handler) leaveRoom(w http.ResponseWriter, r *http.Request, u chat.User)
 }
 
 func roomPath(id int64) string { return "/rooms/" + strconv.FormatInt(id, 10) }
+
+// roomView is what every page about one room needs: the page frame, the
+// room, the user's rooms for the sidebar, and whether they are a member.
+type roomView struct {
+	page   views.Page
+	room   chat.Room
+	joined []chat.Room
+	member bool
+}
+
+func (h *Handler) loadRoomView(r *http.Request, u chat.User) (roomView, error) {
+	var rv roomView
+	id, err := roomParam(r)
+	if err != nil {
+		return rv, err
+	}
+	if rv.page, err = h.page(r, ""); err != nil {
+		return rv, err
+	}
+	if rv.room, err = h.store.Room(r.Context(), id); err != nil {
+		return rv, err
+	}
+	if rv.joined, _, err = h.store.Rooms(r.Context(), u.ID); err != nil {
+		return rv, err
+	}
+	rv.member = containsRoom(rv.joined, id)
+	return rv, nil
+}
