@@ -69,3 +69,9 @@ func (pw *passwords) verify(password, encoded string) bool {
 // spend burns the time of one verification, so a login for an unknown
 // username takes as long as one with a wrong password.
 func (pw *passwords) spend(password string) { pw.verify(password, pw.dummy) }
+
+// HashPassword hashes a password at the given cost (zero: OWASP's), for
+// admin tooling that creates accounts outside a request.
+func HashPassword(password string, p PasswordParams) string {
+	return newPasswords(p).hash(password)
+}

@@ -30,6 +30,10 @@ type Options struct {
 	// QueueSize is how many events may wait per user before the user counts
 	// as lagging and is cut off (default 256).
 	QueueSize int
+	// Coalesce is the shortest time between two writes to one stream: events
+	// arriving sooner share the next write (default 5 ms; a lone event is
+	// never delayed).
+	Coalesce time.Duration
 	// MaxConnsPerUser caps one user's open streams (tabs); the next one gets
 	// a ClosedEvent explaining why instead of a stream (default 10).
 	MaxConnsPerUser int
@@ -73,6 +77,9 @@ func New(opt Options) *Hub {
 	}
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 256
+	}
+	if opt.Coalesce <= 0 {
+		opt.Coalesce = 5 * time.Millisecond
 	}
 	if opt.MaxConnsPerUser <= 0 {
 		opt.MaxConnsPerUser = 10

@@ -72,7 +72,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 		http.Error(w, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
 		return
 	}
-	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout}
+	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout, coalesce: h.opt.Coalesce}
 	sw.onSubscribed = func() {
 		if replay == nil {
 			return
@@ -90,12 +90,13 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 	sub.URL.RawQuery = "stream=" + u.key // the stream is the signed-in user's, whatever the query said
 	sub.Header.Del("Last-Event-ID")      // resuming is our job (AutoReplay is off)
 	h.srv.ServeHTTP(sw, sub)
+	sw.finish()
 
 	cancel() // lets r3labs deregister the subscriber, which drops the ref
 	h.mu.Lock()
 	delete(u.conns, c)
 	h.mu.Unlock()
-	if !sw.subscribed {
+	if !sw.wasSubscribed() {
 		h.release(u) // r3labs returned before subscribing: no unsubscribe will come
 	}
 }
@@ -159,76 +160,4 @@ func (h *Hub) release(u *user) {
 	if h.closed && len(h.users) == 0 {
 		close(h.drained)
 	}
-}
-
-// streamWriter sits between r3labs and the client. It puts a deadline on
-// every write (a server-wide WriteTimeout would kill every stream), fails
-// writes at once after a cut, and runs the replay on the first Flush: r3labs
-// flushes right after it has subscribed the connection, which is exactly
-// when a replay can no longer miss a live message.
-type streamWriter struct {
-	http.ResponseWriter
-	c            *conn
-	timeout      time.Duration
-	armed        bool
-	subscribed   bool
-	onSubscribed func()
-}
-
-func (sw *streamWriter) Write(p []byte) (int, error) {
-	if err := sw.arm(); err != nil {
-		return 0, err
-	}
-	return sw.ResponseWriter.Write(p)
-}
-
-func (sw *streamWriter) Flush() {
-	if !sw.subscribed {
-		sw.subscribed = true
-		sw.flush() // headers first, so the client sees the stream open at once
-		sw.onSubscribed()
-	}
-	sw.flush()
-}
-
-func (sw *streamWriter) flush() {
-	if sw.arm() != nil {
-		return
-	}
-	err := sw.c.rc.Flush()
-	sw.armed = false
-	if err != nil {
-		sw.c.kill()
-	}
-}
-
-// arm sets the write deadline once per event: r3labs writes an event in
-// several small writes and then flushes.
-func (sw *streamWriter) arm() error {
-	if sw.c.killed.Load() {
-		return errCut
-	}
-	if !sw.armed {
-		_ = sw.c.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
-		sw.armed = true
-		// A kill between the check and the new deadline must still win.
-		if sw.c.killed.Load() {
-			_ = sw.c.rc.SetWriteDeadline(aLongTimeAgo)
-			return errCut
-		}
-	}
-	return nil
-}
-
-// send writes one replayed event in the same framing r3labs uses.
-func (sw *streamWriter) send(id int64, event string, data []byte) error {
-	sw.armed = false // each replayed event gets its own deadline
-	if err := sw.arm(); err != nil {
-		return err
-	}
-	if _, err := sw.ResponseWriter.Write(appendEvent(nil, id, event, data)); err != nil {
-		sw.c.kill()
-		return errCut
-	}
-	return nil
 }

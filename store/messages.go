@@ -18,9 +18,9 @@ const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body
 // with it, the stored message is returned and nothing new is written.
 func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
 	var posted chat.Message
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		if clientID != "" {
-			prior, found, err := messageByClientID(ctx, tx, author.ID, clientID)
+			prior, found, err := messageByClientID(ctx, q, author.ID, clientID)
 			if err != nil {
 				return nil, err
 			}
@@ -33,17 +33,17 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 			}
 		}
 		var member bool
-		if err := tx.QueryRowContext(ctx, `
+		if err := q.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, author.ID, room).Scan(&member); err != nil {
 			return nil, fmt.Errorf("store: post: %w", err)
 		}
 		if !member {
-			if err := roomExists(ctx, tx, room); err != nil {
+			if err := roomExists(ctx, q, room); err != nil {
 				return nil, err
 			}
 			return nil, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
 		}
-		m, err := insertMessage(ctx, tx, room, author, chat.KindText, body, clientID, now)
+		m, err := insertMessage(ctx, q, room, author, chat.KindText, body, clientID, now)
 		if err != nil {
 			return nil, err
 		}
@@ -53,8 +53,8 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 	return posted, err
 }
 
-func messageByClientID(ctx context.Context, tx *sql.Tx, author int64, clientID string) (chat.Message, bool, error) {
-	rows, err := tx.QueryContext(ctx, `
+func messageByClientID(ctx context.Context, q querier, author int64, clientID string) (chat.Message, bool, error) {
+	rows, err := q.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
 		WHERE m.author_id = ? AND m.client_id = ?`, author, clientID)
@@ -74,7 +74,7 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
 		WHERE m.room_id = ? AND m.id < ?
@@ -97,7 +97,7 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 // Missed returns, in id order, up to limit messages newer than after from
 // the rooms user belongs to now: what a reconnecting stream must replay.
 func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
 		WHERE m.id > ? AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
@@ -116,16 +116,16 @@ func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]cha
 // rendered after reading it resumes its stream from there.
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&id); err != nil {
+	if err := s.rq.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: latest id: %w", err)
 	}
 	return id, nil
 }
 
 // insertMessage adds a message; clientID "" stores NULL (no idempotency).
-func insertMessage(ctx context.Context, tx *sql.Tx, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
+func insertMessage(ctx context.Context, q querier, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
 	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
-	err := tx.QueryRowContext(ctx, `
+	err := q.QueryRowContext(ctx, `
 		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
 	if err != nil {

@@ -16,8 +16,8 @@ const otherRoomsLimit = 100
 // CreateRoom creates a room with creator as its first member and returns it.
 func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error) {
 	var room chat.Room
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
-		err := tx.QueryRowContext(ctx, `
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		err := q.QueryRowContext(ctx, `
 			INSERT INTO rooms (name, topic, created_by, created_at) VALUES (?, ?, ?, ?)
 			RETURNING id`, name, topic, creator.ID, millis(now)).Scan(&room.ID)
 		if isUnique(err) {
@@ -27,7 +27,7 @@ func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic s
 			return nil, fmt.Errorf("store: create room: %w", err)
 		}
 		room.Name, room.Topic, room.CreatedBy, room.Created, room.Members = name, topic, creator.ID, fromMillis(millis(now)), 1
-		m, err := addMember(ctx, tx, room.ID, creator, now)
+		m, err := addMember(ctx, q, room.ID, creator, now)
 		if err != nil {
 			return nil, err
 		}
@@ -40,7 +40,7 @@ func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic s
 func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	var r chat.Room
 	var created int64
-	err := s.r.QueryRowContext(ctx, `
+	err := s.rq.QueryRowContext(ctx, `
 		SELECT id, name, topic, created_by, created_at,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = rooms.id)
 		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members)
@@ -57,7 +57,7 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 // Rooms lists the rooms user belongs to, by name, and up to a hundred
 // others, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT id, name, topic, created_by, created_at, members, joined FROM (
 			SELECT r.id, r.name, r.topic, r.created_by, r.created_at,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
@@ -91,7 +91,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 // IsMember reports whether user belongs to room.
 func (s *Store) IsMember(ctx context.Context, room, user int64) (bool, error) {
 	var ok bool
-	err := s.r.QueryRowContext(ctx, `
+	err := s.rq.QueryRowContext(ctx, `
 		SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, user, room).Scan(&ok)
 	if err != nil {
 		return false, fmt.Errorf("store: is member: %w", err)
@@ -102,19 +102,19 @@ func (s *Store) IsMember(ctx context.Context, room, user int64) (bool, error) {
 // Join makes user a member of room and posts the join line. Joining a room
 // one already belongs to changes nothing.
 func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
-		if err := roomExists(ctx, tx, room); err != nil {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		if err := roomExists(ctx, q, room); err != nil {
 			return nil, err
 		}
 		var member bool
-		if err := tx.QueryRowContext(ctx, `
+		if err := q.QueryRowContext(ctx, `
 			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, user.ID, room).Scan(&member); err != nil {
 			return nil, fmt.Errorf("store: join: %w", err)
 		}
 		if member {
 			return nil, nil
 		}
-		m, err := addMember(ctx, tx, room, user, now)
+		m, err := addMember(ctx, q, room, user, now)
 		if err != nil {
 			return nil, err
 		}
@@ -126,18 +126,18 @@ func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
 // Leave removes user from room and posts the leave line. Leaving a room one
 // does not belong to changes nothing.
 func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
-		if err := roomExists(ctx, tx, room); err != nil {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		if err := roomExists(ctx, q, room); err != nil {
 			return nil, err
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, user.ID, room)
+		res, err := q.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, user.ID, room)
 		if err != nil {
 			return nil, fmt.Errorf("store: leave: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil, nil
 		}
-		m, err := membershipLine(ctx, tx, room, user, chat.KindLeave, "", now)
+		m, err := membershipLine(ctx, q, room, user, chat.KindLeave, "", now)
 		if err != nil {
 			return nil, err
 		}
@@ -149,9 +149,9 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 // RemoveMember takes member out of room on behalf of by, who must be the
 // room's creator or an admin (checked in the same transaction).
 func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, by chat.User) error {
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		var r chat.Room
-		err := tx.QueryRowContext(ctx, `SELECT id, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.CreatedBy)
+		err := q.QueryRowContext(ctx, `SELECT id, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.CreatedBy)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, chat.Errorf(chat.NotFound, "No such room.")
 		}
@@ -161,14 +161,14 @@ func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, 
 		if !chat.CanRemoveMembers(by, r) {
 			return nil, chat.Errorf(chat.Forbidden, "Only the room's creator or an admin can remove members.")
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, member.ID, room)
+		res, err := q.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, member.ID, room)
 		if err != nil {
 			return nil, fmt.Errorf("store: remove member: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil, chat.Errorf(chat.NotFound, "%s is not a member of this room.", member.Name)
 		}
-		m, err := membershipLine(ctx, tx, room, member, chat.KindRemoved, by.Name, now)
+		m, err := membershipLine(ctx, q, room, member, chat.KindRemoved, by.Name, now)
 		if err != nil {
 			return nil, err
 		}
@@ -179,7 +179,7 @@ func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, 
 
 // Members lists a room's members, oldest first.
 func (s *Store) Members(ctx context.Context, room int64) ([]chat.Member, error) {
-	rows, err := s.r.QueryContext(ctx, `
+	rows, err := s.rq.QueryContext(ctx, `
 		SELECT u.id, u.username, u.is_admin, u.created_at, m.joined_at
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY m.joined_at, u.id`, room)
@@ -206,7 +206,7 @@ func (s *Store) Members(ctx context.Context, room int64) ([]chat.Member, error) 
 // Memberships calls fn for every (room, user) membership, for loading the
 // hub's room index at start-up.
 func (s *Store) Memberships(ctx context.Context, fn func(chat.Membership)) error {
-	rows, err := s.r.QueryContext(ctx, `SELECT room_id, user_id FROM memberships`)
+	rows, err := s.rq.QueryContext(ctx, `SELECT room_id, user_id FROM memberships`)
 	if err != nil {
 		return fmt.Errorf("store: memberships: %w", err)
 	}
@@ -224,30 +224,30 @@ func (s *Store) Memberships(ctx context.Context, fn func(chat.Membership)) error
 	return nil
 }
 
-func addMember(ctx context.Context, tx *sql.Tx, room int64, user chat.User, now time.Time) (chat.Message, error) {
-	if _, err := tx.ExecContext(ctx, `
+func addMember(ctx context.Context, q querier, room int64, user chat.User, now time.Time) (chat.Message, error) {
+	if _, err := q.ExecContext(ctx, `
 		INSERT INTO memberships (user_id, room_id, joined_at) VALUES (?, ?, ?)`, user.ID, room, millis(now)); err != nil {
 		return chat.Message{}, fmt.Errorf("store: add member: %w", err)
 	}
-	return membershipLine(ctx, tx, room, user, chat.KindJoin, "", now)
+	return membershipLine(ctx, q, room, user, chat.KindJoin, "", now)
 }
 
 // membershipLine records a join, leave or removal line with the member
 // count after the change, so the room's open pages can update theirs.
-func membershipLine(ctx context.Context, tx *sql.Tx, room int64, user chat.User, kind chat.Kind, body string, now time.Time) (chat.Message, error) {
-	m, err := insertMessage(ctx, tx, room, user, kind, body, "", now)
+func membershipLine(ctx context.Context, q querier, room int64, user chat.User, kind chat.Kind, body string, now time.Time) (chat.Message, error) {
+	m, err := insertMessage(ctx, q, room, user, kind, body, "", now)
 	if err != nil {
 		return m, err
 	}
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE room_id = ?`, room).Scan(&m.Members); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM memberships WHERE room_id = ?`, room).Scan(&m.Members); err != nil {
 		return m, fmt.Errorf("store: count members: %w", err)
 	}
 	return m, nil
 }
 
-func roomExists(ctx context.Context, tx *sql.Tx, room int64) error {
+func roomExists(ctx context.Context, q querier, room int64) error {
 	var ok bool
-	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?)`, room).Scan(&ok); err != nil {
+	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?)`, room).Scan(&ok); err != nil {
 		return fmt.Errorf("store: room exists: %w", err)
 	}
 	if !ok {

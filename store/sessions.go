@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 // Sessions stores web sessions in the same database. It implements the
@@ -18,7 +20,7 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 // FindCtx returns the session data for a live token.
 func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
 	var b []byte
-	err := ss.s.r.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = ? AND expiry > ?`,
+	err := ss.s.rq.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = ? AND expiry > ?`,
 		token, millis(ss.s.now())).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
@@ -31,7 +33,7 @@ func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, err
 
 // CommitCtx saves session data until expiry.
 func (ss Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	_, err := ss.s.w.ExecContext(ctx, `
+	_, err := ss.s.wq.ExecContext(ctx, `
 		INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		token, b, millis(expiry))
@@ -43,7 +45,7 @@ func (ss Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 
 // DeleteCtx removes a session.
 func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
-	if _, err := ss.s.w.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token); err != nil {
+	if _, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil
@@ -66,9 +68,32 @@ func (ss Sessions) Delete(token string) error {
 
 // DeleteExpiredSessions removes sessions past their expiry and reports how many.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := s.w.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, millis(s.now()))
+	res, err := s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, millis(s.now()))
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// Session is one stored session, for bulk writes.
+type Session struct {
+	Token  string
+	Data   []byte
+	Expiry time.Time
+}
+
+// CommitSessions stores many sessions in one transaction.
+func (s *Store) CommitSessions(ctx context.Context, sessions []Session) error {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, _ time.Time) ([]chat.Message, error) {
+		for _, ss := range sessions {
+			if _, err := q.ExecContext(ctx, `
+				INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
+				ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
+				ss.Token, ss.Data, millis(ss.Expiry)); err != nil {
+				return nil, fmt.Errorf("store: commit sessions: %w", err)
+			}
+		}
+		return nil, nil
+	})
+	return err
 }

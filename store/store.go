@@ -48,6 +48,7 @@ type Options struct {
 type Store struct {
 	w        *sql.DB // exactly one connection: SQLite allows one writer at a time
 	r        *sql.DB
+	wq, rq   querier // w and r through cached prepared statements
 	ops      chan *op
 	onCommit func([]chat.Message)
 	log      *slog.Logger
@@ -97,7 +98,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
 	s := &Store{
-		w: w, r: r,
+		w: w, r: r, wq: newQuerier(w), rq: newQuerier(r),
 		ops:      make(chan *op, 1024),
 		onCommit: opt.OnCommit,
 		log:      opt.Logger,
@@ -128,6 +129,8 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+	s.rq.close()
+	s.wq.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 

@@ -441,3 +441,33 @@ func TestRemoveMemberChecksRightsInTheTransaction(t *testing.T) {
 		t.Fatalf("removal line %+v", last)
 	}
 }
+
+// Statements are prepared lazily. Writes outside the group commit (session
+// saves) prepare on the writer's one connection while batches hold it; that
+// must never deadlock, however the two interleave on a fresh store.
+func TestLazyStatementsNeverDeadlockTheWriter(t *testing.T) {
+	for round := range 5 {
+		s := openTest(t, Options{})
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		alice := mustUser(t, s, fmt.Sprint("alice", round))
+		room := mustRoom(t, s, alice, "general")
+		var wg sync.WaitGroup
+		for i := range 20 {
+			wg.Go(func() {
+				if err := s.Sessions().CommitCtx(ctx, fmt.Sprint("tok", i), []byte("x"), time.Now().Add(time.Hour)); err != nil {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				if _, err := s.PostMessage(ctx, room.ID, alice, "hi", fmt.Sprint("c", i)); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		if ctx.Err() != nil {
+			t.Fatal("writes did not finish: deadlock")
+		}
+		cancel()
+	}
+}

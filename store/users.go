@@ -16,8 +16,8 @@ import (
 // deciding that inside the writer's transaction makes the race impossible.
 func (s *Store) CreateUser(ctx context.Context, name, passwordHash string) (chat.User, error) {
 	var u chat.User
-	_, err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error) {
-		row := tx.QueryRowContext(ctx, `
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		row := q.QueryRowContext(ctx, `
 			INSERT INTO users (username, password_hash, is_admin, created_at)
 			VALUES (?, ?, NOT EXISTS (SELECT 1 FROM users), ?)
 			RETURNING id, username, is_admin, created_at`,
@@ -41,7 +41,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 	var u chat.User
 	var hash string
 	var created int64
-	err := s.r.QueryRowContext(ctx, `
+	err := s.rq.QueryRowContext(ctx, `
 		SELECT id, username, is_admin, created_at, password_hash FROM users WHERE username = ?`, name).
 		Scan(&u.ID, &u.Name, &u.Admin, &created, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -58,7 +58,7 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	var u chat.User
 	var created int64
-	err := s.r.QueryRowContext(ctx, `
+	err := s.rq.QueryRowContext(ctx, `
 		SELECT id, username, is_admin, created_at FROM users WHERE id = ?`, id).
 		Scan(&u.ID, &u.Name, &u.Admin, &created)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -74,4 +74,33 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 func isUnique(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+}
+
+// EnsureUsers creates the named accounts that do not exist yet, all with
+// passwordHash, in one transaction, and returns every named account. It is
+// for bulk set-ups (benchmarks, imports), where hashing per user is too slow.
+func (s *Store) EnsureUsers(ctx context.Context, names []string, passwordHash string) ([]chat.User, error) {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		for _, name := range names {
+			if _, err := q.ExecContext(ctx, `
+				INSERT INTO users (username, password_hash, is_admin, created_at)
+				VALUES (?, ?, NOT EXISTS (SELECT 1 FROM users), ?) ON CONFLICT DO NOTHING`,
+				name, passwordHash, millis(now)); err != nil {
+				return nil, fmt.Errorf("store: ensure user %q: %w", name, err)
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	users := make([]chat.User, 0, len(names))
+	for _, name := range names {
+		u, _, err := s.UserByName(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		users = append(users, u)
+	}
+	return users, nil
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -19,7 +18,7 @@ var ErrClosed = errors.New("store: closed")
 
 // txFunc is one unit of write work. It runs inside the batch transaction,
 // under its own savepoint, and returns the messages it created (for OnCommit).
-type txFunc func(ctx context.Context, tx *sql.Tx, now time.Time) ([]chat.Message, error)
+type txFunc func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error)
 
 type op struct {
 	run  txFunc
@@ -90,12 +89,13 @@ func (s *Store) commit(batch []*op) {
 		return
 	}
 	for _, o := range batch {
-		o.msgs, o.err = s.runOp(ctx, tx, o.run, now)
+		o.msgs, o.err = s.runOp(ctx, s.wq.in(tx), o.run, now)
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(batch, fmt.Errorf("store: commit: %w", err))
 		return
 	}
+	s.wq.preparePending(ctx)
 	if s.onCommit == nil {
 		return
 	}
@@ -108,8 +108,8 @@ func (s *Store) commit(batch []*op) {
 	}
 }
 
-func (s *Store) runOp(ctx context.Context, tx *sql.Tx, run txFunc, now time.Time) (msgs []chat.Message, err error) {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT op"); err != nil {
+func (s *Store) runOp(ctx context.Context, q querier, run txFunc, now time.Time) (msgs []chat.Message, err error) {
+	if _, err := q.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 		return nil, fmt.Errorf("store: savepoint: %w", err)
 	}
 	defer func() {
@@ -118,15 +118,15 @@ func (s *Store) runOp(ctx context.Context, tx *sql.Tx, run txFunc, now time.Time
 		}
 		if err != nil {
 			msgs = nil
-			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
+			if _, rerr := q.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
 			}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE op"); rerr != nil && err == nil {
+		if _, rerr := q.ExecContext(ctx, "RELEASE op"); rerr != nil && err == nil {
 			msgs, err = nil, fmt.Errorf("store: release savepoint: %w", rerr)
 		}
 	}()
-	return run(ctx, tx, now)
+	return run(ctx, q, now)
 }
 
 func failAll(batch []*op, err error) {

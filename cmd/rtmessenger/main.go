@@ -42,8 +42,12 @@ func main() {
 // supervisors commonly allow before they kill.
 const shutdownGrace = 4 * time.Second
 
-// run is the whole server; it returns when ctx ends and shutdown is done.
+// run is the whole program. With no command it serves until ctx ends and
+// shutdown is done; `bench-users` prepares benchmark accounts.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 && args[0] == "bench-users" {
+		return benchUsers(ctx, args[1:], stdout)
+	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
 		return err
@@ -105,6 +109,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		scheme = "https"
 	}
 	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", cfg.db)
+
+	if cfg.debugAddr != "" {
+		dl, err := net.Listen("tcp", cfg.debugAddr)
+		if err != nil {
+			streams.Close(ctx)
+			return fmt.Errorf("-debug-addr: %w", err)
+		}
+		dbg := &http.Server{Handler: debugHandler(streams), ReadHeaderTimeout: 10 * time.Second}
+		go dbg.Serve(dl)
+		defer dbg.Close()
+		log.Info("debug endpoints", "url", "http://"+dl.Addr().String()+"/debug/")
+	}
 
 	served := make(chan error, 1)
 	go func() {

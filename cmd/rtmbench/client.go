@@ -1,0 +1,252 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// account is a benchmark user with a ready session.
+type account struct {
+	name  string
+	id    int64
+	token string
+}
+
+// poster sends form posts over a shared pool of keep-alive connections.
+type poster struct {
+	base string
+	hc   *http.Client
+}
+
+func newPoster(base string) *poster {
+	tr := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &poster{base: base, hc: &http.Client{
+		Transport:     tr,
+		Timeout:       30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+func mustReq(ctx context.Context, p *poster, a *account, path string, form url.Values) *http.Request {
+	req, err := http.NewRequestWithContext(ctx, "POST", p.base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		panic(err) // only constant, well-formed paths reach here
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Cookie", "rtm_session="+a.token)
+	return req
+}
+
+// post sends a form as a; it reports the status.
+func (p *poster) post(ctx context.Context, a *account, path string, form url.Values, htmx bool) (int, error) {
+	req := mustReq(ctx, p, a, path, form)
+	if htmx {
+		req.Header.Set("HX-Request", "true")
+	}
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// get fetches a page as a and returns its body.
+func (p *poster) get(ctx context.Context, a *account, path string) (int, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", p.base+path, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Cookie", "rtm_session="+a.token)
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, err
+}
+
+// delivery is one message event a stream received.
+type delivery struct {
+	id   int64
+	sent time.Time // the post's scheduled time, from its body
+	at   time.Time
+}
+
+// stream is one SSE connection read by its own goroutine, with as little
+// machinery as possible so the generator stays lighter than the server.
+type stream struct {
+	acct    *account
+	conn    net.Conn
+	wire    atomic.Int64 // bytes read from the socket
+	lastID  atomic.Int64
+	paused  atomic.Bool // a stalled reader: stops reading
+	stalled bool        // not counted in deliveries or latency
+	seen    *seenSet
+	rooms   []int64 // rooms whose messages this stream should get
+	done    chan struct{}
+	err     error
+}
+
+type countingConn struct {
+	net.Conn
+	n *atomic.Int64
+}
+
+func (c countingConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// dialStream opens acct's stream, resuming after lastID (0: from after).
+// seen records what the stream got; a reconnect passes the old one on.
+func dialStream(ctx context.Context, addr string, acct *account, after, lastID int64, seen *seenSet, onEvent func(*stream, delivery)) (*stream, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &stream{acct: acct, conn: conn, done: make(chan struct{}), seen: seen}
+	resume := ""
+	if lastID > 0 {
+		resume = "Last-Event-ID: " + strconv.FormatInt(lastID, 10) + "\r\n"
+	}
+	fmt.Fprintf(conn, "GET /events?after=%d HTTP/1.1\r\nHost: %s\r\nCookie: rtm_session=%s\r\nAccept: text/event-stream\r\n%s\r\n",
+		after, addr, acct.token, resume)
+	br := bufio.NewReaderSize(countingConn{conn, &s.wire}, 4096)
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetReadDeadline(time.Time{})
+	if resp.StatusCode != 200 {
+		conn.Close()
+		return nil, fmt.Errorf("stream for %s: %s", acct.name, resp.Status)
+	}
+	go s.read(resp.Body, onEvent)
+	return s, nil
+}
+
+var bodyMarker = []byte(`<div class="body">t`)
+
+func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
+	defer close(s.done)
+	rd := bufio.NewReaderSize(body, 8192)
+	var id int64
+	var sent time.Time
+	for {
+		for s.paused.Load() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		line, err := rd.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			for errors.Is(err, bufio.ErrBufferFull) { // an over-long data line: skip the rest
+				_, err = rd.ReadSlice('\n')
+			}
+		}
+		if err != nil {
+			s.err = err
+			return
+		}
+		switch {
+		case len(line) <= 2 && (line[0] == '\n' || line[0] == '\r'):
+			if id > 0 && !sent.IsZero() {
+				onEvent(s, delivery{id: id, sent: sent, at: time.Now()})
+			}
+			if id > 0 {
+				s.lastID.Store(id)
+			}
+			id, sent = 0, time.Time{}
+		case bytes.HasPrefix(line, []byte("id: ")):
+			id, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
+		case bytes.HasPrefix(line, []byte("data: ")):
+			if i := bytes.Index(line, bodyMarker); i >= 0 {
+				rest := line[i+len(bodyMarker):]
+				j := bytes.IndexByte(rest, 's')
+				if j > 0 {
+					if ns, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
+						sent = time.Unix(0, ns)
+					}
+				}
+			}
+		}
+	}
+}
+
+func (s *stream) close() {
+	s.conn.Close()
+	<-s.done
+}
+
+// seenSet tracks which message ids one stream has had, to count duplicates
+// and out-of-order arrivals; ids are offset by the workload's first id.
+type seenSet struct {
+	mu   sync.Mutex
+	base int64
+	bits []uint64
+	last int64
+	dups int64
+	ooo  int64
+	n    int64
+}
+
+func (ss *seenSet) reset(base int64) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.base, ss.bits, ss.last, ss.dups, ss.ooo, ss.n = base, nil, 0, 0, 0, 0
+}
+
+// count is how many distinct ids were seen.
+func (ss *seenSet) count() int64 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.n
+}
+
+// add records id and reports whether it is new.
+func (ss *seenSet) add(id int64) bool {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	i := id - ss.base
+	if i < 0 {
+		return false
+	}
+	w := int(i / 64)
+	for w >= len(ss.bits) {
+		ss.bits = append(ss.bits, 0)
+	}
+	mask := uint64(1) << (i % 64)
+	if ss.bits[w]&mask != 0 {
+		ss.dups++
+		return false
+	}
+	ss.bits[w] |= mask
+	if id < ss.last {
+		ss.ooo++
+	}
+	ss.last = max(ss.last, id)
+	ss.n++
+	return true
+}
+
+// body is a benchmark message: its scheduled send time, then padding.
+func body(sched time.Time, seq int64) string {
+	return "t" + strconv.FormatInt(sched.UnixNano(), 10) + "s" + strconv.FormatInt(seq, 10) + " benchmark message with some ordinary chat-length text"
+}

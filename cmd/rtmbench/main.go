@@ -1,0 +1,182 @@
+// Command rtmbench measures RT Messenger the way users feel it. It starts
+// the real server binary on loopback, drives it through the public HTTP
+// contract (form posts, GET /events), and reports delivery latency from each
+// post's scheduled time to its arrival at every member, throughput, CPU and
+// memory per delivery and per stream. Run it from the repository root:
+//
+//	go run ./cmd/rtmbench          # short run, under 3 minutes
+//	go run ./cmd/rtmbench -full    # the full sizes
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "rtmbench:", err)
+		os.Exit(1)
+	}
+}
+
+type sizes struct {
+	users      int
+	idle       []int
+	idleWindow time.Duration
+	rates      []float64
+	step       time.Duration
+	mixRate    float64
+	mixFor     time.Duration
+	storm      int
+	stormRate  float64
+	writers    int
+	writeFor   time.Duration
+	limit      time.Duration
+}
+
+var short = sizes{
+	users: 2000, idle: []int{1000}, idleWindow: 16 * time.Second,
+	rates: []float64{25, 50, 100, 150, 200, 300, 400}, step: 3 * time.Second,
+	mixRate: 500, mixFor: 8 * time.Second, storm: 1000, stormRate: 100,
+	writers: 64, writeFor: 5 * time.Second, limit: 6 * time.Minute,
+}
+
+var full = sizes{
+	users: 10000, idle: []int{1000, 5000, 10000}, idleWindow: 30 * time.Second,
+	rates: []float64{50, 100, 150, 200, 250, 300, 400, 500}, step: 10 * time.Second,
+	mixRate: 500, mixFor: 30 * time.Second, storm: 5000, stormRate: 200,
+	writers: 64, writeFor: 15 * time.Second, limit: 25 * time.Minute,
+}
+
+func run(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("rtmbench", flag.ContinueOnError)
+	out := fs.String("out", "bench-out", "folder for the database, binary and JSON results")
+	bin := fs.String("bin", "", "server binary (default: build ./cmd/rtmessenger into -out)")
+	doFull := fs.Bool("full", false, "run the full sizes (about 15 minutes)")
+	only := fs.String("only", "", "comma-separated workload numbers to run (default all: 1,2,3,4,5,6)")
+	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sz := short
+	if *doFull {
+		sz = full
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), sz.limit)
+	defer cancel()
+	want := func(n string) bool { return *only == "" || strings.Contains(","+*only+",", ","+n+",") }
+
+	e, err := prepare(ctx, *out, *bin, sz.users)
+	if err != nil {
+		return err
+	}
+	e.profile = *profile
+	var rows []result
+	add := func(r result, err error) error {
+		if err != nil {
+			return fmt.Errorf("%s: %w", r.Name, err)
+		}
+		rows = append(rows, r)
+		fmt.Fprintf(os.Stderr, "done: %s\n", r.Name)
+		return save(*out, r)
+	}
+	if want("1") {
+		for _, n := range sz.idle {
+			if n > len(e.accts) {
+				continue
+			}
+			if err := add(idle(ctx, e, n, sz.idleWindow)); err != nil {
+				return err
+			}
+		}
+	}
+	if want("2") {
+		best, err := fanout(ctx, e, sz.rates, sz.step, func(r result) {
+			fmt.Fprintf(os.Stderr, "  step %s: %.0f deliveries/s, p99 %.2f ms, %d/%d delivered\n", r.Config, r.DeliveriesPerSec, r.P99, r.Delivered, r.Expected)
+		})
+		if err := add(best, err); err != nil {
+			return err
+		}
+	}
+	var mixP99 float64
+	if want("3") {
+		r, err := mix(ctx, e, "3 chat mix", sz.mixRate, sz.mixFor, 0)
+		mixP99 = r.P99
+		if err := add(r, err); err != nil {
+			return err
+		}
+	}
+	if want("4") {
+		r, err := mix(ctx, e, "4 slow readers", sz.mixRate, sz.mixFor, 100)
+		if mixP99 > 0 {
+			r.Note = fmt.Sprintf("others' p99 %.2f ms vs %.2f ms without stalled readers", r.P99, mixP99)
+		}
+		if err := add(r, err); err != nil {
+			return err
+		}
+	}
+	if want("5") {
+		if err := add(storm(ctx, e, sz.storm, sz.stormRate)); err != nil {
+			return err
+		}
+	}
+	if want("6") {
+		if err := add(write(ctx, e, sz.writers, sz.writeFor)); err != nil {
+			return err
+		}
+	}
+	printTable(stdout, rows)
+	return saveSummary(*out, rows, *doFull)
+}
+
+func save(out string, r result) error {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	name := strings.NewReplacer(" ", "-", "/", "-").Replace(r.Name)
+	return os.WriteFile(filepath.Join(out, name+".json"), b, 0o644)
+}
+
+func saveSummary(out string, rows []result, isFull bool) error {
+	commit, _ := exec.Command("git", "rev-parse", "--short", "HEAD").Output()
+	b, _ := json.MarshalIndent(map[string]any{
+		"when":    time.Now().UTC().Format(time.RFC3339),
+		"commit":  strings.TrimSpace(string(commit)),
+		"full":    isFull,
+		"cpus":    runtime.NumCPU(),
+		"go":      runtime.Version(),
+		"results": rows,
+	}, "", "  ")
+	return os.WriteFile(filepath.Join(out, "summary.json"), b, 0o644)
+}
+
+func printTable(w io.Writer, rows []result) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "workload\tstreams\tposts/s\tdeliveries/s\tp50 ms\tp99 ms\tp99.9 ms\tCPU µs/deliv\tB/deliv\tRSS MB\tKB/stream\tmissing\tdup\tooo\tother\t")
+	for _, r := range rows {
+		other := r.Note
+		switch {
+		case r.CatchUpSeconds > 0:
+			other = fmt.Sprintf("caught up in %.2f s; %s", r.CatchUpSeconds, r.Note)
+		case r.PostP99 > 0:
+			other = fmt.Sprintf("POST p50 %.2f ms, p99 %.2f ms; %s", r.PostP50, r.PostP99, r.Note)
+		case r.IdleCPUPercent > 0 || r.GoroutinesPerStream > 0:
+			other = fmt.Sprintf("%.2f goroutines/stream, idle CPU %.2f%%; %s", r.GoroutinesPerStream, r.IdleCPUPercent, r.Note)
+		case r.StalledCut != "":
+			other = fmt.Sprintf("stalled cut %s; %s", r.StalledCut, r.Note)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f\t%.1f\t%.1f\t%d\t%d\t%d\t%s\t\n",
+			r.Name, r.Streams, r.PostsPerSec, r.DeliveriesPerSec, r.P50, r.P99, r.P999, r.CPUPerDeliveryUs,
+			r.BytesPerDelivery, r.RSSMB, r.RSSPerStreamKB, max(r.Expected-r.Delivered, 0), r.Duplicates, r.OutOfOrder, strings.TrimSuffix(other, "; "))
+	}
+	tw.Flush()
+}

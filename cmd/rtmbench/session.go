@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// session is one server process under one workload, with its streams.
+type session struct {
+	e         *env
+	name      string // for profile file names
+	srv       *server
+	p         *poster
+	lat       *hist
+	delivered atomic.Int64
+	mu        sync.Mutex
+	streams   []*stream
+	base      int64 // the newest message id before the workload
+}
+
+func (e *env) open(ctx context.Context, name string, extra ...string) (*session, error) {
+	srv, err := startServer(e.bin, e.db, extra...)
+	if err != nil {
+		return nil, err
+	}
+	ss := &session{e: e, name: name, srv: srv, p: newPoster(srv.url), lat: &hist{}}
+	if ss.base, err = latestID(ctx, ss.p, e.accts[0]); err != nil {
+		srv.stop()
+		return nil, err
+	}
+	return ss, nil
+}
+
+func (ss *session) close() {
+	for _, s := range ss.streams {
+		s.close()
+	}
+	ss.srv.stop()
+}
+
+// onEvent counts a first delivery of a benchmark message and its latency.
+func (ss *session) onEvent(s *stream, d delivery) {
+	if s.stalled || !s.seen.add(d.id) {
+		return
+	}
+	ss.delivered.Add(1)
+	ss.lat.add(d.at.Sub(d.sent))
+}
+
+// connect opens a stream for each account index (tabs streams each),
+// 64 dials at a time.
+func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
+	var fns []func() error
+	for _, i := range idx {
+		for range tabs {
+			fns = append(fns, func() error {
+				s, err := dialStream(ctx, ss.srv.addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
+				if err != nil {
+					return err
+				}
+				s.rooms = ss.e.roomsOf(i)
+				ss.mu.Lock()
+				ss.streams = append(ss.streams, s)
+				ss.mu.Unlock()
+				return nil
+			})
+		}
+	}
+	if err := parallel(64, fns); err != nil {
+		return err
+	}
+	return ss.waitConns(ctx, len(ss.streams))
+}
+
+// waitConns waits until the server counts n open streams.
+func (ss *session) waitConns(ctx context.Context, n int) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		v, err := ss.srv.vars(ctx)
+		if err == nil && int(v["stream_conns"]) == n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("server has %v streams, want %d", v["stream_conns"], n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// expected is how many deliveries the counted streams should get for the
+// posts in t.
+func (ss *session) expected(t *tally) int64 {
+	var n int64
+	for _, s := range ss.streams {
+		if s.stalled {
+			continue
+		}
+		for _, r := range s.rooms {
+			n += t.get(r)
+		}
+	}
+	return n
+}
+
+// drain waits until every expected delivery arrived, or timeout.
+func (ss *session) drain(t *tally, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for ss.delivered.Load() < ss.expected(t) && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wire sums the bytes all streams have read.
+func (ss *session) wire() int64 {
+	var n int64
+	for _, s := range ss.streams {
+		n += s.wire.Load()
+	}
+	return n
+}
+
+// disorder sums duplicates and out-of-order arrivals over the streams.
+func (ss *session) disorder() (dups, ooo int64) {
+	for _, s := range ss.streams {
+		s.seen.mu.Lock()
+		dups += s.seen.dups
+		ooo += s.seen.ooo
+		s.seen.mu.Unlock()
+	}
+	return dups, ooo
+}
+
+// reset starts a new measurement: new latency histogram and counters, and
+// message ids from now on.
+func (ss *session) reset(ctx context.Context) error {
+	base, err := latestID(ctx, ss.p, ss.e.accts[0])
+	if err != nil {
+		return err
+	}
+	ss.base = base
+	ss.lat = &hist{}
+	ss.delivered.Store(0)
+	for _, s := range ss.streams {
+		s.seen.reset(base + 1)
+	}
+	return nil
+}
+
+// profileDuring starts a CPU profile of the server for d when profiling is
+// on; call the returned func when the measured work is done.
+func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
+	if !ss.e.profile {
+		return func() {}
+	}
+	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
+	done := ss.srv.profile(ctx, d, filepath.Join(ss.e.out, name+".cpu.pprof"))
+	return func() {
+		if err := <-done; err != nil {
+			fmt.Fprintln(os.Stderr, "profile:", err)
+		}
+	}
+}

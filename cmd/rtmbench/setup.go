@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// The fixed layout every workload draws on, created once and cached in the
+// benchmark database: a lobby whose members are the first 1,000 accounts,
+// and 100 rooms of 20 for the first 2,000 (account k is in room k/20).
+const (
+	lobbySize = 1000
+	roomCount = 100
+	roomSize  = 20
+)
+
+type layout struct {
+	Lobby int64   `json:"lobby"`
+	Rooms []int64 `json:"rooms"`
+}
+
+type env struct {
+	profile bool // take CPU profiles of the server
+	out     string
+	bin     string
+	db      string
+	accts   []*account
+	layout  layout
+}
+
+// prepare builds the server, makes sure the accounts and rooms exist (a
+// rerun reuses them), and mints fresh sessions.
+func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	e := &env{out: out, bin: bin, db: filepath.Join(out, "bench.db")}
+	if e.bin == "" {
+		e.bin = filepath.Join(out, "rtmessenger")
+		build := exec.CommandContext(ctx, "go", "build", "-o", e.bin, "./cmd/rtmessenger")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return nil, fmt.Errorf("build server (run rtmbench from the repository root): %w", err)
+		}
+	}
+	sessions := filepath.Join(out, "sessions.tsv")
+	mint := exec.CommandContext(ctx, e.bin, "bench-users", "-db", e.db, "-count", strconv.Itoa(users), "-sessions", sessions)
+	mint.Stderr = os.Stderr
+	if err := mint.Run(); err != nil {
+		return nil, fmt.Errorf("bench-users: %w", err)
+	}
+	if err := e.loadAccounts(sessions); err != nil {
+		return nil, err
+	}
+	return e, e.ensureLayout(ctx)
+}
+
+func (e *env) loadAccounts(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		parts := strings.Split(sc.Text(), "\t")
+		if len(parts) != 3 {
+			return fmt.Errorf("%s: bad line %q", path, sc.Text())
+		}
+		id, _ := strconv.ParseInt(parts[1], 10, 64)
+		e.accts = append(e.accts, &account{name: parts[0], id: id, token: parts[2]})
+	}
+	return sc.Err()
+}
+
+func (e *env) ensureLayout(ctx context.Context) error {
+	cache := filepath.Join(e.out, "layout.json")
+	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &e.layout) == nil && len(e.layout.Rooms) == roomCount {
+		return nil
+	}
+	if len(e.accts) < roomCount*roomSize {
+		return errors.New("need at least 2,000 accounts for the room layout")
+	}
+	srv, err := startServer(e.bin, e.db)
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+	p := newPoster(srv.url)
+	if e.layout.Lobby, err = createRoom(ctx, p, e.accts[0], "lobby"); err != nil {
+		return err
+	}
+	for k := range roomCount {
+		id, err := createRoom(ctx, p, e.accts[k*roomSize], fmt.Sprintf("room-%02d", k))
+		if err != nil {
+			return err
+		}
+		e.layout.Rooms = append(e.layout.Rooms, id)
+	}
+	var joins []func() error
+	for i := 1; i < lobbySize; i++ {
+		joins = append(joins, func() error { return join(ctx, p, e.accts[i], e.layout.Lobby) })
+	}
+	for i := range roomCount * roomSize {
+		if i%roomSize != 0 {
+			joins = append(joins, func() error { return join(ctx, p, e.accts[i], e.layout.Rooms[i/roomSize]) })
+		}
+	}
+	if err := parallel(32, joins); err != nil {
+		return err
+	}
+	b, _ := json.Marshal(e.layout)
+	return os.WriteFile(cache, b, 0o644)
+}
+
+var roomIDRE = regexp.MustCompile(`^/rooms/(\d+)$`)
+
+func createRoom(ctx context.Context, p *poster, a *account, name string) (int64, error) {
+	req := url.Values{"name": {name}}
+	resp, err := p.hc.Do(mustReq(ctx, p, a, "/rooms", req))
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	m := roomIDRE.FindStringSubmatch(resp.Header.Get("Location"))
+	if m == nil {
+		return 0, fmt.Errorf("create room %s: %s", name, resp.Status)
+	}
+	return strconv.ParseInt(m[1], 10, 64)
+}
+
+func join(ctx context.Context, p *poster, a *account, room int64) error {
+	status, err := p.post(ctx, a, "/rooms/"+strconv.FormatInt(room, 10)+"/join", nil, false)
+	if err == nil && status != 303 {
+		err = fmt.Errorf("join: status %d", status)
+	}
+	return err
+}
+
+// parallel runs fns on n workers and returns the first error.
+func parallel(n int, fns []func() error) error {
+	ch := make(chan func() error)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var first error
+	for range n {
+		wg.Go(func() {
+			for fn := range ch {
+				if err := fn(); err != nil {
+					once.Do(func() { first = err })
+				}
+			}
+		})
+	}
+	for _, fn := range fns {
+		ch <- fn
+	}
+	close(ch)
+	wg.Wait()
+	return first
+}
+
+// roomOf is the small room account i belongs to (i < 2,000).
+func (e *env) roomOf(i int) int64 { return e.layout.Rooms[i/roomSize] }
+
+// roomsOf lists every room of account i.
+func (e *env) roomsOf(i int) []int64 {
+	var rooms []int64
+	if i < lobbySize {
+		rooms = append(rooms, e.layout.Lobby)
+	}
+	if i < roomCount*roomSize {
+		rooms = append(rooms, e.roomOf(i))
+	}
+	return rooms
+}
+
+var afterRE = regexp.MustCompile(`/events\?after=(\d+)`)
+
+// latestID reads the newest message id from a page, as a browser would.
+func latestID(ctx context.Context, p *poster, a *account) (int64, error) {
+	status, b, err := p.get(ctx, a, "/rooms")
+	if err != nil {
+		return 0, err
+	}
+	m := afterRE.FindSubmatch(b)
+	if status != 200 || m == nil {
+		return 0, fmt.Errorf("latest id: status %d", status)
+	}
+	return strconv.ParseInt(string(m[1]), 10, 64)
+}

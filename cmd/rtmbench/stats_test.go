@@ -1,0 +1,32 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+func TestHistPercentiles(t *testing.T) {
+	var h hist
+	for i := 1; i <= 1000; i++ {
+		h.add(time.Duration(i) * time.Millisecond)
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 500 * time.Millisecond}, {99, 990 * time.Millisecond}, {100, time.Second}} {
+		got := h.pct(c.p)
+		if diff := got - c.want; diff < -c.want/50 || diff > c.want/50 {
+			t.Errorf("p%v = %v, want %v ±2%%", c.p, got, c.want)
+		}
+	}
+	var small hist
+	small.add(3 * time.Microsecond)
+	if small.pct(50) != 3*time.Microsecond {
+		t.Errorf("small values: %v", small.pct(50))
+	}
+	for _, d := range []time.Duration{time.Microsecond, 65 * time.Microsecond, 10 * time.Millisecond, time.Hour} {
+		if v := bucketValue(bucketOf(d)); v > d || v < d-d/60 {
+			t.Errorf("bucket of %v is %v", d, v)
+		}
+	}
+}

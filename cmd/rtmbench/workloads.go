@@ -1,0 +1,292 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// result is one table row, also saved as JSON. Latencies are milliseconds.
+type result struct {
+	Name                string  `json:"name"`
+	Config              string  `json:"config"`
+	Streams             int     `json:"streams"`
+	Seconds             float64 `json:"seconds"`
+	Posts               int64   `json:"posts_acked"`
+	PostsFailed         int64   `json:"posts_failed"`
+	PostsPerSec         float64 `json:"posts_per_sec"`
+	Expected            int64   `json:"deliveries_expected"`
+	Delivered           int64   `json:"deliveries"`
+	Duplicates          int64   `json:"duplicates"`
+	OutOfOrder          int64   `json:"out_of_order"`
+	DeliveriesPerSec    float64 `json:"deliveries_per_sec"`
+	P50                 float64 `json:"p50_ms"`
+	P99                 float64 `json:"p99_ms"`
+	P999                float64 `json:"p999_ms"`
+	Max                 float64 `json:"max_ms"`
+	PostP50             float64 `json:"post_p50_ms,omitempty"`
+	PostP99             float64 `json:"post_p99_ms,omitempty"`
+	CPUPerDeliveryUs    float64 `json:"cpu_us_per_delivery,omitempty"`
+	BytesPerDelivery    float64 `json:"bytes_per_delivery,omitempty"`
+	RSSMB               float64 `json:"server_rss_mb"`
+	RSSPerStreamKB      float64 `json:"rss_kb_per_stream,omitempty"`
+	GoroutinesPerStream float64 `json:"goroutines_per_stream,omitempty"`
+	IdleCPUPercent      float64 `json:"idle_cpu_percent,omitempty"`
+	CatchUpSeconds      float64 `json:"catch_up_s,omitempty"`
+	StalledCut          string  `json:"stalled_cut,omitempty"`
+	Note                string  `json:"note,omitempty"`
+}
+
+func round(x float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(x*p) / p
+}
+
+// measure fills the delivery figures of r from a finished window.
+func (ss *session) measure(r *result, t *tally, window time.Duration, before usage, wireBefore int64) {
+	after, _ := ss.srv.usage()
+	r.Streams = len(ss.streams)
+	r.Seconds = round(window.Seconds(), 1)
+	r.Posts, r.PostsFailed = t.total.Load(), t.failed.Load()
+	r.PostsPerSec = round(float64(r.Posts)/window.Seconds(), 0)
+	r.Expected, r.Delivered = ss.expected(t), ss.delivered.Load()
+	r.Duplicates, r.OutOfOrder = ss.disorder()
+	r.DeliveriesPerSec = round(float64(r.Delivered)/window.Seconds(), 0)
+	r.P50, r.P99, r.P999, r.Max = ms(ss.lat.pct(50)), ms(ss.lat.pct(99)), ms(ss.lat.pct(99.9)), ms(ss.lat.pct(100))
+	if r.Delivered > 0 {
+		r.CPUPerDeliveryUs = round(float64((after.cpu-before.cpu)/time.Microsecond)/float64(r.Delivered), 2)
+		r.BytesPerDelivery = round(float64(ss.wire()-wireBefore)/float64(r.Delivered), 0)
+	}
+	r.RSSMB = round(float64(after.rss)/(1<<20), 1)
+}
+
+func indexes(n int) []int {
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return idx
+}
+
+// idle: streams and nothing else. Memory and goroutines per stream, and
+// what heartbeats cost.
+func idle(ctx context.Context, e *env, n int, window time.Duration) (result, error) {
+	r := result{Name: fmt.Sprintf("1 idle %dk", n/1000), Config: fmt.Sprintf("%d streams, heartbeats every 15 s, CPU over %v", n, window)}
+	ss, err := e.open(ctx, r.Name)
+	if err != nil {
+		return r, err
+	}
+	defer ss.close()
+	ss.srv.gc(ctx)
+	time.Sleep(500 * time.Millisecond)
+	u0, _ := ss.srv.usage()
+	v0, err := ss.srv.vars(ctx)
+	if err != nil {
+		return r, err
+	}
+	if err := ss.connect(ctx, indexes(n), 1); err != nil {
+		return r, err
+	}
+	time.Sleep(2 * time.Second)
+	ss.srv.gc(ctx)
+	time.Sleep(500 * time.Millisecond)
+	u1, _ := ss.srv.usage()
+	v1, _ := ss.srv.vars(ctx)
+	time.Sleep(window)
+	u2, _ := ss.srv.usage()
+	r.Streams = n
+	r.Seconds = window.Seconds()
+	r.RSSMB = round(float64(u2.rss)/(1<<20), 1)
+	r.RSSPerStreamKB = round(float64(u1.rss-u0.rss)/float64(n)/1024, 1)
+	r.GoroutinesPerStream = round((v1["goroutines"]-v0["goroutines"])/float64(n), 2)
+	r.IdleCPUPercent = round(100*float64(u2.cpu-u1.cpu)/float64(window), 2)
+	r.Note = fmt.Sprintf("heap %.0f KB/stream, stacks %.0f KB/stream", (v1["heap_inuse"]-v0["heap_inuse"])/float64(n)/1024, (v1["stack_inuse"]-v0["stack_inuse"])/float64(n)/1024)
+	return r, nil
+}
+
+// fanout: one room of 1,000 readers; raise the post rate step by step until
+// p99 passes 50 ms. The best step within the bound is the result.
+func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, log func(result)) (result, error) {
+	best := result{Name: "2 fan-out", Note: "no step met p99 ≤ 50 ms"}
+	ss, err := e.open(ctx, best.Name)
+	if err != nil {
+		return best, err
+	}
+	defer ss.close()
+	if err := ss.connect(ctx, indexes(lobbySize), 1); err != nil {
+		return best, err
+	}
+	for _, rate := range rates {
+		if err := ss.reset(ctx); err != nil {
+			return best, err
+		}
+		t := newTally()
+		u0, _ := ss.srv.usage()
+		w0 := ss.wire()
+		start := time.Now()
+		openLoop(ctx, ss.p, rate, step, 32, func(i int64) (*account, int64) { return e.accts[i%lobbySize], e.layout.Lobby }, t, nil)
+		ss.drain(t, 5*time.Second)
+		r := result{Name: "2 fan-out step", Config: fmt.Sprintf("1 room × 1,000 members, %.0f posts/s", rate)}
+		ss.measure(&r, t, time.Since(start), u0, w0)
+		r.DeliveriesPerSec = round(float64(r.Delivered)/step.Seconds(), 0)
+		log(r)
+		if r.P99 > 50 || r.Delivered < r.Expected {
+			break
+		}
+		best = r
+		best.Name = "2 fan-out"
+		best.Note = ""
+	}
+	return best, nil
+}
+
+// mixTarget spreads posts over the 100 small rooms, with every 50th in the
+// 1,000-member lobby.
+func (e *env) mixTarget(i int64) (*account, int64) {
+	if i%50 == 0 {
+		return e.accts[i%lobbySize], e.layout.Lobby
+	}
+	k := int(i % roomCount)
+	return e.accts[k*roomSize+int(i/roomCount)%roomSize], e.layout.Rooms[k]
+}
+
+// mix: 2,000 readers in 100 rooms of 20 plus the lobby, posting at rate.
+// A share of the readers may stall (stop reading) for the whole run.
+func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration, stallEvery int) (result, error) {
+	r := result{Name: name, Config: fmt.Sprintf("2,000 readers, 100 rooms × 20 + lobby × 1,000, %.0f posts/s", rate)}
+	ss, err := e.open(ctx, r.Name)
+	if err != nil {
+		return r, err
+	}
+	defer ss.close()
+	if err := ss.connect(ctx, indexes(roomCount*roomSize), 1); err != nil {
+		return r, err
+	}
+	var stalled []*stream
+	if stallEvery > 0 {
+		for i, s := range ss.streams {
+			if i%stallEvery == 0 {
+				s.stalled = true
+				s.paused.Store(true)
+				stalled = append(stalled, s)
+			}
+		}
+		r.Config += fmt.Sprintf(", %d stalled readers", len(stalled))
+	}
+	t := newTally()
+	u0, _ := ss.srv.usage()
+	w0 := ss.wire()
+	start := time.Now()
+	profiled := ss.profileDuring(ctx, d)
+	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, nil)
+	profiled()
+	ss.drain(t, 10*time.Second)
+	ss.measure(&r, t, time.Since(start), u0, w0)
+	if len(stalled) > 0 {
+		cut := 0
+		for _, s := range stalled {
+			s.paused.Store(false) // read what is left; a cut stream then ends
+			select {
+			case <-s.done:
+				cut++
+			case <-time.After(2 * time.Second):
+			}
+		}
+		r.StalledCut = fmt.Sprintf("%d/%d", cut, len(stalled))
+	}
+	return r, nil
+}
+
+// storm: n streams receive a steady load; all are dropped at once and
+// reconnect over two seconds with Last-Event-ID. Catch-up is the time from
+// the drop until every stream holds every message of its rooms.
+func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
+	r := result{Name: "5 reconnect storm", Config: fmt.Sprintf("%d streams dropped and back within 2 s, %.0f posts/s", n, rate)}
+	ss, err := e.open(ctx, r.Name)
+	if err != nil {
+		return r, err
+	}
+	defer ss.close()
+	users := roomCount * roomSize
+	if err := ss.connect(ctx, indexes(min(n, users)), 1); err != nil {
+		return r, err
+	}
+	if n > users {
+		if err := ss.connect(ctx, indexes(n-users), 1); err != nil {
+			return r, err
+		}
+	}
+	t := newTally()
+	u0, _ := ss.srv.usage()
+	start := time.Now()
+	const before, window = 3 * time.Second, 2 * time.Second
+	posting := make(chan struct{})
+	go func() {
+		openLoop(ctx, ss.p, rate, before+window, 64, e.mixTarget, t, nil)
+		close(posting)
+	}()
+	time.Sleep(before)
+	drop := time.Now()
+	old := ss.streams
+	for _, s := range old {
+		s.conn.Close()
+	}
+	fresh := make([]*stream, len(old))
+	var fns []func() error
+	for j, s := range old {
+		fns = append(fns, func() error {
+			time.Sleep(time.Until(drop.Add(time.Duration(j) * window / time.Duration(len(old)))))
+			<-s.done
+			ns, err := dialStream(ctx, ss.srv.addr, s.acct, ss.base, s.lastID.Load(), s.seen, ss.onEvent)
+			if err != nil {
+				return err
+			}
+			ns.rooms = s.rooms
+			fresh[j] = ns
+			return nil
+		})
+	}
+	if err := parallel(len(old), fns); err != nil {
+		return r, err
+	}
+	ss.streams = fresh
+	<-posting
+	ss.drain(t, 30*time.Second)
+	caughtUp := time.Since(drop)
+	ss.measure(&r, t, time.Since(start), u0, 0)
+	r.BytesPerDelivery = 0
+	r.CatchUpSeconds = round(caughtUp.Seconds(), 2)
+	if r.Delivered < r.Expected {
+		r.Note = fmt.Sprintf("%d deliveries missing", r.Expected-r.Delivered)
+	}
+	return r, nil
+}
+
+// write: posters back to back, no readers: accepted posts per second and
+// the POST round trip.
+func write(ctx context.Context, e *env, workers int, d time.Duration) (result, error) {
+	r := result{Name: "6 write throughput", Config: fmt.Sprintf("%d posters back to back, 100 rooms, no readers", workers)}
+	ss, err := e.open(ctx, r.Name)
+	if err != nil {
+		return r, err
+	}
+	defer ss.close()
+	t := newTally()
+	lat := &hist{}
+	u0, _ := ss.srv.usage()
+	start := time.Now()
+	profiled := ss.profileDuring(ctx, d)
+	defer profiled()
+	closedLoop(ctx, ss.p, d, workers, func(i int64) (*account, int64) {
+		k := int(i % roomCount)
+		return e.accts[k*roomSize+int(i/roomCount)%roomSize], e.layout.Rooms[k]
+	}, t, lat)
+	ss.measure(&r, t, time.Since(start), u0, 0)
+	r.PostP50, r.PostP99 = ms(lat.pct(50)), ms(lat.pct(99))
+	if r.Posts > 0 {
+		after, _ := ss.srv.usage()
+		r.Note = fmt.Sprintf("server CPU %.0f µs per post", float64((after.cpu-u0.cpu)/time.Microsecond)/float64(r.Posts))
+	}
+	return r, nil
+}

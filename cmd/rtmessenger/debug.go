@@ -1,0 +1,35 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/pprof"
+	"runtime"
+)
+
+// debugHandler serves profiles and a few live counters on a separate,
+// private address (-debug-addr): never expose it to users.
+func debugHandler(streams interface{ Stats() (users, conns int) }) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/vars", func(w http.ResponseWriter, r *http.Request) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		users, conns := streams.Stats()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{
+			"goroutines":   runtime.NumGoroutine(),
+			"stream_users": users,
+			"stream_conns": conns,
+			"heap_inuse":   ms.HeapInuse,
+			"stack_inuse":  ms.StackInuse,
+			"sys":          ms.Sys,
+			"num_gc":       ms.NumGC,
+		})
+	})
+	return mux
+}

@@ -1,0 +1,149 @@
+package hub
+
+import (
+	"net/http"
+	"sync"
+	"time"
+)
+
+// streamWriter sits between r3labs and the client. It puts a deadline on
+// every write (a server-wide WriteTimeout would kill every stream), fails
+// writes at once after a cut, runs the replay on the first Flush (r3labs
+// flushes right after it has subscribed the connection: exactly when a
+// replay can no longer miss a live message), and coalesces flushes.
+//
+// Coalescing: a flush goes out at once if the previous one was at least
+// coalesce ago; otherwise it waits for that moment, gathering whatever else
+// arrives meanwhile into the same write. A lone event costs no delay; a
+// busy connection costs at most one write per interval instead of one per
+// event, and each write is a system call.
+type streamWriter struct {
+	http.ResponseWriter
+	c            *conn
+	timeout      time.Duration
+	coalesce     time.Duration
+	onSubscribed func()
+
+	mu         sync.Mutex // r3labs' goroutine writes while the flush timer may fire
+	armed      bool       // the write deadline is set for the pending data
+	subscribed bool
+	finished   bool // the handler returned: the writer is no longer ours
+	dirty      bool // data written since the last flush
+	pending    bool // the timer will flush
+	last       time.Time
+	timer      *time.Timer
+}
+
+func (sw *streamWriter) Write(p []byte) (int, error) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.finished {
+		return 0, errCut
+	}
+	if err := sw.arm(); err != nil {
+		return 0, err
+	}
+	sw.dirty = true
+	return sw.ResponseWriter.Write(p)
+}
+
+func (sw *streamWriter) Flush() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if sw.finished {
+		return
+	}
+	now := time.Now()
+	if !sw.subscribed {
+		sw.subscribed = true
+		sw.flush(now) // headers first, so the client sees the stream open at once
+		sw.onSubscribed()
+		sw.flush(time.Now())
+		return
+	}
+	since := now.Sub(sw.last)
+	if since >= sw.coalesce {
+		sw.flush(now)
+		return
+	}
+	if sw.pending {
+		return
+	}
+	sw.pending = true
+	if sw.timer == nil {
+		sw.timer = time.AfterFunc(sw.coalesce-since, sw.flushLater)
+	} else {
+		sw.timer.Reset(sw.coalesce - since)
+	}
+}
+
+func (sw *streamWriter) flushLater() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.pending = false
+	if !sw.finished && sw.dirty {
+		sw.flush(time.Now())
+	}
+}
+
+// finish is called when the handler is about to return; net/http flushes
+// what is left.
+func (sw *streamWriter) finish() {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.finished = true
+	if sw.timer != nil {
+		sw.timer.Stop()
+	}
+}
+
+// flush sends buffered data now. The caller holds mu.
+func (sw *streamWriter) flush(now time.Time) {
+	if sw.arm() != nil {
+		return
+	}
+	err := sw.c.rc.Flush()
+	sw.armed, sw.dirty, sw.last = false, false, now
+	if err != nil {
+		sw.c.kill()
+	}
+}
+
+// arm sets the write deadline once per flush: r3labs writes an event in
+// several small writes, and several events may share a flush. The caller
+// holds mu.
+func (sw *streamWriter) arm() error {
+	if sw.c.killed.Load() {
+		return errCut
+	}
+	if !sw.armed {
+		_ = sw.c.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
+		sw.armed = true
+		// A kill between the check and the new deadline must still win.
+		if sw.c.killed.Load() {
+			_ = sw.c.rc.SetWriteDeadline(aLongTimeAgo)
+			return errCut
+		}
+	}
+	return nil
+}
+
+// send writes one replayed event in the same framing r3labs uses. It runs
+// inside onSubscribed, so mu is held.
+func (sw *streamWriter) send(id int64, event string, data []byte) error {
+	sw.armed = false // each replayed event gets its own deadline
+	if err := sw.arm(); err != nil {
+		return err
+	}
+	if _, err := sw.ResponseWriter.Write(appendEvent(nil, id, event, data)); err != nil {
+		sw.c.kill()
+		return errCut
+	}
+	return nil
+}
+
+func (sw *streamWriter) wasSubscribed() bool {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return sw.subscribed
+}
