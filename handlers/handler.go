@@ -23,6 +23,7 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (chat.User, error)
 	CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error)
 	Room(ctx context.Context, id int64) (chat.Room, error)
+	RoomName(ctx context.Context, id int64) (string, error)
 	Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error)
 	IsMember(ctx context.Context, room, user int64) (bool, error)
 	Join(ctx context.Context, room int64, user chat.User) error
@@ -133,7 +134,7 @@ func New(d Deps) *Handler {
 	sm := &scs.SessionManager{
 		Lifetime: d.SessionLifetime,
 		Store:    d.Sessions,
-		Codec:    scs.GobCodec{},
+		Codec:    sessionCodec{},
 		Cookie: scs.SessionCookie{
 			Name:     "rtm_session",
 			Path:     "/",

@@ -72,8 +72,8 @@ func (h *Handler) composer(r *http.Request, c views.Composer) views.Composer {
 	if c.ClientID == "" {
 		c.ClientID = chat.NewClientID()
 	}
-	if rm, err := h.store.Room(r.Context(), c.RoomID); err == nil {
-		c.RoomName = rm.Name
+	if name, err := h.store.RoomName(r.Context(), c.RoomID); err == nil {
+		c.RoomName = name
 	}
 	return c
 }

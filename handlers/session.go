@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
@@ -130,6 +129,6 @@ func MintSession(userID int64, now time.Time, lifetime time.Duration) (token str
 		return "", nil, time.Time{}, err
 	}
 	expiry = now.Add(lifetime)
-	data, err = scs.GobCodec{}.Encode(expiry, map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()})
+	data, err = sessionCodec{}.Encode(expiry, map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()})
 	return base64.RawURLEncoding.EncodeToString(b[:]), data, expiry, err
 }

@@ -30,10 +30,12 @@ type Options struct {
 	// QueueSize is how many events may wait per user before the user counts
 	// as lagging and is cut off (default 256).
 	QueueSize int
-	// Coalesce is the shortest time between two writes to one stream: events
-	// arriving sooner share the next write (default 5 ms; a lone event is
-	// never delayed).
-	Coalesce time.Duration
+	// FlushRate and FlushBurst budget the writes (system calls) per stream:
+	// within the budget each event goes out at once; a busier stream gets
+	// FlushRate writes a second, each carrying all events waiting (defaults
+	// 50/s and bursts of 10).
+	FlushRate  float64
+	FlushBurst int
 	// MaxConnsPerUser caps one user's open streams (tabs); the next one gets
 	// a ClosedEvent explaining why instead of a stream (default 10).
 	MaxConnsPerUser int
@@ -78,8 +80,11 @@ func New(opt Options) *Hub {
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 256
 	}
-	if opt.Coalesce <= 0 {
-		opt.Coalesce = 5 * time.Millisecond
+	if opt.FlushRate <= 0 {
+		opt.FlushRate = 50
+	}
+	if opt.FlushBurst <= 0 {
+		opt.FlushBurst = 10
 	}
 	if opt.MaxConnsPerUser <= 0 {
 		opt.MaxConnsPerUser = 10

@@ -72,7 +72,8 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 		http.Error(w, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
 		return
 	}
-	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout, coalesce: h.opt.Coalesce}
+	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout,
+		flushRate: h.opt.FlushRate, flushBurst: float64(h.opt.FlushBurst), tokens: float64(h.opt.FlushBurst), last: time.Now()}
 	sw.onSubscribed = func() {
 		if replay == nil {
 			return

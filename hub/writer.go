@@ -12,16 +12,18 @@ import (
 // flushes right after it has subscribed the connection: exactly when a
 // replay can no longer miss a live message), and coalesces flushes.
 //
-// Coalescing: a flush goes out at once if the previous one was at least
-// coalesce ago; otherwise it waits for that moment, gathering whatever else
-// arrives meanwhile into the same write. A lone event costs no delay; a
-// busy connection costs at most one write per interval instead of one per
-// event, and each write is a system call.
+// Coalescing: each connection has a budget of writes (a token bucket of
+// flushRate per second, bursts of flushBurst). Within budget a flush goes
+// out at once; beyond it, the flush waits for the next token and whatever
+// else arrives meanwhile shares that write. A chat's usual trickle of
+// events is never delayed, while a very busy connection costs a bounded
+// number of system calls however many events it carries.
 type streamWriter struct {
 	http.ResponseWriter
 	c            *conn
 	timeout      time.Duration
-	coalesce     time.Duration
+	flushRate    float64 // writes per second once the burst is spent
+	flushBurst   float64
 	onSubscribed func()
 
 	mu         sync.Mutex // r3labs' goroutine writes while the flush timer may fire
@@ -30,7 +32,8 @@ type streamWriter struct {
 	finished   bool // the handler returned: the writer is no longer ours
 	dirty      bool // data written since the last flush
 	pending    bool // the timer will flush
-	last       time.Time
+	tokens     float64
+	last       time.Time // when tokens were last counted
 	timer      *time.Timer
 }
 
@@ -56,24 +59,27 @@ func (sw *streamWriter) Flush() {
 	now := time.Now()
 	if !sw.subscribed {
 		sw.subscribed = true
-		sw.flush(now) // headers first, so the client sees the stream open at once
+		sw.flush() // headers first, so the client sees the stream open at once
 		sw.onSubscribed()
-		sw.flush(time.Now())
-		return
-	}
-	since := now.Sub(sw.last)
-	if since >= sw.coalesce {
-		sw.flush(now)
+		sw.flush()
 		return
 	}
 	if sw.pending {
+		return // the coming flush takes this data too
+	}
+	sw.tokens = min(sw.flushBurst, sw.tokens+now.Sub(sw.last).Seconds()*sw.flushRate)
+	sw.last = now
+	if sw.tokens >= 1 {
+		sw.tokens--
+		sw.flush()
 		return
 	}
+	wait := time.Duration((1 - sw.tokens) / sw.flushRate * float64(time.Second))
 	sw.pending = true
 	if sw.timer == nil {
-		sw.timer = time.AfterFunc(sw.coalesce-since, sw.flushLater)
+		sw.timer = time.AfterFunc(wait, sw.flushLater)
 	} else {
-		sw.timer.Reset(sw.coalesce - since)
+		sw.timer.Reset(wait)
 	}
 }
 
@@ -81,8 +87,11 @@ func (sw *streamWriter) flushLater() {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	sw.pending = false
+	now := time.Now()
+	sw.tokens = max(0, sw.tokens+now.Sub(sw.last).Seconds()*sw.flushRate-1)
+	sw.last = now
 	if !sw.finished && sw.dirty {
-		sw.flush(time.Now())
+		sw.flush()
 	}
 }
 
@@ -98,12 +107,12 @@ func (sw *streamWriter) finish() {
 }
 
 // flush sends buffered data now. The caller holds mu.
-func (sw *streamWriter) flush(now time.Time) {
+func (sw *streamWriter) flush() {
 	if sw.arm() != nil {
 		return
 	}
 	err := sw.c.rc.Flush()
-	sw.armed, sw.dirty, sw.last = false, false, now
+	sw.armed, sw.dirty = false, false
 	if err != nil {
 		sw.c.kill()
 	}

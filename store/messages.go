@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,44 +14,55 @@ import (
 const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body, m.created_at`
 
 // PostMessage stores body from author in room. The membership check runs in
-// the same transaction as the insert, so a post racing a leave cannot land.
+// the same statement as the insert, so a post racing a leave cannot land.
 // A non-empty clientID makes the post idempotent: if author already posted
 // with it, the stored message is returned and nothing new is written.
 func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
 	var posted chat.Message
-	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		if clientID != "" {
-			prior, found, err := messageByClientID(ctx, q, author.ID, clientID)
-			if err != nil {
-				return nil, err
-			}
-			if found {
-				if prior.RoomID != room {
-					return nil, chat.FieldErrorf("client_id", chat.Conflict, "This message id was already used in another room.")
-				}
-				posted = prior
-				return nil, nil // already published when it was first stored
-			}
-		}
-		var member bool
-		if err := q.QueryRowContext(ctx, `
-			SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, author.ID, room).Scan(&member); err != nil {
+	_, err := s.writeOne(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		// Membership, idempotency and the insert in one statement: the
+		// common case costs a single step of the writer.
+		err := q.QueryRowContext(ctx, `
+			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id)
+			SELECT ?, ?, ?, ?, ?, NULLIF(?, '')
+			WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)
+			ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
+			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, author.ID, room).Scan(&m.ID)
+		switch {
+		case err == nil:
+			posted = m
+			return []chat.Message{m}, nil
+		case !errors.Is(err, sql.ErrNoRows):
 			return nil, fmt.Errorf("store: post: %w", err)
 		}
-		if !member {
-			if err := roomExists(ctx, q, room); err != nil {
-				return nil, err
-			}
-			return nil, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
-		}
-		m, err := insertMessage(ctx, q, room, author, chat.KindText, body, clientID, now)
-		if err != nil {
-			return nil, err
-		}
-		posted = m
-		return []chat.Message{m}, nil
+		prior, err := refusedPost(ctx, q, room, author.ID, clientID)
+		posted = prior
+		return nil, err // a prior message was published when first stored
 	})
 	return posted, err
+}
+
+// refusedPost explains why a post inserted nothing: its client id was used
+// before (then it returns that message, or a conflict if it was in another
+// room), the room is gone, or the author is not a member.
+func refusedPost(ctx context.Context, q querier, room, author int64, clientID string) (chat.Message, error) {
+	if clientID != "" {
+		prior, found, err := messageByClientID(ctx, q, author, clientID)
+		if err != nil {
+			return chat.Message{}, err
+		}
+		if found && prior.RoomID == room {
+			return prior, nil
+		}
+		if found {
+			return chat.Message{}, chat.FieldErrorf("client_id", chat.Conflict, "This message id was already used in another room.")
+		}
+	}
+	if err := roomExists(ctx, q, room); err != nil {
+		return chat.Message{}, err
+	}
+	return chat.Message{}, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
 }
 
 func messageByClientID(ctx context.Context, q querier, author int64, clientID string) (chat.Message, bool, error) {

@@ -54,6 +54,23 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	return r, nil
 }
 
+// RoomName returns a room's name: a cheaper Room when only the name shows.
+func (s *Store) RoomName(ctx context.Context, id int64) (string, error) {
+	if name, ok := s.cache.roomName(id); ok {
+		return name, nil
+	}
+	var name string
+	err := s.rq.QueryRowContext(ctx, `SELECT name FROM rooms WHERE id = ?`, id).Scan(&name)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", chat.Errorf(chat.NotFound, "No such room.")
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: room name: %w", err)
+	}
+	s.cache.putRoomName(id, name) // rooms are never renamed
+	return name, nil
+}
+
 // Rooms lists the rooms user belongs to, by name, and up to a hundred
 // others, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {

@@ -19,15 +19,21 @@ func (s *Store) Sessions() Sessions { return Sessions{s} }
 
 // FindCtx returns the session data for a live token.
 func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	now := ss.s.now()
+	if b, ok := ss.s.cache.session(token, now); ok {
+		return b, true, nil
+	}
 	var b []byte
-	err := ss.s.rq.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = ? AND expiry > ?`,
-		token, millis(ss.s.now())).Scan(&b)
+	var expiry int64
+	err := ss.s.rq.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token = ? AND expiry > ?`,
+		token, millis(now)).Scan(&b, &expiry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
+	ss.s.cache.putSession(token, b, fromMillis(expiry))
 	return b, true, nil
 }
 
@@ -38,13 +44,16 @@ func (ss Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
 		token, b, millis(expiry))
 	if err != nil {
+		ss.s.cache.dropSession(token)
 		return fmt.Errorf("store: commit session: %w", err)
 	}
+	ss.s.cache.putSession(token, b, expiry)
 	return nil
 }
 
 // DeleteCtx removes a session.
 func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
+	ss.s.cache.dropSession(token)
 	if _, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
@@ -95,5 +104,10 @@ func (s *Store) CommitSessions(ctx context.Context, sessions []Session) error {
 		}
 		return nil, nil
 	})
+	if err == nil {
+		for _, ss := range sessions {
+			s.cache.putSession(ss.Token, ss.Data, ss.Expiry)
+		}
+	}
 	return err
 }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -48,7 +49,9 @@ type Options struct {
 type Store struct {
 	w        *sql.DB // exactly one connection: SQLite allows one writer at a time
 	r        *sql.DB
+	ck       *sql.DB // one connection for background checkpoints
 	wq, rq   querier // w and r through cached prepared statements
+	cache    *cache
 	ops      chan *op
 	onCommit func([]chat.Message)
 	log      *slog.Logger
@@ -57,7 +60,15 @@ type Store struct {
 	mu      sync.RWMutex // guards closed against concurrent sends on ops
 	closed  bool
 	stopped chan struct{}
+
+	batches, batchedOps atomic.Int64 // group-commit counters, for Stats
+
+	stopCheckpoints, checkpointsDone chan struct{}
 }
+
+// Stats reports how many write transactions committed and how many writes
+// they carried: their ratio is the mean group-commit batch.
+func (s *Store) Stats() (batches, ops int64) { return s.batches.Load(), s.batchedOps.Load() }
 
 // Open opens (creating if needed) the database at path, applies pending
 // migrations and starts the writer.
@@ -70,7 +81,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		sync = "FULL"
 	}
 	w, err := sql.Open("sqlite", dsn(path, url.Values{
-		"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")"},
+		// Checkpoints run in the background (checkpoint.go), not inside the
+		// commit that crosses the threshold, which would stall every writer.
+		"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")", "wal_autocheckpoint(0)"},
 		"_txlock": {"immediate"},
 	}))
 	if err != nil {
@@ -93,12 +106,20 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	n := opt.ReadConns
 	if n <= 0 {
-		n = max(4, runtime.NumCPU())
+		n = max(8, 4*runtime.NumCPU())
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
+	ck, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+	}
+	ck.SetMaxOpenConns(1)
 	s := &Store{
-		w: w, r: r, wq: newQuerier(w), rq: newQuerier(r),
+		w: w, r: r, ck: ck, wq: newQuerier(w), rq: newQuerier(r), cache: newCache(),
+		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{}),
 		ops:      make(chan *op, 1024),
 		onCommit: opt.OnCommit,
 		log:      opt.Logger,
@@ -112,6 +133,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		s.now = time.Now
 	}
 	go s.writeLoop()
+	go s.checkpointLoop()
 	return s, nil
 }
 
@@ -129,9 +151,13 @@ func (s *Store) Close() error {
 	}
 	s.mu.Unlock()
 	<-s.stopped
+	close(s.stopCheckpoints)
+	<-s.checkpointsDone
 	s.rq.close()
 	s.wq.close()
-	return errors.Join(s.r.Close(), s.w.Close())
+	// Fold the log into the database so the next start reads a small WAL.
+	_, ckErr := s.ck.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close())
 }
 
 // migrate applies the embedded migrations newer than PRAGMA user_version,

@@ -329,6 +329,12 @@ func TestSessions(t *testing.T) {
 	if b, ok, err := ss.Find("tok"); err != nil || !ok || string(b) != "data" {
 		t.Fatalf("Find = %q %v %v", b, ok, err)
 	}
+	if err := ss.Commit("tok", []byte("changed"), now.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if b, _, _ := ss.Find("tok"); string(b) != "changed" {
+		t.Fatalf("after a change Find = %q (a stale cache?)", b)
+	}
 	if _, ok, _ := ss.Find("old"); ok {
 		t.Fatal("expired session found")
 	}

@@ -56,6 +56,9 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 
 // UserByID finds an account by id.
 func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
+	if u, ok := s.cache.user(id); ok {
+		return u, nil
+	}
 	var u chat.User
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
@@ -68,6 +71,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 		return u, fmt.Errorf("store: user by id: %w", err)
 	}
 	u.Created = fromMillis(created)
+	s.cache.putUser(u)
 	return u, nil
 }
 

@@ -21,7 +21,8 @@ var ErrClosed = errors.New("store: closed")
 type txFunc func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error)
 
 type op struct {
-	run  txFunc
+	run    txFunc
+	single bool // run makes at most one change, in one statement: no savepoint needed
 	msgs []chat.Message
 	err  error
 	done chan struct{}
@@ -31,7 +32,17 @@ type op struct {
 // The caller's ctx bounds the wait, not the work: once queued, the write
 // happens even if the caller gives up, so run gets the writer's own context.
 func (s *Store) write(ctx context.Context, run txFunc) ([]chat.Message, error) {
-	o := &op{run: run, done: make(chan struct{})}
+	return s.submit(ctx, &op{run: run, done: make(chan struct{})})
+}
+
+// writeOne is write for work that changes at most one thing in one
+// statement. SQLite undoes a failed statement by itself, so the op needs no
+// savepoint of its own: two statements fewer on the hottest path.
+func (s *Store) writeOne(ctx context.Context, run txFunc) ([]chat.Message, error) {
+	return s.submit(ctx, &op{run: run, single: true, done: make(chan struct{})})
+}
+
+func (s *Store) submit(ctx context.Context, o *op) ([]chat.Message, error) {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -88,13 +99,20 @@ func (s *Store) commit(batch []*op) {
 		failAll(batch, fmt.Errorf("store: begin: %w", err))
 		return
 	}
+	q := s.wq.in(tx)
 	for _, o := range batch {
-		o.msgs, o.err = s.runOp(ctx, s.wq.in(tx), o.run, now)
+		if o.single {
+			o.msgs, o.err = runSafely(ctx, q, o.run, now)
+		} else {
+			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		failAll(batch, fmt.Errorf("store: commit: %w", err))
 		return
 	}
+	s.batches.Add(1)
+	s.batchedOps.Add(int64(len(batch)))
 	s.wq.preparePending(ctx)
 	if s.onCommit == nil {
 		return
@@ -124,6 +142,16 @@ func (s *Store) runOp(ctx context.Context, q querier, run txFunc, now time.Time)
 		}
 		if _, rerr := q.ExecContext(ctx, "RELEASE op"); rerr != nil && err == nil {
 			msgs, err = nil, fmt.Errorf("store: release savepoint: %w", rerr)
+		}
+	}()
+	return run(ctx, q, now)
+}
+
+// runSafely runs a single-statement op, turning a panic into its error.
+func runSafely(ctx context.Context, q querier, run txFunc, now time.Time) (msgs []chat.Message, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			msgs, err = nil, fmt.Errorf("store: write panicked: %v", p)
 		}
 	}()
 	return run(ctx, q, now)

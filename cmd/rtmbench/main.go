@@ -47,7 +47,7 @@ type sizes struct {
 
 var short = sizes{
 	users: 2000, idle: []int{1000}, idleWindow: 16 * time.Second,
-	rates: []float64{25, 50, 100, 150, 200, 300, 400}, step: 3 * time.Second,
+	rates: []float64{25, 50, 100, 150, 200, 300, 400}, step: 4 * time.Second,
 	mixRate: 500, mixFor: 8 * time.Second, storm: 1000, stormRate: 100,
 	writers: 64, writeFor: 5 * time.Second, limit: 6 * time.Minute,
 }
@@ -161,7 +161,7 @@ func saveSummary(out string, rows []result, isFull bool) error {
 
 func printTable(w io.Writer, rows []result) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "workload\tstreams\tposts/s\tdeliveries/s\tp50 ms\tp99 ms\tp99.9 ms\tCPU µs/deliv\tB/deliv\tRSS MB\tKB/stream\tmissing\tdup\tooo\tother\t")
+	fmt.Fprintln(tw, "workload\tstreams\tposts/s\tdeliveries/s\tp50 ms\tp99 ms\tp99.9 ms\tCPU µs/deliv\tB/deliv\tRSS MB\tKB/stream\tmissing\tdup\tooo\tCPU srv/gen %\tother\t")
 	for _, r := range rows {
 		other := r.Note
 		switch {
@@ -174,9 +174,10 @@ func printTable(w io.Writer, rows []result) {
 		case r.StalledCut != "":
 			other = fmt.Sprintf("stalled cut %s; %s", r.StalledCut, r.Note)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f\t%.1f\t%.1f\t%d\t%d\t%d\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.0f\t%.1f\t%.1f\t%d\t%d\t%d\t%.0f/%.0f\t%s\t\n",
 			r.Name, r.Streams, r.PostsPerSec, r.DeliveriesPerSec, r.P50, r.P99, r.P999, r.CPUPerDeliveryUs,
-			r.BytesPerDelivery, r.RSSMB, r.RSSPerStreamKB, max(r.Expected-r.Delivered, 0), r.Duplicates, r.OutOfOrder, strings.TrimSuffix(other, "; "))
+			r.BytesPerDelivery, r.RSSMB, r.RSSPerStreamKB, max(r.Expected-r.Delivered, 0), r.Duplicates, r.OutOfOrder,
+			r.ServerCPUPercent, r.GeneratorCPUPercent, strings.TrimSuffix(other, "; "))
 	}
 	tw.Flush()
 }

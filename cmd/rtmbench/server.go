@@ -109,8 +109,10 @@ type usage struct {
 	rss int64 // bytes
 }
 
-func (s *server) usage() (usage, error) {
-	pid := s.cmd.Process.Pid
+func (s *server) usage() (usage, error) { return procUsage(s.cmd.Process.Pid) }
+
+// procUsage reads a process's CPU time and resident memory from /proc.
+func procUsage(pid int) (usage, error) {
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return usage{}, err
@@ -155,12 +157,13 @@ func (s *server) gc(ctx context.Context) {
 	}
 }
 
-// profile saves a CPU profile of the server over d into path, in the
-// background; wait on the returned channel for it to finish.
-func (s *server) profile(ctx context.Context, d time.Duration, path string) <-chan error {
+// profile saves a profile of the server over d into path, in the
+// background; kind is profile (CPU), block or mutex. Wait on the returned
+// channel for it to finish.
+func (s *server) profile(ctx context.Context, kind string, d time.Duration, path string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%spprof/profile?seconds=%d", s.debugURL, int(d.Seconds())), nil)
+		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%spprof/%s?seconds=%d", s.debugURL, kind, int(d.Seconds())), nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			done <- err

@@ -159,10 +159,15 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 		return func() {}
 	}
 	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
-	done := ss.srv.profile(ctx, d, filepath.Join(ss.e.out, name+".cpu.pprof"))
+	var all []<-chan error
+	for kind, file := range map[string]string{"profile": ".cpu.pprof", "block": ".block.pprof", "mutex": ".mutex.pprof"} {
+		all = append(all, ss.srv.profile(ctx, kind, d, filepath.Join(ss.e.out, name+file)))
+	}
 	return func() {
-		if err := <-done; err != nil {
-			fmt.Fprintln(os.Stderr, "profile:", err)
+		for _, done := range all {
+			if err := <-done; err != nil {
+				fmt.Fprintln(os.Stderr, "profile:", err)
+			}
 		}
 	}
 }

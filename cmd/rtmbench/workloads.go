@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"time"
 )
 
@@ -34,6 +35,8 @@ type result struct {
 	GoroutinesPerStream float64 `json:"goroutines_per_stream,omitempty"`
 	IdleCPUPercent      float64 `json:"idle_cpu_percent,omitempty"`
 	CatchUpSeconds      float64 `json:"catch_up_s,omitempty"`
+	ServerCPUPercent    float64 `json:"server_cpu_percent"`
+	GeneratorCPUPercent float64 `json:"generator_cpu_percent"`
 	StalledCut          string  `json:"stalled_cut,omitempty"`
 	Note                string  `json:"note,omitempty"`
 }
@@ -43,9 +46,28 @@ func round(x float64, digits int) float64 {
 	return math.Round(x*p) / p
 }
 
-// measure fills the delivery figures of r from a finished window.
-func (ss *session) measure(r *result, t *tally, window time.Duration, before usage, wireBefore int64) {
+// mark is the start of a measured window.
+type mark struct {
+	at        time.Time
+	server    usage
+	generator time.Duration
+	wire      int64
+}
+
+func (ss *session) mark() mark {
+	srv, _ := ss.srv.usage()
+	self, _ := procUsage(os.Getpid())
+	return mark{at: time.Now(), server: srv, generator: self.cpu, wire: ss.wire()}
+}
+
+// measure fills the delivery figures of r for the window since m.
+func (ss *session) measure(r *result, t *tally, m mark) {
+	window := time.Since(m.at)
+	before, wireBefore := m.server, m.wire
 	after, _ := ss.srv.usage()
+	self, _ := procUsage(os.Getpid())
+	r.ServerCPUPercent = round(100*float64(after.cpu-before.cpu)/float64(window), 0)
+	r.GeneratorCPUPercent = round(100*float64(self.cpu-m.generator)/float64(window), 0)
 	r.Streams = len(ss.streams)
 	r.Seconds = round(window.Seconds(), 1)
 	r.Posts, r.PostsFailed = t.total.Load(), t.failed.Load()
@@ -122,13 +144,13 @@ func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, lo
 			return best, err
 		}
 		t := newTally()
-		u0, _ := ss.srv.usage()
-		w0 := ss.wire()
-		start := time.Now()
+		m := ss.mark()
+		profiled := ss.profileDuring(ctx, step)
 		openLoop(ctx, ss.p, rate, step, 32, func(i int64) (*account, int64) { return e.accts[i%lobbySize], e.layout.Lobby }, t, nil)
+		profiled()
 		ss.drain(t, 5*time.Second)
 		r := result{Name: "2 fan-out step", Config: fmt.Sprintf("1 room × 1,000 members, %.0f posts/s", rate)}
-		ss.measure(&r, t, time.Since(start), u0, w0)
+		ss.measure(&r, t, m)
 		r.DeliveriesPerSec = round(float64(r.Delivered)/step.Seconds(), 0)
 		log(r)
 		if r.P99 > 50 || r.Delivered < r.Expected {
@@ -175,14 +197,12 @@ func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration
 		r.Config += fmt.Sprintf(", %d stalled readers", len(stalled))
 	}
 	t := newTally()
-	u0, _ := ss.srv.usage()
-	w0 := ss.wire()
-	start := time.Now()
+	m := ss.mark()
 	profiled := ss.profileDuring(ctx, d)
 	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, nil)
 	profiled()
 	ss.drain(t, 10*time.Second)
-	ss.measure(&r, t, time.Since(start), u0, w0)
+	ss.measure(&r, t, m)
 	if len(stalled) > 0 {
 		cut := 0
 		for _, s := range stalled {
@@ -218,8 +238,7 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 		}
 	}
 	t := newTally()
-	u0, _ := ss.srv.usage()
-	start := time.Now()
+	m := ss.mark()
 	const before, window = 3 * time.Second, 2 * time.Second
 	posting := make(chan struct{})
 	go func() {
@@ -254,7 +273,7 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 	<-posting
 	ss.drain(t, 30*time.Second)
 	caughtUp := time.Since(drop)
-	ss.measure(&r, t, time.Since(start), u0, 0)
+	ss.measure(&r, t, m)
 	r.BytesPerDelivery = 0
 	r.CatchUpSeconds = round(caughtUp.Seconds(), 2)
 	if r.Delivered < r.Expected {
@@ -274,19 +293,21 @@ func write(ctx context.Context, e *env, workers int, d time.Duration) (result, e
 	defer ss.close()
 	t := newTally()
 	lat := &hist{}
-	u0, _ := ss.srv.usage()
-	start := time.Now()
+	m := ss.mark()
 	profiled := ss.profileDuring(ctx, d)
 	defer profiled()
 	closedLoop(ctx, ss.p, d, workers, func(i int64) (*account, int64) {
 		k := int(i % roomCount)
 		return e.accts[k*roomSize+int(i/roomCount)%roomSize], e.layout.Rooms[k]
 	}, t, lat)
-	ss.measure(&r, t, time.Since(start), u0, 0)
+	ss.measure(&r, t, m)
 	r.PostP50, r.PostP99 = ms(lat.pct(50)), ms(lat.pct(99))
 	if r.Posts > 0 {
 		after, _ := ss.srv.usage()
-		r.Note = fmt.Sprintf("server CPU %.0f µs per post", float64((after.cpu-u0.cpu)/time.Microsecond)/float64(r.Posts))
+		r.Note = fmt.Sprintf("server CPU %.0f µs per post", float64((after.cpu-m.server.cpu)/time.Microsecond)/float64(r.Posts))
+		if v, err := ss.srv.vars(ctx); err == nil && v["write_batches"] > 0 {
+			r.Note += fmt.Sprintf(", %.1f writes per commit", v["write_ops"]/v["write_batches"])
+		}
 	}
 	return r, nil
 }

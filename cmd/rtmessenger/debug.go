@@ -9,7 +9,10 @@ import (
 
 // debugHandler serves profiles and a few live counters on a separate,
 // private address (-debug-addr): never expose it to users.
-func debugHandler(streams interface{ Stats() (users, conns int) }) http.Handler {
+func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{ Stats() (batches, ops int64) }) http.Handler {
+	// Contention profiles cost a little; they are on only with -debug-addr.
+	runtime.SetMutexProfileFraction(10)
+	runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
@@ -20,15 +23,18 @@ func debugHandler(streams interface{ Stats() (users, conns int) }) http.Handler 
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		users, conns := streams.Stats()
+		batches, ops := st.Stats()
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
-			"goroutines":   runtime.NumGoroutine(),
-			"stream_users": users,
-			"stream_conns": conns,
-			"heap_inuse":   ms.HeapInuse,
-			"stack_inuse":  ms.StackInuse,
-			"sys":          ms.Sys,
-			"num_gc":       ms.NumGC,
+			"goroutines":    runtime.NumGoroutine(),
+			"stream_users":  users,
+			"stream_conns":  conns,
+			"heap_inuse":    ms.HeapInuse,
+			"stack_inuse":   ms.StackInuse,
+			"sys":           ms.Sys,
+			"num_gc":        ms.NumGC,
+			"write_batches": batches,
+			"write_ops":     ops,
 		})
 	})
 	return mux

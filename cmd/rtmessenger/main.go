@@ -116,7 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			streams.Close(ctx)
 			return fmt.Errorf("-debug-addr: %w", err)
 		}
-		dbg := &http.Server{Handler: debugHandler(streams), ReadHeaderTimeout: 10 * time.Second}
+		dbg := &http.Server{Handler: debugHandler(streams, st), ReadHeaderTimeout: 10 * time.Second}
 		go dbg.Serve(dl)
 		defer dbg.Close()
 		log.Info("debug endpoints", "url", "http://"+dl.Addr().String()+"/debug/")

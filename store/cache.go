@@ -1,0 +1,90 @@
+package store
+
+import (
+	"sync"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+// cache keeps what nearly every request reads (its session, its user, a
+// room's name) in memory. This process makes every change to them, so it
+// updates or drops an entry whenever it writes one: the cache is never
+// stale. (Another process writing the same file may add rows, which a miss
+// finds; it must not change or delete them while the server runs.)
+//
+// It exists because SQLite's page cache is shared by all connections
+// behind one mutex, and every commit makes each reader reload its pages:
+// under many concurrent posts, these small reads became the bottleneck.
+type cache struct {
+	mu       sync.RWMutex
+	sessions map[string]cachedSession
+	users    map[int64]chat.User
+	rooms    map[int64]string
+}
+
+type cachedSession struct {
+	data   []byte
+	expiry time.Time
+}
+
+// maxCachedSessions bounds memory; past it a random entry makes room.
+const maxCachedSessions = 100_000
+
+func newCache() *cache {
+	return &cache{sessions: map[string]cachedSession{}, users: map[int64]chat.User{}, rooms: map[int64]string{}}
+}
+
+func (c *cache) session(token string, now time.Time) ([]byte, bool) {
+	c.mu.RLock()
+	e, ok := c.sessions[token]
+	c.mu.RUnlock()
+	if !ok || !e.expiry.After(now) {
+		return nil, false
+	}
+	return e.data, true
+}
+
+func (c *cache) putSession(token string, data []byte, expiry time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.sessions[token]; !ok && len(c.sessions) >= maxCachedSessions {
+		for k := range c.sessions {
+			delete(c.sessions, k)
+			break
+		}
+	}
+	c.sessions[token] = cachedSession{data: data, expiry: expiry}
+}
+
+func (c *cache) dropSession(token string) {
+	c.mu.Lock()
+	delete(c.sessions, token)
+	c.mu.Unlock()
+}
+
+func (c *cache) user(id int64) (chat.User, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	u, ok := c.users[id]
+	return u, ok
+}
+
+func (c *cache) putUser(u chat.User) {
+	c.mu.Lock()
+	c.users[u.ID] = u
+	c.mu.Unlock()
+}
+
+func (c *cache) roomName(id int64) (string, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	name, ok := c.rooms[id]
+	return name, ok
+}
+
+func (c *cache) putRoomName(id int64, name string) {
+	c.mu.Lock()
+	c.rooms[id] = name
+	c.mu.Unlock()
+}

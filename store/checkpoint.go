@@ -1,0 +1,34 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// checkpointEvery is how often the background checkpoint copies committed
+// WAL frames into the database file.
+const checkpointEvery = time.Second
+
+// checkpointLoop runs passive checkpoints on its own connection: they never
+// block the writer or readers, and they keep the WAL from growing while the
+// writer has automatic checkpoints off.
+func (s *Store) checkpointLoop() {
+	defer close(s.checkpointsDone)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCheckpoints:
+			return
+		case <-t.C:
+		}
+		var busy, frames, done int
+		err := s.ck.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+		if err != nil {
+			s.log.Warn("checkpoint failed", "err", err)
+		} else if frames > 100_000 {
+			// Readers holding old snapshots keep frames in the log.
+			s.log.Warn("write-ahead log is large", "frames", frames, "checkpointed", done)
+		}
+	}
+}
