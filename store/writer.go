@@ -23,9 +23,9 @@ type txFunc func(ctx context.Context, q querier, now time.Time) ([]chat.Message,
 type op struct {
 	run    txFunc
 	single bool // run makes at most one change, in one statement: no savepoint needed
-	msgs []chat.Message
-	err  error
-	done chan struct{}
+	msgs   []chat.Message
+	err    error
+	done   chan struct{}
 }
 
 // write queues run for the writer and waits until its batch has committed.
