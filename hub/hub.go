@@ -27,8 +27,9 @@ type Options struct {
 	// WriteTimeout bounds each write to a stream; a reader that does not take
 	// an event within it is disconnected (default 10 s).
 	WriteTimeout time.Duration
-	// QueueSize is how many events may wait per user before the user counts
-	// as lagging and is cut off (default 256).
+	// QueueSize is how many events may wait per user, beyond the 64 each
+	// connection buffers, before the user counts as lagging and is cut off
+	// (default 64).
 	QueueSize int
 	// FlushRate and FlushBurst budget the writes (system calls) per stream:
 	// within the budget each event goes out at once; a busier stream gets
@@ -78,7 +79,7 @@ func New(opt Options) *Hub {
 		opt.WriteTimeout = 10 * time.Second
 	}
 	if opt.QueueSize <= 0 {
-		opt.QueueSize = 256
+		opt.QueueSize = 64
 	}
 	if opt.FlushRate <= 0 {
 		opt.FlushRate = 50

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -36,7 +37,7 @@ var aLongTimeAgo = time.Unix(1, 0)
 
 // conn is one open stream connection (one browser tab).
 type conn struct {
-	rc     *http.ResponseController
+	out    sink
 	cancel context.CancelFunc
 	killed atomic.Bool
 }
@@ -49,36 +50,61 @@ func (c *conn) kill() bool {
 		return false
 	}
 	c.cancel()
-	_ = c.rc.SetWriteDeadline(aLongTimeAgo)
+	_ = c.out.setWriteDeadline(aLongTimeAgo)
 	return true
 }
 
 // Serve streams live events of user's rooms to w until the client goes away,
 // the connection is cut off or the hub closes. The caller must have
-// authenticated user; nothing in r decides whose stream this is.
+// authenticated user; nothing in r decides whose stream this is. On
+// HTTP/1.1 it takes the connection over and returns at once, the stream
+// running on its own goroutine.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay Replay) {
-	ctx, cancel := context.WithCancel(r.Context())
-	c := &conn{rc: http.NewResponseController(w), cancel: cancel}
+	out, raw := newSink(w)
+	parent := r.Context()
+	if raw != nil {
+		// The request ends when Serve returns; the stream does not, and it
+		// needs nothing from the request's context: letting go of it frees
+		// the request and everything hung on it.
+		parent = context.Background()
+	}
+	ctx, cancel := context.WithCancel(parent)
+	c := &conn{out: out, cancel: cancel}
 	u, err := h.attach(userID, c)
-	switch err {
-	case nil:
-	case errTooMany:
+	if err != nil {
 		cancel()
-		h.log.Debug("stream refused: too many", "user", userID)
-		refuse(w, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
-		return
-	default:
-		cancel()
-		http.Error(w, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
+		if err == errTooMany {
+			h.log.Debug("stream refused: too many", "user", userID)
+			refuse(out, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
+		} else {
+			http.Error(out, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
+		}
+		out.flush()
+		out.close()
 		return
 	}
-	sw := &streamWriter{ResponseWriter: w, c: c, timeout: h.opt.WriteTimeout,
+	if raw == nil {
+		h.run(ctx, c, u, r.URL.Path, replay)
+		return
+	}
+	go watchClose(raw, cancel)
+	go h.run(ctx, c, u, r.URL.Path, replay)
+}
+
+// run streams until the subscriber ends, then lets go of the connection.
+func (h *Hub) run(ctx context.Context, c *conn, u *user, path string, replay Replay) {
+	sw := &streamWriter{out: c.out, c: c, timeout: h.opt.WriteTimeout,
 		flushRate: h.opt.FlushRate, flushBurst: float64(h.opt.FlushBurst), tokens: float64(h.opt.FlushBurst), last: time.Now()}
 	sw.onSubscribed = func() {
 		if replay == nil {
 			return
 		}
-		if err := replay(ctx, sw.send); err != nil && !errors.Is(err, errCut) {
+		// On its own goroutine: the replay's queries and rendering need a
+		// deep stack, which would otherwise stay with the stream's
+		// goroutine, idle, for the life of the stream.
+		done := make(chan error, 1)
+		go func() { done <- replay(ctx, sw.send) }()
+		if err := <-done; err != nil && !errors.Is(err, errCut) {
 			h.log.Warn("stream replay failed", "user", u.key, "err", err)
 			c.kill()
 		}
@@ -87,13 +113,20 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 	h.log.Debug("stream opened", "user", u.key)
 	defer h.log.Debug("stream closed", "user", u.key)
 
-	sub := r.Clone(ctx)
-	sub.URL.RawQuery = "stream=" + u.key // the stream is the signed-in user's, whatever the query said
-	sub.Header.Del("Last-Event-ID")      // resuming is our job (AutoReplay is off)
+	// r3labs reads only the URL's stream= and Last-Event-ID from the request:
+	// give it a bare one naming the signed-in user's stream, whatever the
+	// query said, and no Last-Event-ID (resuming is our job; AutoReplay is
+	// off). A bare request also holds no copy of the client's headers for
+	// the life of the stream.
+	sub := (&http.Request{
+		Method: http.MethodGet,
+		URL:    &url.URL{Path: path, RawQuery: "stream=" + u.key},
+		Header: http.Header{},
+	}).WithContext(ctx)
 	h.srv.ServeHTTP(sw, sub)
 	sw.finish()
 
-	cancel() // lets r3labs deregister the subscriber, which drops the ref
+	c.cancel() // lets r3labs deregister the subscriber, which drops the ref
 	h.mu.Lock()
 	delete(u.conns, c)
 	h.mu.Unlock()
@@ -123,8 +156,8 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 	return u, nil
 }
 
-// refuse answers a stream request with one ClosedEvent and ends it. The
-// event has no id field, so the browser's resume point stays where it was.
+// refuse answers a stream request with one ClosedEvent. The event has no id
+// field, so the browser's resume point stays where it was.
 func refuse(w http.ResponseWriter, why string) {
 	hd := w.Header()
 	hd.Set("Content-Type", "text/event-stream")

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// streamWriter sits between r3labs and the client. It puts a deadline on
+// streamWriter sits between r3labs and the client (through a sink). It puts a deadline on
 // every write (a server-wide WriteTimeout would kill every stream), fails
 // writes at once after a cut, runs the replay on the first Flush (r3labs
 // flushes right after it has subscribed the connection: exactly when a
@@ -19,7 +19,7 @@ import (
 // events is never delayed, while a very busy connection costs a bounded
 // number of system calls however many events it carries.
 type streamWriter struct {
-	http.ResponseWriter
+	out          sink
 	c            *conn
 	timeout      time.Duration
 	flushRate    float64 // writes per second once the burst is spent
@@ -47,7 +47,17 @@ func (sw *streamWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	sw.dirty = true
-	return sw.ResponseWriter.Write(p)
+	return sw.out.Write(p)
+}
+
+func (sw *streamWriter) Header() http.Header { return sw.out.Header() }
+
+func (sw *streamWriter) WriteHeader(code int) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	if !sw.finished {
+		sw.out.WriteHeader(code)
+	}
 }
 
 func (sw *streamWriter) Flush() {
@@ -95,8 +105,8 @@ func (sw *streamWriter) flushLater() {
 	}
 }
 
-// finish is called when the handler is about to return; net/http flushes
-// what is left.
+// finish ends the stream's writing: what is left goes out (net/http does
+// that itself for its own sink) and a raw connection is closed.
 func (sw *streamWriter) finish() {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
@@ -104,6 +114,11 @@ func (sw *streamWriter) finish() {
 	if sw.timer != nil {
 		sw.timer.Stop()
 	}
+	if sw.dirty && !sw.c.killed.Load() {
+		_ = sw.out.setWriteDeadline(time.Now().Add(sw.timeout))
+		sw.out.flush()
+	}
+	sw.out.close()
 }
 
 // flush sends buffered data now. The caller holds mu.
@@ -111,7 +126,7 @@ func (sw *streamWriter) flush() {
 	if sw.arm() != nil {
 		return
 	}
-	err := sw.c.rc.Flush()
+	err := sw.out.flush()
 	sw.armed, sw.dirty = false, false
 	if err != nil {
 		sw.c.kill()
@@ -126,11 +141,11 @@ func (sw *streamWriter) arm() error {
 		return errCut
 	}
 	if !sw.armed {
-		_ = sw.c.rc.SetWriteDeadline(time.Now().Add(sw.timeout))
+		_ = sw.out.setWriteDeadline(time.Now().Add(sw.timeout))
 		sw.armed = true
 		// A kill between the check and the new deadline must still win.
 		if sw.c.killed.Load() {
-			_ = sw.c.rc.SetWriteDeadline(aLongTimeAgo)
+			_ = sw.out.setWriteDeadline(aLongTimeAgo)
 			return errCut
 		}
 	}
@@ -144,7 +159,7 @@ func (sw *streamWriter) send(id int64, event string, data []byte) error {
 	if err := sw.arm(); err != nil {
 		return err
 	}
-	if _, err := sw.ResponseWriter.Write(appendEvent(nil, id, event, data)); err != nil {
+	if _, err := sw.out.Write(appendEvent(nil, id, event, data)); err != nil {
 		sw.c.kill()
 		return errCut
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,4 +172,22 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 			}
 		}
 	}
+}
+
+// snapshot saves an instant profile (heap, goroutine) of the server.
+func (ss *session) snapshot(ctx context.Context, kind string) {
+	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
+	req, _ := http.NewRequestWithContext(ctx, "GET", ss.srv.debugURL+"pprof/"+kind, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "snapshot:", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(filepath.Join(ss.e.out, name+"."+kind+".pprof"))
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	io.Copy(f, resp.Body)
 }

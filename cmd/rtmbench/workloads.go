@@ -115,6 +115,10 @@ func idle(ctx context.Context, e *env, n int, window time.Duration) (result, err
 	time.Sleep(500 * time.Millisecond)
 	u1, _ := ss.srv.usage()
 	v1, _ := ss.srv.vars(ctx)
+	if e.profile {
+		ss.snapshot(ctx, "heap")
+		ss.snapshot(ctx, "goroutine")
+	}
 	time.Sleep(window)
 	u2, _ := ss.srv.usage()
 	r.Streams = n
