@@ -35,7 +35,8 @@ func (e Event) IntID() int64 {
 // Reader parses events from a stream.
 type Reader struct {
 	br     *bufio.Reader
-	lastID string
+	lastID string // committed when an event block ends, as a browser does
+	idBuf  string // the last id field seen
 	// Comments counts comment lines seen (heartbeats).
 	Comments int
 	// Bytes counts bytes consumed from the stream.
@@ -63,6 +64,9 @@ func (r *Reader) Next() (Event, error) {
 			return Event{}, err
 		}
 		if line == "" {
+			// Only a complete block moves the id: an id whose block was cut
+			// short by a dropped connection was never received.
+			r.lastID = r.idBuf
 			if !hasData {
 				name = ""
 				continue
@@ -86,7 +90,7 @@ func (r *Reader) Next() (Event, error) {
 			name = value
 		case "id":
 			if !strings.ContainsRune(value, 0) {
-				r.lastID = value
+				r.idBuf = value
 			}
 		}
 	}

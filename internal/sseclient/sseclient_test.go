@@ -38,6 +38,13 @@ func TestParsesLikeABrowser(t *testing.T) {
 	if r.Comments != 1 || r.LastEventID() != "4" {
 		t.Fatalf("comments %d, last id %q", r.Comments, r.LastEventID())
 	}
+
+	// A block cut off before its blank line does not move the id.
+	cut := NewReader(strings.NewReader("id: 1\ndata: a\n\nid: 2\ndata: half"))
+	cut.Next()
+	if _, err := cut.Next(); err == nil || cut.LastEventID() != "1" {
+		t.Fatalf("after a cut block: last id %q, err %v", cut.LastEventID(), err)
+	}
 	if (Event{ID: "17"}).IntID() != 17 || (Event{ID: "x"}).IntID() != -1 {
 		t.Fatal("IntID")
 	}
