@@ -161,6 +161,9 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 		return func() {}
 	}
 	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
+	if resp, err := http.Get(ss.srv.debugURL + "contention?on=1"); err == nil {
+		resp.Body.Close()
+	}
 	var all []<-chan error
 	for kind, file := range map[string]string{"profile": ".cpu.pprof", "block": ".block.pprof", "mutex": ".mutex.pprof"} {
 		all = append(all, ss.srv.profile(ctx, kind, d, filepath.Join(ss.e.out, name+file)))

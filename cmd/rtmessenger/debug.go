@@ -10,10 +10,18 @@ import (
 // debugHandler serves profiles and a few live counters on a separate,
 // private address (-debug-addr): never expose it to users.
 func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{ Stats() (batches, ops int64) }) http.Handler {
-	// Contention profiles cost a little; they are on only with -debug-addr.
-	runtime.SetMutexProfileFraction(10)
-	runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
 	mux := http.NewServeMux()
+	// Contention sampling costs CPU on every lock and wait, so it is off
+	// until asked for: /debug/contention?on=1 (or 0).
+	mux.HandleFunc("/debug/contention", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("on") == "1" {
+			runtime.SetMutexProfileFraction(10)
+			runtime.SetBlockProfileRate(10000) // one sample per 10 µs blocked
+		} else {
+			runtime.SetMutexProfileFraction(0)
+			runtime.SetBlockProfileRate(0)
+		}
+	})
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
