@@ -1,0 +1,78 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+func benchStore(b *testing.B) (*Store, chat.User, chat.Room) {
+	b.Helper()
+	s, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	u, err := s.CreateUser(context.Background(), "bencher", "h")
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := s.CreateRoom(context.Background(), u, "bench", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s, u, r
+}
+
+// BenchmarkPostMessage is one poster at a time: every post is its own
+// commit.
+func BenchmarkPostMessage(b *testing.B) {
+	s, u, r := benchStore(b)
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := s.PostMessage(ctx, r.ID, u, "a benchmark message", fmt.Sprint("c", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkPostMessageParallel has many posters at once, so posts share
+// commits (group commit).
+func BenchmarkPostMessageParallel(b *testing.B) {
+	s, u, r := benchStore(b)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.PostMessage(ctx, r.ID, u, "a benchmark message", fmt.Sprint("p", n.Add(1))); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	batches, ops := s.Stats()
+	b.ReportMetric(float64(ops)/float64(batches), "posts/commit")
+}
+
+// BenchmarkHistory reads the newest page of a busy room.
+func BenchmarkHistory(b *testing.B) {
+	s, u, r := benchStore(b)
+	ctx := context.Background()
+	for i := range 500 {
+		if _, err := s.PostMessage(ctx, r.ID, u, "history", fmt.Sprint("h", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if msgs, _, err := s.History(ctx, r.ID, 0, chat.PageSize); err != nil || len(msgs) != chat.PageSize {
+			b.Fatal(len(msgs), err)
+		}
+	}
+}
