@@ -1,6 +1,6 @@
 # RT Messenger. Needs only Go; everything else is fetched or skipped with a message.
 .DEFAULT_GOAL := help
-.PHONY: help run test test-short fuzz build generate lint fmt vendor-htmx clean
+.PHONY: help run test test-short fuzz bench bench-full build generate lint fmt vendor-htmx clean
 
 ADDR ?= 127.0.0.1:8080
 DB   ?= data/rtmessenger.db
@@ -34,6 +34,13 @@ fuzz: ## run each fuzz target for FUZZTIME (default 1m)
 
 test-short: ## quick tests: skips the browser and other slow tests
 	go test -short -count=1 ./...
+
+bench: ## load-test a real server (short sizes, under 3 minutes) and run the micro-benchmarks
+	go run ./cmd/rtmbench -out bench-out
+	go test -run '^$$' -bench . -benchtime 1s ./views ./store ./hub
+
+bench-full: ## load-test at the full sizes (about 15 minutes); results in bench-out-full/
+	go run ./cmd/rtmbench -full -out bench-out-full
 
 build: ## build bin/rtmessenger
 	go build -trimpath -o bin/rtmessenger ./cmd/rtmessenger

@@ -54,7 +54,7 @@ var short = sizes{
 
 var full = sizes{
 	users: 10000, idle: []int{1000, 5000, 10000}, idleWindow: 30 * time.Second,
-	rates: []float64{50, 100, 150, 200, 250, 300, 400, 500}, step: 10 * time.Second,
+	rates: []float64{25, 50, 75, 100, 150, 200, 300, 400}, step: 10 * time.Second,
 	mixRate: 500, mixFor: 30 * time.Second, storm: 5000, stormRate: 200,
 	writers: 64, writeFor: 15 * time.Second, limit: 25 * time.Minute,
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"regexp"
@@ -84,6 +85,10 @@ func startServer(bin, db string, extra ...string) (*server, error) {
 	}()
 	select {
 	case <-found:
+		if !isLoopback(s.url) || !isLoopback(s.debugURL) {
+			cmd.Process.Kill()
+			return nil, fmt.Errorf("server is not on loopback: %s", s.url)
+		}
 	case err := <-s.exited:
 		return nil, fmt.Errorf("server exited: %v", err)
 	case <-time.After(20 * time.Second):
@@ -180,4 +185,15 @@ func (s *server) profile(ctx context.Context, kind string, d time.Duration, path
 		done <- err
 	}()
 	return done
+}
+
+// isLoopback reports whether a URL's host is a loopback address: the
+// generator never loads anything else.
+func isLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(u.Hostname())
+	return ip != nil && ip.IsLoopback()
 }

@@ -30,3 +30,11 @@ func TestHistPercentiles(t *testing.T) {
 		}
 	}
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	for url, want := range map[string]bool{"http://127.0.0.1:80": true, "http://[::1]:8080/x": true, "http://10.0.0.1:80": false, "http://example.com": false} {
+		if isLoopback(url) != want {
+			t.Errorf("isLoopback(%q) = %v", url, !want)
+		}
+	}
+}
