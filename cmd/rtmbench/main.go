@@ -66,8 +66,12 @@ func run(args []string, stdout io.Writer) error {
 	doFull := fs.Bool("full", false, "run the full sizes (about 15 minutes)")
 	only := fs.String("only", "", "comma-separated workload numbers to run (default all: 1,2,3,4,5,6)")
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
+	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *show {
+		return showSummary(*out, stdout)
 	}
 	sz := short
 	if *doFull {
@@ -180,4 +184,23 @@ func printTable(w io.Writer, rows []result) {
 			r.ServerCPUPercent, r.GeneratorCPUPercent, strings.TrimSuffix(other, "; "))
 	}
 	tw.Flush()
+}
+
+func showSummary(out string, w io.Writer) error {
+	b, err := os.ReadFile(filepath.Join(out, "summary.json"))
+	if err != nil {
+		return err
+	}
+	var sum struct {
+		When    string   `json:"when"`
+		Commit  string   `json:"commit"`
+		Full    bool     `json:"full"`
+		Results []result `json:"results"`
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "%s, commit %s, full sizes: %v\n", sum.When, sum.Commit, sum.Full)
+	printTable(w, sum.Results)
+	return nil
 }
