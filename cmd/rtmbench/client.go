@@ -213,13 +213,6 @@ func (ss *seenSet) reset(base int64) {
 	ss.base, ss.bits, ss.last, ss.dups, ss.ooo, ss.n = base, nil, 0, 0, 0, 0
 }
 
-// count is how many distinct ids were seen.
-func (ss *seenSet) count() int64 {
-	ss.mu.Lock()
-	defer ss.mu.Unlock()
-	return ss.n
-}
-
 // add records id and reports whether it is new.
 func (ss *seenSet) add(id int64) bool {
 	ss.mu.Lock()

@@ -67,7 +67,5 @@ func (h *hist) pct(p float64) time.Duration {
 	return time.Duration(h.max.Load())
 }
 
-func (h *hist) count() int64 { return h.n.Load() }
-
 // ms renders a duration in milliseconds with two decimals, for tables.
 func ms(d time.Duration) float64 { return math.Round(float64(d)/1e4) / 100 }
