@@ -5,7 +5,7 @@
 ADDR ?= 127.0.0.1:8080
 DB   ?= data/rtmessenger.db
 HTMX_VERSION := 4.0.1
-HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-upsert.min.js
+HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-ws.min.js ext/hx-upsert.min.js
 
 # Fuzz targets, as package:Target. `make test` runs each briefly.
 FUZZ_TARGETS := ./chat:FuzzCleaners ./views:FuzzMessageRender ./hub:FuzzSSEFraming

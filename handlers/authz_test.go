@@ -60,6 +60,8 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"GET", "/rooms/{room}/members", nil, false, want{"anonymous": 303, "non-member": 403, "member": 200, "admin": 200, "creator": 200}},
 		{"POST", "/rooms/{room}/members/{bob}/remove", nil, false, want{"anonymous": 401, "non-member": 403, "member": 422, "admin": 303, "creator": 303}},
 		{"GET", "/events", nil, false, want{"anonymous": 401}},
+		{"GET", "/ws", nil, false, want{"anonymous": 401}},
+		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/logout", nil, false, want{"anonymous": 303, "member": 303}},
 	}
 	for _, rt := range routes {

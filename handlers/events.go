@@ -23,7 +23,13 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	after, known := resumePoint(r)
-	replay := func(ctx context.Context, send func(int64, string, []byte) error) error {
+	h.streams.Serve(w, r, u.ID, h.replayFor(u, after, known))
+}
+
+// replayFor sends u what was missed after the resume point, or tells the
+// page to reload when that is impossible.
+func (h *Handler) replayFor(u chat.User, after int64, known bool) func(context.Context, func(int64, string, []byte) error) error {
+	return func(ctx context.Context, send func(int64, string, []byte) error) error {
 		if !known {
 			return send(after, resetEvent, []byte("unknown resume point"))
 		}
@@ -55,7 +61,6 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
 		}
 		return nil
 	}
-	h.streams.Serve(w, r, u.ID, replay)
 }
 
 // resumePoint returns the id to replay after: -1 for "nothing to replay";

@@ -36,10 +36,14 @@ type Store interface {
 	LatestID(ctx context.Context) (int64, error)
 }
 
-// Streams serves a signed-in user's event stream (the hub).
+// Streams serves a signed-in user's event stream (the hub), over SSE or a
+// WebSocket.
 type Streams interface {
 	Serve(w http.ResponseWriter, r *http.Request, user int64,
 		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error)
+	ServeWebSocket(w http.ResponseWriter, r *http.Request, user int64,
+		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error,
+		receive func(ctx context.Context, frame []byte) []byte)
 }
 
 // Deps is everything New needs.
@@ -103,6 +107,7 @@ func New(d Deps) *Handler {
 			CSS:    static.URL("app.css"),
 			HTMX:   static.URL("vendor/htmx/htmx.min.js"),
 			SSE:    static.URL("vendor/htmx/hx-sse.min.js"),
+			WS:     static.URL("vendor/htmx/hx-ws.min.js"),
 			Upsert: static.URL("vendor/htmx/hx-upsert.min.js"),
 			App:    static.URL("app.js"),
 			Icon:   static.URL("favicon.svg"),

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -23,19 +24,10 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
-	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
-		h.composerFailed(w, r, u, typed, tooMany(w, wait, "You are sending messages too fast."))
-		return
-	}
-	cid, err := chat.CleanClientID(typed.ClientID)
-	var body string
-	if err == nil {
-		body, err = chat.CleanMessage(typed.Body)
-	}
-	if err == nil {
-		_, err = h.store.PostMessage(r.Context(), room, u, body, cid)
-	}
-	if err != nil {
+	if err := h.send(r.Context(), u, typed); err != nil {
+		if wait, limited := retryAfter(err); limited {
+			setRetryAfter(w, wait)
+		}
 		h.composerFailed(w, r, u, typed, err)
 		return
 	}
@@ -43,7 +35,25 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r, views.Composer{RoomID: room})))
+	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r.Context(), views.Composer{RoomID: room})))
+}
+
+// send validates and stores what a composer holds; both transports, the
+// form post and the WebSocket frame, go through it, under the same limits.
+func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) error {
+	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
+		return rateLimited(wait, "You are sending messages too fast.")
+	}
+	cid, err := chat.CleanClientID(typed.ClientID)
+	if err != nil {
+		return err
+	}
+	body, err := chat.CleanMessage(typed.Body)
+	if err != nil {
+		return err
+	}
+	_, err = h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
+	return err
 }
 
 // composerFailed shows the error next to the text the user typed, so
@@ -63,16 +73,16 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 		h.showRoom(w, r, u, status, typed)
 		return
 	}
-	h.render(w, r, status, views.ComposerForm(h.composer(r, typed)))
+	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), typed)))
 }
 
 // composer completes a composer: the room's name and, unless kept from a
 // failed attempt, a fresh client id.
-func (h *Handler) composer(r *http.Request, c views.Composer) views.Composer {
+func (h *Handler) composer(ctx context.Context, c views.Composer) views.Composer {
 	if c.ClientID == "" {
 		c.ClientID = chat.NewClientID()
 	}
-	if name, err := h.store.RoomName(r.Context(), c.RoomID); err == nil {
+	if name, err := h.store.RoomName(ctx, c.RoomID); err == nil {
 		c.RoomName = name
 	}
 	return c

@@ -65,9 +65,10 @@ func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 // reads the newest message id: the page's stream resumes from there, so
 // anything committed while the rest of the page is read still arrives.
 func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
-	p := views.Page{Title: title, Assets: h.assets}
+	p := views.Page{Title: title, Assets: h.assets, Path: r.URL.Path}
 	if u, ok := userFrom(r); ok {
 		p.User = &u
+		p.Socket = h.wantsSocket(r)
 		after, err := h.store.LatestID(r.Context())
 		if err != nil {
 			return p, err
@@ -151,14 +152,36 @@ func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
 	h.fail(w, r, chat.Errorf(chat.Forbidden, "This request came from another site and was refused."))
 }
 
-// tooMany sets Retry-After and returns the error to show for a request a
-// rate limit refused.
-func tooMany(w http.ResponseWriter, wait time.Duration, what string) error {
+// limitedError is a rate limit's refusal: how long to wait travels with it.
+type limitedError struct {
+	error
+	wait time.Duration
+}
+
+func (e limitedError) Unwrap() error { return e.error }
+
+// rateLimited returns the error for a request a rate limit refused.
+func rateLimited(wait time.Duration, what string) error {
 	secs := max(1, int(math.Ceil(wait.Seconds())))
-	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	unit := "seconds"
 	if secs == 1 {
 		unit = "second"
 	}
-	return chat.Errorf(chat.RateLimited, "%s Try again in %d %s.", what, secs, unit)
+	return limitedError{chat.Errorf(chat.RateLimited, "%s Try again in %d %s.", what, secs, unit), wait}
+}
+
+func retryAfter(err error) (time.Duration, bool) {
+	le, ok := errors.AsType[limitedError](err)
+	return le.wait, ok
+}
+
+func setRetryAfter(w http.ResponseWriter, wait time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(wait.Seconds())))))
+}
+
+// tooMany sets Retry-After and returns the error to show for a request a
+// rate limit refused.
+func tooMany(w http.ResponseWriter, wait time.Duration, what string) error {
+	setRetryAfter(w, wait)
+	return rateLimited(wait, what)
 }

@@ -74,7 +74,7 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 			h.fail(w, r, err)
 			return
 		}
-		composer.RoomID, composer.RoomName = room.ID, room.Name
+		composer.RoomID, composer.RoomName, composer.Socket = room.ID, room.Name, v.Socket
 		if composer.ClientID == "" {
 			composer.ClientID = chat.NewClientID()
 		}

@@ -25,6 +25,8 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("POST /rooms/{room}/messages", h.signedIn(h.postMessage))
 	app.HandleFunc("GET /rooms/{room}/messages", h.signedIn(h.olderMessages))
 	app.HandleFunc("GET /events", h.signedIn(h.events))
+	app.HandleFunc("GET /ws", h.signedIn(h.socket))
+	app.HandleFunc("POST /settings/transport", h.signedIn(h.setTransport))
 	app.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()
@@ -61,7 +63,7 @@ func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
-		if r.URL.Path != "/events" { // the stream is no document; its headers live as long as it does
+		if r.URL.Path != "/events" && r.URL.Path != "/ws" { // streams are no documents; their headers live as long as they do
 			hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 				"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 			hd.Set("Referrer-Policy", "same-origin")

@@ -76,7 +76,7 @@ func (h *Handler) signedIn(fn func(http.ResponseWriter, *http.Request, chat.User
 			return
 		}
 		switch {
-		case r.URL.Path == "/events":
+		case r.URL.Path == "/events" || r.URL.Path == "/ws":
 			http.Error(w, "sign in to open the stream", http.StatusUnauthorized)
 		case isHTMX(r):
 			w.Header().Set("HX-Redirect", "/login")

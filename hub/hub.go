@@ -37,6 +37,11 @@ type Options struct {
 	// 50/s and bursts of 10).
 	FlushRate  float64
 	FlushBurst int
+	// WSOrigins allows WebSocket connections from these origins besides the
+	// site itself (patterns as github.com/coder/websocket's OriginPatterns).
+	WSOrigins []string
+	// WSReadLimit caps one frame from a client (default 64 KiB).
+	WSReadLimit int64
 	// MaxConnsPerUser caps one user's open streams (tabs); the next one gets
 	// a ClosedEvent explaining why instead of a stream (default 10).
 	MaxConnsPerUser int
@@ -86,6 +91,9 @@ func New(opt Options) *Hub {
 	}
 	if opt.FlushBurst <= 0 {
 		opt.FlushBurst = 10
+	}
+	if opt.WSReadLimit <= 0 {
+		opt.WSReadLimit = 64 << 10
 	}
 	if opt.MaxConnsPerUser <= 0 {
 		opt.MaxConnsPerUser = 10

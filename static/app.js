@@ -33,16 +33,16 @@
   // that arrives while the tab is hidden counts in the title.
   const baseTitle = document.title;
   let unseen = 0;
-  document.addEventListener('htmx:sse:after:message', (e) => {
-    const data = e.detail && e.detail.message && e.detail.message.data;
-    const m = data && /hx-target="#log-(\d+)"/.exec(data);
-    if (!m || data.includes('class="msg system"')) return;
+  function arrived(fragment) {
+    const m = fragment && /hx-target="#log-(\d+)"/.exec(fragment);
+    if (!m || fragment.includes('class="msg system"')) return;
     if (!document.getElementById('log-' + m[1])) {
       const link = document.querySelector('.sidebar a[data-room="' + m[1] + '"]');
       if (link) link.classList.add('has-unread');
     }
     if (document.hidden) document.title = '(' + (++unseen) + ') ' + baseTitle;
-  });
+  }
+  document.addEventListener('htmx:sse:after:message', (e) => arrived(e.detail && e.detail.message && e.detail.message.data));
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && unseen) {
       unseen = 0;
@@ -72,6 +72,30 @@
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
   document.addEventListener('htmx:sse:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
   document.addEventListener('htmx:sse:after:connection', () => streamState('live', ''));
+
+  // WebSocket pages (hx-ws): every frame is JSON. Message frames carry their
+  // id, so a reconnect asks for what came after the last one; named events
+  // do what the SSE ones do.
+  let lastId = 0;
+  document.addEventListener('htmx:ws:after:message:incoming', async (e) => {
+    let frame;
+    try { frame = await e.detail.message.json(); } catch { return; }
+    if (frame.id > lastId) lastId = frame.id;
+    if (frame.event === 'rtm-reset') location.reload();
+    else if (frame.event === 'rtm-closed') streamState('off', frame.data);
+    else if (frame.event === 'rtm-notice') notice(frame.data);
+    else arrived(frame.content);
+  });
+  document.addEventListener('htmx:ws:before:connection', (e) => {
+    const conn = e.detail && e.detail.connection;
+    if (conn && lastId > 0) conn.url = conn.url.replace(/([?&]after=)\d+/, '$1' + lastId);
+  });
+  document.addEventListener('htmx:ws:after:connection', () => streamState('live', ''));
+  document.addEventListener('htmx:ws:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
+  document.addEventListener('htmx:ws:close', (e) => {
+    if (e.detail.code === 1008) return; // refused for good; rtm-closed said why
+    streamState('reconnecting', 'Connection lost. Reconnecting…');
+  });
 
   // Leaving the page ends its stream now. Browsers allow six connections per
   // site; a left page whose stream lingers would soon stall new pages.

@@ -33,6 +33,8 @@ func olderPath(room, before int64) string {
 
 func streamPath(after int64) string { return "/events?after=" + strconv.FormatInt(after, 10) }
 
+func socketPath(after int64) string { return "/ws?after=" + strconv.FormatInt(after, 10) }
+
 // isoTime is the machine-readable time the page script localises.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 

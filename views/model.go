@@ -6,7 +6,7 @@ import "github.com/rtmessenger/rtmessenger/chat"
 
 // Assets holds the versioned URLs of the static files a page links.
 type Assets struct {
-	CSS, HTMX, SSE, Upsert, App, Icon string
+	CSS, HTMX, SSE, WS, Upsert, App, Icon string
 }
 
 // Page is what every full page needs.
@@ -18,6 +18,10 @@ type Page struct {
 	// StreamAfter is the newest message id when the page was read: the page's
 	// stream resumes from it so nothing posted meanwhile is missed.
 	StreamAfter int64
+	// Socket runs the page's live updates over a WebSocket, not SSE.
+	Socket bool
+	// Path is the page's own address, for forms that come back to it.
+	Path string
 }
 
 // AuthPage is the sign-up or log-in form.
@@ -63,6 +67,8 @@ type Composer struct {
 	// ClientID names this message attempt; the server stores a message once
 	// per id, so resending is safe.
 	ClientID string
+	// Socket sends the form over the page's WebSocket instead of a post.
+	Socket bool
 }
 
 // MembersPage lists a room's members; CanRemove shows remove buttons.

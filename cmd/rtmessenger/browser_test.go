@@ -226,17 +226,24 @@ func TestChatWorksWithoutJavaScript(t *testing.T) {
 // A page open across a server restart resumes by itself: a small gap is
 // replayed into the page, a large one makes the page reload.
 func TestBrowserResumesAcrossRestart(t *testing.T) {
+	for _, transport := range []string{"sse", "ws"} {
+		t.Run(transport, func(t *testing.T) { testResumeAcrossRestart(t, transport) })
+	}
+}
+
+func testResumeAcrossRestart(t *testing.T, transport string) {
 	db := filepath.Join(t.TempDir(), "restart.db")
 	s := startServer(t, db, "-replay-limit", "5")
 	addr := strings.TrimPrefix(s.url, "http://")
 	browser := browsertest.Start(t)
 	dana := tab{t, browsertest.User(t, browser), s.url}
 	dana.signup("dana")
-	dana.do(
-		chromedp.SendKeys(chromedp.ID("room-name"), "ops"),
-		chromedp.Click(chromedp.CSS(`.create-room button`)),
-		chromedp.WaitVisible(chromedp.ID("composer")),
-	)
+	dana.do(chromedp.SetValue(chromedp.ID("room-name"), "ops"))
+	dana.submit(`.create-room button`)
+	if transport == "ws" {
+		dana.submit(`.transport button`)
+	}
+	dana.waitLive()
 	dana.eval(`window.notReloaded = 'yes'`)
 
 	restartWith := func(posts int, prefix string) {
@@ -335,4 +342,47 @@ func TestManyPageChangesKeepWorking(t *testing.T) {
 func (tb tab) roomPath(name string) string {
 	tb.t.Helper()
 	return tb.eval(`[...document.querySelectorAll('.sidebar a')].find(a => a.textContent.startsWith('# ` + name + `')).getAttribute('href')`)
+}
+
+// One person on Server-Sent Events, one on the WebSocket: they chat both
+// ways, live, and the socket page posts over its socket.
+func TestSSEAndWebSocketUsersChat(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "ws.db"))
+	browser := browsertest.Start(t)
+	sam := tab{t, browsertest.User(t, browser), s.url} // SSE
+	wes := tab{t, browsertest.User(t, browser), s.url} // WebSocket
+	samProblems, wesProblems := browsertest.WatchConsole(sam.ctx), browsertest.WatchConsole(wes.ctx)
+	browsertest.Guard(t, wes.ctx)
+
+	sam.signup("sam")
+	sam.do(chromedp.SetValue(chromedp.ID("room-name"), "both"))
+	sam.submit(`.create-room button`)
+	sam.waitLive()
+	room := sam.eval(`location.pathname`)
+
+	wes.signup("wes")
+	wes.do(chromedp.Navigate(s.url + room))
+	wes.submit(`.join-invite button`)
+	wes.submit(`.transport button`) // switch this account to the WebSocket
+	if wes.eval(`document.querySelector('#socket') ? 'socket' : 'none'`) != "socket" {
+		t.Fatalf("the page did not switch to the WebSocket: %s", wes.describe())
+	}
+	wes.waitLive()
+	sam.waitFor("wes's join line", logText+`.includes('wes joined the room')`)
+
+	wes.do(chromedp.SendKeys(chromedp.ID("body"), "hello over a socket\n"))
+	sam.waitFor("the socket user's message", logText+`.includes('hello over a socket')`)
+	wes.waitFor("a fresh composer", `document.querySelector('#body').value === '' && `+logText+`.includes('hello over a socket')`)
+
+	sam.do(chromedp.SendKeys(chromedp.ID("body"), "hello back over SSE\n"))
+	wes.waitFor("the SSE user's message", logText+`.includes('hello back over SSE')`)
+	for _, tb := range []tab{sam, wes} {
+		if got := tb.eval(`[...document.querySelectorAll('ol.log li .body')].map(e => e.textContent).join('|')`); got != "hello over a socket|hello back over SSE" {
+			t.Errorf("log reads %q", got)
+		}
+	}
+	browsertest.CheckGuard(t, wes.ctx, "socket page")
+	browsertest.Screenshot(t, wes.ctx, "room-websocket")
+	samProblems.Check(t, "sam")
+	wesProblems.Check(t, "wes")
 }

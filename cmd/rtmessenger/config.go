@@ -33,6 +33,7 @@ type config struct {
 	streamRate    float64
 	passwordKiB   uint
 	debugAddr     string
+	wsOrigins     string
 	logLevel      slog.Level
 }
 
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&c.streamRate, "stream-rate", 60, "stream connects per minute per user (bursts of 30; 0: no limit)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve pprof and /debug/vars on this private address (off when empty)")
+	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: rtmessenger [flags]\n\nEvery flag may also be set as RTM_<NAME> in the environment (-max-tabs: RTM_MAX_TABS).")

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -57,7 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
-	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerUser: cfg.maxTabs, Logger: log})
+	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerUser: cfg.maxTabs, WSOrigins: splitList(cfg.wsOrigins), Logger: log})
 	relay := handlers.NewRelay(streams, log)
 	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, Logger: log})
 	if err != nil {
@@ -208,4 +209,14 @@ func sweepSessions(ctx context.Context, st *store.Store, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
 }

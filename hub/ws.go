@@ -1,0 +1,239 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/coder/websocket"
+)
+
+// ServeWebSocket upgrades r to a WebSocket carrying exactly what Serve
+// carries: the user's one stream, from the same fan-out, with the same
+// replay, queue, cut-off and per-user cap (both transports count). Each
+// event becomes one text frame of JSON: {"id":N,"content":"<fragment>"}, or
+// {"id":N,"event":"name","data":"..."} for named events. receive handles
+// each text frame the client sends; a non-nil reply goes back as a frame.
+func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int64, replay Replay,
+	receive func(ctx context.Context, frame []byte) []byte) {
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opt.WSOrigins})
+	if err != nil {
+		return // Accept has answered: a bad origin gets 403
+	}
+	ws.SetReadLimit(h.opt.WSReadLimit)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &wsSink{ws: ws, timeout: h.opt.WriteTimeout, code: websocket.StatusGoingAway}
+	c := &conn{out: out, cancel: cancel}
+	u, err := h.attach(userID, c)
+	if err != nil {
+		cancel()
+		if err == errTooMany {
+			out.code = websocket.StatusPolicyViolation // no reconnecting: it would be refused again
+			refuse(out, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
+			out.flush()
+		}
+		out.close()
+		return
+	}
+	go h.readFrames(ctx, c, receive)
+	go h.pingUntilDone(ctx, c)
+	go h.run(ctx, c, u, r.URL.Path, replay)
+}
+
+// readFrames hands the client's text frames to receive until the socket
+// ends; an oversize frame closes it (1009) through the read limit.
+func (h *Hub) readFrames(ctx context.Context, c *conn, receive func(context.Context, []byte) []byte) {
+	out := c.out.(*wsSink)
+	defer c.cancel()
+	for {
+		typ, frame, err := out.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText || receive == nil {
+			continue
+		}
+		if reply := receive(ctx, frame); reply != nil {
+			wctx, cancel := context.WithTimeout(ctx, h.opt.WriteTimeout)
+			err := out.ws.Write(wctx, websocket.MessageText, reply)
+			cancel()
+			if err != nil {
+				return
+			}
+		}
+	}
+}
+
+// pingUntilDone keeps the socket alive through proxies and finds dead
+// peers: a ping unanswered within the write timeout ends the connection.
+func (h *Hub) pingUntilDone(ctx context.Context, c *conn) {
+	out := c.out.(*wsSink)
+	t := time.NewTicker(h.opt.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		pctx, cancel := context.WithTimeout(ctx, h.opt.WriteTimeout)
+		err := out.ws.Ping(pctx)
+		cancel()
+		if err != nil && ctx.Err() == nil {
+			c.kill()
+			return
+		}
+	}
+}
+
+// wsSink turns the SSE text r3labs writes into WebSocket frames: one frame
+// per event, heartbeat comments dropped (pings keep the socket alive).
+type wsSink struct {
+	ws      *websocket.Conn
+	timeout time.Duration // for each frame
+	buf     []byte
+	code    websocket.StatusCode // sent when the stream ends
+	header  http.Header
+	dead    atomic.Bool // cut off: close without waiting for the peer's reply
+}
+
+func (s *wsSink) Header() http.Header {
+	if s.header == nil {
+		s.header = http.Header{}
+	}
+	return s.header
+}
+
+func (s *wsSink) WriteHeader(int) {}
+
+func (s *wsSink) Write(p []byte) (int, error) {
+	s.buf = append(s.buf, p...)
+	return len(p), nil
+}
+
+// setWriteDeadline only notices a cut (a deadline in the past): every
+// frame gets its own timeout.
+func (s *wsSink) setWriteDeadline(t time.Time) error {
+	if t.Before(time.Now()) {
+		s.dead.Store(true)
+	}
+	return nil
+}
+
+// flush sends every complete event buffered so far.
+func (s *wsSink) flush() error {
+	rest := s.buf
+	for {
+		block, after, ok := bytes.Cut(rest, []byte("\n\n"))
+		if !ok {
+			break
+		}
+		rest = after
+		frame := wsFrame(block)
+		if frame == nil {
+			continue
+		}
+		if s.dead.Load() {
+			s.buf = s.buf[:0]
+			return errCut
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
+		err := s.ws.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			s.buf = s.buf[:0]
+			return err
+		}
+	}
+	s.buf = append(s.buf[:0], rest...)
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil
+	}
+	return nil
+}
+
+// close ends the socket with code: 1001 (going away) tells clients to
+// reconnect and resume. A cut-off socket is dropped without the handshake,
+// which a stalled peer would never finish.
+func (s *wsSink) close() {
+	if s.dead.Load() {
+		s.ws.CloseNow()
+		return
+	}
+	s.ws.Close(s.code, "")
+}
+
+// wsFrame converts one SSE event block (as r3labs or appendEvent frame it)
+// into the JSON of a frame; nil for comments.
+func wsFrame(block []byte) []byte {
+	var id, event []byte
+	var data []byte
+	hasData := false
+	for line := range bytes.SplitSeq(block, []byte("\n")) {
+		field, value, _ := bytes.Cut(line, []byte(": "))
+		switch string(field) {
+		case "id":
+			id = value
+		case "event":
+			event = value
+		case "data":
+			if hasData {
+				data = append(data, '\n')
+			}
+			data = append(data, value...)
+			hasData = true
+		}
+	}
+	if !hasData {
+		return nil
+	}
+	b := make([]byte, 0, len(data)+len(event)+48)
+	b = append(b, `{"id":`...)
+	if n, err := strconv.ParseInt(string(id), 10, 64); err == nil {
+		b = strconv.AppendInt(b, n, 10)
+	} else {
+		b = append(b, '0')
+	}
+	if len(event) > 0 {
+		b = append(b, `,"event":`...)
+		b = appendJSONString(b, event)
+		b = append(b, `,"data":`...)
+	} else {
+		b = append(b, `,"content":`...)
+	}
+	b = appendJSONString(b, data)
+	return append(b, '}')
+}
+
+// appendJSONString quotes s as a JSON string. Unlike encoding/json it does
+// not turn < > & into \u escapes: fragments are HTML, and would grow a
+// fifth.
+func appendJSONString(b, s []byte) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r == '\n':
+			b = append(b, '\\', 'n')
+		case r == '\t':
+			b = append(b, '\\', 't')
+		case r < 0x20 || r == 0x2028 || r == 0x2029 || r == utf8.RuneError && size == 1:
+			if r == utf8.RuneError {
+				r = 0xFFFD
+			}
+			b = append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
+		default:
+			b = append(b, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return append(b, '"')
+}
