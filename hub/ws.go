@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -41,7 +42,7 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 		return
 	}
 	go h.readFrames(ctx, c, receive)
-	go h.pingUntilDone(ctx, c)
+	h.schedulePing(ctx, c)
 	go h.run(ctx, c, u, r.URL.Path, replay)
 }
 
@@ -69,26 +70,26 @@ func (h *Hub) readFrames(ctx context.Context, c *conn, receive func(context.Cont
 	}
 }
 
-// pingUntilDone keeps the socket alive through proxies and finds dead
-// peers: a ping unanswered within the write timeout ends the connection.
-func (h *Hub) pingUntilDone(ctx context.Context, c *conn) {
-	out := c.out.(*wsSink)
-	t := time.NewTicker(h.opt.Heartbeat)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
+// schedulePing keeps the socket alive through proxies and finds dead
+// peers: every heartbeat a ping goes out, and one unanswered within the
+// write timeout ends the connection. A timer, not a goroutine, waits in
+// between: an idle socket holds no goroutine for it.
+func (h *Hub) schedulePing(ctx context.Context, c *conn) {
+	time.AfterFunc(h.opt.Heartbeat, func() {
+		if ctx.Err() != nil {
 			return
-		case <-t.C:
 		}
 		pctx, cancel := context.WithTimeout(ctx, h.opt.WriteTimeout)
-		err := out.ws.Ping(pctx)
+		err := c.out.(*wsSink).ws.Ping(pctx)
 		cancel()
-		if err != nil && ctx.Err() == nil {
-			c.kill()
+		if err != nil {
+			if ctx.Err() == nil {
+				c.kill()
+			}
 			return
 		}
-	}
+		h.schedulePing(ctx, c)
+	})
 }
 
 // wsSink turns the SSE text r3labs writes into WebSocket frames: one frame
@@ -134,7 +135,7 @@ func (s *wsSink) flush() error {
 			break
 		}
 		rest = after
-		frame := wsFrame(block)
+		frame := frames.get(block)
 		if frame == nil {
 			continue
 		}
@@ -236,4 +237,42 @@ func appendJSONString(b, s []byte) []byte {
 		s = s[size:]
 	}
 	return append(b, '"')
+}
+
+// frameCache shares the JSON of recent events between sockets: every member
+// of a room gets the same event, so it is converted once, not per socket.
+// Keys are the whole SSE block, which holds the id, the name and the data.
+type frameCache struct {
+	mu    sync.Mutex
+	byKey map[string][]byte
+	order []string // insertion order, for eviction
+}
+
+const frameCacheSize = 256
+
+var frames = &frameCache{byKey: make(map[string][]byte, frameCacheSize)}
+
+func (fc *frameCache) get(block []byte) []byte {
+	if !bytes.HasPrefix(block, []byte("id: ")) {
+		return wsFrame(block) // comments and refusals: not worth caching
+	}
+	fc.mu.Lock()
+	f, ok := fc.byKey[string(block)]
+	fc.mu.Unlock()
+	if ok {
+		return f
+	}
+	f = wsFrame(block)
+	key := string(block)
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	if _, ok := fc.byKey[key]; !ok {
+		if len(fc.order) >= frameCacheSize {
+			delete(fc.byKey, fc.order[0])
+			fc.order = fc.order[1:]
+		}
+		fc.byKey[key] = f
+		fc.order = append(fc.order, key)
+	}
+	return f
 }

@@ -64,7 +64,7 @@ func run(args []string, stdout io.Writer) error {
 	out := fs.String("out", "bench-out", "folder for the database, binary and JSON results")
 	bin := fs.String("bin", "", "server binary (default: build ./cmd/rtmessenger into -out)")
 	doFull := fs.Bool("full", false, "run the full sizes (about 15 minutes)")
-	only := fs.String("only", "", "comma-separated workload numbers to run (default all: 1,2,3,4,5,6)")
+	only := fs.String("only", "", "comma-separated workloads to run (default all: 1,1w,2,2w,3,4,5,6; w is WebSocket)")
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	if err := fs.Parse(args); err != nil {
@@ -95,18 +95,24 @@ func run(args []string, stdout io.Writer) error {
 		fmt.Fprintf(os.Stderr, "done: %s\n", r.Name)
 		return save(*out, r)
 	}
-	if want("1") {
+	for _, socket := range []bool{false, true} {
+		if !want(map[bool]string{false: "1", true: "1w"}[socket]) {
+			continue
+		}
 		for _, n := range sz.idle {
 			if n > len(e.accts) {
 				continue
 			}
-			if err := add(idle(ctx, e, n, sz.idleWindow)); err != nil {
+			if err := add(idle(ctx, e, n, sz.idleWindow, socket)); err != nil {
 				return err
 			}
 		}
 	}
-	if want("2") {
-		best, err := fanout(ctx, e, sz.rates, sz.step, func(r result) {
+	for _, socket := range []bool{false, true} {
+		if !want(map[bool]string{false: "2", true: "2w"}[socket]) {
+			continue
+		}
+		best, err := fanout(ctx, e, sz.rates, sz.step, socket, func(r result) {
 			fmt.Fprintf(os.Stderr, "  step %s: %.0f deliveries/s, p99 %.2f ms, %d/%d delivered\n", r.Config, r.DeliveriesPerSec, r.P99, r.Delivered, r.Expected)
 		})
 		if err := add(best, err); err != nil {

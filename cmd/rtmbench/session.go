@@ -17,6 +17,7 @@ import (
 type session struct {
 	e         *env
 	name      string // for profile file names
+	socket    bool   // readers use the WebSocket, not SSE
 	srv       *server
 	p         *poster
 	lat       *hist
@@ -62,7 +63,13 @@ func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
 	for _, i := range idx {
 		for range tabs {
 			fns = append(fns, func() error {
-				s, err := dialStream(ctx, ss.srv.addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
+				dial := dialStream
+				if ss.socket {
+					dial = func(ctx context.Context, addr string, a *account, after, _ int64, seen *seenSet, on func(*stream, delivery)) (*stream, error) {
+						return dialSocket(ctx, addr, a, after, seen, on)
+					}
+				}
+				s, err := dial(ctx, ss.srv.addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
 				if err != nil {
 					return err
 				}
