@@ -14,6 +14,9 @@ const (
 	MaxPasswordBytes = 256
 	MaxRoomNameRunes = 64
 	MaxTopicRunes    = 200
+	// MaxConversationPeople is how many people one can pick for a group
+	// conversation, besides oneself.
+	MaxConversationPeople = 50
 	// PageSize is how many messages a room shows at once and pages by.
 	PageSize = 50
 )
@@ -24,11 +27,30 @@ type User struct {
 	Name    string
 	Admin   bool
 	Created time.Time
+	// Deactivated accounts cannot sign in; their sessions end.
+	Deactivated bool
 }
 
-// Room is a named place where members chat.
+// RoomKind tells public rooms from private conversations. Stored values.
+type RoomKind int
+
+const (
+	// KindRoom is a public room: anyone may find and join it.
+	KindRoom RoomKind = 0
+	// KindDirect is a conversation between two people: private to them,
+	// found again whenever either starts one with the other, never left.
+	KindDirect RoomKind = 1
+	// KindGroup is a conversation among people chosen when it starts:
+	// private to its members, who may leave.
+	KindGroup RoomKind = 2
+)
+
+// A conversation's Name lists its members' usernames; see Room.Title.
+
+// Room is a place where members chat: a public room or a conversation.
 type Room struct {
 	ID        int64
+	Kind      RoomKind
 	Name      string
 	Topic     string
 	CreatedBy int64
@@ -47,7 +69,14 @@ const (
 	KindLeave Kind = 2
 	// KindRemoved: the author was removed; Body names who removed them.
 	KindRemoved Kind = 3
+	// KindAnnouncement is text sent to many people at once, each copy in
+	// the recipient's direct conversation with the sender.
+	KindAnnouncement Kind = 4
 )
+
+// Text reports whether a message of this kind is something a person wrote
+// (as opposed to a system line).
+func (k Kind) Text() bool { return k == KindText || k == KindAnnouncement }
 
 // Leaves reports whether a line of this kind ends its author's membership.
 func (k Kind) Leaves() bool { return k == KindLeave || k == KindRemoved }
@@ -67,6 +96,11 @@ type Message struct {
 	// member count after the change; zero when unknown (e.g. from history).
 	Members int
 }
+
+// A Message with ID 0 fresh from a commit stored no line: it is a silent
+// membership change (KindJoin or KindLeave of AuthorID in RoomID), as when
+// a conversation starts, which streams must learn but nobody reads.
+func (m Message) Silent() bool { return m.ID == 0 }
 
 // Member is a user in a room's member list.
 type Member struct {

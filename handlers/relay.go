@@ -10,6 +10,8 @@ import (
 // Fanout is where committed messages go: the hub.
 type Fanout interface {
 	Publish(room, id int64, data []byte)
+	PublishExcept(room, except, id int64, data []byte) (reached int)
+	PublishTo(user, id int64, data []byte) bool
 	Join(room, user int64)
 	Leave(room, user int64)
 }
@@ -40,6 +42,9 @@ func (rl *Relay) Committed(msgs []chat.Message) {
 			rl.out.Join(m.RoomID, m.AuthorID)
 		case chat.KindLeave, chat.KindRemoved:
 			rl.out.Leave(m.RoomID, m.AuthorID)
+		}
+		if m.Silent() {
+			continue
 		}
 		data, err := renderEvent(context.Background(), m)
 		if err != nil {

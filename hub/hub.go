@@ -154,23 +154,81 @@ func (h *Hub) Leave(room, userID int64) {
 // same event, and so the same bytes, goes to all of them. id becomes the
 // SSE id, so it must be the message id: browsers resume from it.
 func (h *Hub) Publish(room, id int64, data []byte) {
-	data = cleanData(data)
-	if len(data) == 0 {
-		return // r3labs reads an empty event as "close the stream"
+	h.PublishExcept(room, 0, id, data)
+}
+
+// PublishExcept is Publish to every member of room but one (an
+// announcement's sender, who sees its status instead). It reports how many
+// users the event reached: queued on at least one open stream of theirs.
+func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
+	ev := h.event(id, data)
+	if ev == nil {
+		return 0
 	}
-	ev := &sse.Event{ID: strconv.AppendInt(nil, id, 10), Data: data}
 	var lagging []*user
 	h.mu.RLock()
 	if !h.closed {
 		for uid := range h.rooms[room] {
-			if u := h.users[uid]; u != nil && !h.srv.TryPublish(u.key, ev) {
-				lagging = append(lagging, u)
+			if uid == except {
+				continue
+			}
+			if u := h.users[uid]; u != nil {
+				if h.srv.TryPublish(u.key, ev) {
+					reached++
+				} else {
+					lagging = append(lagging, u)
+				}
 			}
 		}
 	}
 	h.mu.RUnlock()
 	for _, u := range lagging {
 		h.cut(u, "queue full")
+	}
+	return reached
+}
+
+// PublishTo sends an event to one user's open streams, whatever rooms they
+// are in. id must not run ahead of any message not yet published to them:
+// the caller passes the newest message id already published.
+func (h *Hub) PublishTo(userID, id int64, data []byte) bool {
+	ev := h.event(id, data)
+	if ev == nil {
+		return false
+	}
+	h.mu.RLock()
+	u := h.users[userID]
+	ok := u != nil && !h.closed && h.srv.TryPublish(u.key, ev)
+	h.mu.RUnlock()
+	if u != nil && !ok {
+		h.cut(u, "queue full")
+	}
+	return ok
+}
+
+func (h *Hub) event(id int64, data []byte) *sse.Event {
+	data = cleanData(data)
+	if len(data) == 0 {
+		return nil // r3labs reads an empty event as "close the stream"
+	}
+	return &sse.Event{ID: strconv.AppendInt(nil, id, 10), Data: data}
+}
+
+// Online reports whether user has an open stream.
+func (h *Hub) Online(userID int64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	u := h.users[userID]
+	return u != nil && len(u.conns) > 0
+}
+
+// Disconnect ends every stream of user, as when their account is
+// deactivated; a reconnect must pass the session check again.
+func (h *Hub) Disconnect(userID int64) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	if u := h.users[userID]; u != nil {
+		h.cutLocked(u, "signed out")
 	}
 }
 

@@ -88,3 +88,15 @@ func (c *cache) putRoomName(id int64, name string) {
 	c.rooms[id] = name
 	c.mu.Unlock()
 }
+
+func (c *cache) dropRoomName(id int64) {
+	c.mu.Lock()
+	delete(c.rooms, id)
+	c.mu.Unlock()
+}
+
+func (c *cache) dropUser(id int64) {
+	c.mu.Lock()
+	delete(c.users, id)
+	c.mu.Unlock()
+}

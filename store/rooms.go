@@ -41,9 +41,9 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	var r chat.Room
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, name, topic, created_by, created_at,
+		SELECT id, kind, name, topic, created_by, created_at,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = rooms.id)
-		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members)
+		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, chat.Errorf(chat.NotFound, "No such room.")
 	}
@@ -67,20 +67,21 @@ func (s *Store) RoomName(ctx context.Context, id int64) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("store: room name: %w", err)
 	}
-	s.cache.putRoomName(id, name) // rooms are never renamed
+	s.cache.putRoomName(id, name) // dropped when a conversation's members change
 	return name, nil
 }
 
-// Rooms lists the rooms user belongs to, by name, and up to a hundred
-// others, busiest first.
+// Rooms lists the rooms and conversations user belongs to (rooms first, by
+// name) and up to a hundred public rooms they could join, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT id, name, topic, created_by, created_at, members, joined FROM (
-			SELECT r.id, r.name, r.topic, r.created_by, r.created_at,
+		SELECT id, kind, name, topic, created_by, created_at, members, joined FROM (
+			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
 			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?) AS joined
 			FROM rooms r)
-		ORDER BY joined DESC, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
+		WHERE joined OR kind = 0
+		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: rooms: %w", err)
 	}
@@ -89,7 +90,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 		var r chat.Room
 		var created int64
 		var member bool
-		if err := rows.Scan(&r.ID, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member); err != nil {
 			return nil, nil, fmt.Errorf("store: rooms: %w", err)
 		}
 		r.Created = fromMillis(created)
@@ -120,7 +121,8 @@ func (s *Store) IsMember(ctx context.Context, room, user int64) (bool, error) {
 // one already belongs to changes nothing.
 func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
 	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		if err := roomExists(ctx, q, room); err != nil {
+		kind, err := roomKind(ctx, q, room)
+		if err != nil {
 			return nil, err
 		}
 		var member bool
@@ -130,6 +132,9 @@ func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
 		}
 		if member {
 			return nil, nil
+		}
+		if kind != chat.KindRoom {
+			return nil, errNoRoom // a conversation's outsiders do not learn it exists
 		}
 		m, err := addMember(ctx, q, room, user, now)
 		if err != nil {
@@ -144,7 +149,8 @@ func (s *Store) Join(ctx context.Context, room int64, user chat.User) error {
 // does not belong to changes nothing.
 func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		if err := roomExists(ctx, q, room); err != nil {
+		kind, err := roomKind(ctx, q, room)
+		if err != nil {
 			return nil, err
 		}
 		res, err := q.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, user.ID, room)
@@ -152,7 +158,18 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 			return nil, fmt.Errorf("store: leave: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
+			if kind != chat.KindRoom {
+				return nil, errNoRoom
+			}
 			return nil, nil
+		}
+		switch kind {
+		case chat.KindDirect:
+			return nil, chat.Errorf(chat.Invalid, "A direct conversation cannot be left: it is how the two of you reach each other.")
+		case chat.KindGroup:
+			if err := s.renameConversation(ctx, q, room); err != nil {
+				return nil, err
+			}
 		}
 		m, err := membershipLine(ctx, q, room, user, chat.KindLeave, "", now)
 		if err != nil {
@@ -168,12 +185,15 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, by chat.User) error {
 	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		var r chat.Room
-		err := q.QueryRowContext(ctx, `SELECT id, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.CreatedBy)
+		err := q.QueryRowContext(ctx, `SELECT id, kind, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.Kind, &r.CreatedBy)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, chat.Errorf(chat.NotFound, "No such room.")
+			return nil, errNoRoom
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: remove member: %w", err)
+		}
+		if r.Private() {
+			return nil, chat.Errorf(chat.Forbidden, "Nobody can remove people from a conversation; each may leave a group.")
 		}
 		if !chat.CanRemoveMembers(by, r) {
 			return nil, chat.Errorf(chat.Forbidden, "Only the room's creator or an admin can remove members.")
@@ -262,13 +282,21 @@ func membershipLine(ctx context.Context, q querier, room int64, user chat.User, 
 	return m, nil
 }
 
+var errNoRoom = chat.Errorf(chat.NotFound, "No such room.")
+
 func roomExists(ctx context.Context, q querier, room int64) error {
-	var ok bool
-	if err := q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM rooms WHERE id = ?)`, room).Scan(&ok); err != nil {
-		return fmt.Errorf("store: room exists: %w", err)
+	_, err := roomKind(ctx, q, room)
+	return err
+}
+
+func roomKind(ctx context.Context, q querier, room int64) (chat.RoomKind, error) {
+	var kind chat.RoomKind
+	err := q.QueryRowContext(ctx, `SELECT kind FROM rooms WHERE id = ?`, room).Scan(&kind)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, errNoRoom
 	}
-	if !ok {
-		return chat.Errorf(chat.NotFound, "No such room.")
+	if err != nil {
+		return 0, fmt.Errorf("store: room kind: %w", err)
 	}
-	return nil
+	return kind, nil
 }

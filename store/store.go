@@ -164,7 +164,9 @@ func (s *Store) Close() error {
 }
 
 // migrate applies the embedded migrations newer than PRAGMA user_version,
-// each in its own transaction together with the version bump.
+// each in its own transaction together with the version bump. Foreign keys
+// are off meanwhile, so a migration may rebuild a table others refer to;
+// each transaction checks them all before it commits.
 func migrate(ctx context.Context, db *sql.DB) error {
 	var version int
 	if err := db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
@@ -175,35 +177,52 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("store: list migrations: %w", err)
 	}
 	sort.Strings(names)
-	for i, name := range names {
-		v := i + 1
-		if v <= version {
-			continue
-		}
-		body, err := migrations.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("store: read %s: %w", name, err)
-		}
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migrate %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migrate %s: %w", name, err)
-		}
-		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migrate %s: %w", name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", name, err)
-		}
-	}
 	if len(names) < version {
 		return fmt.Errorf("store: database schema version %d is newer than this build (%d)", version, len(names))
 	}
+	if len(names) == version {
+		return nil
+	}
+	// The writer pool holds one connection, so the pragma applies to the
+	// connection the migrations run on. (It is a no-op inside a transaction.)
+	if _, err := db.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer db.ExecContext(ctx, "PRAGMA foreign_keys = ON")
+	for i, name := range names[version:] {
+		if err := applyMigration(ctx, db, name, version+i+1); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", name, err)
+		}
+	}
 	return nil
+}
+
+func applyMigration(ctx context.Context, db *sql.DB, name string, version int) error {
+	body, err := migrations.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, "PRAGMA foreign_key_check")
+	if err != nil {
+		return err
+	}
+	broken := rows.Next()
+	rows.Close()
+	if broken {
+		return errors.New("foreign key check failed")
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", version)); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 func millis(t time.Time) int64 { return t.UnixMilli() }
