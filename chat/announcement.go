@@ -24,7 +24,14 @@ type Receipt struct {
 	Recipients     int
 	Delivered      int // reached an open stream or a loaded page
 	Read           int // the recipient opened the conversation
+	// Changed holds, on a receipt fresh from a commit, the recipients whose
+	// status that commit changed (at most MaxChangedRecipients; User.ID only).
+	Changed []Recipient
 }
+
+// MaxChangedRecipients bounds Receipt.Changed: a status page updates that
+// many rows live and counts the rest.
+const MaxChangedRecipients = 100
 
 // Recipient is one person's copy of an announcement and its status.
 type Recipient struct {

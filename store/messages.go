@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -108,12 +109,15 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 
 // Missed returns, in id order, up to limit messages newer than after from
 // the rooms user belongs to now: what a reconnecting stream must replay.
+// Copies of user's own announcements are left out, as they are live: one
+// announcement to thousands would otherwise flood its sender's stream.
 func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error) {
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
 		FROM messages m JOIN users u ON u.id = m.author_id
-		WHERE m.id > ? AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?)
-		ORDER BY m.id LIMIT ?`, after, user, limit)
+		WHERE m.id > ?1 AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
+		  AND NOT (m.kind = ?4 AND m.author_id = ?2)
+		ORDER BY m.id LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
 	if err != nil {
 		return nil, fmt.Errorf("store: missed: %w", err)
 	}
@@ -159,4 +163,8 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 		msgs = append(msgs, m)
 	}
 	return msgs, rows.Err()
+}
+
+func sortByID(msgs []chat.Message) {
+	slices.SortFunc(msgs, func(a, b chat.Message) int { return cmp.Compare(a.ID, b.ID) })
 }

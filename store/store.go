@@ -40,7 +40,11 @@ type Options struct {
 	// from the single writer goroutine. It must not block for long and must
 	// not call back into the store's write methods.
 	OnCommit func([]chat.Message)
-	Logger   *slog.Logger
+	// OnReceipts receives the announcement receipts a batch changed, after
+	// OnCommit got its messages, with the newest message id committed so
+	// far: an event id that never skips a message. Same rules as OnCommit.
+	OnReceipts func(lastID int64, receipts []chat.Receipt)
+	Logger     *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 }
@@ -54,8 +58,11 @@ type Store struct {
 	cache    *cache
 	ops      chan *op
 	onCommit func([]chat.Message)
-	log      *slog.Logger
-	now      func() time.Time
+	// onReceipts and lastID: see Options.OnReceipts.
+	onReceipts func(lastID int64, receipts []chat.Receipt)
+	lastID     atomic.Int64
+	log        *slog.Logger
+	now        func() time.Time
 
 	mu      sync.RWMutex // guards closed against concurrent sends on ops
 	closed  bool
@@ -120,14 +127,16 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, fmt.Errorf("store: open checkpointer: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
+	var last int64
 	s := &Store{
 		w: w, r: r, ck: ck, wq: newQuerier(w), rq: newQuerier(r), cache: newCache(),
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{}),
-		ops:      make(chan *op, 1024),
-		onCommit: opt.OnCommit,
-		log:      opt.Logger,
-		now:      opt.Now,
-		stopped:  make(chan struct{}),
+		ops:        make(chan *op, 1024),
+		onCommit:   opt.OnCommit,
+		onReceipts: opt.OnReceipts,
+		log:        opt.Logger,
+		now:        opt.Now,
+		stopped:    make(chan struct{}),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -135,6 +144,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if err := w.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&last); err != nil {
+		return nil, errors.Join(fmt.Errorf("store: latest id: %w", err), w.Close(), r.Close(), ck.Close())
+	}
+	s.lastID.Store(last)
 	go s.writeLoop()
 	go s.checkpointLoop()
 	return s, nil

@@ -21,11 +21,12 @@ var ErrClosed = errors.New("store: closed")
 type txFunc func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error)
 
 type op struct {
-	run    txFunc
-	single bool // run makes at most one change, in one statement: no savepoint needed
-	msgs   []chat.Message
-	err    error
-	done   chan struct{}
+	run      txFunc
+	single   bool // run makes at most one change, in one statement: no savepoint needed
+	msgs     []chat.Message
+	receipts []chat.Receipt // set by writeReceipts ops
+	err      error
+	done     chan struct{}
 }
 
 // write queues run for the writer and waits until its batch has committed.
@@ -40,6 +41,21 @@ func (s *Store) write(ctx context.Context, run txFunc) ([]chat.Message, error) {
 // savepoint of its own: two statements fewer on the hottest path.
 func (s *Store) writeOne(ctx context.Context, run txFunc) ([]chat.Message, error) {
 	return s.submit(ctx, &op{run: run, single: true, done: make(chan struct{})})
+}
+
+// writeReceipts is write for work that changes announcement receipts; they
+// go to OnReceipts after the batch's messages went to OnCommit.
+func (s *Store) writeReceipts(ctx context.Context, run func(ctx context.Context, q querier, now time.Time) ([]chat.Receipt, error)) error {
+	o := &op{done: make(chan struct{})}
+	o.run = func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		rs, err := run(ctx, q, now)
+		if err == nil {
+			o.receipts = rs
+		}
+		return nil, err
+	}
+	_, err := s.submit(ctx, o)
+	return err
 }
 
 func (s *Store) submit(ctx context.Context, o *op) ([]chat.Message, error) {
@@ -114,16 +130,52 @@ func (s *Store) commit(batch []*op) {
 	s.batches.Add(1)
 	s.batchedOps.Add(int64(len(batch)))
 	s.wq.preparePending(ctx)
-	if s.onCommit == nil {
-		return
-	}
+	s.published(batch)
+}
+
+// published hands a committed batch to the hooks: its messages in id order,
+// then its receipts stamped with the newest message id committed so far
+// (already handed over, so a stream resuming from it misses nothing).
+func (s *Store) published(batch []*op) {
 	var msgs []chat.Message
+	var receipts []chat.Receipt
 	for _, o := range batch {
+		if o.err != nil {
+			continue
+		}
 		msgs = append(msgs, o.msgs...)
+		receipts = append(receipts, o.receipts...)
 	}
-	if len(msgs) > 0 {
+	for _, m := range msgs {
+		if m.ID > s.lastID.Load() {
+			s.lastID.Store(m.ID) // only this goroutine stores
+		}
+	}
+	if len(msgs) > 0 && s.onCommit != nil {
 		s.onCommit(msgs)
 	}
+	if len(receipts) > 0 && s.onReceipts != nil {
+		s.onReceipts(s.lastID.Load(), mergeReceipts(receipts))
+	}
+}
+
+// mergeReceipts keeps one receipt per announcement, the last (newest
+// counts), with the changed recipients of all.
+func mergeReceipts(rs []chat.Receipt) []chat.Receipt {
+	at := map[int64]int{}
+	var out []chat.Receipt
+	for _, r := range rs {
+		i, seen := at[r.AnnouncementID]
+		if !seen {
+			at[r.AnnouncementID] = len(out)
+			out = append(out, r)
+			continue
+		}
+		changed := append(out[i].Changed, r.Changed...)
+		out[i] = r
+		out[i].Changed = changed[:min(len(changed), chat.MaxChangedRecipients)]
+	}
+	return out
 }
 
 func (s *Store) runOp(ctx context.Context, q querier, run txFunc, now time.Time) (msgs []chat.Message, err error) {
@@ -159,6 +211,6 @@ func runSafely(ctx context.Context, q querier, run txFunc, now time.Time) (msgs 
 
 func failAll(batch []*op, err error) {
 	for _, o := range batch {
-		o.msgs, o.err = nil, err
+		o.msgs, o.receipts, o.err = nil, nil, err
 	}
 }
