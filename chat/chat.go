@@ -57,6 +57,9 @@ type Room struct {
 	Created   time.Time
 	// Members is the number of current members, when the query filled it.
 	Members int
+	// Unread counts announcements waiting for the viewer here, when the
+	// query filled it.
+	Unread int
 }
 
 // Kind tells a user's text apart from the system lines a room shows.

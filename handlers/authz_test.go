@@ -121,3 +121,60 @@ func TestStreamsCarryOnlyMembersRooms(t *testing.T) {
 		}
 	}
 }
+
+// Conversations are private: to everyone outside them, admins included,
+// they do not exist (404), and nothing of them leaks.
+func TestConversationRoutesForEveryRole(t *testing.T) {
+	type want map[string]int
+	routes := []struct {
+		method, path string
+		form         url.Values
+		want         want
+	}{
+		{"GET", "/rooms/{dm}", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404}},
+		{"GET", "/rooms/{dm}/messages?before={before}", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404}},
+		{"POST", "/rooms/{dm}/messages", url.Values{"body": {"hello"}}, want{"anonymous": 401, "non-member": 404, "member": 303, "admin": 404}},
+		{"POST", "/rooms/{dm}/join", nil, want{"anonymous": 401, "non-member": 404, "member": 303, "admin": 404}},
+		{"POST", "/rooms/{dm}/leave", nil, want{"anonymous": 401, "non-member": 404, "member": 422, "admin": 404}},
+		{"GET", "/rooms/{dm}/members", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404}},
+		{"POST", "/rooms/{dm}/members/{bob}/remove", nil, want{"anonymous": 401, "non-member": 404, "creator": 403, "admin": 404}},
+		{"POST", "/dm", url.Values{"with": {"alice"}}, want{"anonymous": 401, "non-member": 303, "member": 303, "admin": 303}},
+		{"GET", "/sidebar", nil, want{"anonymous": 303, "member": 200}},
+		{"GET", "/announcements", nil, want{"anonymous": 303, "member": 200}},
+		{"GET", "/announcements/{ann}", nil, want{"anonymous": 303, "non-member": 404, "member": 404, "admin": 404, "creator": 200}},
+	}
+	for _, rt := range routes {
+		for role, status := range rt.want {
+			t.Run(fmt.Sprintf("%s %s as %s", rt.method, rt.path, role), func(t *testing.T) {
+				w := newAuthzWorld(t)
+				dm, err := w.a.store.StartConversation(t.Context(), w.creator.user(), []string{"bob"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				m, err := w.a.store.PostMessage(t.Context(), dm.ID, w.creator.user(), secret, "")
+				if err != nil {
+					t.Fatal(err)
+				}
+				ann, err := w.a.store.Announce(t.Context(), w.creator.user(), chatTargets("carol"), "notice")
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := strings.NewReplacer("{dm}", fmt.Sprint(dm.ID), "{before}", fmt.Sprint(m.ID+1),
+					"{bob}", fmt.Sprint(w.member.user().ID), "{ann}", fmt.Sprint(ann.ID)).Replace(rt.path)
+				b := w.roles[role]
+				var res result
+				if rt.method == "GET" {
+					res = b.get(path, nil)
+				} else {
+					res = b.post(path, rt.form, nil)
+				}
+				if res.status != status {
+					t.Fatalf("status %d, want %d\n%.300s", res.status, status, res.body)
+				}
+				if role != "member" && role != "creator" && strings.Contains(res.body, secret) {
+					t.Fatal("the conversation leaked")
+				}
+			})
+		}
+	}
+}

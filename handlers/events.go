@@ -50,6 +50,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool) func(context.C
 		if len(msgs) > h.replayLimit {
 			return send(after, resetEvent, []byte("too much missed to replay"))
 		}
+		var delivered []int64
 		for _, m := range msgs {
 			data, err := renderEvent(ctx, m)
 			if err != nil {
@@ -58,8 +59,11 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool) func(context.C
 			if err := send(m.ID, "", data); err != nil {
 				return err
 			}
+			if m.Kind == chat.KindAnnouncement {
+				delivered = append(delivered, m.ID)
+			}
 		}
-		return nil
+		return h.store.MarkDelivered(ctx, delivered)
 	}
 }
 

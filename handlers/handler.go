@@ -23,7 +23,7 @@ type Store interface {
 	UserByID(ctx context.Context, id int64) (chat.User, error)
 	CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error)
 	Room(ctx context.Context, id int64) (chat.Room, error)
-	RoomName(ctx context.Context, id int64) (string, error)
+	RoomName(ctx context.Context, id int64) (chat.Room, error)
 	Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error)
 	IsMember(ctx context.Context, room, user int64) (bool, error)
 	Join(ctx context.Context, room int64, user chat.User) error
@@ -34,6 +34,16 @@ type Store interface {
 	History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error)
 	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
 	LatestID(ctx context.Context) (int64, error)
+
+	// Conversations and announcements.
+	StartConversation(ctx context.Context, starter chat.User, usernames []string) (chat.Room, error)
+	Announce(ctx context.Context, sender chat.User, to chat.AnnouncementTargets, body string) (chat.Announcement, error)
+	Announcement(ctx context.Context, id int64, viewer chat.User) (chat.Announcement, error)
+	Announcements(ctx context.Context, sender chat.User, limit int) ([]chat.Announcement, error)
+	Recipients(ctx context.Context, announcement int64, offset, limit int) ([]chat.Recipient, error)
+	MarkDelivered(ctx context.Context, messages []int64) error
+	MarkDeliveredTo(ctx context.Context, user int64) error
+	MarkRead(ctx context.Context, user, room int64) error
 }
 
 // Streams serves a signed-in user's event stream (the hub), over SSE or a
@@ -79,6 +89,7 @@ type Limits struct {
 	LoginPerAccount *ratelimit.Limiter // failed log-ins, by username
 	Posts           *ratelimit.Limiter // messages, by user
 	Streams         *ratelimit.Limiter // stream connects, by user
+	Announcements   *ratelimit.Limiter // announcements sent, by user
 }
 
 // Handler serves RT Messenger over HTTP.

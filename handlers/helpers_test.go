@@ -38,11 +38,13 @@ func newApp(t *testing.T) *app {
 func newAppWith(t *testing.T, hubOpt hub.Options, wrap func(net.Listener) net.Listener, change func(*Deps)) *app {
 	t.Helper()
 	hb := hub.New(hubOpt)
+	relay := NewRelay(hb, nil)
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
-		store.Options{OnCommit: NewRelay(hb, nil).Committed})
+		store.Options{OnCommit: relay.Committed, OnReceipts: relay.Receipts})
 	if err != nil {
 		t.Fatal(err)
 	}
+	relay.Record(st)
 	d := Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20}
 	if change != nil {
 		change(&d)
@@ -59,6 +61,7 @@ func newAppWith(t *testing.T, hubOpt hub.Options, wrap func(net.Listener) net.Li
 		defer cancel()
 		hb.Close(ctx)
 		a.srv.Close()
+		relay.Stop()
 		st.Close()
 	})
 	return a

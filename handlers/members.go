@@ -22,7 +22,7 @@ func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.Use
 		h.fail(w, r, err)
 		return
 	}
-	rv.page.Title = "Members of #" + rv.room.Name
+	rv.page.Title = "Members of " + rv.room.Title(u.Name)
 	h.render(w, r, http.StatusOK, views.MembersView(views.MembersPage{
 		Page: rv.page, Room: rv.room, Joined: rv.joined, Members: members, CanRemove: chat.CanRemoveMembers(u, rv.room),
 	}))

@@ -35,7 +35,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r.Context(), views.Composer{RoomID: room})))
+	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r.Context(), u, views.Composer{RoomID: room})))
 }
 
 // send validates and stores what a composer holds; both transports, the
@@ -73,19 +73,27 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 		h.showRoom(w, r, u, status, typed)
 		return
 	}
-	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), typed)))
+	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), u, typed)))
 }
 
-// composer completes a composer: the room's name and, unless kept from a
-// failed attempt, a fresh client id.
-func (h *Handler) composer(ctx context.Context, c views.Composer) views.Composer {
+// composer completes a composer for u: the room's name and, unless kept
+// from a failed attempt, a fresh client id.
+func (h *Handler) composer(ctx context.Context, u chat.User, c views.Composer) views.Composer {
 	if c.ClientID == "" {
 		c.ClientID = chat.NewClientID()
 	}
-	if name, err := h.store.RoomName(ctx, c.RoomID); err == nil {
-		c.RoomName = name
+	if room, err := h.store.RoomName(ctx, c.RoomID); err == nil {
+		c.Placeholder = composerHint(room, u)
 	}
 	return c
+}
+
+// composerHint is the composer's placeholder: whom the message goes to.
+func composerHint(r chat.Room, u chat.User) string {
+	if r.Private() {
+		return "Message " + r.Title(u.Name)
+	}
+	return "Message #" + r.Name
 }
 
 // olderMessages serves the page of messages before ?before=: a fragment for
@@ -107,6 +115,9 @@ func (h *Handler) olderMessages(w http.ResponseWriter, r *http.Request, u chat.U
 		return
 	}
 	if ok, err := h.store.IsMember(r.Context(), id, u.ID); err != nil || !ok {
+		if err == nil && room.Private() {
+			err = errNoRoom // outsiders do not learn a conversation exists
+		}
 		h.fail(w, r, orForbidden(err))
 		return
 	}
@@ -119,7 +130,7 @@ func (h *Handler) olderMessages(w http.ResponseWriter, r *http.Request, u chat.U
 		h.render(w, r, http.StatusOK, views.OlderFragment(id, msgs, more))
 		return
 	}
-	p, err := h.page(r, "Older messages in #"+room.Name)
+	p, err := h.page(r, "Older messages in "+room.Title(u.Name))
 	if err != nil {
 		h.fail(w, r, err)
 		return

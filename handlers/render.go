@@ -74,6 +74,11 @@ func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
 			return p, err
 		}
 		p.StreamAfter = after
+		// The page lists the user's conversations with their waiting
+		// announcements: those count as delivered now.
+		if err := h.store.MarkDeliveredTo(r.Context(), u.ID); err != nil {
+			h.log.Warn("record announcements delivered", "user", u.ID, "err", err)
+		}
 	}
 	return p, nil
 }
@@ -96,10 +101,12 @@ func parseForm(w http.ResponseWriter, r *http.Request) error {
 func roomParam(r *http.Request) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("room"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, chat.Errorf(chat.NotFound, "No such room.")
+		return 0, errNoRoom
 	}
 	return id, nil
 }
+
+var errNoRoom = chat.Errorf(chat.NotFound, "No such room.")
 
 var statusByCode = map[chat.Code]int{
 	chat.Invalid:      http.StatusUnprocessableEntity,

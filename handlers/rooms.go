@@ -13,6 +13,10 @@ func (h *Handler) roomsPage(w http.ResponseWriter, r *http.Request, u chat.User)
 }
 
 func (h *Handler) showRooms(w http.ResponseWriter, r *http.Request, u chat.User, status int, form views.RoomForm) {
+	h.showRoomsWith(w, r, u, status, form, views.ConversationForm{})
+}
+
+func (h *Handler) showRoomsWith(w http.ResponseWriter, r *http.Request, u chat.User, status int, form views.RoomForm, start views.ConversationForm) {
 	p, err := h.page(r, "Rooms")
 	if err != nil {
 		h.fail(w, r, err)
@@ -23,7 +27,7 @@ func (h *Handler) showRooms(w http.ResponseWriter, r *http.Request, u chat.User,
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, status, views.RoomsView(views.RoomsPage{Page: p, Joined: joined, Others: others, Create: form}))
+	h.render(w, r, status, views.RoomsView(views.RoomsPage{Page: p, Joined: joined, Others: others, Create: form, Start: start}))
 }
 
 func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
@@ -67,14 +71,19 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 	}
 	room := rv.room
 	v := views.RoomPage{Page: rv.page, Room: room, Joined: rv.joined, Member: rv.member}
-	v.Title = "#" + room.Name
+	if v.Member && room.Private() {
+		// Opening a conversation reads the announcements waiting in it.
+		if err := h.store.MarkRead(r.Context(), u.ID, room.ID); err != nil {
+			h.log.Warn("record announcements read", "user", u.ID, "room", room.ID, "err", err)
+		}
+	}
 	if v.Member {
 		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
-		composer.RoomID, composer.RoomName, composer.Socket = room.ID, room.Name, v.Socket
+		composer.RoomID, composer.Placeholder, composer.Socket = room.ID, composerHint(room, u), v.Socket
 		if composer.ClientID == "" {
 			composer.ClientID = chat.NewClientID()
 		}
@@ -134,5 +143,9 @@ func (h *Handler) loadRoomView(r *http.Request, u chat.User) (roomView, error) {
 		return rv, err
 	}
 	rv.member = containsRoom(rv.joined, id)
+	if rv.room.Private() && !rv.member {
+		return rv, errNoRoom // outsiders do not learn a conversation exists
+	}
+	rv.page.Title = rv.room.Title(u.Name)
 	return rv, nil
 }

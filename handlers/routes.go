@@ -27,6 +27,12 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("GET /events", h.signedIn(h.events))
 	app.HandleFunc("GET /ws", h.signedIn(h.socket))
 	app.HandleFunc("POST /settings/transport", h.signedIn(h.setTransport))
+	app.HandleFunc("GET /sidebar", h.signedIn(h.sidebar))
+	// Conversations and announcements
+	app.HandleFunc("POST /dm", h.signedIn(h.startConversation))
+	app.HandleFunc("GET /announcements", h.signedIn(h.announcePage))
+	app.HandleFunc("POST /announcements", h.signedIn(h.announce))
+	app.HandleFunc("GET /announcements/{id}", h.signedIn(h.announcementPage))
 	app.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()

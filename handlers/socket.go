@@ -61,7 +61,7 @@ func (h *Handler) frame(ctx context.Context, u chat.User, data []byte) []byte {
 		}
 	}
 	var buf bytes.Buffer
-	if err := views.ComposerForm(h.composer(ctx, next)).Render(ctx, &buf); err != nil {
+	if err := views.ComposerForm(h.composer(ctx, u, next)).Render(ctx, &buf); err != nil {
 		return notice(chat.ErrorText(err))
 	}
 	reply, _ := json.Marshal(map[string]string{"content": buf.String(), "target": "#composer", "swap": "outerHTML"})

@@ -39,8 +39,33 @@
     if (!document.getElementById('log-' + m[1])) {
       const link = document.querySelector('.sidebar a[data-room="' + m[1] + '"]');
       if (link) link.classList.add('has-unread');
+      else refreshSidebar(m[1]);
     }
     if (document.hidden) document.title = '(' + (++unseen) + ') ' + baseTitle;
+  }
+  // A conversation someone else just started is not in the sidebar yet:
+  // fetch a fresh sidebar (one request at a time) and mark it.
+  let refreshing = false;
+  function refreshSidebar(room) {
+    if (refreshing || !document.getElementById('sidebar')) return;
+    refreshing = true;
+    const q = new URLSearchParams({ path: location.pathname });
+    const current = document.querySelector('#sidebar a[aria-current="page"]');
+    if (current) q.set('current', current.dataset.room);
+    fetch('/sidebar?' + q, { headers: { 'HX-Request': 'true' }, credentials: 'same-origin' })
+      .then((r) => (r.ok ? r.text() : Promise.reject(new Error('sidebar ' + r.status))))
+      .then((html) => {
+        const t = document.createElement('template');
+        t.innerHTML = html; // server-rendered and escaped, like every fragment
+        const fresh = t.content.querySelector('#sidebar');
+        const now = document.getElementById('sidebar');
+        if (!fresh || !now) return;
+        now.replaceWith(fresh);
+        const link = fresh.querySelector('a[data-room="' + room + '"]');
+        if (link) link.classList.add('has-unread');
+      })
+      .catch(() => {}) // the next page load shows it anyway
+      .finally(() => { refreshing = false; });
   }
   document.addEventListener('htmx:sse:after:message', (e) => arrived(e.detail && e.detail.message && e.detail.message.data));
   document.addEventListener('visibilitychange', () => {

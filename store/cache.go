@@ -20,7 +20,7 @@ type cache struct {
 	mu       sync.RWMutex
 	sessions map[string]cachedSession
 	users    map[int64]chat.User
-	rooms    map[int64]string
+	rooms    map[int64]chat.Room // id, kind and name only
 }
 
 type cachedSession struct {
@@ -32,7 +32,7 @@ type cachedSession struct {
 const maxCachedSessions = 100_000
 
 func newCache() *cache {
-	return &cache{sessions: map[string]cachedSession{}, users: map[int64]chat.User{}, rooms: map[int64]string{}}
+	return &cache{sessions: map[string]cachedSession{}, users: map[int64]chat.User{}, rooms: map[int64]chat.Room{}}
 }
 
 func (c *cache) session(token string, now time.Time) ([]byte, bool) {
@@ -76,16 +76,16 @@ func (c *cache) putUser(u chat.User) {
 	c.mu.Unlock()
 }
 
-func (c *cache) roomName(id int64) (string, bool) {
+func (c *cache) roomName(id int64) (chat.Room, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	name, ok := c.rooms[id]
-	return name, ok
+	r, ok := c.rooms[id]
+	return r, ok
 }
 
-func (c *cache) putRoomName(id int64, name string) {
+func (c *cache) putRoomName(r chat.Room) {
 	c.mu.Lock()
-	c.rooms[id] = name
+	c.rooms[r.ID] = r
 	c.mu.Unlock()
 }
 

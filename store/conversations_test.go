@@ -103,7 +103,7 @@ func TestConversationRules(t *testing.T) {
 			t.Errorf("%s: error %v (%v), want %v", tc.name, tc.err, got, tc.want)
 		}
 	}
-	if _, err := s.PostMessage(ctx, dm.ID, dan, "let me in", ""); chat.CodeOf(err) != chat.Forbidden {
+	if _, err := s.PostMessage(ctx, dm.ID, dan, "let me in", ""); chat.CodeOf(err) != chat.NotFound {
 		t.Errorf("an outsider posting to a conversation: %v", err)
 	}
 
@@ -127,8 +127,8 @@ func TestConversationRules(t *testing.T) {
 	if left.Name != "ann, bob" || left.Members != 2 {
 		t.Errorf("after cat left: %+v", left)
 	}
-	if name, _ := s.RoomName(ctx, group.ID); name != "ann, bob" {
-		t.Errorf("cached name after leaving = %q", name)
+	if r, _ := s.RoomName(ctx, group.ID); r.Name != "ann, bob" {
+		t.Errorf("cached name after leaving = %q", r.Name)
 	}
 	if again, _ := s.StartConversation(ctx, bob, []string{"ann"}); again.ID != dm.ID {
 		t.Errorf("ann and bob should still find their direct conversation %d, got %d", dm.ID, again.ID)

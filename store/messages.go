@@ -60,8 +60,12 @@ func refusedPost(ctx context.Context, q querier, room, author int64, clientID st
 			return chat.Message{}, chat.FieldErrorf("client_id", chat.Conflict, "This message id was already used in another room.")
 		}
 	}
-	if err := roomExists(ctx, q, room); err != nil {
+	kind, err := roomKind(ctx, q, room)
+	if err != nil {
 		return chat.Message{}, err
+	}
+	if kind != chat.KindRoom {
+		return chat.Message{}, errNoRoom // outsiders do not learn a conversation exists
 	}
 	return chat.Message{}, chat.Errorf(chat.Forbidden, "You are not a member of this room.")
 }

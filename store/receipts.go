@@ -33,6 +33,30 @@ func (s *Store) MarkDelivered(ctx context.Context, messages []int64) error {
 	})
 }
 
+// MarkDeliveredTo records that a page user loaded showed them every copy
+// waiting for them (their conversations list it).
+func (s *Store) MarkDeliveredTo(ctx context.Context, user int64) error {
+	var waiting bool
+	if err := s.rq.QueryRowContext(ctx, `
+		SELECT EXISTS (SELECT 1 FROM announcement_recipients WHERE user_id = ? AND delivered_at IS NULL)`,
+		user).Scan(&waiting); err != nil {
+		return fmt.Errorf("store: mark delivered: %w", err)
+	}
+	if !waiting {
+		return nil
+	}
+	return s.writeReceipts(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Receipt, error) {
+		changed, err := collectChanged(q.QueryContext(ctx, `
+			UPDATE announcement_recipients SET delivered_at = ?
+			WHERE user_id = ? AND delivered_at IS NULL
+			RETURNING announcement_id, user_id, delivered_at, read_at`, millis(now), user))
+		if err != nil {
+			return nil, fmt.Errorf("store: mark delivered: %w", err)
+		}
+		return receiptsFor(ctx, q, changed)
+	})
+}
+
 // MarkRead records that user opened room: every announcement copy waiting
 // there is now read (and so delivered).
 func (s *Store) MarkRead(ctx context.Context, user, room int64) error {

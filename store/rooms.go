@@ -54,34 +54,38 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	return r, nil
 }
 
-// RoomName returns a room's name: a cheaper Room when only the name shows.
-func (s *Store) RoomName(ctx context.Context, id int64) (string, error) {
-	if name, ok := s.cache.roomName(id); ok {
-		return name, nil
+// RoomName returns a room's id, kind and name only: a cheaper Room when
+// only its name shows.
+func (s *Store) RoomName(ctx context.Context, id int64) (chat.Room, error) {
+	if r, ok := s.cache.roomName(id); ok {
+		return r, nil
 	}
-	var name string
-	err := s.rq.QueryRowContext(ctx, `SELECT name FROM rooms WHERE id = ?`, id).Scan(&name)
+	r := chat.Room{ID: id}
+	err := s.rq.QueryRowContext(ctx, `SELECT kind, name FROM rooms WHERE id = ?`, id).Scan(&r.Kind, &r.Name)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", chat.Errorf(chat.NotFound, "No such room.")
+		return r, errNoRoom
 	}
 	if err != nil {
-		return "", fmt.Errorf("store: room name: %w", err)
+		return r, fmt.Errorf("store: room name: %w", err)
 	}
-	s.cache.putRoomName(id, name) // dropped when a conversation's members change
-	return name, nil
+	s.cache.putRoomName(r) // dropped when a conversation's members change
+	return r, nil
 }
 
 // Rooms lists the rooms and conversations user belongs to (rooms first, by
 // name) and up to a hundred public rooms they could join, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT id, kind, name, topic, created_by, created_at, members, joined FROM (
+		SELECT id, kind, name, topic, created_by, created_at, members, joined,
+		       CASE WHEN joined AND kind = ?2 THEN (SELECT COUNT(*) FROM announcement_recipients a
+		            WHERE a.user_id = ?1 AND a.room_id = id AND a.read_at IS NULL) ELSE 0 END
+		FROM (
 			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
-			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?) AS joined
+			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?1) AS joined
 			FROM rooms r)
 		WHERE joined OR kind = 0
-		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
+		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user, chat.KindDirect)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: rooms: %w", err)
 	}
@@ -90,7 +94,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 		var r chat.Room
 		var created int64
 		var member bool
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member, &r.Unread); err != nil {
 			return nil, nil, fmt.Errorf("store: rooms: %w", err)
 		}
 		r.Created = fromMillis(created)
@@ -193,6 +197,14 @@ func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, 
 			return nil, fmt.Errorf("store: remove member: %w", err)
 		}
 		if r.Private() {
+			var inside bool
+			if err := q.QueryRowContext(ctx, `
+				SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, by.ID, room).Scan(&inside); err != nil {
+				return nil, fmt.Errorf("store: remove member: %w", err)
+			}
+			if !inside {
+				return nil, errNoRoom // outsiders do not learn a conversation exists
+			}
 			return nil, chat.Errorf(chat.Forbidden, "Nobody can remove people from a conversation; each may leave a group.")
 		}
 		if !chat.CanRemoveMembers(by, r) {

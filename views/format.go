@@ -3,6 +3,7 @@ package views
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -62,4 +63,59 @@ func members(n int) string {
 		return "1 member"
 	}
 	return strconv.Itoa(n) + " members"
+}
+
+// viewerName is the signed-in user's name, for titles that leave it out.
+func viewerName(p Page) string {
+	if p.User == nil {
+		return ""
+	}
+	return p.User.Name
+}
+
+func countPublic(rooms []chat.Room) int {
+	n := 0
+	for _, r := range rooms {
+		if !r.Private() {
+			n++
+		}
+	}
+	return n
+}
+
+func people(n int) string {
+	if n == 1 {
+		return "1 person"
+	}
+	return strconv.Itoa(n) + " people"
+}
+
+// RecipientsPerPage is how many recipients an announcement's page lists.
+const RecipientsPerPage = 200
+
+func announcementPath(id int64) string { return "/announcements/" + strconv.FormatInt(id, 10) }
+
+func announcementURL(id int64) templ.SafeURL { return templ.SafeURL(announcementPath(id)) }
+
+func recipientsPage(id int64, offset int) templ.SafeURL {
+	return templ.SafeURL(announcementPath(id) + "?offset=" + strconv.Itoa(offset))
+}
+
+func countID(announcement int64, what string) string {
+	return "ann-" + strconv.FormatInt(announcement, 10) + "-" + what
+}
+
+func recipientID(announcement, user int64) string {
+	return "rcpt-" + strconv.FormatInt(announcement, 10) + "-" + strconv.FormatInt(user, 10)
+}
+
+// excerpt shortens text for a list: its first line, at most 80 characters.
+func excerpt(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " …"
+	}
+	if r := []rune(s); len(r) > 80 {
+		s = string(r[:79]) + "…"
+	}
+	return s
 }

@@ -37,6 +37,13 @@ type RoomsPage struct {
 	Page
 	Joined, Others []chat.Room
 	Create         RoomForm
+	Start          ConversationForm
+}
+
+// ConversationForm is the start-a-conversation form with what was typed.
+type ConversationForm struct {
+	With  string
+	Error string
 }
 
 // RoomForm is the create-a-room form with what the user typed.
@@ -60,10 +67,10 @@ type RoomPage struct {
 
 // Composer is the message form of a room.
 type Composer struct {
-	RoomID   int64
-	RoomName string
-	Body     string
-	Error    string
+	RoomID      int64
+	Placeholder string
+	Body        string
+	Error       string
 	// ClientID names this message attempt; the server stores a message once
 	// per id, so resending is safe.
 	ClientID string
@@ -93,4 +100,34 @@ type ErrorPage struct {
 	Page
 	Status  int
 	Message string
+}
+
+// AnnouncePage composes an announcement and lists the sender's earlier ones.
+type AnnouncePage struct {
+	Page
+	Joined []chat.Room
+	Form   AnnounceForm
+	Mine   []chat.Announcement
+}
+
+// AnnounceForm is the compose form with what the sender typed.
+type AnnounceForm struct {
+	Body     string
+	To       string
+	Rooms    []int64
+	Everyone bool
+	Error    string
+	// Field names the form field the error is about, if any.
+	Field string
+}
+
+// AnnouncementPage is one announcement's status, a page of its recipients.
+type AnnouncementPage struct {
+	Page
+	Joined       []chat.Room
+	Announcement chat.Announcement
+	Recipients   []chat.Recipient
+	// Offset is where Recipients starts; More says a next page exists.
+	Offset int
+	More   bool
 }

@@ -31,6 +31,7 @@ type config struct {
 	postBurst     int
 	loginRate     float64
 	streamRate    float64
+	announceRate  float64
 	passwordKiB   uint
 	debugAddr     string
 	wsOrigins     string
@@ -57,6 +58,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.postBurst, "post-burst", 20, "messages a user may post at once before -post-rate applies")
 	fs.Float64Var(&c.loginRate, "login-rate", 6, "log-in and sign-up attempts per minute per client address (bursts of 5x; 0: no limit)")
 	fs.Float64Var(&c.streamRate, "stream-rate", 60, "stream connects per minute per user (bursts of 30; 0: no limit)")
+	fs.Float64Var(&c.announceRate, "announce-rate", 30, "announcements per hour a user may send (bursts of 5; 0: no limit)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve pprof and /debug/vars on this private address (off when empty)")
 	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
@@ -84,7 +86,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		c.secureCookies = true
 	}
 	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.postBurst < 1 ||
-		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 {
+		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil

@@ -60,12 +60,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerUser: cfg.maxTabs, WSOrigins: splitList(cfg.wsOrigins), Logger: log})
 	relay := handlers.NewRelay(streams, log)
-	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, Logger: log})
+	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, Logger: log})
 	if err != nil {
 		streams.Close(ctx)
 		return err
 	}
 	defer st.Close()
+	relay.Record(st)
+	defer relay.Stop() // before the deferred st.Close
 	// The hub must know every membership before the first stream connects.
 	if err := st.Memberships(ctx, func(m chat.Membership) { streams.Join(m.RoomID, m.UserID) }); err != nil {
 		streams.Close(ctx)
@@ -89,6 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			LoginPerAccount: ratelimit.New(1.0/90, 10),
 			Posts:           ratelimit.New(cfg.postRate, cfg.postBurst),
 			Streams:         ratelimit.New(cfg.streamRate/60, 30),
+			Announcements:   ratelimit.New(cfg.announceRate/3600, 5),
 		},
 	})
 	ln, err := net.Listen("tcp", cfg.addr)

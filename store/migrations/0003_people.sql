@@ -87,3 +87,5 @@ CREATE TABLE announcement_recipients (
 CREATE UNIQUE INDEX announcement_recipients_by_message ON announcement_recipients (message_id);
 
 CREATE INDEX announcement_recipients_unread ON announcement_recipients (user_id, room_id) WHERE read_at IS NULL;
+
+CREATE INDEX announcement_recipients_undelivered ON announcement_recipients (user_id) WHERE delivered_at IS NULL;

@@ -1,0 +1,63 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+// startConversation finds or starts a conversation: POST /dm with `with`,
+// usernames separated by commas or repeated. One name makes a direct
+// conversation, more a group. It answers 303 to the conversation.
+func (h *Handler) startConversation(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	with := strings.Join(r.PostForm["with"], ", ")
+	room, err := h.openConversation(w, r, u, splitNames(with))
+	if err != nil {
+		if statusOf(err) == http.StatusInternalServerError {
+			h.fail(w, r, err)
+			return
+		}
+		h.showRoomsWith(w, r, u, statusOf(err), views.RoomForm{}, views.ConversationForm{With: with, Error: chat.ErrorText(err)})
+		return
+	}
+	http.Redirect(w, r, roomPath(room.ID), http.StatusSeeOther)
+}
+
+func (h *Handler) openConversation(w http.ResponseWriter, r *http.Request, u chat.User, names []string) (chat.Room, error) {
+	if len(names) == 0 {
+		return chat.Room{}, chat.FieldErrorf("with", chat.Invalid, "Name at least one person to talk with.")
+	}
+	if len(names) > 4*chat.MaxConversationPeople {
+		return chat.Room{}, chat.FieldErrorf("with", chat.Invalid, "A conversation can include at most %d other people.", chat.MaxConversationPeople)
+	}
+	// Starting conversations costs what posting does: it is how spam would start.
+	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
+		return chat.Room{}, tooMany(w, wait, "You are starting conversations too fast.")
+	}
+	return h.store.StartConversation(r.Context(), u, names)
+}
+
+// sidebar answers the page script's request for a fresh sidebar, when the
+// stream brings a message from a conversation the page does not list yet.
+func (h *Handler) sidebar(w http.ResponseWriter, r *http.Request, u chat.User) {
+	p, err := h.page(r, "")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	joined, _, err := h.store.Rooms(r.Context(), u.ID)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	current, _ := strconv.ParseInt(r.URL.Query().Get("current"), 10, 64)
+	p.Path = r.URL.Query().Get("path")
+	h.render(w, r, http.StatusOK, views.Sidebar(p, joined, current))
+}

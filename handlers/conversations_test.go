@@ -1,0 +1,84 @@
+package handlers
+
+import (
+	"fmt"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestDirectConversationIsFoundAgainAndLive(t *testing.T) {
+	a := newApp(t)
+	alice, bob, carol := a.signup("alice"), a.signup("bob"), a.signup("carol")
+	bs, cs := bob.open("", nil), carol.open("", nil)
+	a.waitConns(2)
+
+	res := alice.post("/dm", url.Values{"with": {"Bob"}}, nil)
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/rooms/") {
+		t.Fatalf("POST /dm: %d %q\n%s", res.status, res.location, res.body)
+	}
+	dm := res.location
+	for _, again := range []result{alice.post("/dm", url.Values{"with": {"bob"}}, nil), bob.post("/dm", url.Values{"with": {"alice"}}, nil)} {
+		if again.location != dm {
+			t.Errorf("starting the same conversation again went to %q, want %q", again.location, dm)
+		}
+	}
+	page := alice.get(dm, nil)
+	mustContain(t, page.body, "<h1>bob</h1>", `placeholder="Message bob"`)
+	mustNotContain(t, page.body, "Leave conversation", "Leave room")
+
+	// bob's stream was open before the conversation existed; it carries it.
+	alice.post(dm+"/messages", url.Values{"body": {"just between us"}}, htmx)
+	if ev := bs.next(); !strings.Contains(ev.Data, "just between us") {
+		t.Fatalf("bob's stream: %q", ev.Data)
+	}
+	carol.createRoom("marker") // carol's next event must be her own room's, not the conversation
+	if ev := cs.next(); strings.Contains(ev.Data, "just between us") {
+		t.Fatal("carol's stream carried a conversation she is not in")
+	}
+	side := bob.get("/sidebar?current=1&path=/rooms", htmx)
+	mustContain(t, side.body, `id="sidebar"`, `">alice <span class="unread">`, "Conversations")
+	if res := bob.post(dm+"/leave", nil, nil); res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "cannot be left") {
+		t.Errorf("leaving a direct conversation: %d", res.status)
+	}
+}
+
+func TestGroupConversationAndItsErrors(t *testing.T) {
+	a := newApp(t)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	a.signup("carol")
+	res := alice.post("/dm", url.Values{"with": {"bob", "carol"}}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("group: %d\n%s", res.status, res.body)
+	}
+	group := res.location
+	mustContain(t, bob.get(group, nil).body, "<h1>alice, carol</h1>", "Leave conversation")
+	if res := bob.post(group+"/leave", nil, nil); res.status != http.StatusSeeOther {
+		t.Fatalf("leaving a group: %d", res.status)
+	}
+	if res := bob.get(group, nil); res.status != http.StatusNotFound {
+		t.Errorf("a group one left is gone for them: %d", res.status)
+	}
+	mustContain(t, alice.get(group, nil).body, "<h1>carol</h1>", "bob</strong> left")
+
+	for _, tc := range []struct {
+		with   string
+		status int
+		says   string
+	}{
+		{"", 422, "at least one person"},
+		{"alice", 422, "at least one other person"},
+		{"bob, nobody-here", 404, "nobody-here"},
+		{"<script>", 404, "&lt;script&gt;"},
+	} {
+		res := alice.post("/dm", url.Values{"with": {tc.with}}, nil)
+		if res.status != tc.status || !strings.Contains(res.body, tc.says) {
+			t.Errorf("with %q: %d, want %d saying %q\n%.400s", tc.with, res.status, tc.status, tc.says, res.body)
+		}
+		if tc.with != "" && !strings.Contains(res.body, fmt.Sprintf(`value="%s"`, html.EscapeString(tc.with))) {
+			t.Errorf("with %q: the form lost what was typed", tc.with)
+		}
+	}
+}
