@@ -92,7 +92,9 @@ func TestAnnouncementToARoomAndPeopleReachesEachOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	counts := make([]int, len(streams))
 	for i, s := range streams {
-		wg.Go(func() { counts[i], _ = countAnnouncements(s, "All hands at 3pm &lt;b&gt;sharp&lt;/b&gt;", 700*time.Millisecond) })
+		wg.Go(func() {
+			counts[i], _ = countAnnouncements(s, "All hands at 3pm &lt;b&gt;sharp&lt;/b&gt;", 700*time.Millisecond)
+		})
 	}
 	wg.Wait()
 	for i, n := range counts {
