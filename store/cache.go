@@ -94,9 +94,3 @@ func (c *cache) dropRoomName(id int64) {
 	delete(c.rooms, id)
 	c.mu.Unlock()
 }
-
-func (c *cache) dropUser(id int64) {
-	c.mu.Lock()
-	delete(c.users, id)
-	c.mu.Unlock()
-}

@@ -296,11 +296,6 @@ func membershipLine(ctx context.Context, q querier, room int64, user chat.User, 
 
 var errNoRoom = chat.Errorf(chat.NotFound, "No such room.")
 
-func roomExists(ctx context.Context, q querier, room int64) error {
-	_, err := roomKind(ctx, q, room)
-	return err
-}
-
 func roomKind(ctx context.Context, q querier, room int64) (chat.RoomKind, error) {
 	var kind chat.RoomKind
 	err := q.QueryRowContext(ctx, `SELECT kind FROM rooms WHERE id = ?`, room).Scan(&kind)
