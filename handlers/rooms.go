@@ -76,6 +76,11 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 		if err := h.store.MarkRead(r.Context(), u.ID, room.ID); err != nil {
 			h.log.Warn("record announcements read", "user", u.ID, "room", room.ID, "err", err)
 		}
+		for i := range v.Joined {
+			if v.Joined[i].ID == room.ID {
+				v.Joined[i].Unread = 0 // read just now, after the sidebar was loaded
+			}
+		}
 	}
 	if v.Member {
 		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)

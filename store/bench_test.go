@@ -76,3 +76,25 @@ func BenchmarkHistory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAnnounce5000 sends one announcement to 5,000 people (the
+// conversations exist after the first round, as they would in use): one
+// transaction per announcement.
+func BenchmarkAnnounce5000(b *testing.B) {
+	s, sender, _ := benchStore(b)
+	ctx := context.Background()
+	names := make([]string, 5000)
+	for i := range names {
+		names[i] = fmt.Sprintf("r%05d", i)
+	}
+	if _, err := s.EnsureUsers(ctx, names, "h"); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		a, err := s.Announce(ctx, sender, chat.AnnouncementTargets{Everyone: true}, "all hands")
+		if err != nil || a.Recipients != 5000 {
+			b.Fatal(a.Recipients, err)
+		}
+	}
+	b.ReportMetric(5000, "recipients/op")
+}
