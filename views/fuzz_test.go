@@ -19,21 +19,25 @@ import (
 // fragment, and parses it as a browser would: the text must come out
 // exactly as it went in, inside a fixed set of elements, whatever it holds.
 func FuzzMessageRender(f *testing.F) {
-	for _, s := range append(append([]string{"hello", "multi\nline", "  padded  ", "é ü 漢字 🙂"}, attack.XSS...), attack.SSE...) {
-		f.Add(s)
+	for i, s := range append(append([]string{"hello", "multi\nline", "  padded  ", "é ü 漢字 🙂"}, attack.XSS...), attack.SSE...) {
+		f.Add(s, i%2 == 0)
 	}
-	f.Fuzz(func(t *testing.T, body string) {
+	f.Fuzz(func(t *testing.T, body string, announcement bool) {
 		clean, err := chat.CleanMessage(body)
 		if err != nil {
 			return // refused at the door; never rendered
 		}
 		m := chat.Message{ID: 12, RoomID: 3, AuthorID: 4, Author: "fuzzer", Kind: chat.KindText, Body: clean, Sent: time.Unix(1e9, 0)}
+		want := []string{"hx-upsert", "li", "div", "strong", "time", "div"}
+		if announcement {
+			m.Kind = chat.KindAnnouncement
+			want = []string{"hx-upsert", "li", "div", "span", "strong", "time", "div"}
+		}
 		var buf bytes.Buffer
 		if err := MessageEvent(m).Render(context.Background(), &buf); err != nil {
 			t.Fatal(err)
 		}
 		elements, text := parseFragment(t, buf.String())
-		want := []string{"hx-upsert", "li", "div", "strong", "time", "div"}
 		if strings.Join(elements, " ") != strings.Join(want, " ") {
 			t.Fatalf("elements %v, want %v\n%s", elements, want, buf.String())
 		}
