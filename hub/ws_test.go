@@ -17,17 +17,24 @@ type wsRig struct {
 	t   *testing.T
 	hub *Hub
 	srv *httptest.Server
+	// subscribed gets a value each time a socket's subscription is live:
+	// events published before then reach it only through a replay.
+	subscribed chan struct{}
 }
 
 // newWSRig serves SSE on / and WebSocket on /ws; X-User names the user.
 // Frames the client sends come back as {"echo": ...}.
 func newWSRig(t *testing.T, opt Options) *wsRig {
 	t.Helper()
-	rg := &wsRig{t: t, hub: New(opt)}
+	rg := &wsRig{t: t, hub: New(opt), subscribed: make(chan struct{}, 100)}
 	rg.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid, _ := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
 		if r.URL.Path == "/ws" {
-			rg.hub.ServeWebSocket(w, r, uid, nil, func(_ context.Context, frame []byte) []byte {
+			live := func(context.Context, func(int64, string, []byte) error) error {
+				rg.subscribed <- struct{}{}
+				return nil
+			}
+			rg.hub.ServeWebSocket(w, r, uid, live, func(_ context.Context, frame []byte) []byte {
 				reply, _ := json.Marshal(map[string]string{"echo": string(frame)})
 				return reply
 			})
@@ -94,7 +101,11 @@ func TestWebSocketCarriesTheSameEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rg.waitConns(1)
+	select {
+	case <-rg.subscribed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the socket never subscribed")
+	}
 	rg.hub.Publish(20, 4, []byte("not yours"))
 	rg.hub.Publish(10, 5, []byte("<p class=\"x\">a & b\nline two</p>"))
 	f := readFrame(t, c)

@@ -65,7 +65,7 @@ func TestHostileTextStaysText(t *testing.T) {
 		if got := mallory.eval(`document.querySelector('h1').textContent`); got != "# "+name {
 			t.Errorf("room heading %q, want %q", got, "# "+name)
 		}
-		if got := mallory.eval(`document.title`); got != "#"+name+" · RT Messenger" {
+		if got := mallory.eval(`document.title`); got != "# "+name+" · RT Messenger" {
 			t.Errorf("title %q for room %q", got, name)
 		}
 		if got := mallory.eval(`document.querySelector('.room-head p').textContent`); !strings.HasSuffix(got, " · "+name) {
