@@ -211,3 +211,29 @@ func cleanTimeZone(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// CanEditProfile reports whether by may change target's details: everyone
+// edits their own; admins edit anyone's.
+func CanEditProfile(by, target User) bool { return by.Admin || by.ID == target.ID }
+
+// Invite is a one-time sign-in link made for a person: whoever holds Token
+// may set their password once, before Expires.
+type Invite struct {
+	Person  Person
+	Token   string
+	Expires time.Time
+}
+
+// SignInLinkLifetime is how long an invite's link works.
+const SignInLinkLifetime = 7 * 24 * time.Hour
+
+// PeopleQuery selects a page of the directory.
+type PeopleQuery struct {
+	// Search matches names, usernames, titles and departments (substring,
+	// case-insensitive for ASCII); empty lists everyone.
+	Search string
+	// Deactivated includes deactivated accounts (for admins).
+	Deactivated bool
+	Offset      int
+	Limit       int
+}

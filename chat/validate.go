@@ -144,3 +144,9 @@ func NewClientID() string {
 	rand.Read(b[:]) // never fails on supported platforms
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// CleanSearch checks a search box's text: valid UTF-8, one line, at most
+// maxRunes characters.
+func CleanSearch(s string, maxRunes int) (string, error) {
+	return cleanText("q", "Search", s, maxRunes, false)
+}

@@ -84,8 +84,13 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.passwords.spend(password) // same time as a wrong password: no username probing
 		err = chat.Errorf(chat.Unauthorized, "Wrong username or password.")
 	case err != nil:
+	case hash == "": // imported, no password yet: spend the same time
+		h.passwords.spend(password)
+		err = chat.Errorf(chat.Unauthorized, "Wrong username or password.")
 	case !h.passwords.verify(password, hash):
 		err = chat.Errorf(chat.Unauthorized, "Wrong username or password.")
+	case u.Deactivated:
+		err = chat.Errorf(chat.Forbidden, "This account has been deactivated. Ask an admin to reactivate it.")
 	default:
 		err = h.startSession(r, u)
 	}

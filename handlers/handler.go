@@ -44,6 +44,20 @@ type Store interface {
 	MarkDelivered(ctx context.Context, messages []int64) error
 	MarkDeliveredTo(ctx context.Context, user int64) error
 	MarkRead(ctx context.Context, user, room int64) error
+
+	// The people directory.
+	People(ctx context.Context, q chat.PeopleQuery) ([]chat.Person, error)
+	AllPeople(ctx context.Context, deactivated bool) ([]chat.Person, error)
+	Person(ctx context.Context, username string) (chat.Person, error)
+	UpdateProfile(ctx context.Context, username string, p chat.Profile, by chat.User) (chat.Person, error)
+	ProfileChanges(ctx context.Context, username string, limit int) ([]chat.ProfileChange, error)
+	SetDeactivated(ctx context.Context, username string, deactivate bool, by chat.User) (chat.User, error)
+	DeleteSessionsOf(ctx context.Context, owns func(data []byte) bool) (int, error)
+	TouchLastSeen(ctx context.Context, user int64, at time.Time) error
+	ImportPeople(ctx context.Context, rows []chat.ImportRow, by chat.User) ([]chat.Invite, []chat.RowError, error)
+	CreateSignInLink(ctx context.Context, username string, by chat.User) (chat.Invite, error)
+	SignInLinkUser(ctx context.Context, token string) (chat.User, error)
+	UseSignInLink(ctx context.Context, token, passwordHash string) (chat.User, error)
 }
 
 // Streams serves a signed-in user's event stream (the hub), over SSE or a
@@ -54,6 +68,10 @@ type Streams interface {
 	ServeWebSocket(w http.ResponseWriter, r *http.Request, user int64,
 		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error,
 		receive func(ctx context.Context, frame []byte) []byte)
+	// Online reports whether the user has a stream open; Disconnect closes
+	// all of them (the user was deactivated).
+	Online(user int64) bool
+	Disconnect(user int64)
 }
 
 // Deps is everything New needs.
@@ -103,6 +121,7 @@ type Handler struct {
 	passwords   *passwords
 	idle        time.Duration
 	trustProxy  bool
+	secure      bool
 	limits      Limits
 	now         func() time.Time
 }
@@ -126,6 +145,7 @@ func New(d Deps) *Handler {
 		passwords:  newPasswords(d.Password),
 		idle:       d.SessionIdle,
 		trustProxy: d.TrustProxy,
+		secure:     d.SecureCookies,
 		limits:     d.Limits,
 		now:        d.Now,
 	}

@@ -33,6 +33,18 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("GET /announcements", h.signedIn(h.announcePage))
 	app.HandleFunc("POST /announcements", h.signedIn(h.announce))
 	app.HandleFunc("GET /announcements/{id}", h.signedIn(h.announcementPage))
+	// The people directory
+	app.HandleFunc("GET /people", h.signedIn(h.peoplePage))
+	app.HandleFunc("GET /people.csv", h.signedIn(h.exportPeople))
+	app.HandleFunc("GET /people/import", h.signedIn(h.importPage))
+	app.HandleFunc("POST /people/import", h.signedIn(h.importPeople))
+	app.HandleFunc("GET /people/{username}", h.signedIn(h.personPage))
+	app.HandleFunc("POST /people/{username}", h.signedIn(h.updatePerson))
+	app.HandleFunc("POST /people/{username}/deactivate", h.signedIn(h.setActive(true)))
+	app.HandleFunc("POST /people/{username}/reactivate", h.signedIn(h.setActive(false)))
+	app.HandleFunc("POST /people/{username}/link", h.signedIn(h.makeSignInLink))
+	app.HandleFunc("GET /welcome/{token}", h.welcomePage)
+	app.HandleFunc("POST /welcome/{token}", h.welcome)
 	app.HandleFunc("/", h.notFound)
 
 	root := http.NewServeMux()

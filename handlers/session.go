@@ -43,17 +43,23 @@ func (h *Handler) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if now-seen >= seenGranularity {
-			h.sessions.Put(ctx, sessionSeenKey, now)
-		}
 		u, err := h.store.UserByID(ctx, id)
-		switch chat.CodeOf(err) {
-		case chat.NotFound: // account gone: the session means nothing now
+		switch {
+		case chat.CodeOf(err) == chat.NotFound: // account gone: the session means nothing now
 			h.sessions.Remove(r.Context(), sessionUserKey)
-		case chat.Internal:
+		case err == nil && u.Deactivated:
+			if err := h.sessions.Destroy(ctx); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		default:
 			if err != nil {
 				h.fail(w, r, err)
 				return
+			}
+			if now-seen >= seenGranularity {
+				h.sessions.Put(ctx, sessionSeenKey, now)
+				h.touchLastSeen(ctx, u.ID)
 			}
 			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
 		}
@@ -97,7 +103,16 @@ func (h *Handler) startSession(r *http.Request, u chat.User) error {
 	}
 	h.sessions.Put(r.Context(), sessionUserKey, u.ID)
 	h.sessions.Put(r.Context(), sessionSeenKey, h.now().Unix())
+	h.touchLastSeen(r.Context(), u.ID)
 	return nil
+}
+
+// touchLastSeen records activity for the directory's "last seen". It runs
+// at most once a minute per session; a failure only costs that detail.
+func (h *Handler) touchLastSeen(ctx context.Context, user int64) {
+	if err := h.store.TouchLastSeen(ctx, user, h.now()); err != nil {
+		h.log.Warn("record last seen", "user", user, "err", err)
+	}
 }
 
 func isHTMX(r *http.Request) bool { return r.Header.Get("HX-Request") == "true" }
@@ -131,4 +146,17 @@ func MintSession(userID int64, now time.Time, lifetime time.Duration) (token str
 	expiry = now.Add(lifetime)
 	data, err = sessionCodec{}.Encode(expiry, map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()})
 	return base64.RawURLEncoding.EncodeToString(b[:]), data, expiry, err
+}
+
+// sessionOwner reports, for stored session data, whether it signs in the
+// user with this id.
+func sessionOwner(id int64) func(data []byte) bool {
+	return func(data []byte) bool {
+		_, values, err := sessionCodec{}.Decode(data)
+		if err != nil {
+			return false
+		}
+		uid, _ := values[sessionUserKey].(int64)
+		return uid == id
+	}
 }

@@ -42,8 +42,8 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 	var hash string
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, username, is_admin, created_at, password_hash FROM users WHERE username = ?`, name).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &hash)
+		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL, password_hash FROM users WHERE username = ?`, name).
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", chat.Errorf(chat.NotFound, "No such user.")
 	}
@@ -62,8 +62,8 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	var u chat.User
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, username, is_admin, created_at FROM users WHERE id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Admin, &created)
+		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL FROM users WHERE id = ?`, id).
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, chat.Errorf(chat.NotFound, "No such user.")
 	}

@@ -131,3 +131,69 @@ type AnnouncementPage struct {
 	Offset int
 	More   bool
 }
+
+// PeoplePerPage is how many people the directory lists at once.
+const PeoplePerPage = 50
+
+// PeoplePage is the directory: a page of people matching a search.
+type PeoplePage struct {
+	Page
+	Joined []chat.Room
+	Search string
+	People []chat.Person
+	// Offset is where People starts; More says a next page exists.
+	Offset int
+	More   bool
+	// Online marks who has a live stream open now.
+	Online map[int64]bool
+}
+
+// PersonPage is one person's entry, with the details form when the viewer
+// may edit it and the admin controls for admins.
+type PersonPage struct {
+	Page
+	Joined  []chat.Room
+	Person  chat.Person
+	Online  bool
+	CanEdit bool
+	Form    ProfileForm
+	// Saved says the details were just saved.
+	Saved bool
+	// Changes is the audit trail; only admins get it.
+	Changes []chat.ProfileChange
+	// Invite is a sign-in link just made, shown this once.
+	Invite *InviteLink
+	// AdminError is what went wrong with an admin action.
+	AdminError string
+}
+
+// ProfileForm is the details form with what was typed and each field's error.
+type ProfileForm struct {
+	Profile chat.Profile
+	Errors  map[string]string
+}
+
+// InviteLink is a one-time sign-in link to hand to its person.
+type InviteLink struct {
+	Person  chat.Person
+	URL     string
+	Expires string
+}
+
+// ImportPage uploads a CSV of people (admins) and shows the outcome: the
+// rows refused and why, or the people created with their sign-in links.
+type ImportPage struct {
+	Page
+	Joined    []chat.Room
+	Error     string
+	RowErrors []chat.RowError
+	Invites   []InviteLink
+}
+
+// WelcomePage lets an invited person set their password.
+type WelcomePage struct {
+	Page
+	Token    string
+	Username string
+	Error    string
+}

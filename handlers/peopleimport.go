@@ -1,0 +1,111 @@
+package handlers
+
+import (
+	"encoding/csv"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/views"
+)
+
+// importPage is the CSV upload form (admins): GET /people/import.
+func (h *Handler) importPage(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if !u.Admin {
+		h.fail(w, r, errAdminsOnly)
+		return
+	}
+	h.showImport(w, r, u, http.StatusOK, views.ImportPage{})
+}
+
+var errAdminsOnly = chat.Errorf(chat.Forbidden, "Only admins can do this.")
+
+func (h *Handler) showImport(w http.ResponseWriter, r *http.Request, u chat.User, status int, v views.ImportPage) {
+	p, joined, err := h.shell(r, u, "Import people")
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v.Page, v.Joined = p, joined
+	h.render(w, r, status, views.ImportView(v))
+}
+
+// importPeople reads an uploaded CSV (POST /people/import, multipart field
+// `file`) and creates everyone in it, or nobody if any line is wrong.
+func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if !u.Admin {
+		h.fail(w, r, errAdminsOnly)
+		return
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	r.Body = http.MaxBytesReader(w, r.Body, chat.MaxImportBytes+64<<10)
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			err = chat.FieldErrorf("file", chat.TooLarge, "The file is too large: the limit is %d MiB.", chat.MaxImportBytes>>20)
+		} else {
+			err = chat.FieldErrorf("file", chat.Invalid, "Choose a CSV file to import.")
+		}
+		h.importFailed(w, r, u, err, nil)
+		return
+	}
+	defer file.Close()
+	rows, rowErrs, err := chat.ParsePeopleCSV(file)
+	if err == nil && len(rowErrs) == 0 && len(rows) == 0 {
+		err = chat.FieldErrorf("file", chat.Invalid, "The file lists nobody to import.")
+	}
+	if err != nil || len(rowErrs) > 0 {
+		h.importFailed(w, r, u, err, rowErrs)
+		return
+	}
+	invites, rowErrs, err := h.store.ImportPeople(r.Context(), rows, u)
+	if err != nil || len(rowErrs) > 0 {
+		h.importFailed(w, r, u, err, rowErrs)
+		return
+	}
+	v := views.ImportPage{}
+	for _, inv := range invites {
+		v.Invites = append(v.Invites, h.inviteLink(r, inv))
+	}
+	h.log.Info("people imported", "count", len(invites), "by", u.Name)
+	h.showImport(w, r, u, http.StatusOK, v)
+}
+
+// importFailed shows the form again with the file's problem or its bad lines.
+func (h *Handler) importFailed(w http.ResponseWriter, r *http.Request, u chat.User, err error, rowErrs []chat.RowError) {
+	status := http.StatusUnprocessableEntity
+	v := views.ImportPage{RowErrors: rowErrs}
+	if err != nil {
+		if status = statusOf(err); status == http.StatusInternalServerError {
+			h.fail(w, r, err)
+			return
+		}
+		v.Error = chat.ErrorText(err)
+	}
+	h.showImport(w, r, u, status, v)
+}
+
+// exportPeople sends the directory as CSV: GET /people.csv. It holds what
+// the directory page shows the same person (admins also get deactivated
+// accounts), in the columns import reads.
+func (h *Handler) exportPeople(w http.ResponseWriter, r *http.Request, u chat.User) {
+	people, err := h.store.AllPeople(r.Context(), u.Admin)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Type", "text/csv; charset=utf-8")
+	hd.Set("Content-Disposition", `attachment; filename="people.csv"`)
+	hd.Set("Cache-Control", "no-store")
+	cw := csv.NewWriter(w)
+	cw.Write(chat.PeopleCSVHeader)
+	for _, p := range people {
+		cw.Write(chat.PeopleCSVRecord(p))
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		h.log.Warn("export people", "err", err)
+	}
+}
