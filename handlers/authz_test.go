@@ -178,3 +178,54 @@ func TestConversationRoutesForEveryRole(t *testing.T) {
 		}
 	}
 }
+
+// The directory: everyone signed in reads it; only the person and admins
+// change their details; only admins deactivate, make links and import.
+func TestPeopleRoutesForEveryRole(t *testing.T) {
+	type want map[string]int
+	routes := []struct {
+		method, path string
+		form         url.Values
+		want         want
+	}{
+		{"GET", "/people", nil, want{"anonymous": 303, "other": 200, "self": 200, "admin": 200}},
+		{"GET", "/people.csv", nil, want{"anonymous": 303, "other": 200, "admin": 200}},
+		{"GET", "/people/bob", nil, want{"anonymous": 303, "other": 200, "self": 200, "admin": 200}},
+		{"POST", "/people/bob", url.Values{"title": {"Boss"}}, want{"anonymous": 401, "other": 403, "self": 303, "admin": 303}},
+		{"POST", "/people/bob/deactivate", nil, want{"anonymous": 401, "other": 403, "self": 403, "admin": 303}},
+		{"POST", "/people/bob/reactivate", nil, want{"anonymous": 401, "other": 403, "self": 403, "admin": 303}},
+		{"POST", "/people/bob/link", nil, want{"anonymous": 401, "other": 403, "self": 403, "admin": 200}},
+		{"GET", "/people/import", nil, want{"anonymous": 303, "other": 403, "admin": 200}},
+		{"POST", "/people/import", nil, want{"anonymous": 401, "other": 403, "admin": 200}},
+		{"GET", "/welcome/not-a-token", nil, want{"anonymous": 404, "self": 404}},
+		{"POST", "/welcome/not-a-token", url.Values{"password": {"long enough"}}, want{"anonymous": 404}},
+	}
+	for _, rt := range routes {
+		for role, status := range rt.want {
+			t.Run(fmt.Sprintf("%s %s as %s", rt.method, rt.path, role), func(t *testing.T) {
+				a := newApp(t)
+				roles := map[string]*browser{"admin": a.signup("root"), "self": a.signup("bob"), "other": a.signup("carol"), "anonymous": a.browser()}
+				b := roles[role]
+				var res result
+				switch {
+				case rt.method == "GET":
+					res = b.get(rt.path, nil)
+				case rt.path == "/people/import":
+					res = b.upload(rt.path, "people.csv", "username,title\nzed,New\n")
+				default:
+					res = b.post(rt.path, rt.form, nil)
+				}
+				if res.status != status {
+					t.Fatalf("status %d, want %d\n%.300s", res.status, status, res.body)
+				}
+				p, err := a.store.Person(t.Context(), "bob")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if changed := p.Title == "Boss" || p.Deactivated; changed && status >= 400 {
+					t.Fatalf("a refused request changed bob: %+v", p)
+				}
+			})
+		}
+	}
+}

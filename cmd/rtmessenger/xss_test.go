@@ -87,6 +87,37 @@ func TestHostileTextStaysText(t *testing.T) {
 		t.Errorf("rooms page: %s", bad)
 	}
 
+	// Payloads as profile details, through the details form: the person's
+	// page and the directory must show them as text.
+	for _, name := range names {
+		mallory.do(
+			chromedp.Navigate(s.url+"/people/mallory"),
+			chromedp.SetValue(chromedp.ID("profile-display_name"), name),
+			chromedp.SetValue(chromedp.ID("profile-title"), name),
+			chromedp.SetValue(chromedp.ID("profile-bio"), name),
+			chromedp.Click(chromedp.CSS(`.profile-form button`)),
+			chromedp.WaitVisible(chromedp.ID("saved")),
+		)
+		clean, _ := chat.CleanProfile(chat.Profile{DisplayName: name})
+		if got := mallory.eval(`document.querySelector('h1').textContent`); got != clean.DisplayName {
+			t.Errorf("display name shows as %q, want %q", got, clean.DisplayName)
+		}
+		if got := mallory.eval(`document.querySelector('.details .bio').textContent`); got != clean.DisplayName {
+			t.Errorf("bio shows as %q, want %q", got, clean.DisplayName)
+		}
+		if bad := mallory.eval(domIsClean); bad != "[]" {
+			t.Errorf("person page with %q: %s", name, bad)
+		}
+		mallory.do(chromedp.Navigate(s.url + "/people?q=mallory"))
+		if got := mallory.eval(`document.querySelector('.people-cards .person-name').textContent`); got != clean.DisplayName {
+			t.Errorf("directory shows %q, want %q", got, clean.DisplayName)
+		}
+		if bad := mallory.eval(domIsClean); bad != "[]" {
+			t.Errorf("directory with %q: %s", name, bad)
+		}
+		browsertest.CheckGuard(t, mallory.ctx, "profile "+name)
+	}
+
 	// Payloads as messages, watched live by another member.
 	mallory.do(
 		chromedp.Navigate(s.url+"/rooms"),
@@ -137,7 +168,7 @@ func TestHostileTextStaysText(t *testing.T) {
 	reader.do(chromedp.Navigate(s.url + room))
 	check(reader, "reader, history page")
 	browsertest.Screenshot(t, reader.ctx, "hostile-text")
-	t.Logf("%d payloads as messages, %d as room names and topics: all literal text", len(want), len(names))
+	t.Logf("%d payloads as messages, %d as room names, topics and profile details: all literal text", len(want), len(names))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -168,7 +199,7 @@ func TestMainPagesRaiseNoCSPViolations(t *testing.T) {
 	gus.do(chromedp.Click(chromedp.CSS(`.older a`)))
 	gus.waitFor("older messages", logText+`.includes('filler 0')`)
 	browsertest.CheckGuard(t, gus.ctx, room+" after posting and loading older")
-	for _, path := range []string{room + "/members", room + "/messages?before=30", "/rooms"} {
+	for _, path := range []string{room + "/members", room + "/messages?before=30", "/rooms", "/people", "/people/gus", "/people/import", "/announcements"} {
 		gus.do(chromedp.Navigate(s.url + path))
 		browsertest.CheckGuard(t, gus.ctx, path)
 	}
