@@ -28,8 +28,15 @@ func CleanUsername(s string) (string, error) {
 			return "", FieldErrorf("username", Invalid, "Username must be %s.", UsernameRule)
 		}
 	}
+	if reservedUsernames[strings.ToLower(s)] {
+		return "", FieldErrorf("username", Invalid, "The username %q is reserved.", s)
+	}
 	return s, nil
 }
+
+// reservedUsernames would collide with the directory's own addresses
+// (/people/import).
+var reservedUsernames = map[string]bool{"import": true}
 
 // CheckPassword enforces the password length rules. The cap keeps hashing
 // cost bounded; the floor keeps guessing expensive.

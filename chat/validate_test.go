@@ -23,6 +23,7 @@ func TestCleanUsername(t *testing.T) {
 		{"a\u202Eb", "", false},
 		{"bad\xffutf8", "", false},
 		{"<script>", "", false},
+		{"Import", "", false}, // the directory's import page lives at /people/import
 	} {
 		got, err := CleanUsername(c.in)
 		if (err == nil) != c.ok || got != c.want {
