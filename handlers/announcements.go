@@ -129,6 +129,7 @@ func (h *Handler) announcementPage(w http.ResponseWriter, r *http.Request, u cha
 		h.fail(w, r, err)
 		return
 	}
+	p.Watch, p.WatchFrom = a.ID, offset
 	v := views.AnnouncementPage{Page: p, Joined: joined, Announcement: a, Recipients: recipients, Offset: offset}
 	if len(recipients) > views.RecipientsPerPage {
 		v.Recipients, v.More = recipients[:views.RecipientsPerPage], true
@@ -145,4 +146,33 @@ func renderReceipt(ctx context.Context, r chat.Receipt) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// watched reads the status page a stream serves, if any (?watch=&from=).
+func watched(r *http.Request) (id int64, from int) {
+	q := r.URL.Query()
+	id, _ = strconv.ParseInt(q.Get("watch"), 10, 64)
+	from, _ = strconv.Atoi(q.Get("from"))
+	return max(0, id), max(0, from)
+}
+
+// sendStatus sends a status page the announcement's current status: its
+// counts and the rows it shows. Only the sender gets it.
+func (h *Handler) sendStatus(ctx context.Context, u chat.User, id int64, from int, eventID int64, send func(int64, string, []byte) error) error {
+	a, err := h.store.Announcement(ctx, id, u)
+	if chat.CodeOf(err) == chat.NotFound || chat.CodeOf(err) == chat.Forbidden {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	status := a.Receipt
+	if status.Changed, err = h.store.Recipients(ctx, id, from, views.RecipientsPerPage); err != nil {
+		return err
+	}
+	data, err := renderReceipt(ctx, status)
+	if err != nil {
+		return err
+	}
+	return send(eventID, "", data)
 }

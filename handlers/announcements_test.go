@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -208,4 +209,39 @@ func TestAnnouncementFormRefusesWhatTheSenderMayNotDo(t *testing.T) {
 
 func chatTargets(usernames ...string) chat.AnnouncementTargets {
 	return chat.AnnouncementTargets{Usernames: usernames}
+}
+
+// A status page's stream starts with the current status, so a receipt
+// published while the page was loading (before its stream connected) is
+// not lost. Nobody but the sender gets it.
+func TestStatusPageStreamStartsWithTheCurrentStatus(t *testing.T) {
+	a := newApp(t)
+	cleo, dave := a.signup("cleo"), a.signup("dave")
+	res := cleo.post("/announcements", url.Values{"body": {"fire drill"}, "to": {"dave"}}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("announce: %d", res.status)
+	}
+	page := cleo.get(res.location, nil)
+	m := regexp.MustCompile(`hx-sse:connect="(/events\?[^"]+)"`).FindStringSubmatch(page.body)
+	if m == nil || !strings.Contains(m[1], "watch=") {
+		t.Fatalf("status page stream: %v", m)
+	}
+	query := strings.TrimPrefix(html.UnescapeString(m[1]), "/events")
+
+	// Dave reads it before cleo's stream connects: no live receipt reaches her.
+	rooms, _, _ := a.store.Rooms(t.Context(), dave.user().ID)
+	if res := dave.get(fmt.Sprintf("/rooms/%d", rooms[0].ID), nil); res.status != http.StatusOK {
+		t.Fatalf("dave opens the conversation: %d", res.status)
+	}
+	ev := cleo.open(query, nil).next()
+	id := strings.TrimPrefix(res.location, "/announcements/")
+	mustContain(t, ev.Data, `hx-target="#ann-`+id+`-read" hx-swap="textContent">1</hx-partial>`, "Read")
+
+	// The same address from someone else's stream shows nothing of it.
+	a.waitConns(1)
+	other := dave.open(query, nil)
+	dave.createRoom("marker")
+	if ev := other.next(); strings.Contains(ev.Data, "ann-"+id) {
+		t.Fatalf("a recipient's stream carried the sender's status: %.200s", ev.Data)
+	}
 }

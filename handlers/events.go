@@ -23,12 +23,14 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	after, known := resumePoint(r)
-	h.streams.Serve(w, r, u.ID, h.replayFor(u, after, known))
+	h.streams.Serve(w, r, u.ID, h.replayFor(u, after, known, r))
 }
 
 // replayFor sends u what was missed after the resume point, or tells the
-// page to reload when that is impossible.
-func (h *Handler) replayFor(u chat.User, after int64, known bool) func(context.Context, func(int64, string, []byte) error) error {
+// page to reload when that is impossible. A status page's stream then gets
+// the announcement's current status.
+func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Request) func(context.Context, func(int64, string, []byte) error) error {
+	watch, from := watched(r)
 	return func(ctx context.Context, send func(int64, string, []byte) error) error {
 		if !known {
 			return send(after, resetEvent, []byte("unknown resume point"))
@@ -62,8 +64,15 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool) func(context.C
 			if m.Kind == chat.KindAnnouncement {
 				delivered = append(delivered, m.ID)
 			}
+			after = m.ID
 		}
-		return h.store.MarkDelivered(ctx, delivered)
+		if err := h.store.MarkDelivered(ctx, delivered); err != nil {
+			return err
+		}
+		if watch > 0 {
+			return h.sendStatus(ctx, u, watch, from, after, send)
+		}
+		return nil
 	}
 }
 

@@ -20,7 +20,7 @@ func (h *Handler) socket(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	after, known := resumePoint(r)
-	h.streams.ServeWebSocket(w, r, u.ID, h.replayFor(u, after, known),
+	h.streams.ServeWebSocket(w, r, u.ID, h.replayFor(u, after, known, r),
 		func(ctx context.Context, frame []byte) []byte { return h.frame(ctx, u, frame) })
 }
 

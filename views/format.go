@@ -32,9 +32,17 @@ func olderPath(room, before int64) string {
 	return fmt.Sprintf("%s/messages?before=%d", roomPath(room), before)
 }
 
-func streamPath(after int64) string { return "/events?after=" + strconv.FormatInt(after, 10) }
+func streamPath(p Page) string { return "/events?" + streamQuery(p) }
 
-func socketPath(after int64) string { return "/ws?after=" + strconv.FormatInt(after, 10) }
+func socketPath(p Page) string { return "/ws?" + streamQuery(p) }
+
+func streamQuery(p Page) string {
+	q := "after=" + strconv.FormatInt(p.StreamAfter, 10)
+	if p.Watch > 0 {
+		q += "&watch=" + strconv.FormatInt(p.Watch, 10) + "&from=" + strconv.Itoa(p.WatchFrom)
+	}
+	return q
+}
 
 // isoTime is the machine-readable time the page script localises.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }

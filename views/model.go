@@ -22,6 +22,11 @@ type Page struct {
 	Socket bool
 	// Path is the page's own address, for forms that come back to it.
 	Path string
+	// Watch is the announcement whose status the page shows (WatchFrom is
+	// its first recipient row): each stream connect starts with the current
+	// status, so a change made while the page loaded is not missed.
+	Watch     int64
+	WatchFrom int
 }
 
 // AuthPage is the sign-up or log-in form.
