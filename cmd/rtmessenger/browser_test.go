@@ -376,6 +376,7 @@ func TestSSEAndWebSocketUsersChat(t *testing.T) {
 
 	sam.do(chromedp.SendKeys(chromedp.ID("body"), "hello back over SSE\n"))
 	wes.waitFor("the SSE user's message", logText+`.includes('hello back over SSE')`)
+	sam.waitFor("sam's own message", logText+`.includes('hello back over SSE')`) // it comes back over sam's stream
 	for _, tb := range []tab{sam, wes} {
 		if got := tb.eval(`[...document.querySelectorAll('ol.log li .body')].map(e => e.textContent).join('|')`); got != "hello over a socket|hello back over SSE" {
 			t.Errorf("log reads %q", got)
