@@ -98,3 +98,26 @@ func BenchmarkAnnounce5000(b *testing.B) {
 	}
 	b.ReportMetric(5000, "recipients/op")
 }
+
+// BenchmarkImport5000 imports the largest file allowed: 5,000 people with
+// details, their audit rows and sign-in links, in one transaction.
+func BenchmarkImport5000(b *testing.B) {
+	s, admin, _ := benchStore(b)
+	ctx := context.Background()
+	round := 0
+	for b.Loop() {
+		round++
+		rows := make([]chat.ImportRow, chat.MaxImportRows)
+		for i := range rows {
+			rows[i] = chat.ImportRow{Line: i + 2, Username: fmt.Sprintf("p%d-%05d", round, i), Profile: chat.Profile{
+				DisplayName: fmt.Sprintf("Person %d", i), Email: fmt.Sprintf("p%d@example.com", i),
+				Title: "Engineer", Department: "Platform", Phone: "+1 555 0100",
+			}}
+		}
+		invites, rowErrs, err := s.ImportPeople(ctx, rows, admin)
+		if err != nil || len(rowErrs) > 0 || len(invites) != len(rows) {
+			b.Fatal(len(invites), rowErrs, err)
+		}
+	}
+	b.ReportMetric(chat.MaxImportRows, "people/op")
+}
