@@ -245,6 +245,11 @@ func testResumeAcrossRestart(t *testing.T, transport string) {
 	}
 	dana.waitLive()
 	dana.eval(`window.notReloaded = 'yes'`)
+	// htmx's own backoff grows to 60 s: after a long outage a page would
+	// stay offline up to a minute after the server is back.
+	if got := dana.eval(`htmx.config.sse.reconnectMaxDelay + ' ' + htmx.config.ws.reconnectMaxDelay`); got != "10000 10000" {
+		t.Fatalf("reconnect backoff caps %s, want 10000 ms for both transports", got)
+	}
 
 	restartWith := func(posts int, prefix string) {
 		t.Helper()
