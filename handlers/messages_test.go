@@ -110,6 +110,9 @@ func TestHistoryPagesBackwards(t *testing.T) {
 	mustNotContain(t, frag, "message number 070", "<html")
 
 	m = olderLink.FindStringSubmatch(frag)
+	end := alice.get(room+"/messages?before="+m[1], htmx).body
+	mustContain(t, end, "message number 000", "No earlier messages.")
+	mustNotContain(t, end, "Load older messages")
 	last := alice.get(room+"/messages?before="+m[1], nil)
 	if last.status != 200 {
 		t.Fatalf("older page without script: %d", last.status)
