@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 )
 
@@ -9,9 +10,21 @@ import (
 // WAL frames into the database file.
 const checkpointEvery = time.Second
 
+// defaultWALTruncateFrames is the log size (in 4 KiB pages) past which the
+// checkpointer copies what is left of it and truncates it: 64 MiB.
+const defaultWALTruncateFrames = 16_384
+
+// truncateWait bounds how long a truncating checkpoint waits for the writer
+// and for readers still in the log. Writers queue behind it meanwhile, so
+// it must stay short; if it runs out, the next tick tries again.
+const truncateWait = 100 * time.Millisecond
+
 // checkpointLoop runs passive checkpoints on its own connection: they never
 // block the writer or readers, and they keep the WAL from growing while the
-// writer has automatic checkpoints off.
+// writer has automatic checkpoints off. A passive checkpoint copies frames
+// but the log only starts over at a moment when no reader is in it, which
+// steady reads can put off forever; past walTruncateFrames the loop forces
+// that moment with a short, bounded truncating checkpoint.
 func (s *Store) checkpointLoop() {
 	defer close(s.checkpointsDone)
 	t := time.NewTicker(checkpointEvery)
@@ -25,13 +38,43 @@ func (s *Store) checkpointLoop() {
 		}
 		var busy, frames, done int
 		err := s.ck.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
-		if err != nil {
+		switch {
+		case err != nil:
 			s.log.Warn("checkpoint failed", "err", err)
-		} else if frames > 100_000 && time.Since(warned) > time.Minute {
-			// The log restarts from its beginning only at a moment with no
-			// reader in it; a constant stream of reads postpones that.
+		case frames >= s.walTruncateFrames:
+			if err := s.truncateWAL(context.Background()); err != nil {
+				s.log.Debug("write-ahead log not truncated yet", "frames", frames, "err", err)
+			}
+		}
+		if err == nil && frames > 4*s.walTruncateFrames && time.Since(warned) > time.Minute {
 			warned = time.Now()
 			s.log.Warn("write-ahead log is large", "frames", frames, "checkpointed", done)
 		}
 	}
 }
+
+// truncateWAL checkpoints the whole log and truncates it to zero bytes,
+// waiting at most truncateWait for the writer and readers to let go.
+func (s *Store) truncateWAL(ctx context.Context) error {
+	c, err := s.ck.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+		return err
+	}
+	defer c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointerBusyTimeout.Milliseconds()))
+	var busy, frames, done int
+	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return fmt.Errorf("busy after %v (%d of %d frames copied)", truncateWait, done, frames)
+	}
+	return nil
+}
+
+// checkpointerBusyTimeout is how long the checkpointer's final truncation at
+// Close may wait: nothing else should be running by then.
+const checkpointerBusyTimeout = 10 * time.Second

@@ -47,6 +47,9 @@ type Options struct {
 	Logger     *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// WALTruncateFrames is the write-ahead log size, in pages, at which it
+	// is truncated (checkpoint.go); zero means 64 MiB worth.
+	WALTruncateFrames int
 }
 
 // Store is the SQLite-backed store. Its methods are safe for concurrent use.
@@ -71,6 +74,7 @@ type Store struct {
 	batches, batchedOps atomic.Int64 // group-commit counters, for Stats
 
 	stopCheckpoints, checkpointsDone chan struct{}
+	walTruncateFrames                int
 }
 
 // Stats reports how many write transactions committed and how many writes
@@ -120,7 +124,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	ck, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {"busy_timeout(10000)"}}))
+	ck, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", checkpointerBusyTimeout.Milliseconds())}}))
 	if err != nil {
 		w.Close()
 		r.Close()
@@ -137,6 +141,11 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		log:        opt.Logger,
 		now:        opt.Now,
 		stopped:    make(chan struct{}),
+
+		walTruncateFrames: opt.WALTruncateFrames,
+	}
+	if s.walTruncateFrames <= 0 {
+		s.walTruncateFrames = defaultWALTruncateFrames
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sync"
@@ -476,4 +477,56 @@ func TestLazyStatementsNeverDeadlockTheWriter(t *testing.T) {
 		}
 		cancel()
 	}
+}
+
+// A caller that gives up while its post waits in the writer's queue still
+// gets the true outcome: a committed row is never reported as a failure,
+// and (under -race) no result is read while the writer fills it in.
+func TestCancelledPostsReportWhatHappened(t *testing.T) {
+	s := openTest(t, Options{})
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	acked := map[int64]string{}
+	for w := range 8 {
+		wg.Go(func() {
+			for i := range 100 {
+				ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%10)*50*time.Microsecond)
+				body := fmt.Sprintf("%d/%d", w, i)
+				m, err := s.PostMessage(ctx, room.ID, alice, body, "")
+				cancel()
+				if err == nil {
+					mu.Lock()
+					acked[m.ID] = body
+					mu.Unlock()
+				} else if !errors.Is(err, context.DeadlineExceeded) {
+					t.Errorf("post %s: %v", body, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stored, _, err := s.History(context.Background(), room.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[int64]string{}
+	for _, m := range stored {
+		if m.Kind == chat.KindText {
+			got[m.ID] = m.Body
+		}
+	}
+	if len(got) != len(acked) {
+		t.Errorf("%d posts stored but %d acknowledged: a caller was told a stored post failed", len(got), len(acked))
+	}
+	for id, body := range acked {
+		if got[id] != body {
+			t.Fatalf("post %d acknowledged as %q, stored as %q", id, body, got[id])
+		}
+	}
+	if len(acked) == 0 {
+		t.Fatal("no post got through: the test proves nothing")
+	}
+	t.Logf("%d of 800 posts acknowledged, %d stored", len(acked), len(got))
 }

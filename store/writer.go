@@ -30,8 +30,9 @@ type op struct {
 }
 
 // write queues run for the writer and waits until its batch has committed.
-// The caller's ctx bounds the wait, not the work: once queued, the write
-// happens even if the caller gives up, so run gets the writer's own context.
+// The caller's ctx bounds only the wait for a place in the queue: once
+// queued, the write happens even if the caller gives up (run gets the
+// writer's own context), and the caller still learns its outcome.
 func (s *Store) write(ctx context.Context, run txFunc) ([]chat.Message, error) {
 	return s.submit(ctx, &op{run: run, done: make(chan struct{})})
 }
@@ -71,12 +72,12 @@ func (s *Store) submit(ctx context.Context, o *op) ([]chat.Message, error) {
 		s.mu.RUnlock()
 		return nil, ctx.Err()
 	}
-	select {
-	case <-o.done:
-		return o.msgs, o.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+	// Once queued, the write runs whatever ctx says (the writer uses its own
+	// context), so the caller waits for its outcome: a cancelled caller
+	// must not report a failure for a row that committed, nor read what the
+	// op's function captured while the writer is still filling it in.
+	<-o.done
+	return o.msgs, o.err
 }
 
 func (s *Store) writeLoop() {
