@@ -217,6 +217,9 @@ func TestChatWorksWithoutJavaScript(t *testing.T) {
 		t.Fatalf("log after two posts: %q", text)
 	}
 	browsertest.Screenshot(t, cleo.ctx, "room-nojs")
+	// No live updates without script: the page says so instead of offering
+	// a choice of transports.
+	cleo.do(chromedp.WaitVisible(chromedp.CSS(".live-off")), chromedp.WaitNotVisible(chromedp.CSS("form.transport")))
 	cleo.submit(`.room-head button`) // leave
 	if text, _ := chromedp.Run(cleo.ctx, chromedp.Text(chromedp.ID("others-h"))); text == "" {
 		t.Fatal("rooms page missing after leaving")
