@@ -83,6 +83,10 @@ type Deps struct {
 	// SecureCookies marks the session cookie Secure (and names it with the
 	// __Host- prefix); set it when users reach the server over HTTPS.
 	SecureCookies bool
+	// PublicURL is the site's origin as users reach it (no trailing slash),
+	// for links handed out to be used elsewhere, such as sign-in links.
+	// Empty: built from each request's Host, which a proxy may rewrite.
+	PublicURL string
 	// ReplayLimit is the most messages a reconnecting stream gets replayed;
 	// beyond it the page is told to reload (default 1000).
 	ReplayLimit int
@@ -122,6 +126,7 @@ type Handler struct {
 	idle        time.Duration
 	trustProxy  bool
 	secure      bool
+	publicURL   string
 	limits      Limits
 	now         func() time.Time
 }
@@ -146,6 +151,7 @@ func New(d Deps) *Handler {
 		idle:       d.SessionIdle,
 		trustProxy: d.TrustProxy,
 		secure:     d.SecureCookies,
+		publicURL:  d.PublicURL,
 		limits:     d.Limits,
 		now:        d.Now,
 	}

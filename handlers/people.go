@@ -185,13 +185,17 @@ func (h *Handler) makeSignInLink(w http.ResponseWriter, r *http.Request, u chat.
 
 // inviteLink is the address an invited person opens, on this site.
 func (h *Handler) inviteLink(r *http.Request, inv chat.Invite) views.InviteLink {
-	scheme := "http"
-	if r.TLS != nil || h.secure {
-		scheme = "https"
+	site := h.publicURL
+	if site == "" {
+		scheme := "http"
+		if r.TLS != nil || h.secure {
+			scheme = "https"
+		}
+		site = scheme + "://" + r.Host
 	}
 	return views.InviteLink{
 		Person:  inv.Person,
-		URL:     scheme + "://" + r.Host + "/welcome/" + inv.Token,
+		URL:     site + "/welcome/" + inv.Token,
 		Expires: inv.Expires.UTC().Format("2 Jan 2006 15:04 UTC"),
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
 )
 
 func profileForm(p chat.Profile) url.Values {
@@ -326,5 +327,22 @@ func TestLastSeenIsRecordedAtLogin(t *testing.T) {
 	p, err := a.store.Person(context.Background(), "ann")
 	if err != nil || p.LastSeen.Before(before) {
 		t.Fatalf("last seen %v (err %v), want after %v", p.LastSeen, err, before)
+	}
+}
+
+// Behind a proxy the request's Host may be the server's own address: links
+// handed out use the configured public address instead.
+func TestSignInLinksUseThePublicURL(t *testing.T) {
+	for _, c := range []struct{ public, want string }{
+		{"", `value="http://127.0.0.1:[0-9]+/welcome/`},
+		{"https://chat.example.com", `value="https://chat\.example\.com/welcome/`},
+	} {
+		a := newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.PublicURL = c.public })
+		admin := a.signup("admin")
+		a.signup("eve")
+		res := admin.post("/people/eve/link", nil, nil)
+		if res.status != http.StatusOK || !regexp.MustCompile(c.want).MatchString(res.body) {
+			t.Errorf("public URL %q: %d, want a link matching %s", c.public, res.status, c.want)
+		}
 	}
 }

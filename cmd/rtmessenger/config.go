@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -35,6 +36,7 @@ type config struct {
 	passwordKiB   uint
 	debugAddr     string
 	wsOrigins     string
+	publicURL     string
 	logLevel      slog.Level
 }
 
@@ -61,6 +63,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&c.announceRate, "announce-rate", 30, "announcements per hour a user may send (bursts of 5; 0: no limit)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve pprof and /debug/vars on this private address (off when empty)")
+	fs.StringVar(&c.publicURL, "public-url", "", "the site's address as users reach it (https://chat.example.com), for links the server hands out; empty: taken from each request")
 	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
@@ -85,11 +88,27 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.tlsCert != "" {
 		c.secureCookies = true
 	}
+	if err := checkPublicURL(c.publicURL); err != nil {
+		return c, err
+	}
 	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.postBurst < 1 ||
 		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil
+}
+
+// checkPublicURL accepts an empty value or a bare http(s) origin.
+func checkPublicURL(s string) error {
+	if s == "" {
+		return nil
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("-public-url %q: want a bare origin such as https://chat.example.com", s)
+	}
+	return nil
 }
 
 // applyEnv sets each flag not given on the command line from RTM_<NAME>.

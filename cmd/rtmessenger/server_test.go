@@ -277,7 +277,8 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 }
 
 func TestBadFlagsFail(t *testing.T) {
-	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}, {"-tls-cert", "x.pem"}, {"-post-rate", "-1"}} {
+	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}, {"-tls-cert", "x.pem"}, {"-post-rate", "-1"},
+		{"-public-url", "chat.example.com"}, {"-public-url", "https://chat.example.com/app"}, {"-public-url", "ftp://chat.example.com"}} {
 		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("run %v: want an error", args)
 		}
@@ -292,6 +293,9 @@ func TestEnvironmentFallbacks(t *testing.T) {
 	}
 	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"RTM_MAX_TABS": "many"}[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "RTM_MAX_TABS") {
 		t.Fatalf("a bad environment value must name its variable: %v", err)
+	}
+	if c, err := parseConfig([]string{"-public-url", "https://chat.example.com/"}, func(string) string { return "" }, io.Discard); err != nil || c.publicURL != "https://chat.example.com/" {
+		t.Fatalf("a bare origin is a valid -public-url: %+v %v", c, err)
 	}
 	c, err = parseConfig([]string{"-addr", ":1"}, func(k string) string { return env[k] }, io.Discard)
 	if err != nil || c.addr != ":1" {
