@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"time"
 )
 
@@ -14,9 +13,10 @@ const checkpointEvery = time.Second
 // checkpointer copies what is left of it and truncates it: 64 MiB.
 const defaultWALTruncateFrames = 16_384
 
-// truncateWait bounds how long a truncating checkpoint waits for the writer
-// and for readers still in the log. Writers queue behind it meanwhile, so
-// it must stay short; if it runs out, the next tick tries again.
+// truncateWait is the checkpointer's busy timeout: how long a truncating
+// checkpoint waits for the writer and for readers still in the log.
+// Writers queue behind it meanwhile, so it must stay short; if it runs
+// out, the next tick tries again. (Passive checkpoints never wait.)
 const truncateWait = 100 * time.Millisecond
 
 // checkpointLoop runs passive checkpoints on its own connection: they never
@@ -42,7 +42,7 @@ func (s *Store) checkpointLoop() {
 		case err != nil:
 			s.log.Warn("checkpoint failed", "err", err)
 		case frames >= s.walTruncateFrames:
-			if err := s.truncateWAL(context.Background()); err != nil {
+			if ok, err := s.truncateWAL(); !ok {
 				s.log.Debug("write-ahead log not truncated yet", "frames", frames, "err", err)
 			}
 		}
@@ -53,28 +53,13 @@ func (s *Store) checkpointLoop() {
 	}
 }
 
-// truncateWAL checkpoints the whole log and truncates it to zero bytes,
-// waiting at most truncateWait for the writer and readers to let go.
-func (s *Store) truncateWAL(ctx context.Context) error {
-	c, err := s.ck.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
-		return err
-	}
-	defer c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", checkpointerBusyTimeout.Milliseconds()))
+// truncateWAL checkpoints the whole log and truncates it to zero bytes. It
+// reports false if the writer or a reader held on past truncateWait (the
+// checkpointer's busy timeout).
+func (s *Store) truncateWAL() (bool, error) {
 	var busy, frames, done int
-	if err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
-		return err
+	if err := s.ck.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+		return false, err
 	}
-	if busy != 0 {
-		return fmt.Errorf("busy after %v (%d of %d frames copied)", truncateWait, done, frames)
-	}
-	return nil
+	return busy == 0, nil
 }
-
-// checkpointerBusyTimeout is how long the checkpointer's final truncation at
-// Close may wait: nothing else should be running by then.
-const checkpointerBusyTimeout = 10 * time.Second
