@@ -61,14 +61,14 @@ func TestParsePeopleCSVRowErrors(t *testing.T) {
 		{"bad username", "mal lory,Mallory,,,", "Username must be " + UsernameRule + "."},
 		{"short username", "ab,,,,", "Username must be " + UsernameRule + "."},
 		{"no username", " ,Mallory,,,", "Username is required."},
-		{"bidi display name", "mallory,\u202Eyrollam,,,", "Display name must not contain text-direction control characters."},
+		{"bidi display name", "mallory,\u202Eyrollam,,,", "Display name must not contain text-direction control characters (found U+202E)."},
 		{"control character", "mallory,a\x07b,,,", "Display name contains a control character (U+0007)."},
 		{"two-line display name", "mallory,\"a\nb\",,,", "Display name must be a single line."},
 		{"invalid UTF-8 display name", "mallory,Mal\xffory,,,", "Display name is not valid UTF-8 text."},
 		{"invalid UTF-8 username", "mal\xc3ory,,,,", "Username is not valid UTF-8."},
 		{"invalid UTF-8 email", "mallory,,m\xff@example.com,,", "Email is not valid UTF-8 text."},
 		{"errors joined in order", "x,\u202E,bad,bad,", "Username must be " + UsernameRule + ".; " +
-			"Display name must not contain text-direction control characters.; " +
+			"Display name must not contain text-direction control characters (found U+202E).; " +
 			"Email must be an address like name@example.com.; Phone must be " + PhoneRule + "."},
 		{"too wide", "mallory,,,,,,,x", "This row has 8 cells, the header has 7."},
 		{"value under a blank header", "mallory,,,,,x", "Column 6 has a value but no header."},

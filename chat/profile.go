@@ -99,23 +99,19 @@ func CleanProfile(p Profile) (Profile, error) {
 		p = f.Set(p, v)
 	}
 	check("display_name", func(s string) (string, error) {
-		s, err := cleanText("display_name", "Display name", s, MaxDisplayNameRunes, false)
-		if err == nil && hasBidiControl(s) {
-			err = FieldErrorf("display_name", Invalid, "Display name must not contain text-direction control characters.")
-		}
-		return s, err
+		return cleanName("display_name", "Display name", s, MaxDisplayNameRunes, false)
 	})
 	check("title", func(s string) (string, error) {
-		return cleanText("title", "Title", s, MaxTitleRunes, false)
+		return cleanName("title", "Title", s, MaxTitleRunes, false)
 	})
 	check("department", func(s string) (string, error) {
-		return cleanText("department", "Department", s, MaxDepartmentRunes, false)
+		return cleanName("department", "Department", s, MaxDepartmentRunes, false)
 	})
 	check("email", cleanEmail)
 	check("phone", cleanPhone)
 	check("timezone", cleanTimeZone)
 	check("bio", func(s string) (string, error) {
-		return cleanText("bio", "Bio", s, MaxBioRunes, true)
+		return cleanName("bio", "Bio", s, MaxBioRunes, true)
 	})
 	return p, errors.Join(errs...)
 }
@@ -153,7 +149,7 @@ func FieldErrors(err error) map[string]string {
 
 // cleanEmail accepts a bare address (no display name, no comments).
 func cleanEmail(s string) (string, error) {
-	s, err := cleanText("email", "Email", s, MaxEmailBytes, false)
+	s, err := cleanName("email", "Email", s, MaxEmailBytes, false)
 	if err != nil || s == "" {
 		return s, err
 	}
@@ -176,7 +172,7 @@ func cleanEmail(s string) (string, error) {
 const PhoneRule = "digits with optional spaces, dashes, dots, brackets and a leading +, 5 to 32 characters"
 
 func cleanPhone(s string) (string, error) {
-	s, err := cleanText("phone", "Phone", s, MaxPhoneRunes, false)
+	s, err := cleanName("phone", "Phone", s, MaxPhoneRunes, false)
 	if err != nil || s == "" {
 		return s, err
 	}

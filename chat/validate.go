@@ -53,24 +53,21 @@ func CheckPassword(p string) error {
 	return nil
 }
 
-// CleanRoomName validates a room name: one line, no bidi overrides.
+// CleanRoomName validates a room name: one line, no bidi controls.
 func CleanRoomName(s string) (string, error) {
-	s, err := cleanText("name", "Room name", s, MaxRoomNameRunes, false)
+	s, err := cleanName("name", "Room name", s, MaxRoomNameRunes, false)
 	if err != nil {
 		return "", err
 	}
 	if s == "" {
 		return "", FieldErrorf("name", Invalid, "Room name is required.")
 	}
-	if hasBidiControl(s) {
-		return "", FieldErrorf("name", Invalid, "Room name must not contain text-direction control characters.")
-	}
 	return s, nil
 }
 
-// CleanTopic validates an optional one-line room topic.
+// CleanTopic validates an optional one-line room topic, no bidi controls.
 func CleanTopic(s string) (string, error) {
-	return cleanText("topic", "Topic", s, MaxTopicRunes, false)
+	return cleanName("topic", "Topic", s, MaxTopicRunes, false)
 }
 
 // CleanMessage validates a message body. Newlines are kept (CRLF and lone CR
@@ -109,6 +106,21 @@ func cleanText(field, label, s string, maxRunes int, multiline bool) (string, er
 	return s, nil
 }
 
+// cleanName is cleanText for text that names or describes someone or
+// something (names, topics, profile fields): it sits inline beside other
+// people's text, where a bidi control could make it read as something else,
+// and nobody needs one to write a name.
+func cleanName(field, label, s string, maxRunes int, multiline bool) (string, error) {
+	s, err := cleanText(field, label, s, maxRunes, multiline)
+	if err != nil {
+		return "", err
+	}
+	if r, ok := bidiControl(s); ok {
+		return "", FieldErrorf(field, Invalid, "%s must not contain text-direction control characters (found U+%04X).", label, r)
+	}
+	return s, nil
+}
+
 // NormalizeNewlines turns CRLF and lone CR into LF.
 func NormalizeNewlines(s string) string {
 	if !strings.Contains(s, "\r") {
@@ -117,15 +129,16 @@ func NormalizeNewlines(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// hasBidiControl reports whether s holds an explicit embedding, override or
-// isolate character, which can make a name display as something it is not.
-func hasBidiControl(s string) bool {
+// bidiControl returns the first explicit embedding, override or isolate
+// character in s (U+202A–U+202E, U+2066–U+2069), which can make text
+// display as something it is not.
+func bidiControl(s string) (rune, bool) {
 	for _, r := range s {
 		if (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069) {
-			return true
+			return r, true
 		}
 	}
-	return false
+	return 0, false
 }
 
 // maxClientIDLen bounds the client message id; NewClientID makes 22.
@@ -153,7 +166,8 @@ func NewClientID() string {
 }
 
 // CleanSearch checks a search box's text: valid UTF-8, one line, at most
-// maxRunes characters.
+// maxRunes characters, no bidi controls (it is echoed in the page title,
+// where nothing can isolate it, and the names it matches hold none).
 func CleanSearch(s string, maxRunes int) (string, error) {
-	return cleanText("q", "Search", s, maxRunes, false)
+	return cleanName("q", "Search", s, maxRunes, false)
 }

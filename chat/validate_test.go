@@ -1,6 +1,7 @@
 package chat
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -131,5 +132,64 @@ func TestClientIDs(t *testing.T) {
 	}
 	if id, err := CleanClientID(""); err != nil || id != "" {
 		t.Errorf("empty id: %q %v", id, err)
+	}
+}
+
+// Names, topics, profile fields and searches refuse every explicit
+// embedding, override and isolate character, saying which field and which
+// (invisible) character; messages keep them, since pages show them isolated.
+func TestBidiControlsAreRefusedInNames(t *testing.T) {
+	profile := func(field string) func(string) (string, error) {
+		return func(s string) (string, error) {
+			p, err := CleanProfile(profileField(field).Set(Profile{}, s))
+			return profileField(field).Value(p), err
+		}
+	}
+	cleaners := []struct {
+		field, label string
+		clean        func(string) (string, error)
+	}{
+		{"name", "Room name", CleanRoomName},
+		{"topic", "Topic", CleanTopic},
+		{"q", "Search", func(s string) (string, error) { return CleanSearch(s, 100) }},
+		{"display_name", "Display name", profile("display_name")},
+		{"title", "Title", profile("title")},
+		{"department", "Department", profile("department")},
+		{"bio", "Bio", profile("bio")},
+		{"email", "Email", profile("email")},
+		{"phone", "Phone", profile("phone")},
+	}
+	var controls []rune
+	for r := rune(0x202A); r <= 0x202E; r++ {
+		controls = append(controls, r)
+	}
+	for r := rune(0x2066); r <= 0x2069; r++ {
+		controls = append(controls, r)
+	}
+	for _, c := range cleaners {
+		for _, r := range controls {
+			in := "ab" + string(r) + "cd"
+			if c.field == "email" {
+				in = "a" + string(r) + "@example.com"
+			}
+			_, err := c.clean(in)
+			want := fmt.Sprintf("%s must not contain text-direction control characters (found U+%04X).", c.label, r)
+			if FieldOf(err) != c.field || CodeOf(err) != Invalid || !strings.Contains(ErrorText(err), want) {
+				t.Errorf("%s with U+%04X: %v, want %q", c.field, r, err, want)
+			}
+		}
+		// Right-to-left letters themselves are fine: only the controls go.
+		if got, err := c.clean("שלום"); c.field != "email" && c.field != "phone" && (err != nil || got != "שלום") {
+			t.Errorf("%s refused Hebrew text: %q, %v", c.field, got, err)
+		}
+	}
+	for _, r := range controls {
+		if _, err := CleanUsername("ab" + string(r) + "cd"); FieldOf(err) != "username" {
+			t.Errorf("username with U+%04X: %v", r, err)
+		}
+		body := "ab" + string(r) + "cd"
+		if got, err := CleanMessage(body); err != nil || got != body {
+			t.Errorf("message with U+%04X: %q, %v; messages keep it and render isolated", r, got, err)
+		}
 	}
 }

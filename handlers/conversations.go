@@ -58,6 +58,7 @@ func (h *Handler) sidebar(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	current, _ := strconv.ParseInt(r.URL.Query().Get("current"), 10, 64)
-	p.Path = r.URL.Query().Get("path")
+	// The path becomes the transport switch's next: only a local one.
+	p.Path, _ = localTarget(r.URL.Query().Get("path"))
 	h.render(w, r, http.StatusOK, views.Sidebar(p, joined, current))
 }

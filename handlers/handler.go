@@ -85,8 +85,11 @@ type Deps struct {
 	SecureCookies bool
 	// PublicURL is the site's origin as users reach it (no trailing slash),
 	// for links handed out to be used elsewhere, such as sign-in links.
-	// Empty: built from each request's Host, which a proxy may rewrite.
+	// Empty: built from the request's Host, but only when that Host names
+	// ListenAddr or the address the connection reached (see linkSite).
 	PublicURL string
+	// ListenAddr is the address the server was told to listen on (-addr).
+	ListenAddr string
 	// ReplayLimit is the most messages a reconnecting stream gets replayed;
 	// beyond it the page is told to reload (default 1000).
 	ReplayLimit int
@@ -127,6 +130,7 @@ type Handler struct {
 	trustProxy  bool
 	secure      bool
 	publicURL   string
+	listenAddr  string
 	limits      Limits
 	now         func() time.Time
 }
@@ -152,6 +156,7 @@ func New(d Deps) *Handler {
 		trustProxy: d.TrustProxy,
 		secure:     d.SecureCookies,
 		publicURL:  d.PublicURL,
+		listenAddr: d.ListenAddr,
 		limits:     d.Limits,
 		now:        d.Now,
 	}

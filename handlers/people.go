@@ -173,29 +173,22 @@ func (h *Handler) adminFailed(w http.ResponseWriter, r *http.Request, u chat.Use
 
 // makeSignInLink gives an admin a fresh one-time link for a person:
 // POST /people/{username}/link. It is shown once, on the page answered.
+// The link's address is settled first: a fresh link replaces the old one.
 func (h *Handler) makeSignInLink(w http.ResponseWriter, r *http.Request, u chat.User) {
+	if !u.Admin {
+		h.fail(w, r, errAdminsOnly)
+		return
+	}
+	site, err := h.linkSite(r)
+	if err != nil {
+		h.adminFailed(w, r, u, err)
+		return
+	}
 	inv, err := h.store.CreateSignInLink(r.Context(), r.PathValue("username"), u)
 	if err != nil {
 		h.adminFailed(w, r, u, err)
 		return
 	}
-	link := h.inviteLink(r, inv)
+	link := inviteLink(site, inv)
 	h.showPerson(w, r, u, http.StatusOK, func(v *views.PersonPage) { v.Invite = &link })
-}
-
-// inviteLink is the address an invited person opens, on this site.
-func (h *Handler) inviteLink(r *http.Request, inv chat.Invite) views.InviteLink {
-	site := h.publicURL
-	if site == "" {
-		scheme := "http"
-		if r.TLS != nil || h.secure {
-			scheme = "https"
-		}
-		site = scheme + "://" + r.Host
-	}
-	return views.InviteLink{
-		Person:  inv.Person,
-		URL:     site + "/welcome/" + inv.Token,
-		Expires: inv.Expires.UTC().Format("2 Jan 2006 15:04 UTC"),
-	}
 }

@@ -38,6 +38,13 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.fail(w, r, errAdminsOnly)
 		return
 	}
+	// Everyone imported gets a sign-in link: settle its address first, or
+	// nobody could be told how to sign in.
+	site, err := h.linkSite(r)
+	if err != nil {
+		h.importFailed(w, r, u, err, nil)
+		return
+	}
 	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, chat.MaxImportBytes+64<<10)
 	file, _, err := r.FormFile("file")
@@ -66,7 +73,7 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 	}
 	v := views.ImportPage{}
 	for _, inv := range invites {
-		v.Invites = append(v.Invites, h.inviteLink(r, inv))
+		v.Invites = append(v.Invites, inviteLink(site, inv))
 	}
 	h.log.Info("people imported", "count", len(invites), "by", u.Name)
 	h.showImport(w, r, u, http.StatusOK, v)

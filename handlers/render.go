@@ -65,7 +65,8 @@ func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 // reads the newest message id: the page's stream resumes from there, so
 // anything committed while the rest of the page is read still arrives.
 func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
-	p := views.Page{Title: title, Assets: h.assets, Path: r.URL.Path}
+	// Escaped, as the transport switch sends it back as a redirect target.
+	p := views.Page{Title: title, Assets: h.assets, Path: r.URL.EscapedPath()}
 	if u, ok := userFrom(r); ok {
 		p.User = &u
 		p.Socket = h.wantsSocket(r)

@@ -19,7 +19,7 @@ func TestCreateAndListRooms(t *testing.T) {
 	mustContain(t, res.body, "# general", "about general", `role="log"`, `aria-live="polite"`, "joined the room", `id="composer"`)
 
 	res = bob.get("/rooms", nil)
-	mustContain(t, res.body, "Other rooms", "# general", fmt.Sprintf(`action="/rooms/%d/join"`, id))
+	mustContain(t, res.body, "Other rooms", "# <bdi>general</bdi>", fmt.Sprintf(`action="/rooms/%d/join"`, id))
 
 	for _, c := range []struct {
 		name   string

@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
@@ -24,11 +23,20 @@ func (h *Handler) wantsSocket(r *http.Request) bool {
 }
 
 // setTransport saves the user's choice of transport (POST
-// /settings/transport, field transport = ws or sse) and goes back to next.
+// /settings/transport, field transport = ws or sse) and goes back to next,
+// a path on this site (default /rooms). A bad field saves nothing.
 func (h *Handler) setTransport(w http.ResponseWriter, r *http.Request, _ chat.User) {
 	if err := parseForm(w, r); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	next := "/rooms"
+	if v := r.PostForm.Get("next"); v != "" {
+		var err error
+		if next, err = localTarget(v); err != nil {
+			h.fail(w, r, err)
+			return
+		}
 	}
 	switch r.PostForm.Get("transport") {
 	case "ws":
@@ -39,13 +47,5 @@ func (h *Handler) setTransport(w http.ResponseWriter, r *http.Request, _ chat.Us
 		h.fail(w, r, chat.FieldErrorf("transport", chat.Invalid, "transport must be ws or sse."))
 		return
 	}
-	http.Redirect(w, r, localPath(r.PostForm.Get("next")), http.StatusSeeOther)
-}
-
-// localPath keeps a redirect target on this site: a path, never a URL.
-func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n") {
-		return "/rooms"
-	}
-	return p
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }

@@ -46,16 +46,6 @@ func telURL(phone string) templ.SafeURL {
 	return templ.URL("tel:" + strings.NewReplacer(" ", "", "(", "", ")", "").Replace(phone))
 }
 
-func joinNonEmpty(sep string, parts ...string) string {
-	var kept []string
-	for _, p := range parts {
-		if p != "" {
-			kept = append(kept, p)
-		}
-	}
-	return strings.Join(kept, sep)
-}
-
 // dayTime is a date and time for lists; the page script localises it.
 func dayTime(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04") + " UTC" }
 

@@ -63,7 +63,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.Float64Var(&c.announceRate, "announce-rate", 30, "announcements per hour a user may send (bursts of 5; 0: no limit)")
 	fs.UintVar(&c.passwordKiB, "password-memory", 19*1024, "argon2id memory per password hash in KiB; lower only for tests")
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve pprof and /debug/vars on this private address (off when empty)")
-	fs.StringVar(&c.publicURL, "public-url", "", "the site's address as users reach it (https://chat.example.com), for links the server hands out; empty: taken from each request")
+	fs.StringVar(&c.publicURL, "public-url", "", "the site's address as users reach it (https://chat.example.com), for links the server hands out; empty: taken from a request whose Host names the listen address")
 	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {

@@ -81,6 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:          log,
 		SecureCookies:   cfg.secureCookies,
 		PublicURL:       strings.TrimSuffix(cfg.publicURL, "/"),
+		ListenAddr:      cfg.addr,
 		ReplayLimit:     cfg.replayLimit,
 		Password:        handlers.PasswordParams{MemoryKiB: uint32(cfg.passwordKiB), Passes: 2, Lanes: 1},
 		SessionIdle:     cfg.sessionIdle,
