@@ -57,16 +57,6 @@ func (h *Handler) Routes() http.Handler {
 	return h.recoverPanics(securityHeaders(csrf.Handler(root)))
 }
 
-func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
-	if _, err := h.store.LatestID(r.Context()); err != nil {
-		h.log.Error("health check failed", "err", err)
-		http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-		return
-	}
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Write([]byte("ok\n"))
-}
-
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
 	if _, ok := userFrom(r); ok {
 		http.Redirect(w, r, "/rooms", http.StatusSeeOther)

@@ -19,38 +19,52 @@ const defaultWALTruncateFrames = 16_384
 // out, the next tick tries again. (Passive checkpoints never wait.)
 const truncateWait = 100 * time.Millisecond
 
-// checkpointLoop runs passive checkpoints on its own connection: they never
-// block the writer or readers, and they keep the WAL from growing while the
-// writer has automatic checkpoints off. A passive checkpoint copies frames
-// but the log only starts over at a moment when no reader is in it, which
-// steady reads can put off forever; past walTruncateFrames the loop forces
-// that moment with a short, bounded truncating checkpoint.
+// checkpointLoop runs checkpointOnce every checkpointEvery until Close.
 func (s *Store) checkpointLoop() {
 	defer close(s.checkpointsDone)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
-	var warned time.Time
 	for {
 		select {
 		case <-s.stopCheckpoints:
 			return
 		case <-t.C:
-		}
-		var busy, frames, done int
-		err := s.ck.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
-		switch {
-		case err != nil:
-			s.log.Warn("checkpoint failed", "err", err)
-		case frames >= s.walTruncateFrames:
-			if ok, err := s.truncateWAL(); !ok {
-				s.log.Debug("write-ahead log not truncated yet", "frames", frames, "err", err)
-			}
-		}
-		if err == nil && frames > 4*s.walTruncateFrames && time.Since(warned) > time.Minute {
-			warned = time.Now()
-			s.log.Warn("write-ahead log is large", "frames", frames, "checkpointed", done)
+			s.checkpointOnce()
 		}
 	}
+}
+
+// checkpointOnce runs a passive checkpoint on the checkpointer's own
+// connection: it never blocks the writer or readers, and it keeps the WAL
+// from growing while the writer has automatic checkpoints off. A passive
+// checkpoint copies frames but the log only starts over at a moment when
+// no reader is in it, which steady reads can put off forever; past
+// walTruncateFrames it forces that moment with a short, bounded truncating
+// checkpoint. It returns the log's size before, in frames, and whether it
+// truncated the log.
+func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
+	var busy, done int
+	err = s.ck.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
+	now := s.now()
+	if err != nil {
+		s.checkpointLog.fail(now, "err", err)
+		discardConn(s.ck) // it may have opened the log while it was read-only
+		return 0, false, err
+	}
+	s.checkpointLog.ok(now)
+	if frames > 4*s.walTruncateFrames {
+		s.largeLog.fail(now, "frames", frames, "checkpointed", done)
+	} else {
+		s.largeLog.ok(now)
+	}
+	if frames < s.walTruncateFrames {
+		return frames, false, nil
+	}
+	truncated, err = s.truncateWAL()
+	if !truncated {
+		s.log.Debug("write-ahead log not truncated yet", "frames", frames, "err", err)
+	}
+	return frames, truncated, nil
 }
 
 // truncateWAL checkpoints the whole log and truncates it to zero bytes. It

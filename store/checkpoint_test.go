@@ -7,24 +7,43 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
-	"time"
 )
 
-// Readers that always overlap keep SQLite from ever starting the log over;
-// without the truncating checkpoint the WAL file only grows.
+// A reader in the log keeps SQLite from starting it over, and steady
+// overlapping reads can put that moment off forever: without the
+// truncating checkpoint the WAL file only grows. Here one reader holds its
+// snapshot while the log grows past the limit (so it surely grows), and
+// three more read all the time. The test runs the checkpoints itself (no
+// ticker, no sleeps, no wall-clock window): once the held reader lets go,
+// checkpointOnce must bring the log under the limit while the others read.
 func TestSteadyReadsCannotGrowTheLogForever(t *testing.T) {
-	const limit = 400 // pages
+	const (
+		limit  = 400 // pages
+		rounds = 3
+		// walFrame is a log frame's size: a 4 KiB page and its header.
+		walFrame = 4096 + 24
+		// A post adds at least one frame, so the log passes the limit
+		// long before this many; more means something is broken.
+		maxPosts = 10 * limit
+		// A truncating checkpoint gives up after truncateWait when a
+		// reader holds on; this many tries bound the wait on a machine
+		// too loaded to let the readers finish.
+		maxTries = 100
+	)
 	path := filepath.Join(t.TempDir(), "wal.db")
-	s, err := Open(context.Background(), path, Options{WALTruncateFrames: limit})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openAt(t, path, Options{WALTruncateFrames: limit, manualCheckpoints: true})
 	alice := mustUser(t, s, "alice")
 	room := mustRoom(t, s, alice, "general")
-	wal := path + "-wal"
+	walSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path + "-wal")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
 
-	ctx, stop := context.WithCancel(context.Background())
+	ctx, stop := context.WithCancel(t.Context())
 	var readers sync.WaitGroup
 	for range 3 {
 		readers.Go(func() {
@@ -38,34 +57,66 @@ func TestSteadyReadsCannotGrowTheLogForever(t *testing.T) {
 	}
 	defer func() { stop(); readers.Wait() }()
 
-	var writers sync.WaitGroup
-	largest, shrank := int64(0), false
-	for w := range 2 {
-		writers.Go(func() {
-			for i := 0; ctx.Err() == nil; i++ {
-				if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprintf("writer %d says %d, padded to a realistic length for a chat line", w, i), ""); err != nil && ctx.Err() == nil {
-					t.Errorf("post: %v", err)
-					return
+	posts, tries := 0, 0
+	for round := range rounds {
+		release := holdSnapshot(t, s)
+		// Grow the log past the limit, checkpointing as the ticker would
+		// (passively, below the limit) every 20 posts.
+		for walSize() < limit*walFrame {
+			if posts++; posts > maxPosts {
+				t.Fatalf("round %d: the log is %d KiB after %d posts, still under the limit", round, walSize()>>10, posts)
+			}
+			if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprintf("message %d, padded to a realistic length for a chat line", posts), ""); err != nil {
+				t.Fatalf("post: %v", err)
+			}
+			if posts%20 == 0 {
+				if _, _, err := s.checkpointOnce(); err != nil {
+					t.Fatalf("checkpoint: %v", err)
 				}
 			}
-		})
-	}
-	deadline := time.Now().Add(4 * time.Second)
-	for time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-		fi, err := os.Stat(wal)
-		if err != nil {
-			continue
 		}
-		if fi.Size() < largest {
-			shrank = true
+		grown := walSize()
+		// The held reader is in the log: truncation waits truncateWait
+		// for it, then gives up until the next checkpoint.
+		if frames, truncated, err := s.checkpointOnce(); err != nil || truncated || frames < limit {
+			t.Fatalf("round %d: checkpoint under a held snapshot: %d frames, truncated %v, %v; want at least %d frames, not truncated",
+				round, frames, truncated, err, limit)
 		}
-		largest = max(largest, fi.Size())
+		release()
+		for truncated := false; !truncated; {
+			if tries++; tries > maxTries {
+				t.Fatalf("round %d: %d checkpoints did not truncate a %d KiB log: the readers never let go of it", round, maxTries, grown>>10)
+			}
+			var err error
+			if _, truncated, err = s.checkpointOnce(); err != nil {
+				t.Fatalf("checkpoint: %v", err)
+			}
+		}
+		if size := walSize(); size > limit*walFrame {
+			t.Fatalf("round %d: the log is %d KiB after a truncating checkpoint, over the limit of %d KiB", round, size>>10, limit*walFrame>>10)
+		}
+		t.Logf("round %d: the log grew to %d KiB and was truncated to %d bytes", round, grown>>10, walSize())
 	}
-	stop()
-	writers.Wait()
-	if !shrank {
-		t.Fatalf("the log never shrank under steady reads; it reached %d KiB", largest>>10)
+	t.Logf("%d posts; %d checkpoints to truncate the log %d times with readers in it", posts, tries, rounds)
+}
+
+// holdSnapshot starts a read transaction and keeps it until release: the
+// log cannot start over, nor be truncated, while it is in there.
+func holdSnapshot(t *testing.T, s *Store) (release func()) {
+	t.Helper()
+	tx, err := s.r.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("log peaked at %d KiB with a limit of %d KiB", largest>>10, limit*4)
+	var n int
+	if err := tx.QueryRow("SELECT COUNT(*) FROM messages").Scan(&n); err != nil { // a read transaction starts at its first read
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() {
+		if err := tx.Rollback(); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Cleanup(release)
+	return release
 }

@@ -50,6 +50,10 @@ type Options struct {
 	// WALTruncateFrames is the write-ahead log size, in pages, at which it
 	// is truncated (checkpoint.go); zero means 64 MiB worth.
 	WALTruncateFrames int
+
+	// manualCheckpoints stops the background checkpointer; this package's
+	// tests call checkpointOnce instead, so no test waits for a ticker.
+	manualCheckpoints bool
 }
 
 // Store is the SQLite-backed store. Its methods are safe for concurrent use.
@@ -75,6 +79,12 @@ type Store struct {
 
 	stopCheckpoints, checkpointsDone chan struct{}
 	walTruncateFrames                int
+
+	// Health (health.go) and the log lines of failures that repeat.
+	writes                            writerHealth
+	probe                             prober
+	writeLog, checkpointLog, largeLog *repeatLog
+	reconnect                         bool // the writer's next batch needs a fresh connection; writer goroutine only
 }
 
 // Stats reports how many write transactions committed and how many writes
@@ -153,12 +163,20 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.probe.turn = make(chan struct{}, 1)
+	s.writeLog = newRepeatLog(s.log, "database writes failing", "database writes work again")
+	s.checkpointLog = newRepeatLog(s.log, "checkpoint failed", "checkpoints work again")
+	s.largeLog = newRepeatLog(s.log, "write-ahead log is large", "write-ahead log is no longer large")
 	if err := w.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&last); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: latest id: %w", err), w.Close(), r.Close(), ck.Close())
 	}
 	s.lastID.Store(last)
 	go s.writeLoop()
-	go s.checkpointLoop()
+	if opt.manualCheckpoints {
+		close(s.checkpointsDone)
+	} else {
+		go s.checkpointLoop()
+	}
 	return s, nil
 }
 

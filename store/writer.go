@@ -60,17 +60,8 @@ func (s *Store) writeReceipts(ctx context.Context, run func(ctx context.Context,
 }
 
 func (s *Store) submit(ctx context.Context, o *op) ([]chat.Message, error) {
-	s.mu.RLock()
-	if s.closed {
-		s.mu.RUnlock()
-		return nil, ErrClosed
-	}
-	select {
-	case s.ops <- o:
-		s.mu.RUnlock()
-	case <-ctx.Done():
-		s.mu.RUnlock()
-		return nil, ctx.Err()
+	if err := s.enqueue(ctx, o); err != nil {
+		return nil, err
 	}
 	// Once queued, the write runs whatever ctx says (the writer uses its own
 	// context), so the caller waits for its outcome: a cancelled caller
@@ -78,6 +69,22 @@ func (s *Store) submit(ctx context.Context, o *op) ([]chat.Message, error) {
 	// op's function captured while the writer is still filling it in.
 	<-o.done
 	return o.msgs, o.err
+}
+
+// enqueue hands o to the writer, waiting (as long as ctx allows) for room
+// in its queue.
+func (s *Store) enqueue(ctx context.Context, o *op) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.closed {
+		return ErrClosed
+	}
+	select {
+	case s.ops <- o:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func (s *Store) writeLoop() {
@@ -110,10 +117,16 @@ func (s *Store) commit(batch []*op) {
 		}
 	}()
 	ctx := context.Background()
+	if s.reconnect {
+		discardConn(s.w) // see wrote
+		s.reconnect = false
+	}
 	now := s.now()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		failAll(batch, fmt.Errorf("store: begin: %w", err))
+		err = fmt.Errorf("store: begin: %w", err)
+		failAll(batch, err)
+		s.wrote(err)
 		return
 	}
 	q := s.wq.in(tx)
@@ -125,13 +138,44 @@ func (s *Store) commit(batch []*op) {
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		failAll(batch, fmt.Errorf("store: commit: %w", err))
+		err = fmt.Errorf("store: commit: %w", err)
+		failAll(batch, err)
+		s.wrote(err)
 		return
 	}
+	s.wrote(storageFailureIn(batch))
 	s.batches.Add(1)
 	s.batchedOps.Add(int64(len(batch)))
 	s.wq.preparePending(ctx)
 	s.published(batch)
+}
+
+// wrote records how a batch ended, for Health and the log. It runs before
+// the batch's callers are released, so a caller that waited for a write
+// finds its outcome already recorded. After a storage failure the next
+// batch starts on a fresh connection (discardConn): one opened while the
+// database was read-only would stay read-only.
+func (s *Store) wrote(err error) {
+	now := s.now()
+	s.writes.record(now, err)
+	if err == nil {
+		s.writeLog.ok(now)
+		return
+	}
+	s.writeLog.fail(now, "err", err)
+	s.reconnect = true
+}
+
+// storageFailureIn returns the first error in a committed batch that says
+// the database itself cannot be written (storageFailure): a read-only
+// database fails each statement, while BEGIN and COMMIT succeed.
+func storageFailureIn(batch []*op) error {
+	for _, o := range batch {
+		if o.err != nil && storageFailure(o.err) {
+			return o.err
+		}
+	}
+	return nil
 }
 
 // published hands a committed batch to the hooks: its messages in id order,
