@@ -1,8 +1,7 @@
-package main
+package xss
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/internal/attack"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+	"github.com/rtmessenger/rtmessenger/internal/e2e"
 )
 
 // domIsClean is JavaScript that reports anything hostile text could have
@@ -39,13 +39,13 @@ const bodies = `JSON.stringify([...document.querySelectorAll('ol.log li.msg:not(
 // that renders history and in another member's live stream. No script may
 // run, no dialog open, no CSP violation occur, no element or attribute appear.
 func TestHostileTextStaysText(t *testing.T) {
-	s := startServer(t, filepath.Join(t.TempDir(), "xss.db"), "-post-rate", "0", "-stream-rate", "0")
 	browser := browsertest.Start(t)
-	mallory := tab{t, browsertest.User(t, browser), s.url}
-	reader := tab{t, browsertest.User(t, browser), s.url}
-	browsertest.Guard(t, mallory.ctx)
-	browsertest.Guard(t, reader.ctx)
-	mallory.signup("mallory")
+	s := e2e.Start(t, "-post-rate", "0", "-stream-rate", "0")
+	mallory := e2e.OpenTab(t, browser, s)
+	reader := e2e.OpenTab(t, browser, s)
+	browsertest.Guard(t, mallory.Ctx)
+	browsertest.Guard(t, reader.Ctx)
+	mallory.Signup("mallory")
 
 	// Payloads as room names and topics.
 	var names []string
@@ -55,27 +55,27 @@ func TestHostileTextStaysText(t *testing.T) {
 		}
 	}
 	for _, name := range names {
-		mallory.do(
-			chromedp.Navigate(s.url+"/rooms"),
+		mallory.Do(
+			chromedp.Navigate(s.URL+"/rooms"),
 			chromedp.SetValue(chromedp.ID("room-name"), name),
 			chromedp.SetValue(chromedp.ID("room-topic"), name),
 			chromedp.Click(chromedp.CSS(`.create-room button`)),
 			chromedp.WaitVisible(chromedp.ID("composer")),
 		)
-		if got := mallory.eval(`document.querySelector('h1').textContent`); got != "# "+name {
+		if got := mallory.Eval(`document.querySelector('h1').textContent`); got != "# "+name {
 			t.Errorf("room heading %q, want %q", got, "# "+name)
 		}
-		if got := mallory.eval(`document.title`); got != "# "+name+" · RT Messenger" {
+		if got := mallory.Eval(`document.title`); got != "# "+name+" · RT Messenger" {
 			t.Errorf("title %q for room %q", got, name)
 		}
-		if got := mallory.eval(`document.querySelector('.room-head p').textContent`); !strings.HasSuffix(got, " · "+name) {
+		if got := mallory.Eval(`document.querySelector('.room-head p').textContent`); !strings.HasSuffix(got, " · "+name) {
 			t.Errorf("topic shows as %q, want %q", got, name)
 		}
-		browsertest.CheckGuard(t, mallory.ctx, "room "+name)
+		browsertest.CheckGuard(t, mallory.Ctx, "room "+name)
 	}
-	mallory.do(chromedp.Navigate(s.url + "/rooms"))
+	mallory.Do(chromedp.Navigate(s.URL + "/rooms"))
 	var listed []string
-	if err := json.Unmarshal([]byte(mallory.eval(`JSON.stringify([...document.querySelectorAll('.room-cards .room-name')].map(e => e.textContent))`)), &listed); err != nil {
+	if err := json.Unmarshal([]byte(mallory.Eval(`JSON.stringify([...document.querySelectorAll('.room-cards .room-name')].map(e => e.textContent))`)), &listed); err != nil {
 		t.Fatal(err)
 	}
 	for _, name := range names {
@@ -83,15 +83,15 @@ func TestHostileTextStaysText(t *testing.T) {
 			t.Errorf("rooms page does not list %q as text", name)
 		}
 	}
-	if bad := mallory.eval(domIsClean); bad != "[]" {
+	if bad := mallory.Eval(domIsClean); bad != "[]" {
 		t.Errorf("rooms page: %s", bad)
 	}
 
 	// Payloads as profile details, through the details form: the person's
 	// page and the directory must show them as text.
 	for _, name := range names {
-		mallory.do(
-			chromedp.Navigate(s.url+"/people/mallory"),
+		mallory.Do(
+			chromedp.Navigate(s.URL+"/people/mallory"),
 			chromedp.SetValue(chromedp.ID("profile-display_name"), name),
 			chromedp.SetValue(chromedp.ID("profile-title"), name),
 			chromedp.SetValue(chromedp.ID("profile-bio"), name),
@@ -99,37 +99,37 @@ func TestHostileTextStaysText(t *testing.T) {
 			chromedp.WaitVisible(chromedp.ID("saved")),
 		)
 		clean, _ := chat.CleanProfile(chat.Profile{DisplayName: name})
-		if got := mallory.eval(`document.querySelector('h1').textContent`); got != clean.DisplayName {
+		if got := mallory.Eval(`document.querySelector('h1').textContent`); got != clean.DisplayName {
 			t.Errorf("display name shows as %q, want %q", got, clean.DisplayName)
 		}
-		if got := mallory.eval(`document.querySelector('.details .bio').textContent`); got != clean.DisplayName {
+		if got := mallory.Eval(`document.querySelector('.details .bio').textContent`); got != clean.DisplayName {
 			t.Errorf("bio shows as %q, want %q", got, clean.DisplayName)
 		}
-		if bad := mallory.eval(domIsClean); bad != "[]" {
+		if bad := mallory.Eval(domIsClean); bad != "[]" {
 			t.Errorf("person page with %q: %s", name, bad)
 		}
-		mallory.do(chromedp.Navigate(s.url + "/people?q=mallory"))
-		if got := mallory.eval(`document.querySelector('.people-cards .person-name').textContent`); got != clean.DisplayName {
+		mallory.Do(chromedp.Navigate(s.URL + "/people?q=mallory"))
+		if got := mallory.Eval(`document.querySelector('.people-cards .person-name').textContent`); got != clean.DisplayName {
 			t.Errorf("directory shows %q, want %q", got, clean.DisplayName)
 		}
-		if bad := mallory.eval(domIsClean); bad != "[]" {
+		if bad := mallory.Eval(domIsClean); bad != "[]" {
 			t.Errorf("directory with %q: %s", name, bad)
 		}
-		browsertest.CheckGuard(t, mallory.ctx, "profile "+name)
+		browsertest.CheckGuard(t, mallory.Ctx, "profile "+name)
 	}
 
 	// Payloads as messages, watched live by another member.
-	mallory.do(
-		chromedp.Navigate(s.url+"/rooms"),
+	mallory.Do(
+		chromedp.Navigate(s.URL+"/rooms"),
 		chromedp.SetValue(chromedp.ID("room-name"), "hostile"),
 		chromedp.Click(chromedp.CSS(`.create-room button`)),
 		chromedp.WaitVisible(chromedp.ID("composer")),
 	)
-	room := mallory.eval(`location.pathname`)
-	mallory.waitLive()
-	reader.signup("reader")
-	reader.do(chromedp.Navigate(s.url+room), chromedp.Click(chromedp.CSS(`.join-invite button`)), chromedp.WaitVisible(chromedp.ID("composer")))
-	reader.waitLive()
+	room := mallory.Eval(`location.pathname`)
+	mallory.WaitLive()
+	reader.Signup("reader")
+	reader.Do(chromedp.Navigate(s.URL+room), chromedp.Click(chromedp.CSS(`.join-invite button`)), chromedp.WaitVisible(chromedp.ID("composer")))
+	reader.WaitLive()
 
 	var want []string
 	for _, p := range append(slices.Clone(attack.XSS), attack.SSE...) {
@@ -141,16 +141,16 @@ func TestHostileTextStaysText(t *testing.T) {
 		// Set through JavaScript: chromedp's SetValue balks when a textarea
 		// normalises \r, as browsers do.
 		js, _ := json.Marshal(p)
-		mallory.eval(`document.getElementById('body').value = ` + string(js) + `, 'set'`)
-		mallory.do(chromedp.Click(chromedp.CSS(`#composer button`)))
-		mallory.waitFor("the composer to reset", `document.querySelector('#body').value === '' && `+
+		mallory.Eval(`document.getElementById('body').value = ` + string(js) + `, 'set'`)
+		mallory.Do(chromedp.Click(chromedp.CSS(`#composer button`)))
+		mallory.WaitFor("the composer to reset", `document.querySelector('#body').value === '' && `+
 			`document.querySelectorAll('ol.log li.msg:not(.system)').length === `+itoa(len(want)))
 	}
-	check := func(tb tab, where string) {
+	check := func(tb e2e.Tab, where string) {
 		t.Helper()
-		tb.waitFor("every message", `document.querySelectorAll('ol.log li.msg:not(.system)').length === `+itoa(len(want)))
+		tb.WaitFor("every message", `document.querySelectorAll('ol.log li.msg:not(.system)').length === `+itoa(len(want)))
 		var got []string
-		if err := json.Unmarshal([]byte(tb.eval(bodies)), &got); err != nil {
+		if err := json.Unmarshal([]byte(tb.Eval(bodies)), &got); err != nil {
 			t.Fatal(err)
 		}
 		for i := range want {
@@ -158,16 +158,16 @@ func TestHostileTextStaysText(t *testing.T) {
 				t.Errorf("%s: message %d reads %q, want %q", where, i, got[i], want[i])
 			}
 		}
-		if bad := tb.eval(domIsClean); bad != "[]" {
+		if bad := tb.Eval(domIsClean); bad != "[]" {
 			t.Errorf("%s: %s", where, bad)
 		}
-		browsertest.CheckGuard(t, tb.ctx, where)
+		browsertest.CheckGuard(t, tb.Ctx, where)
 	}
 	check(reader, "reader, live over the stream")
 	check(mallory, "mallory, live")
-	reader.do(chromedp.Navigate(s.url + room))
+	reader.Do(chromedp.Navigate(s.URL + room))
 	check(reader, "reader, history page")
-	browsertest.Screenshot(t, reader.ctx, "hostile-text")
+	browsertest.Screenshot(t, reader.Ctx, "hostile-text")
 	t.Logf("%d payloads as messages, %d as room names, topics and profile details: all literal text", len(want), len(names))
 }
 
@@ -176,35 +176,34 @@ func itoa(n int) string { return strconv.Itoa(n) }
 // The strict Content-Security-Policy must cost nothing: no page, fragment
 // or interaction may trip it.
 func TestMainPagesRaiseNoCSPViolations(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "csp.db")
-	s := startServer(t, db)
 	browser := browsertest.Start(t)
-	gus := tab{t, browsertest.User(t, browser), s.url}
-	browsertest.Guard(t, gus.ctx)
+	s := e2e.Start(t)
+	gus := e2e.OpenTab(t, browser, s)
+	browsertest.Guard(t, gus.Ctx)
 	for _, path := range []string{"/login", "/signup", "/no/such/page"} {
-		gus.do(chromedp.Navigate(s.url + path))
-		browsertest.CheckGuard(t, gus.ctx, path)
+		gus.Do(chromedp.Navigate(s.URL + path))
+		browsertest.CheckGuard(t, gus.Ctx, path)
 	}
-	gus.signup("gus")
-	browsertest.CheckGuard(t, gus.ctx, "/rooms")
-	gus.do(chromedp.SetValue(chromedp.ID("room-name"), "talk"))
-	gus.submit(`.create-room button`)
-	gus.waitLive()
-	room := gus.eval(`location.pathname`)
-	postDirectly(t, db, "gus", "talk", 60, "filler") // enough for "load older"
-	gus.do(chromedp.Navigate(s.url + room))
-	gus.waitLive()
-	gus.do(chromedp.SendKeys(chromedp.ID("body"), "typed and sent\n"))
-	gus.waitFor("the sent message", logText+`.includes('typed and sent')`)
-	gus.do(chromedp.Click(chromedp.CSS(`.older a`)))
-	gus.waitFor("older messages", logText+`.includes('filler 0')`)
-	browsertest.CheckGuard(t, gus.ctx, room+" after posting and loading older")
+	gus.Signup("gus")
+	browsertest.CheckGuard(t, gus.Ctx, "/rooms")
+	gus.Do(chromedp.SetValue(chromedp.ID("room-name"), "talk"))
+	gus.Submit(`.create-room button`)
+	gus.WaitLive()
+	room := gus.Eval(`location.pathname`)
+	e2e.PostDirectly(t, s.DB, "gus", "talk", 60, "filler") // enough for "load older"
+	gus.Do(chromedp.Navigate(s.URL + room))
+	gus.WaitLive()
+	gus.Do(chromedp.SendKeys(chromedp.ID("body"), "typed and sent\n"))
+	gus.WaitFor("the sent message", e2e.LogText+`.includes('typed and sent')`)
+	gus.Do(chromedp.Click(chromedp.CSS(`.older a`)))
+	gus.WaitFor("older messages", e2e.LogText+`.includes('filler 0')`)
+	browsertest.CheckGuard(t, gus.Ctx, room+" after posting and loading older")
 	for _, path := range []string{room + "/members", room + "/messages?before=30", "/rooms", "/people", "/people/gus", "/people/import", "/announcements"} {
-		gus.do(chromedp.Navigate(s.url + path))
-		browsertest.CheckGuard(t, gus.ctx, path)
+		gus.Do(chromedp.Navigate(s.URL + path))
+		browsertest.CheckGuard(t, gus.Ctx, path)
 	}
 
 	// The guard itself must see a violation when one happens.
-	gus.eval(`document.body.insertAdjacentHTML('beforeend', '<img src="/favicon.ico" onload="alert(1)" onerror="alert(1)">'), 'injected'`)
-	gus.waitFor("the guard to record the blocked handler", `window.__csp.length > 0 && window.__dialogs === 0`)
+	gus.Eval(`document.body.insertAdjacentHTML('beforeend', '<img src="/favicon.ico" onload="alert(1)" onerror="alert(1)">'), 'injected'`)
+	gus.WaitFor("the guard to record the blocked handler", `window.__csp.length > 0 && window.__dialogs === 0`)
 }
