@@ -16,13 +16,29 @@ import (
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
 
-// countAnnouncements reads s until quiet, counting the announcement copies
-// with body it carries.
-func countAnnouncements(s *stream, body string, quiet time.Duration) (n int, last sseclient.Event) {
+// sentinel posts a plain message to room after whatever a test is counting
+// has committed. The store publishes in commit order and each stream
+// delivers in order, so a reader that reaches the sentinel has had
+// everything before it: no quiet period to guess at a loaded machine.
+func sentinel(t *testing.T, by *browser, room int64, text string) {
+	t.Helper()
+	res := by.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {text}}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("post the sentinel %q: %d\n%s", text, res.status, res.body)
+	}
+}
+
+// countAnnouncements reads s up to the sentinel message with text mark,
+// counting the announcement copies with body it carries; last is the last
+// event before the sentinel.
+func countAnnouncements(s *stream, body, mark string) (n int, last sseclient.Event, err error) {
 	for {
-		ev, err := s.bg.Next(quiet)
+		ev, err := s.bg.Next(streamWait)
 		if err != nil {
-			return n, last
+			return n, last, fmt.Errorf("after %d copies, before the sentinel %q: %w", n, mark, err)
+		}
+		if !strings.Contains(ev.Data, `class="msg announcement`) && strings.Contains(ev.Data, mark) {
+			return n, last, nil
 		}
 		if strings.Contains(ev.Data, `class="msg announcement`) && strings.Contains(ev.Data, body) {
 			n++
@@ -90,16 +106,21 @@ func TestAnnouncementToARoomAndPeopleReachesEachOnce(t *testing.T) {
 	}
 	status := res.location
 
+	sentinel(t, boss, room, "sentinel after the announcement")
+
 	var wg sync.WaitGroup
 	counts := make([]int, len(streams))
+	errs := make([]error, len(streams))
 	for i, s := range streams {
 		wg.Go(func() {
-			counts[i], _ = countAnnouncements(s, "All hands at 3pm &lt;b&gt;sharp&lt;/b&gt;", 700*time.Millisecond)
+			counts[i], _, errs[i] = countAnnouncements(s, "All hands at 3pm &lt;b&gt;sharp&lt;/b&gt;", "sentinel after the announcement")
 		})
 	}
 	wg.Wait()
 	for i, n := range counts {
-		if n != 1 {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", online[i].name, errs[i])
+		} else if n != 1 {
 			t.Errorf("%s received the announcement %d times, want once", online[i].name, n)
 		}
 	}
@@ -110,12 +131,17 @@ func TestAnnouncementToARoomAndPeopleReachesEachOnce(t *testing.T) {
 	for i, b := range offline[:30] {
 		resumed[i] = b.open("?after="+strconv.FormatInt(before, 10), nil)
 	}
+	// Each resumed stream was subscribed before its response came, so the
+	// sentinel comes after the replay on every one of them.
+	sentinel(t, boss, room, "sentinel after the replays")
 	for i, s := range resumed {
-		wg.Go(func() { counts[i], _ = countAnnouncements(s, "sharp", 500*time.Millisecond) })
+		wg.Go(func() { counts[i], _, errs[i] = countAnnouncements(s, "sharp", "sentinel after the replays") })
 	}
 	wg.Wait()
 	for i := range resumed {
-		if counts[i] != 1 {
+		if errs[i] != nil {
+			t.Errorf("%s: %v", offline[i].name, errs[i])
+		} else if counts[i] != 1 {
 			t.Errorf("%s replayed the announcement %d times, want once", offline[i].name, counts[i])
 		}
 	}
@@ -137,8 +163,14 @@ func TestAnnouncementToARoomAndPeopleReachesEachOnce(t *testing.T) {
 	}
 	waitCounts(t, boss, status, 203, 40)
 
-	// The sender's stream carried receipts, never the copies.
-	n, last := countAnnouncements(bossStream, "sharp", 500*time.Millisecond)
+	// The sender's stream carried receipts, never the copies. Receipts go
+	// out from the writer right after the write that changed them, so the
+	// last one is out before a sentinel posted after the counts show.
+	sentinel(t, boss, room, "sentinel after the receipts")
+	n, last, err := countAnnouncements(bossStream, "sharp", "sentinel after the receipts")
+	if err != nil {
+		t.Fatalf("the sender's stream: %v", err)
+	}
 	if n != 0 {
 		t.Errorf("the sender's stream carried %d copies", n)
 	}
@@ -155,16 +187,16 @@ func TestAnnouncementToARoomAndPeopleReachesEachOnce(t *testing.T) {
 
 func waitCounts(t *testing.T, b *browser, path string, delivered, read int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(streamWait)
 	for {
 		d, r := statusCounts(t, b, path)
 		if d == delivered && r == read {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("status shows %d delivered, %d read; want %d and %d", d, r, delivered, read)
+			t.Fatalf("status shows %d delivered, %d read after %v; want %d and %d", d, r, streamWait, delivered, read)
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond) // the polling interval
 	}
 }
 

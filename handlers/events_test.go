@@ -43,9 +43,14 @@ func (b *browser) open(query string, header http.Header) *stream {
 
 func (s *stream) close() { s.resp.Body.Close() }
 
+// streamWait bounds each wait for a stream event or connection count. It
+// is generous because it only decides how soon a broken test fails: a
+// machine running other tests beside these (-race, 150 streams) is slow.
+const streamWait = 20 * time.Second
+
 func (s *stream) next() sseclient.Event {
 	s.t.Helper()
-	ev, err := s.bg.Next(5 * time.Second)
+	ev, err := s.bg.Next(streamWait)
 	if err != nil {
 		s.t.Fatalf("next event: %v", err)
 	}
@@ -54,15 +59,16 @@ func (s *stream) next() sseclient.Event {
 
 func (a *app) waitConns(n int) {
 	a.t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(streamWait)
 	for {
-		if _, c := a.hub.Stats(); c == n {
+		_, c := a.hub.Stats()
+		if c == n {
 			return
 		}
 		if time.Now().After(deadline) {
-			a.t.Fatalf("want %d stream connections", n)
+			a.t.Fatalf("want %d stream connections, have %d after %v", n, c, streamWait)
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(5 * time.Millisecond) // the polling interval
 	}
 }
 

@@ -39,11 +39,14 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		}()
 	}
-	for {
-		if _, c := h.Stats(); c == 200 {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
+		_, c := h.Stats()
+		if c == 200 {
 			break
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of 200 streams connected after 20s", c)
+		}
 	}
 	data := []byte(`<hx-upsert hx-target="#log-1" sort><li id="msg-1" class="msg a1">a rendered message</li></hx-upsert>`)
 	b.ReportAllocs()

@@ -34,11 +34,13 @@ func FuzzSSEFraming(f *testing.F) {
 	}
 	defer resp.Body.Close()
 	live := sseclient.NewReader(resp.Body)
-	for {
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
 		if _, conns := h.Stats(); conns == 1 {
 			break
 		}
-		time.Sleep(time.Millisecond)
+		if time.Now().After(deadline) {
+			f.Fatal("the stream did not connect within 20s")
+		}
 	}
 	var id int64
 	f.Fuzz(func(t *testing.T, data []byte) {

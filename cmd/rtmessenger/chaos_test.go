@@ -127,15 +127,18 @@ func TestSIGTERMWithOpenStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer idle.Close()
-	time.Sleep(300 * time.Millisecond)
+	// SIGTERM once posts are flowing, however slow the machine.
+	waitUntil(t, "50 acknowledged posts", func() bool { return acked.Load() >= 50 })
 	took, err := p.terminate()
 	close(stop)
 	wg.Wait()
 	if err != nil {
 		t.Fatalf("exit after SIGTERM: %v", err)
 	}
-	if took >= shutdownGrace {
-		t.Fatalf("SIGTERM to exit took %v: something waited out the %v grace", took, shutdownGrace)
+	// Not a bound on the time, which a loaded machine stretches: nothing
+	// may have waited out the grace, or failed, on the way out.
+	if w := p.log.shutdownWarnings(); len(w) > 0 {
+		t.Fatalf("SIGTERM to exit took %v, and the shutdown warned:\n%s", took, strings.Join(w, "\n"))
 	}
 	for i, s := range streams {
 		if !s.Ended(2 * time.Second) {
@@ -183,7 +186,7 @@ func (r *chaosReader) run(ctx context.Context) {
 		r.mu.Unlock()
 		resp, err := (&http.Client{Jar: r.u.c.Jar}).Do(req)
 		if err != nil {
-			time.Sleep(50 * time.Millisecond)
+			time.Sleep(50 * time.Millisecond) // the server is down: retry soon, as a browser would
 			continue
 		}
 		rd := sseclient.NewReader(resp.Body)
@@ -269,7 +272,14 @@ func TestChaosKillNine(t *testing.T) {
 	// acknowledged, through crashes.
 	var ackMu sync.Mutex
 	acked := map[string]bool{}
+	ackedNow := func() int {
+		ackMu.Lock()
+		defer ackMu.Unlock()
+		return len(acked)
+	}
 	posting := make(chan struct{})
+	stopPosting := sync.OnceFunc(func() { close(posting) })
+	defer stopPosting() // on a failure too, or the posters run on
 	for i, u := range users[:4] {
 		bg.Go(func() {
 			rooms := memberOf(i)
@@ -286,7 +296,7 @@ func TestChaosKillNine(t *testing.T) {
 					if _, err := u.post(fmt.Sprintf("/rooms/%d/messages", room), form); err == nil {
 						break
 					}
-					time.Sleep(20 * time.Millisecond)
+					time.Sleep(20 * time.Millisecond) // the server is down: retry soon
 				}
 				ackMu.Lock()
 				acked[body] = true
@@ -295,25 +305,28 @@ func TestChaosKillNine(t *testing.T) {
 		})
 	}
 
+	// Kills fall at random points in the flow of posts, counted in posts
+	// acknowledged rather than in time, so a slow machine gets as much
+	// traffic between kills as a fast one.
+	postsPass := func(n int) {
+		t.Helper()
+		want := ackedNow() + n
+		waitUntil(t, fmt.Sprintf("%d more acknowledged posts", n), func() bool { return ackedNow() >= want })
+	}
 	for range cycles {
-		time.Sleep(time.Duration(300+rand.IntN(900)) * time.Millisecond)
+		postsPass(20 + rand.IntN(120))
 		p.kill()
-		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond)
+		time.Sleep(time.Duration(50+rand.IntN(200)) * time.Millisecond) // downtime, during which posts fail and are retried
 		p = startProc(t, addr, db, "-post-rate", "0")
 	}
-	time.Sleep(500 * time.Millisecond)
-	close(posting)
+	postsPass(50)
+	stopPosting()
 
 	// Let the readers catch up with everything stored, then stop cleanly.
 	final := latestID(t, db, p)
-	deadline := time.Now().Add(20 * time.Second)
 	for i, r := range readers {
-		for r.lastSeen() < lastInRooms(t, db, memberOf(i), start, final) {
-			if time.Now().After(deadline) {
-				t.Fatalf("reader %d stuck at %d", i, r.lastSeen())
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
+		want := lastInRooms(t, db, memberOf(i), start, final)
+		waitUntil(t, fmt.Sprintf("reader %d to reach id %d", i, want), func() bool { return r.lastSeen() >= want })
 	}
 	cancel()
 	if _, err := p.terminate(); err != nil {
@@ -399,4 +412,18 @@ func lastInRooms(t *testing.T, db string, rooms []int64, after, upTo int64) int6
 		}
 	}
 	return last
+}
+
+// waitUntil polls cond until it holds, failing the test after a minute: a
+// deadline that only a broken server reaches, even on a loaded machine.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	const limit = time.Minute
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting for %s: not there after %v", what, limit)
+		}
+		time.Sleep(5 * time.Millisecond) // the polling interval
+	}
 }

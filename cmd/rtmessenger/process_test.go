@@ -53,6 +53,7 @@ type proc struct {
 	cmd  *exec.Cmd
 	url  string
 	done chan error
+	log  serverLog
 }
 
 // freeAddr returns a loopback address that was free a moment ago, so a
@@ -85,6 +86,7 @@ func startProc(t *testing.T, addr, db string, args ...string) *proc {
 	go func() {
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
+			p.log.add(sc.Text())
 			if echo {
 				t.Log(sc.Text())
 			}
