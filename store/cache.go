@@ -19,8 +19,13 @@ import (
 type cache struct {
 	mu       sync.RWMutex
 	sessions map[string]cachedSession
-	users    map[int64]chat.User
-	rooms    map[int64]chat.Room // id, kind and name only
+	// sessionGen counts ended sessions. A session read from the database
+	// is cached only if no session ended since the read began: otherwise
+	// the read may have seen a row whose deletion was committing, and
+	// caching it would bring an ended session back to life.
+	sessionGen uint64
+	users      map[int64]chat.User
+	rooms      map[int64]chat.Room // id, kind and name only
 }
 
 type cachedSession struct {
@@ -45,9 +50,22 @@ func (c *cache) session(token string, now time.Time) ([]byte, bool) {
 	return e.data, true
 }
 
-func (c *cache) putSession(token string, data []byte, expiry time.Time) {
+// generation is read before a session is looked up or written in the
+// database, and handed to putSession afterwards.
+func (c *cache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.sessionGen
+}
+
+// putSession caches a session read or written while the generation was
+// gen; it does nothing if a session ended meanwhile.
+func (c *cache) putSession(token string, data []byte, expiry time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if gen != c.sessionGen {
+		return
+	}
 	if _, ok := c.sessions[token]; !ok && len(c.sessions) >= maxCachedSessions {
 		for k := range c.sessions {
 			delete(c.sessions, k)
@@ -57,8 +75,18 @@ func (c *cache) putSession(token string, data []byte, expiry time.Time) {
 	c.sessions[token] = cachedSession{data: data, expiry: expiry}
 }
 
-func (c *cache) dropSession(token string) {
+// forgetSession drops a cached session whose stored state is uncertain.
+func (c *cache) forgetSession(token string) {
 	c.mu.Lock()
+	delete(c.sessions, token)
+	c.mu.Unlock()
+}
+
+// endSession forgets a session whose end has been committed, and makes
+// every fill that began before now a no-op.
+func (c *cache) endSession(token string) {
+	c.mu.Lock()
+	c.sessionGen++
 	delete(c.sessions, token)
 	c.mu.Unlock()
 }

@@ -23,6 +23,7 @@ func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, err
 	if b, ok := ss.s.cache.session(token, now); ok {
 		return b, true, nil
 	}
+	gen := ss.s.cache.generation()
 	var b []byte
 	var expiry int64
 	err := ss.s.rq.QueryRowContext(ctx, `SELECT data, expiry FROM sessions WHERE token = ? AND expiry > ?`,
@@ -33,32 +34,56 @@ func (ss Sessions) FindCtx(ctx context.Context, token string) ([]byte, bool, err
 	if err != nil {
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
-	ss.s.cache.putSession(token, b, fromMillis(expiry))
+	ss.s.cache.putSession(token, b, fromMillis(expiry), gen)
 	return b, true, nil
 }
 
-// CommitCtx saves session data until expiry.
+// CommitCtx saves session data until expiry. An ended session stays ended:
+// a request that was still running with it when it ended (and so commits
+// its data afterwards) stores nothing.
 func (ss Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
-	_, err := ss.s.wq.ExecContext(ctx, `
-		INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
+	gen := ss.s.cache.generation()
+	res, err := ss.s.wq.ExecContext(ctx, `
+		INSERT INTO sessions (token, data, expiry)
+		SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM revoked_sessions WHERE token = ?)
 		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
-		token, b, millis(expiry))
+		token, b, millis(expiry), token)
 	if err != nil {
-		ss.s.cache.dropSession(token)
+		ss.s.cache.forgetSession(token)
 		return fmt.Errorf("store: commit session: %w", err)
 	}
-	ss.s.cache.putSession(token, b, expiry)
+	if n, err := res.RowsAffected(); err == nil && n == 1 {
+		ss.s.cache.putSession(token, b, expiry, gen)
+	}
 	return nil
 }
 
-// DeleteCtx removes a session.
+// DeleteCtx ends a session for good: the row goes and a tombstone stays
+// until the session would have expired, in one transaction.
 func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
-	ss.s.cache.dropSession(token)
-	if _, err := ss.s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token); err != nil {
-		return fmt.Errorf("store: delete session: %w", err)
-	}
-	return nil
+	_, err := ss.s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		if _, err := q.ExecContext(ctx, `
+			INSERT INTO revoked_sessions (token, expiry)
+			VALUES (?, COALESCE((SELECT expiry FROM sessions WHERE token = ?), ?))
+			ON CONFLICT (token) DO NOTHING`,
+			token, token, millis(now.Add(revokedKeep))); err != nil {
+			return nil, fmt.Errorf("store: revoke session: %w", err)
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token); err != nil {
+			return nil, fmt.Errorf("store: delete session: %w", err)
+		}
+		return nil, nil
+	})
+	// After the commit: a lookup that read the row before it cannot cache
+	// it any more (see cache.sessionGen).
+	ss.s.cache.endSession(token)
+	return err
 }
+
+// revokedKeep is how long a tombstone lasts for a token that had no row:
+// one that was never stored can only come back through a request already
+// in flight, which ends long before this.
+const revokedKeep = 24 * time.Hour
 
 // Find, Commit and Delete complete scs.Store for callers without a context.
 func (ss Sessions) Find(token string) ([]byte, bool, error) {
@@ -77,9 +102,13 @@ func (ss Sessions) Delete(token string) error {
 
 // DeleteExpiredSessions removes sessions past their expiry and reports how many.
 func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, millis(s.now()))
+	now := millis(s.now())
+	res, err := s.wq.ExecContext(ctx, `DELETE FROM sessions WHERE expiry <= ?`, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: delete expired sessions: %w", err)
+	}
+	if _, err := s.wq.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expiry <= ?`, now); err != nil {
+		return 0, fmt.Errorf("store: delete expired tombstones: %w", err)
 	}
 	return res.RowsAffected()
 }
@@ -93,6 +122,7 @@ type Session struct {
 
 // CommitSessions stores many sessions in one transaction.
 func (s *Store) CommitSessions(ctx context.Context, sessions []Session) error {
+	gen := s.cache.generation()
 	_, err := s.write(ctx, func(ctx context.Context, q querier, _ time.Time) ([]chat.Message, error) {
 		for _, ss := range sessions {
 			if _, err := q.ExecContext(ctx, `
@@ -106,7 +136,7 @@ func (s *Store) CommitSessions(ctx context.Context, sessions []Session) error {
 	})
 	if err == nil {
 		for _, ss := range sessions {
-			s.cache.putSession(ss.Token, ss.Data, ss.Expiry)
+			s.cache.putSession(ss.Token, ss.Data, ss.Expiry, gen)
 		}
 	}
 	return err
