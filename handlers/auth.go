@@ -18,7 +18,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) authForm(w http.ResponseWriter, r *http.Request, status int, signup bool, username, problem string) {
 	if _, ok := userFrom(r); ok && status == http.StatusOK {
-		http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+		http.Redirect(w, r, h.afterLogin(r), http.StatusSeeOther)
 		return
 	}
 	title := "Log in"
@@ -26,7 +26,29 @@ func (h *Handler) authForm(w http.ResponseWriter, r *http.Request, status int, s
 		title = "Sign up"
 	}
 	p := views.Page{Title: title, Assets: h.assets}
-	h.render(w, r, status, views.AuthView(views.AuthPage{Page: p, Signup: signup, Username: username, Error: problem}))
+	h.render(w, r, status, views.AuthView(views.AuthPage{Page: p, Signup: signup, Username: username, Error: problem, Next: h.nextPage(r)}))
+}
+
+// nextPage is where to go after logging in: the page that sent the person
+// to log in (?next= on the form, a hidden field once posted) if it is on
+// this site, else nothing (the rooms list).
+func (h *Handler) nextPage(r *http.Request) string {
+	next := r.FormValue("next")
+	if next == "" {
+		return ""
+	}
+	if ok, err := localTarget(next); err == nil {
+		return ok
+	}
+	return ""
+}
+
+// afterLogin is the redirect that ends a successful log-in.
+func (h *Handler) afterLogin(r *http.Request) string {
+	if next := h.nextPage(r); next != "" {
+		return next
+	}
+	return "/rooms"
 }
 
 func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
@@ -102,7 +124,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.limits.LoginPerAccount.Reset(account)
-	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+	http.Redirect(w, r, h.afterLogin(r), http.StatusSeeOther)
 }
 
 // authFailed shows the form again with what went wrong and what was typed
@@ -116,10 +138,16 @@ func (h *Handler) authFailed(w http.ResponseWriter, r *http.Request, signup bool
 	h.authForm(w, r, status, signup, typed, chat.ErrorText(err))
 }
 
+// logout ends this sign-in everywhere it is in use: the session, and at
+// once every stream it opened, in this tab and in others.
 func (h *Handler) logout(w http.ResponseWriter, r *http.Request) {
+	token := h.sessions.Token(r.Context())
 	if err := h.sessions.Destroy(r.Context()); err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if u, ok := userFrom(r); ok {
+		h.streams.EndSession(u.ID, token)
 	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 }

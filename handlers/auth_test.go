@@ -110,16 +110,19 @@ func TestSignupValidation(t *testing.T) {
 func TestAnonymousVisitorsAreSentToLogin(t *testing.T) {
 	a := newApp(t)
 	v := a.browser()
-	for _, path := range []string{"/", "/rooms", "/rooms/1"} {
-		if res := v.get(path, nil); res.status != http.StatusSeeOther || res.location != "/login" {
-			t.Errorf("GET %s: %d %s", path, res.status, res.location)
+	for path, login := range map[string]string{"/": "/login", "/rooms": "/login", "/rooms/1?x=1": "/login?next=%2Frooms%2F1%3Fx%3D1"} {
+		if res := v.get(path, nil); res.status != http.StatusSeeOther || res.location != login {
+			t.Errorf("GET %s: %d %s, want %s", path, res.status, res.location, login)
 		}
 	}
-	if res := v.get("/events", nil); res.status != http.StatusUnauthorized {
-		t.Errorf("GET /events anonymous: %d, want 401", res.status)
+	// Streams and htmx requests are told in a way the page acts on: it says
+	// "signed out", stops reconnecting, and the form keeps its text.
+	if res := v.get("/events", nil); res.status != http.StatusUnauthorized || !strings.Contains(res.body, "event: rtm-signed-out\n") {
+		t.Errorf("GET /events anonymous: %d %q, want 401 and the signed-out event", res.status, res.body)
 	}
-	if res := v.post("/rooms/1/messages", url.Values{"body": {"hi"}}, htmx); res.status != http.StatusUnauthorized || res.header.Get("HX-Redirect") != "/login" {
-		t.Errorf("htmx post anonymous: %d %q", res.status, res.header.Get("HX-Redirect"))
+	res := v.post("/rooms/1/messages", url.Values{"body": {"hi"}}, htmx)
+	if res.status != http.StatusUnauthorized || res.header.Get("HX-Trigger") != "rtm-signed-out" || res.header.Get("HX-Reswap") != "none" {
+		t.Errorf("htmx post anonymous: %d trigger %q reswap %q", res.status, res.header.Get("HX-Trigger"), res.header.Get("HX-Reswap"))
 	}
 	if res := v.post("/rooms", url.Values{"name": {"x"}}, nil); res.status != http.StatusUnauthorized {
 		t.Errorf("POST /rooms anonymous: %d", res.status)

@@ -23,7 +23,8 @@ func (h *Handler) events(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	after, known := resumePoint(r)
-	h.streams.Serve(w, r, u.ID, h.replayFor(u, after, known, r))
+	token := h.sessions.Token(r.Context())
+	h.streams.Serve(w, r, u.ID, token, h.sessionAlive(token, u.ID), h.replayFor(u, after, known, r))
 }
 
 // replayFor sends u what was missed after the resume point, or tells the

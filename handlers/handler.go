@@ -61,16 +61,22 @@ type Store interface {
 }
 
 // Streams serves a signed-in user's event stream (the hub), over SSE or a
-// WebSocket.
+// WebSocket. session is the token of the sign-in that opened it, and
+// alive re-checks that sign-in at every heartbeat.
 type Streams interface {
-	Serve(w http.ResponseWriter, r *http.Request, user int64,
+	Serve(w http.ResponseWriter, r *http.Request, user int64, session string, alive func() bool,
 		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error)
-	ServeWebSocket(w http.ResponseWriter, r *http.Request, user int64,
+	ServeWebSocket(w http.ResponseWriter, r *http.Request, user int64, session string, alive func() bool,
 		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error,
 		receive func(ctx context.Context, frame []byte) []byte)
-	// Online reports whether the user has a stream open; Disconnect closes
-	// all of them (the user was deactivated).
+	// RefuseSignedOut answers a stream request without a live session so
+	// that the page stops retrying and says so.
+	RefuseSignedOut(w http.ResponseWriter, r *http.Request)
+	// Online reports whether the user has a stream open. EndSession closes
+	// the streams one sign-in opened (log-out); Disconnect closes all of a
+	// user's (deactivation, password reset).
 	Online(user int64) bool
+	EndSession(user int64, session string)
 	Disconnect(user int64)
 }
 
@@ -106,6 +112,12 @@ type Deps struct {
 	Limits Limits
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// BodyGrace is how long any request body may take beyond what it needs
+	// at 16 KiB/s (default 10 s); tests shorten it.
+	BodyGrace time.Duration
+	// OnSignedIn, if set, is called for every request that carries a live
+	// session (the server stops counting its connection as a stranger's).
+	OnSignedIn func(*http.Request)
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -119,20 +131,25 @@ type Limits struct {
 
 // Handler serves RT Messenger over HTTP.
 type Handler struct {
-	store       Store
-	streams     Streams
-	sessions    *scs.SessionManager
-	log         *slog.Logger
-	assets      views.Assets
-	replayLimit int
-	passwords   *passwords
-	idle        time.Duration
-	trustProxy  bool
-	secure      bool
-	publicURL   string
-	listenAddr  string
-	limits      Limits
-	now         func() time.Time
+	store    Store
+	streams  Streams
+	sessions *scs.SessionManager
+	// sessionStore is where sessions live, for checks made outside a
+	// request (a stream's heartbeat).
+	sessionStore scs.Store
+	log          *slog.Logger
+	assets       views.Assets
+	replayLimit  int
+	passwords    *passwords
+	idle         time.Duration
+	trustProxy   bool
+	secure       bool
+	publicURL    string
+	listenAddr   string
+	limits       Limits
+	now          func() time.Time
+	onSignedIn   func(*http.Request)
+	bodyGrace    time.Duration
 }
 
 // New builds the Handler.
@@ -159,6 +176,8 @@ func New(d Deps) *Handler {
 		listenAddr: d.ListenAddr,
 		limits:     d.Limits,
 		now:        d.Now,
+		onSignedIn: d.OnSignedIn,
+		bodyGrace:  d.BodyGrace,
 	}
 	if h.idle <= 0 {
 		h.idle = 7 * 24 * time.Hour
@@ -168,6 +187,12 @@ func New(d Deps) *Handler {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.bodyGrace <= 0 {
+		h.bodyGrace = 10 * time.Second
+	}
+	if h.onSignedIn == nil {
+		h.onSignedIn = func(*http.Request) {}
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -196,5 +221,6 @@ func New(d Deps) *Handler {
 	}
 	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) { h.fail(w, r, err) }
 	h.sessions = sm
+	h.sessionStore = d.Sessions
 	return h
 }

@@ -37,10 +37,16 @@ func newApp(t *testing.T) *app {
 // change to the handler's Deps (each may be nil).
 func newAppWith(t *testing.T, hubOpt hub.Options, wrap func(net.Listener) net.Listener, change func(*Deps)) *app {
 	t.Helper()
+	return newAppStore(t, hubOpt, store.Options{}, wrap, change)
+}
+
+// newAppStore is newAppWith with store options too (such as its clock).
+func newAppStore(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap func(net.Listener) net.Listener, change func(*Deps)) *app {
+	t.Helper()
 	hb := hub.New(hubOpt)
 	relay := NewRelay(hb, nil)
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"),
-		store.Options{OnCommit: relay.Committed, OnReceipts: relay.Receipts})
+	storeOpt.OnCommit, storeOpt.OnReceipts = relay.Committed, relay.Receipts
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), storeOpt)
 	if err != nil {
 		t.Fatal(err)
 	}

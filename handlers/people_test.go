@@ -117,7 +117,7 @@ func TestDirectorySearchesAndPages(t *testing.T) {
 	if res := admin.get("/people?q=%FF", nil); res.status != http.StatusUnprocessableEntity {
 		t.Fatalf("invalid UTF-8 search: %d", res.status)
 	}
-	if res := a.browser().get("/people", nil); res.status != http.StatusSeeOther || res.location != "/login" {
+	if res := a.browser().get("/people", nil); res.status != http.StatusSeeOther || res.location != "/login?next=%2Fpeople" {
 		t.Fatalf("anonymous directory: %d %s", res.status, res.location)
 	}
 }

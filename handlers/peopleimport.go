@@ -4,7 +4,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -45,8 +44,7 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.importFailed(w, r, u, err, nil)
 		return
 	}
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
-	r.Body = http.MaxBytesReader(w, r.Body, chat.MaxImportBytes+64<<10)
+	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 	file, _, err := r.FormFile("file")
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -19,8 +20,6 @@ import (
 // maxFormBytes caps request bodies: a 4,000-character message of 4-byte
 // characters is 16 KB raw and under 48 KB form-encoded.
 const maxFormBytes = 64 << 10
-
-const bodyReadTimeout = 30 * time.Second
 
 // render writes a complete component or, if rendering fails, an error page;
 // it never sends half a page.
@@ -86,13 +85,14 @@ func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
 
 // parseForm reads a urlencoded form within maxFormBytes.
 func parseForm(w http.ResponseWriter, r *http.Request) error {
-	// The server has no ReadTimeout (it would cut streams), so bodies get
-	// their own deadline against slow senders.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyReadTimeout))
+	// Bodies have a deadline (bodyDeadline): one sent too slowly fails here.
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return chat.Errorf(chat.TooLarge, "The request is too large: the limit is %d KiB.", maxFormBytes>>10)
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return chat.Errorf(chat.Invalid, "The form arrived too slowly. Try again.")
 		}
 		return chat.Errorf(chat.Invalid, "The form could not be read.")
 	}

@@ -54,7 +54,7 @@ func (h *Handler) Routes() http.Handler {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
-	return h.recoverPanics(securityHeaders(csrf.Handler(root)))
+	return h.recoverPanics(h.bodyDeadline(securityHeaders(csrf.Handler(root))))
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {

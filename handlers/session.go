@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -24,7 +25,8 @@ const (
 type userKey struct{}
 
 // loadUser puts the signed-in user, if any, in the request context. A
-// session unused for longer than the idle timeout is ended here.
+// session unused for longer than the idle timeout, or whose account was
+// deactivated, is ended here, and so are the streams it opened.
 func (h *Handler) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -33,38 +35,85 @@ func (h *Handler) loadUser(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		now := h.now().Unix()
 		seen := h.sessions.GetInt64(ctx, sessionSeenKey)
-		if now-seen > int64(h.idle/time.Second) {
-			if err := h.sessions.Destroy(ctx); err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			next.ServeHTTP(w, r)
+		u, live, err := h.sessionUser(ctx, id, seen)
+		if err != nil {
+			h.fail(w, r, err)
 			return
 		}
-		u, err := h.store.UserByID(ctx, id)
 		switch {
-		case chat.CodeOf(err) == chat.NotFound: // account gone: the session means nothing now
-			h.sessions.Remove(r.Context(), sessionUserKey)
-		case err == nil && u.Deactivated:
+		case live:
+			h.onSignedIn(r)
+			if h.now().Unix()-seen >= seenGranularity {
+				h.sessions.Put(ctx, sessionSeenKey, h.now().Unix())
+				h.touchLastSeen(ctx, u.ID)
+			}
+			r = r.WithContext(context.WithValue(ctx, userKey{}, u))
+		case u.ID == 0: // account gone: the session means nothing now
+			h.sessions.Remove(ctx, sessionUserKey)
+		default:
+			token := h.sessions.Token(ctx)
 			if err := h.sessions.Destroy(ctx); err != nil {
 				h.fail(w, r, err)
 				return
 			}
-		default:
-			if err != nil {
-				h.fail(w, r, err)
-				return
-			}
-			if now-seen >= seenGranularity {
-				h.sessions.Put(ctx, sessionSeenKey, now)
-				h.touchLastSeen(ctx, u.ID)
-			}
-			r = r.WithContext(context.WithValue(r.Context(), userKey{}, u))
+			h.streams.EndSession(id, token)
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// sessionUser decides whether a session of user id, last used at seen
+// (Unix seconds), still signs them in. A session that does not returns the
+// user's zero value if the account is gone.
+func (h *Handler) sessionUser(ctx context.Context, id, seen int64) (u chat.User, live bool, err error) {
+	if h.now().Unix()-seen > int64(h.idle/time.Second) {
+		return chat.User{ID: id}, false, nil
+	}
+	u, err = h.store.UserByID(ctx, id)
+	switch {
+	case chat.CodeOf(err) == chat.NotFound:
+		return chat.User{}, false, nil
+	case err != nil:
+		return u, false, err
+	}
+	return u, !u.Deactivated, nil
+}
+
+// sessionAlive returns the check a stream makes at every heartbeat (and a
+// socket before each post): does the session it was opened with, token,
+// still sign in user? A session found idle is ended here. A database
+// failure keeps the stream: an outage is no reason to sign people out.
+func (h *Handler) sessionAlive(token string, user int64) func() bool {
+	return func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		data, found, err := h.sessionStore.Find(token)
+		if err != nil {
+			return true
+		}
+		if !found {
+			return false
+		}
+		_, values, err := sessionCodec{}.Decode(data)
+		if err != nil {
+			return false
+		}
+		if uid, _ := values[sessionUserKey].(int64); uid != user {
+			return false
+		}
+		seen, _ := values[sessionSeenKey].(int64)
+		u, live, err := h.sessionUser(ctx, user, seen)
+		if err != nil {
+			return true
+		}
+		if !live && u.ID != 0 {
+			if err := h.sessionStore.Delete(token); err != nil {
+				h.log.Warn("end idle session", "user", user, "err", err)
+			}
+		}
+		return live
+	}
 }
 
 func userFrom(r *http.Request) (chat.User, bool) {
@@ -73,7 +122,9 @@ func userFrom(r *http.Request) (chat.User, bool) {
 }
 
 // signedIn guards a handler that needs a user. Pages send strangers to the
-// log-in form; the stream and htmx requests get 401 (htmx is told where to go).
+// log-in form. Streams and htmx requests get 401 in a form the page acts
+// on: it says the person was signed out, stops reconnecting and keeps what
+// they typed.
 func (h *Handler) signedIn(fn func(http.ResponseWriter, *http.Request, chat.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, ok := userFrom(r)
@@ -83,16 +134,29 @@ func (h *Handler) signedIn(fn func(http.ResponseWriter, *http.Request, chat.User
 		}
 		switch {
 		case r.URL.Path == "/events" || r.URL.Path == "/ws":
-			http.Error(w, "sign in to open the stream", http.StatusUnauthorized)
+			h.streams.RefuseSignedOut(w, r)
 		case isHTMX(r):
-			w.Header().Set("HX-Redirect", "/login")
-			http.Error(w, "sign in first", http.StatusUnauthorized)
+			w.Header().Set("HX-Trigger", signedOutEvent)
+			w.Header().Set("HX-Reswap", "none") // the form keeps its text
+			http.Error(w, "You have been signed out. Log in and try again.", http.StatusUnauthorized)
 		case r.Method == http.MethodGet:
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			http.Redirect(w, r, loginPath(r.URL.RequestURI()), http.StatusSeeOther)
 		default:
 			h.fail(w, r, chat.Errorf(chat.Unauthorized, "Your session has ended. Log in and try again."))
 		}
 	}
+}
+
+// signedOutEvent is the page event for "your sign-in is over"; the hub's
+// streams send the same name (hub.SignedOutEvent).
+const signedOutEvent = "rtm-signed-out"
+
+// loginPath is the log-in form that returns to next afterwards.
+func loginPath(next string) string {
+	if next == "" || next == "/" || next == "/rooms" {
+		return "/login"
+	}
+	return "/login?" + url.Values{"next": {next}}.Encode()
 }
 
 // startSession signs u in on a fresh token, so a token planted before login

@@ -20,9 +20,21 @@ func (h *Handler) socket(w http.ResponseWriter, r *http.Request, u chat.User) {
 		return
 	}
 	after, known := resumePoint(r)
-	h.streams.ServeWebSocket(w, r, u.ID, h.replayFor(u, after, known, r),
-		func(ctx context.Context, frame []byte) []byte { return h.frame(ctx, u, frame) })
+	token := h.sessions.Token(r.Context())
+	alive := h.sessionAlive(token, u.ID)
+	h.streams.ServeWebSocket(w, r, u.ID, token, alive, h.replayFor(u, after, known, r),
+		func(ctx context.Context, frame []byte) []byte {
+			// The socket outlives the request that authenticated it: a
+			// post must not outlive the session.
+			if !alive() {
+				return signedOutFrame
+			}
+			return h.frame(ctx, u, frame)
+		})
 }
+
+// signedOutFrame answers a post over a socket whose session has ended.
+var signedOutFrame, _ = json.Marshal(map[string]string{"event": signedOutEvent, "data": "You have been signed out."})
 
 // socketForm is what htmx's hx-ws sends for the message form: the form's
 // fields (and request headers, which are not needed here).

@@ -49,6 +49,17 @@ func (h *Handler) welcome(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	// A new password ends every sign-in made with the old one, and their
+	// open streams: a link is how a forgotten or stolen password is fixed.
+	ended, err := h.store.DeleteSessionsOf(r.Context(), sessionOwner(u.ID))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.streams.Disconnect(u.ID)
+	if ended > 0 {
+		h.log.Info("password reset ended sessions", "user", u.Name, "sessions", ended)
+	}
 	if err := h.startSession(r, u); err != nil {
 		h.fail(w, r, err)
 		return

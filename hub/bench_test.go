@@ -17,7 +17,7 @@ func BenchmarkPublish(b *testing.B) {
 	h := New(Options{QueueSize: 4096})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		uid, _ := strconv.ParseInt(r.URL.Query().Get("u"), 10, 64)
-		h.Serve(w, r, uid, nil)
+		h.Serve(w, r, uid, "", nil, nil)
 	}))
 	defer srv.Close()
 	defer h.Close(context.Background())

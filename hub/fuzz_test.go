@@ -22,7 +22,7 @@ func FuzzSSEFraming(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	h := New(Options{Heartbeat: time.Hour})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Serve(w, r, 1, nil) }))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.Serve(w, r, 1, "", nil, nil) }))
 	defer func() {
 		h.Close(f.Context())
 		srv.Close()

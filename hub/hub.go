@@ -24,6 +24,9 @@ type Options struct {
 	// Heartbeat is how often an idle stream gets a comment line, so proxies
 	// and browsers keep it open (default 15 s).
 	Heartbeat time.Duration
+	// HeartbeatTicks, if set, drives the heartbeats (and the session checks
+	// that follow each) instead of a ticker every Heartbeat: for tests.
+	HeartbeatTicks <-chan time.Time
 	// WriteTimeout bounds each write to a stream; a reader that does not take
 	// an event within it is disconnected (default 10 s).
 	WriteTimeout time.Duration
@@ -222,16 +225,6 @@ func (h *Hub) Online(userID int64) bool {
 	return u != nil && len(u.conns) > 0
 }
 
-// Disconnect ends every stream of user, as when their account is
-// deactivated; a reconnect must pass the session check again.
-func (h *Hub) Disconnect(userID int64) {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	if u := h.users[userID]; u != nil {
-		h.cutLocked(u, "signed out")
-	}
-}
-
 // Stats reports how many users have a stream and how many connections are open.
 func (h *Hub) Stats() (users, conns int) {
 	h.mu.RLock()
@@ -286,13 +279,17 @@ func (h *Hub) Close(ctx context.Context) error {
 
 func (h *Hub) heartbeats() {
 	defer close(h.heartbeatDone)
-	t := time.NewTicker(h.opt.Heartbeat)
-	defer t.Stop()
+	ticks := h.opt.HeartbeatTicks
+	if ticks == nil {
+		t := time.NewTicker(h.opt.Heartbeat)
+		defer t.Stop()
+		ticks = t.C
+	}
 	for {
 		select {
 		case <-h.stopHeartbeat:
 			return
-		case <-t.C:
+		case <-ticks:
 		}
 		var lagging []*user
 		h.mu.RLock()
@@ -305,6 +302,7 @@ func (h *Hub) heartbeats() {
 		for _, u := range lagging {
 			h.cut(u, "queue full")
 		}
+		h.checkSessions()
 	}
 }
 

@@ -40,6 +40,23 @@ type conn struct {
 	out    sink
 	cancel context.CancelFunc
 	killed atomic.Bool
+	// session names the sign-in the connection was opened with; valid
+	// re-checks it (nil: never). ended is set when it ends the connection.
+	session string
+	valid   func() bool
+	ended   atomic.Bool
+}
+
+// end closes the connection because its sign-in is over. Unlike kill, it
+// lets what is queued go out whole and then tells the client why, so a
+// page stops reconnecting and says it was signed out. It reports whether
+// this call did the ending.
+func (c *conn) end() bool {
+	if c.killed.Load() || c.ended.Swap(true) {
+		return false
+	}
+	c.cancel()
+	return true
 }
 
 // kill ends the connection now: its context is cancelled, which makes r3labs
@@ -55,11 +72,13 @@ func (c *conn) kill() bool {
 }
 
 // Serve streams live events of user's rooms to w until the client goes away,
-// the connection is cut off or the hub closes. The caller must have
-// authenticated user; nothing in r decides whose stream this is. On
-// HTTP/1.1 it takes the connection over and returns at once, the stream
-// running on its own goroutine.
-func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay Replay) {
+// the connection is cut off, its session ends or the hub closes. The caller
+// must have authenticated user; nothing in r decides whose stream this is.
+// session names the sign-in (EndSession closes its connections) and valid,
+// if not nil, re-checks it at every heartbeat. On HTTP/1.1 it takes the
+// connection over and returns at once, the stream running on its own
+// goroutine.
+func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool, replay Replay) {
 	out, raw := newSink(w)
 	parent := r.Context()
 	if raw != nil {
@@ -69,7 +88,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, replay
 		parent = context.Background()
 	}
 	ctx, cancel := context.WithCancel(parent)
-	c := &conn{out: out, cancel: cancel}
+	c := &conn{out: out, cancel: cancel, session: session, valid: valid}
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()

@@ -114,6 +114,13 @@ func (sw *streamWriter) finish() {
 	if sw.timer != nil {
 		sw.timer.Stop()
 	}
+	if sw.c.ended.Load() && !sw.c.killed.Load() {
+		// r3labs has returned, so no event is half written: the notice
+		// goes after whole events only.
+		sw.out.Write(signedOutBlock)
+		sw.out.signedOut()
+		sw.dirty = true
+	}
 	if sw.dirty && !sw.c.killed.Load() {
 		_ = sw.out.setWriteDeadline(time.Now().Add(sw.timeout))
 		sw.out.flush()

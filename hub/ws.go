@@ -20,8 +20,8 @@ import (
 // event becomes one text frame of JSON: {"id":N,"content":"<fragment>"}, or
 // {"id":N,"event":"name","data":"..."} for named events. receive handles
 // each text frame the client sends; a non-nil reply goes back as a frame.
-func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int64, replay Replay,
-	receive func(ctx context.Context, frame []byte) []byte) {
+func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool,
+	replay Replay, receive func(ctx context.Context, frame []byte) []byte) {
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opt.WSOrigins})
 	if err != nil {
 		return // Accept has answered: a bad origin gets 403
@@ -29,7 +29,7 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 	ws.SetReadLimit(h.opt.WSReadLimit)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &wsSink{ws: ws, timeout: h.opt.WriteTimeout, code: websocket.StatusGoingAway}
-	c := &conn{out: out, cancel: cancel}
+	c := &conn{out: out, cancel: cancel, session: session, valid: valid}
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()
@@ -47,20 +47,26 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 }
 
 // readFrames hands the client's text frames to receive until the socket
-// ends; an oversize frame closes it (1009) through the read limit.
+// ends; an oversize frame closes it (1009) through the read limit. Reading
+// does not use ctx: cancelling a read closes a socket at once, and a socket
+// whose session ended must stay open long enough to say so. Closing the
+// socket ends the read instead.
 func (h *Hub) readFrames(ctx context.Context, c *conn, receive func(context.Context, []byte) []byte) {
 	out := c.out.(*wsSink)
 	defer c.cancel()
 	for {
-		typ, frame, err := out.ws.Read(ctx)
+		typ, frame, err := out.ws.Read(context.Background())
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText || receive == nil {
-			continue
+		if typ != websocket.MessageText || receive == nil || ctx.Err() != nil {
+			continue // an ended connection takes no more posts
 		}
 		if reply := receive(ctx, frame); reply != nil {
-			wctx, cancel := context.WithTimeout(ctx, h.opt.WriteTimeout)
+			// Not from ctx: a write whose context ends midway closes the
+			// socket, and a connection that is ending still has its last
+			// words to send.
+			wctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout)
 			err := out.ws.Write(wctx, websocket.MessageText, reply)
 			cancel()
 			if err != nil {
@@ -79,7 +85,7 @@ func (h *Hub) schedulePing(ctx context.Context, c *conn) {
 		if ctx.Err() != nil {
 			return
 		}
-		pctx, cancel := context.WithTimeout(ctx, h.opt.WriteTimeout)
+		pctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout) // see readFrames
 		err := c.out.(*wsSink).ws.Ping(pctx)
 		cancel()
 		if err != nil {
@@ -157,6 +163,9 @@ func (s *wsSink) flush() error {
 	}
 	return nil
 }
+
+// signedOut makes the closing code one the browser's client does not retry.
+func (s *wsSink) signedOut() { s.code = signedOutCode }
 
 // close ends the socket with code: 1001 (going away) tells clients to
 // reconnect and resume. A cut-off socket is dropped without the handshake,

@@ -34,13 +34,13 @@ func newWSRig(t *testing.T, opt Options) *wsRig {
 				rg.subscribed <- struct{}{}
 				return nil
 			}
-			rg.hub.ServeWebSocket(w, r, uid, live, func(_ context.Context, frame []byte) []byte {
+			rg.hub.ServeWebSocket(w, r, uid, r.Header.Get("X-Session"), nil, live, func(_ context.Context, frame []byte) []byte {
 				reply, _ := json.Marshal(map[string]string{"echo": string(frame)})
 				return reply
 			})
 			return
 		}
-		rg.hub.Serve(w, r, uid, nil)
+		rg.hub.Serve(w, r, uid, r.Header.Get("X-Session"), nil, nil)
 	}))
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

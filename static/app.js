@@ -95,7 +95,89 @@
     else notice(text);
   }
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
-  document.addEventListener('htmx:sse:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
+  document.addEventListener('htmx:sse:error', (e) => {
+    if (e.detail && e.detail.status === 401) signedOut();
+    else streamState('reconnecting', 'Connection lost. Reconnecting…');
+  });
+
+  // The sign-in is over (logged out in another tab, expired, deactivated):
+  // stop the live connection, which would only be refused again, keep
+  // whatever was typed, and offer to log in and come back here.
+  let isSignedOut = false;
+  function signedOut() {
+    if (isSignedOut) return;
+    isSignedOut = true;
+    const stream = document.getElementById('stream');
+    if (stream) stream.remove(); // ends hx-sse's reconnect loop
+    saveDrafts();
+    streamState('off', '');
+    const el = document.getElementById('notice');
+    if (!el) return;
+    const login = document.createElement('a');
+    login.href = '/login?' + new URLSearchParams({ next: location.pathname + location.search });
+    login.textContent = 'Log in';
+    el.replaceChildren('You have been signed out. ', login, ' to continue; anything you typed is kept.');
+    el.hidden = false;
+  }
+  document.addEventListener('rtm-signed-out', signedOut);
+  // Once signed out, Send would only be refused: keep the text and point
+  // at the log-in link instead (capturing, so htmx never sees the submit).
+  document.addEventListener('submit', (e) => {
+    if (!isSignedOut || !e.target.classList || !e.target.classList.contains('composer')) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    saveDrafts();
+    const link = document.querySelector('#notice a');
+    if (link) link.focus();
+  }, true);
+  document.addEventListener('htmx:response:error', (e) => {
+    const res = e.detail && e.detail.ctx && e.detail.ctx.response;
+    if (res && res.status === 401) signedOut();
+  });
+
+  // Drafts live in this tab's sessionStorage, per composer, from each
+  // keystroke until the message is sent: a log-in round trip or a reload
+  // brings them back. Logging out on purpose forgets them.
+  const draftKey = (form) => 'rtm-draft:' + form.getAttribute('action');
+  function composers() {
+    return document.querySelectorAll('form.composer textarea[name="body"]');
+  }
+  function saveDrafts() {
+    for (const box of composers()) {
+      try {
+        if (box.value.trim()) sessionStorage.setItem(draftKey(box.form), box.value);
+      } catch { /* storage off or full: the text stays on the page */ }
+    }
+  }
+  function restoreDrafts() {
+    for (const box of composers()) {
+      try {
+        const draft = sessionStorage.getItem(draftKey(box.form));
+        if (draft && !box.value) box.value = draft;
+      } catch { /* storage off */ }
+    }
+  }
+  document.addEventListener('input', (e) => {
+    const box = e.target;
+    if (!(box instanceof HTMLTextAreaElement) || !box.form || !box.form.classList.contains('composer')) return;
+    try {
+      if (box.value) sessionStorage.setItem(draftKey(box.form), box.value);
+      else sessionStorage.removeItem(draftKey(box.form));
+    } catch { /* storage off */ }
+  });
+  // A sent message comes back as an empty composer: its draft is done.
+  document.addEventListener('htmx:after:swap', () => {
+    for (const box of composers()) {
+      if (!box.value) try { sessionStorage.removeItem(draftKey(box.form)); } catch { /* storage off */ }
+    }
+  });
+  document.addEventListener('submit', (e) => {
+    if (e.target.getAttribute && e.target.getAttribute('action') === '/logout') {
+      try {
+        for (const k of Object.keys(sessionStorage)) if (k.startsWith('rtm-draft:')) sessionStorage.removeItem(k);
+      } catch { /* storage off */ }
+    }
+  });
   document.addEventListener('htmx:sse:after:connection', () => streamState('live', ''));
 
   // WebSocket pages (hx-ws): every frame is JSON. Message frames carry their
@@ -107,6 +189,7 @@
     try { frame = await e.detail.message.json(); } catch { return; }
     if (frame.id > lastId) lastId = frame.id;
     if (frame.event === 'rtm-reset') location.reload();
+    else if (frame.event === 'rtm-signed-out') signedOut();
     else if (frame.event === 'rtm-closed') streamState('off', frame.data);
     else if (frame.event === 'rtm-notice') notice(frame.data);
     else arrived(frame.content);
@@ -118,6 +201,7 @@
   document.addEventListener('htmx:ws:after:connection', () => streamState('live', ''));
   document.addEventListener('htmx:ws:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
   document.addEventListener('htmx:ws:close', (e) => {
+    if (e.detail.code === 4001) return signedOut();
     if (e.detail.code === 1008) return; // refused for good; rtm-closed said why
     streamState('reconnecting', 'Connection lost. Reconnecting…');
   });
@@ -135,9 +219,10 @@
   });
   window.addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
 
-  if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', () => localizeTimes(document));
-  } else {
+  function ready() {
     localizeTimes(document);
+    restoreDrafts();
   }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
+  else ready();
 })();

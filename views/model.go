@@ -35,6 +35,9 @@ type AuthPage struct {
 	Signup   bool
 	Username string
 	Error    string
+	// Next is the page to return to after logging in (already checked to
+	// be on this site), or empty.
+	Next string
 }
 
 // RoomsPage lists the user's rooms, others to join, and the create form.

@@ -48,7 +48,7 @@ func startServer(bin, db string, extra ...string) (*server, error) {
 	args := append([]string{
 		"-addr", addr, "-db", db, "-debug-addr", "127.0.0.1:0",
 		"-post-rate", "0", "-login-rate", "0", "-stream-rate", "0", "-max-tabs", "1000",
-		"-replay-limit", "100000",
+		"-replay-limit", "100000", "-anon-conns-per-ip", "0", "-anon-conns", "0",
 	}, extra...)
 	cmd := exec.Command(bin, args...)
 	out, err := cmd.StdoutPipe()

@@ -37,6 +37,8 @@ type config struct {
 	debugAddr     string
 	wsOrigins     string
 	publicURL     string
+	anonPerIP     int
+	anonTotal     int
 	logLevel      slog.Level
 }
 
@@ -65,6 +67,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.debugAddr, "debug-addr", "", "serve pprof and /debug/vars on this private address (off when empty)")
 	fs.StringVar(&c.publicURL, "public-url", "", "the site's address as users reach it (https://chat.example.com), for links the server hands out; empty: taken from a request whose Host names the listen address")
 	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
+	fs.IntVar(&c.anonPerIP, "anon-conns-per-ip", 256, "most connections one client address may hold before any request on them is signed in (0: no limit; not applied with -trust-proxy)")
+	fs.IntVar(&c.anonTotal, "anon-conns", 4096, "most connections all clients together may hold before any request on them is signed in (0: no limit)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: rtmessenger [flags]\n\nEvery flag may also be set as RTM_<NAME> in the environment (-max-tabs: RTM_MAX_TABS).")
@@ -92,7 +96,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, err
 	}
 	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.postBurst < 1 ||
-		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 {
+		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 ||
+		c.anonPerIP < 0 || c.anonTotal < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil

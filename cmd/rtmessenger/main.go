@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/connlimit"
 	"github.com/rtmessenger/rtmessenger/handlers"
 	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/ratelimit"
@@ -87,6 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SessionIdle:     cfg.sessionIdle,
 		SessionLifetime: cfg.sessionLife,
 		TrustProxy:      cfg.trustProxy,
+		OnSignedIn:      func(r *http.Request) { connlimit.Trust(r.Context()) },
 		Limits: handlers.Limits{
 			LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
 			// Ten failed log-ins per account, then one more every 90 seconds.
@@ -96,14 +98,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Announcements:   ratelimit.New(cfg.announceRate/3600, 5),
 		},
 	})
-	ln, err := net.Listen("tcp", cfg.addr)
+	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		streams.Close(ctx)
 		return err
 	}
+	ln := limitStrangers(tcp, cfg, log)
 	var busy inflight
 	srv := &http.Server{
-		Handler: busy.count(h.Routes()),
+		ConnContext: ln.ConnContext,
+		Handler:     busy.count(h.Routes()),
 		// No ReadTimeout or WriteTimeout: they would cut every open stream.
 		// Headers must arrive promptly; bodies get their own deadline.
 		ReadHeaderTimeout: 10 * time.Second,
@@ -224,4 +228,27 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// limitStrangers caps the connections held by clients that have not shown
+// a signed-in session (connlimit). Behind a proxy every peer address is the
+// proxy's, so only the total applies there.
+func limitStrangers(l net.Listener, cfg config, log *slog.Logger) *connlimit.Listener {
+	opt := connlimit.Options{PerAddress: cfg.anonPerIP, Total: cfg.anonTotal}
+	if cfg.trustProxy {
+		opt.PerAddress = 0
+	}
+	if cfg.tlsCert == "" {
+		opt.Refusal = []byte("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\n" +
+			"Content-Type: text/plain; charset=utf-8\r\nContent-Length: 40\r\n\r\nToo many connections; try again shortly.")
+	}
+	var lastWarn atomic.Int64
+	opt.OnRefuse = func(addr string) {
+		// At most one line a minute: a flood must not flood the log too.
+		now := time.Now().Unix()
+		if last := lastWarn.Load(); now-last >= 60 && lastWarn.CompareAndSwap(last, now) {
+			log.Warn("refusing connections: too many from strangers", "addr", addr)
+		}
+	}
+	return connlimit.Wrap(l, opt)
 }

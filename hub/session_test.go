@@ -1,0 +1,92 @@
+package hub
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// Ending one sign-in closes only the streams it opened: the same user's
+// streams from another sign-in (another browser) keep going. Each closed
+// stream gets what was queued for it, then the signed-out event.
+func TestEndSessionClosesOnlyThatSessionsStreams(t *testing.T) {
+	rg := newRig(t, Options{})
+	rg.hub.Join(10, 1)
+	phone, laptop := rg.connect(1, "?session=phone"), rg.connect(1, "?session=laptop")
+	rg.waitConns(2)
+
+	rg.hub.Publish(10, 1, []byte("before"))
+	rg.hub.EndSession(1, "phone")
+	if ev := phone.next(t); ev.Data != "before" {
+		t.Fatalf("the ended stream lost what was queued: %+v", ev)
+	}
+	if ev := phone.next(t); ev.Name != SignedOutEvent || ev.ID != "1" {
+		t.Fatalf("want the signed-out event, keeping the resume point, got %+v", ev)
+	}
+	if !phone.bg.Ended(5 * time.Second) {
+		t.Fatal("the ended session's stream stayed open")
+	}
+	rg.waitConns(1)
+
+	rg.hub.Publish(10, 2, []byte("after"))
+	for _, want := range []string{"before", "after"} {
+		if ev := laptop.next(t); ev.Data != want {
+			t.Fatalf("the other session's stream got %+v, want %q", ev, want)
+		}
+	}
+}
+
+// At each heartbeat every stream's session is checked again; one that is
+// no longer valid ends then, and only that one.
+func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
+	ticks := make(chan time.Time)
+	rg := newRig(t, Options{HeartbeatTicks: ticks})
+	var mu sync.Mutex
+	over := map[string]bool{}
+	rg.valid = func(session string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !over[session]
+	}
+	rg.hub.Join(10, 1)
+	old, fresh := rg.connect(1, "?session=old"), rg.connect(1, "?session=fresh")
+	rg.waitConns(2)
+
+	ticks <- time.Now() // all valid: nothing ends
+	mu.Lock()
+	over["old"] = true
+	mu.Unlock()
+	ticks <- time.Now()
+	if ev := old.next(t); ev.Name != SignedOutEvent {
+		t.Fatalf("want the signed-out event, got %+v", ev)
+	}
+	if !old.bg.Ended(5 * time.Second) {
+		t.Fatal("a stream whose session is over stayed open")
+	}
+	rg.waitConns(1)
+	rg.hub.Publish(10, 1, []byte("still here"))
+	if ev := fresh.next(t); ev.Data != "still here" {
+		t.Fatalf("the valid session's stream got %+v", ev)
+	}
+}
+
+// Disconnect (deactivation, a new password) ends every stream of the user,
+// whatever sign-in opened it, and no one else's.
+func TestDisconnectEndsAllOfAUsersStreams(t *testing.T) {
+	rg := newRig(t, Options{})
+	rg.hub.Join(10, 1)
+	rg.hub.Join(10, 2)
+	a, b, other := rg.connect(1, "?session=a"), rg.connect(1, "?session=b"), rg.connect(2, "?session=c")
+	rg.waitConns(3)
+	rg.hub.Disconnect(1)
+	for _, c := range []*client{a, b} {
+		if ev := c.next(t); ev.Name != SignedOutEvent {
+			t.Fatalf("want the signed-out event, got %+v", ev)
+		}
+	}
+	rg.waitConns(1)
+	rg.hub.Publish(10, 5, []byte("for user 2"))
+	if ev := other.next(t); ev.Data != "for user 2" {
+		t.Fatalf("another user's stream got %+v", ev)
+	}
+}

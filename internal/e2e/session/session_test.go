@@ -1,0 +1,81 @@
+// Package session holds browser tests of what a page does when its sign-in
+// ends while it is open.
+package session
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+	"github.com/rtmessenger/rtmessenger/internal/e2e"
+)
+
+func TestMain(m *testing.M) { e2e.Main(m) }
+
+func TestSignedOutPageOverSSE(t *testing.T) { testSignedOutPage(t, false) }
+
+func TestSignedOutPageOverWebSocket(t *testing.T) { testSignedOutPage(t, true) }
+
+// Logging out in one tab ends the stream of another tab at once. That tab
+// says it was signed out, with a log-in link, and stops reconnecting; what
+// was typed in it stays, survives a Send that can no longer be accepted,
+// and comes back after logging in again through the link.
+func testSignedOutPage(t *testing.T, socket bool) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	first := e2e.OpenTab(t, browser, s)
+	problems := browsertest.WatchConsole(first.Ctx)
+
+	first.Signup("alice")
+	first.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
+	first.Submit(`.create-room button`)
+	if socket {
+		first.Submit(`.transport button`)
+	}
+	first.WaitLive()
+	room := first.Eval(`location.pathname`)
+
+	second := first.SameProfile()
+	secondProblems := browsertest.WatchConsole(second.Ctx)
+	second.Do(chromedp.Navigate(s.URL + room))
+	second.WaitLive()
+	const draft = "a half-written thought"
+	second.Do(chromedp.SendKeys(chromedp.ID("body"), draft))
+
+	first.Submit(`form[action="/logout"] button`)
+
+	second.WaitFor("the signed-out notice", `document.getElementById('notice').textContent.includes('You have been signed out')`)
+	if got := second.Eval(`document.documentElement.dataset.stream + ' ' + (document.getElementById('stream') ? 'stream' : 'no-stream')`); got != "off no-stream" {
+		t.Errorf("after signing out the page is %q, want the stream off and gone", got)
+	}
+	if got := second.Eval(`document.querySelector('#notice a').getAttribute('href')`); got != "/login?next="+strings.ReplaceAll(room, "/", "%2F") {
+		t.Errorf("log-in link %q", got)
+	}
+	browsertest.Screenshot(t, second.Ctx, "signed-out")
+
+	// Send now cannot be accepted: the page stays, and so does the text.
+	second.Do(chromedp.Click(chromedp.CSS(`#composer button[type=submit]`)))
+	second.WaitFor("the text still in the composer after Send", `location.pathname === '`+room+`' && document.getElementById('body').value === '`+draft+`'`)
+
+	second.Do(chromedp.Click(chromedp.CSS(`#notice a`)))
+	second.WaitFor("the log-in form", `document.getElementById('username') !== null`)
+	second.Do(
+		chromedp.SendKeys(chromedp.ID("username"), "alice"),
+		chromedp.SendKeys(chromedp.ID("password"), "password-alice"),
+	)
+	second.Submit(`form button[type=submit]`)
+	second.WaitFor("the room again, with the draft", `location.pathname === '`+room+`' && document.getElementById('body').value === '`+draft+`'`)
+	second.WaitLive()
+
+	// Sending it clears the draft for good: a reload shows an empty composer.
+	second.Do(chromedp.SendKeys(chromedp.ID("body"), "\n"))
+	second.WaitFor("the sent draft in the log", e2e.LogText+`.includes('`+draft+`') && document.getElementById('body').value === ''`)
+	second.Do(chromedp.Reload())
+	second.WaitLive()
+	if got := second.Eval(`document.getElementById('body').value`); got != "" {
+		t.Errorf("after sending and reloading the composer holds %q", got)
+	}
+	problems.Check(t, "the tab that logged out")
+	secondProblems.Check(t, "the tab that was signed out")
+}
