@@ -62,6 +62,9 @@ func TestTwoBrowsersChatLive(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#composer button`)),
 	)
 	anna.WaitFor("ben's reply", e2e.LogText+`.includes('hi anna')`)
+	// Ben's own page has it over his stream, and a fresh composer from the
+	// post's answer, in its own time: anna seeing it says nothing of that.
+	ben.WaitFor("ben's reply on his page, and a fresh composer", `document.querySelector('#body').value === '' && `+e2e.LogText+`.includes('hi anna')`)
 	for _, tb := range []e2e.Tab{anna, ben} {
 		got := tb.Eval(`[...document.querySelectorAll('ol.log li .body')].map(e => e.textContent).join('|')`)
 		if got != "hello ben <b>not bold</b>|hi anna" {
