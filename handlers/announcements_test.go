@@ -254,7 +254,7 @@ func TestStatusPageStreamStartsWithTheCurrentStatus(t *testing.T) {
 		t.Fatalf("announce: %d", res.status)
 	}
 	page := cleo.get(res.location, nil)
-	m := regexp.MustCompile(`hx-sse:connect="(/events\?[^"]+)"`).FindStringSubmatch(page.body)
+	m := regexp.MustCompile(`data-connect="(/events\?[^"]+)"`).FindStringSubmatch(page.body)
 	if m == nil || !strings.Contains(m[1], "watch=") {
 		t.Fatalf("status page stream: %v", m)
 	}

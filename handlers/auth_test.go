@@ -36,7 +36,7 @@ func TestSignupLoginLogout(t *testing.T) {
 	if res.status != 200 {
 		t.Fatalf("GET /rooms signed in: %d", res.status)
 	}
-	mustContain(t, res.body, `title="Live updates"><a href="/people/alice" title="Your details">alice</a></span>`, `hx-sse:connect="/events?after=`)
+	mustContain(t, res.body, `title="Live updates"><a href="/people/alice" title="Your details">alice</a></span>`, `data-connect="/events?after=`)
 
 	res = alice.post("/logout", nil, nil)
 	if res.status != http.StatusSeeOther || res.location != "/login" {

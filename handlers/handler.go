@@ -165,6 +165,7 @@ func New(d Deps) *Handler {
 			SSE:    static.URL("vendor/htmx/hx-sse.min.js"),
 			WS:     static.URL("vendor/htmx/hx-ws.min.js"),
 			Upsert: static.URL("vendor/htmx/hx-upsert.min.js"),
+			Live:   static.URL("live.js"),
 			App:    static.URL("app.js"),
 			Icon:   static.URL("favicon.svg"),
 		},

@@ -9,9 +9,10 @@ import (
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
-// postMessage stores a message. htmx gets a fresh composer (the message
-// itself arrives over the stream, like everyone else's); a plain form post
-// is redirected back to the room. The form's client_id makes a retried or
+// postMessage stores a message. htmx gets a fresh composer and the message
+// for this tab's log (the stream brings it too, and the same id replaces
+// itself), so a tab without live updates still shows what it sent; a plain
+// form post is redirected back to the room. The form's client_id makes a retried or
 // double-submitted post store one message and get the same answer.
 func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	room, err := roomParam(r)
@@ -24,7 +25,8 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
-	if err := h.send(r.Context(), u, typed); err != nil {
+	sent, err := h.send(r.Context(), u, typed)
+	if err != nil {
 		if wait, limited := retryAfter(err); limited {
 			setRetryAfter(w, wait)
 		}
@@ -35,25 +37,24 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerForm(h.composer(r.Context(), u, views.Composer{RoomID: room})))
+	h.render(w, r, http.StatusOK, views.ComposerSent(h.composer(r.Context(), u, views.Composer{RoomID: room}), sent))
 }
 
 // send validates and stores what a composer holds; both transports, the
 // form post and the WebSocket frame, go through it, under the same limits.
-func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) error {
+func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (chat.Message, error) {
 	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
-		return rateLimited(wait, "You are sending messages too fast.")
+		return chat.Message{}, rateLimited(wait, "You are sending messages too fast.")
 	}
 	cid, err := chat.CleanClientID(typed.ClientID)
 	if err != nil {
-		return err
+		return chat.Message{}, err
 	}
 	body, err := chat.CleanMessage(typed.Body)
 	if err != nil {
-		return err
+		return chat.Message{}, err
 	}
-	_, err = h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
-	return err
+	return h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
 }
 
 // composerFailed shows the error next to the text the user typed, so

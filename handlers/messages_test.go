@@ -28,8 +28,11 @@ func TestPostMessageWithAndWithoutScript(t *testing.T) {
 	if res.status != http.StatusOK {
 		t.Fatalf("htmx post: %d %s", res.status, res.body)
 	}
-	mustContain(t, res.body, `<form id="composer"`, `placeholder="Message #general"`, `></textarea>`)
-	mustNotContain(t, res.body, "via htmx", "<html")
+	// A fresh, empty composer, and the message itself for the sender's log
+	// (the stream brings it too; the same id replaces itself).
+	mustContain(t, res.body, `<hx-partial hx-target="#composer" hx-swap="outerHTML"><form id="composer"`,
+		`placeholder="Message #general"></textarea>`, fmt.Sprintf(`<hx-upsert hx-target="#log-%d" sort>`, id), "via htmx\nsecond line</div>")
+	mustNotContain(t, res.body, "<html")
 
 	page := alice.get(room, nil).body
 	mustContain(t, page, "plain form post", "via htmx\nsecond line</div>")

@@ -74,7 +74,7 @@ func TestTransportSwitchRefusesOffSiteNext(t *testing.T) {
 			t.Errorf("next %q: %d to %q, want 422 saying why", next, res.status, res.location)
 		}
 	}
-	mustNotContain(t, alice.get("/rooms", nil).body, "hx-ws:connect") // nothing was saved
+	mustNotContain(t, alice.get("/rooms", nil).body, `id="socket"`) // nothing was saved
 	res := alice.post("/settings/transport", url.Values{"transport": {"ws"}, "next": {room + "?x=1"}}, nil)
 	if res.status != http.StatusSeeOther || res.location != room+"?x=1" {
 		t.Fatalf("good next: %d %q", res.status, res.location)

@@ -58,7 +58,7 @@ func (h *Handler) frame(ctx context.Context, u chat.User, data []byte) []byte {
 	}
 	typed := views.Composer{RoomID: room, Body: f.Body, ClientID: f.ClientID, Socket: true}
 	next := views.Composer{RoomID: room, Socket: true}
-	if err := h.send(ctx, u, typed); err != nil {
+	if _, err := h.send(ctx, u, typed); err != nil { // the message comes back over this socket
 		switch statusOf(err) {
 		case http.StatusInternalServerError:
 			h.log.Error("post over socket", "user", u.ID, "err", err)

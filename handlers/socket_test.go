@@ -180,25 +180,27 @@ func TestTransportChoice(t *testing.T) {
 	alice := a.signup("alice")
 	room := fmt.Sprintf("/rooms/%d", alice.createRoom("general"))
 	page := alice.get(room, nil).body
-	mustContain(t, page, `hx-sse:connect="/events?after=`, `hx-post="/rooms/`, "hx-sse.min.js", "Use WebSocket")
-	mustNotContain(t, page, "hx-ws:connect", "hx-ws.min.js")
+	// live.js makes data-connect hx-sse:connect (or hx-ws:connect) in the
+	// one tab of the browser that holds the stream.
+	mustContain(t, page, `<div id="stream" data-connect="/events?after=`, `hx-post="/rooms/`, "hx-sse.min.js", "Use WebSocket")
+	mustNotContain(t, page, `id="socket"`, "hx-ws.min.js")
 
 	// One page on the socket, by query.
 	page = alice.get(room+"?transport=ws", nil).body
-	mustContain(t, page, `hx-ws:connect="/ws?after=`, "hx-ws:send", `name="room" value="`, "hx-ws.min.js")
-	mustNotContain(t, page, "hx-sse:connect", `hx-post="/rooms/`)
+	mustContain(t, page, `id="socket" class="socket-root" data-connect="/ws?after=`, "hx-ws:send", `name="room" value="`, "hx-ws.min.js")
+	mustNotContain(t, page, `id="stream"`, `hx-post="/rooms/`)
 
 	// Or every page, as a saved choice.
 	res := alice.post("/settings/transport", url.Values{"transport": {"ws"}, "next": {room}}, nil)
 	if res.status != http.StatusSeeOther || res.location != room {
 		t.Fatalf("choose ws: %d %s", res.status, res.location)
 	}
-	mustContain(t, alice.get("/rooms", nil).body, "hx-ws:connect", "Use Server-Sent Events")
+	mustContain(t, alice.get("/rooms", nil).body, `data-connect="/ws?`, "Use Server-Sent Events")
 	// An off-site next is refused (TestTransportSwitchRefusesOffSiteNext).
 	if res := alice.post("/settings/transport", url.Values{"transport": {"sse"}, "next": {"/rooms"}}, nil); res.location != "/rooms" {
 		t.Fatalf("back to /rooms: %q", res.location)
 	}
-	mustContain(t, alice.get("/rooms", nil).body, "hx-sse:connect")
+	mustContain(t, alice.get("/rooms", nil).body, `data-connect="/events?`)
 	if res := alice.post("/settings/transport", url.Values{"transport": {"carrier pigeon"}}, nil); res.status != 422 {
 		t.Fatalf("bad transport: %d", res.status)
 	}

@@ -45,10 +45,16 @@ type Options struct {
 	WSOrigins []string
 	// WSReadLimit caps one frame from a client (default 64 KiB).
 	WSReadLimit int64
-	// MaxConnsPerUser caps one user's open streams (tabs); the next one gets
-	// a ClosedEvent explaining why instead of a stream (default 10).
-	MaxConnsPerUser int
-	Logger          *slog.Logger
+	// MaxConnsPerSession caps the open streams of one sign-in, that is of
+	// one browser (default 4). The tabs of a current browser share one
+	// stream; a browser that cannot share opens one per tab, and holding
+	// more than four of its six connections to the site would starve page
+	// loads and posts. The next one gets a ClosedEvent saying why.
+	MaxConnsPerSession int
+	// MaxSessionsPerUser caps how many sign-ins (browsers, devices) of one
+	// user may stream at once (default 10).
+	MaxSessionsPerUser int
+	Logger             *slog.Logger
 }
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
@@ -98,8 +104,11 @@ func New(opt Options) *Hub {
 	if opt.WSReadLimit <= 0 {
 		opt.WSReadLimit = 64 << 10
 	}
-	if opt.MaxConnsPerUser <= 0 {
-		opt.MaxConnsPerUser = 10
+	if opt.MaxConnsPerSession <= 0 {
+		opt.MaxConnsPerSession = 4
+	}
+	if opt.MaxSessionsPerUser <= 0 {
+		opt.MaxSessionsPerUser = 10
 	}
 	h := &Hub{
 		opt:           opt,

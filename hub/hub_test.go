@@ -363,8 +363,8 @@ func TestCloseEndsStreamsCleanly(t *testing.T) {
 func TestDisconnectsReleaseEverything(t *testing.T) {
 	rg := newRig(t, Options{})
 	var clients []*client
-	for i := range 30 {
-		clients = append(clients, rg.connect(int64(i%5), ""))
+	for i := range 30 { // 5 users in 3 browsers each, 2 tabs per browser
+		clients = append(clients, rg.connect(int64(i%5), fmt.Sprintf("?session=%d", i%15)))
 	}
 	rg.waitConns(30)
 	for _, c := range clients {
@@ -373,26 +373,44 @@ func TestDisconnectsReleaseEverything(t *testing.T) {
 	waitFor(t, "all users released", func() bool { u, c := rg.hub.Stats(); return u == 0 && c == 0 })
 }
 
+// Streams are capped per browser (sign-in): one too many gets a refusal
+// that says what to do, and other browsers of the same user are not held
+// back by it.
 func TestTooManyTabsGetAClearRefusal(t *testing.T) {
-	rg := newRig(t, Options{MaxConnsPerUser: 3})
+	rg := newRig(t, Options{MaxConnsPerSession: 3})
 	var tabs []*client
 	for range 3 {
-		tabs = append(tabs, rg.connect(1, ""))
+		tabs = append(tabs, rg.connect(1, "?session=laptop"))
 	}
 	rg.waitConns(3)
-	extra := rg.connect(1, "")
+	extra := rg.connect(1, "?session=laptop")
 	ev := extra.next(t)
-	if ev.Name != ClosedEvent || !strings.Contains(ev.Data, "3 other tabs") || ev.ID != "" {
+	if ev.Name != ClosedEvent || !strings.Contains(ev.Data, "3 other tabs of this browser") || !strings.Contains(ev.Data, "Close a tab") || ev.ID != "" {
 		t.Fatalf("refusal = %+v", ev)
 	}
 	if !extra.bg.Ended(time.Second) {
 		t.Fatal("a refused stream must end")
 	}
-	other := rg.connect(2, "") // the cap is per user
-	rg.waitConns(4)
+	rg.connect(1, "?session=phone") // the cap is per browser
+	rg.connect(2, "?session=other") // and per user
+	rg.waitConns(5)
 	tabs[0].resp.Body.Close()
-	rg.waitConns(3)
-	rg.connect(1, "") // a freed slot can be used again
 	rg.waitConns(4)
-	_ = other
+	rg.connect(1, "?session=laptop") // a freed slot can be used again
+	rg.waitConns(5)
+}
+
+// Browsers (sign-ins) are capped per user; a browser already streaming may
+// still add a tab within its own cap.
+func TestTooManyBrowsersGetAClearRefusal(t *testing.T) {
+	rg := newRig(t, Options{MaxSessionsPerUser: 2})
+	rg.connect(1, "?session=a")
+	rg.connect(1, "?session=b")
+	rg.waitConns(2)
+	third := rg.connect(1, "?session=c")
+	if ev := third.next(t); ev.Name != ClosedEvent || !strings.Contains(ev.Data, "2 other browsers or devices") {
+		t.Fatalf("refusal = %+v", ev)
+	}
+	rg.connect(1, "?session=a")
+	rg.waitConns(3)
 }

@@ -23,9 +23,10 @@ import (
 type Replay = func(ctx context.Context, send func(id int64, event string, data []byte) error) error
 
 var (
-	errCut     = errors.New("hub: stream cut off")
-	errClosed  = errors.New("hub: closed")
-	errTooMany = errors.New("hub: too many streams")
+	errCut             = errors.New("hub: stream cut off")
+	errClosed          = errors.New("hub: closed")
+	errTooManyTabs     = errors.New("hub: too many streams in one browser")
+	errTooManyBrowsers = errors.New("hub: too many browsers streaming")
 )
 
 // ClosedEvent is the SSE event name of a refusal the page should not retry;
@@ -92,9 +93,9 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, sessio
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()
-		if err == errTooMany {
-			h.log.Debug("stream refused: too many", "user", userID)
-			refuse(out, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
+		if why := h.tooMany(err); why != "" {
+			h.log.Debug("stream refused", "user", userID, "err", err)
+			refuse(out, why)
 		} else {
 			http.Error(out, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
 		}
@@ -162,8 +163,10 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 		return nil, errClosed
 	}
 	u := h.users[userID]
-	if u != nil && len(u.conns) >= h.opt.MaxConnsPerUser {
-		return nil, errTooMany
+	if u != nil {
+		if err := h.over(u, c.session); err != nil {
+			return nil, err
+		}
 	}
 	if u == nil {
 		u = &user{key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
@@ -173,6 +176,41 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 	u.refs++
 	u.conns[c] = struct{}{}
 	return u, nil
+}
+
+// over reports why one more connection of session would be too many for
+// u: streams are counted per browser (sign-in), and browsers per user.
+func (h *Hub) over(u *user, session string) error {
+	same := 0
+	sessions := make(map[string]struct{}, len(u.conns))
+	for c := range u.conns {
+		sessions[c.session] = struct{}{}
+		if c.session == session {
+			same++
+		}
+	}
+	if same >= h.opt.MaxConnsPerSession {
+		return errTooManyTabs
+	}
+	if _, known := sessions[session]; !known && len(sessions) >= h.opt.MaxSessionsPerUser {
+		return errTooManyBrowsers
+	}
+	return nil
+}
+
+// tooMany is what a page shows when its stream is refused by err, or ""
+// if err is no such refusal.
+func (h *Hub) tooMany(err error) string {
+	switch err {
+	case errTooManyTabs:
+		return fmt.Sprintf("Live updates are off in this tab: %d other tabs of this browser are live, and it cannot share "+
+			"one connection between them. Close a tab and reload this one, or use a current browser, whose tabs share one.",
+			h.opt.MaxConnsPerSession)
+	case errTooManyBrowsers:
+		return fmt.Sprintf("Live updates are off here: you are live in %d other browsers or devices. "+
+			"Log out where you no longer need it, then reload.", h.opt.MaxSessionsPerUser)
+	}
+	return ""
 }
 
 // refuse answers a stream request with one ClosedEvent. The event has no id

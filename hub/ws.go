@@ -3,7 +3,6 @@ package hub
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"strconv"
 	"sync"
@@ -33,9 +32,9 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()
-		if err == errTooMany {
+		if why := h.tooMany(err); why != "" {
 			out.code = websocket.StatusPolicyViolation // no reconnecting: it would be refused again
-			refuse(out, fmt.Sprintf("Live updates are off in this tab: you have %d other tabs open. Close some and reload.", h.opt.MaxConnsPerUser))
+			refuse(out, why)
 			out.flush()
 		}
 		out.close()

@@ -152,7 +152,7 @@ func TestWebSocketOversizeFrameClosesTheSocket(t *testing.T) {
 }
 
 func TestBothTransportsShareTheTabCap(t *testing.T) {
-	rg := newWSRig(t, Options{MaxConnsPerUser: 2})
+	rg := newWSRig(t, Options{MaxConnsPerSession: 2})
 	req, _ := http.NewRequest("GET", rg.srv.URL, nil)
 	req.Header.Set("X-User", "1")
 	resp, err := rg.srv.Client().Do(req)
@@ -168,7 +168,7 @@ func TestBothTransportsShareTheTabCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := readFrame(t, third); f.Event != ClosedEvent || !strings.Contains(f.Data, "2 other tabs") {
+	if f := readFrame(t, third); f.Event != ClosedEvent || !strings.Contains(f.Data, "2 other tabs of this browser") {
 		t.Fatalf("third connection got %+v", f)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -67,7 +67,9 @@
       .catch(() => {}) // the next page load shows it anyway
       .finally(() => { refreshing = false; });
   }
-  document.addEventListener('htmx:sse:after:message', (e) => arrived(e.detail && e.detail.message && e.detail.message.data));
+  // live.js reports each message fragment it applied, whichever tab of the
+  // browser holds the stream.
+  document.addEventListener('rtm:event', (e) => arrived(e.detail.data));
   document.addEventListener('visibilitychange', () => {
     if (!document.hidden && unseen) {
       unseen = 0;
@@ -95,10 +97,8 @@
     else notice(text);
   }
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
-  document.addEventListener('htmx:sse:error', (e) => {
-    if (e.detail && e.detail.status === 401) signedOut();
-    else streamState('reconnecting', 'Connection lost. Reconnecting…');
-  });
+  document.addEventListener('rtm:state', (e) => streamState(e.detail.state, e.detail.text));
+  document.addEventListener('rtm-notice', (e) => notice(e.detail && e.detail.data));
 
   // The sign-in is over (logged out in another tab, expired, deactivated):
   // stop the live connection, which would only be refused again, keep
@@ -177,33 +177,6 @@
         for (const k of Object.keys(sessionStorage)) if (k.startsWith('rtm-draft:')) sessionStorage.removeItem(k);
       } catch { /* storage off */ }
     }
-  });
-  document.addEventListener('htmx:sse:after:connection', () => streamState('live', ''));
-
-  // WebSocket pages (hx-ws): every frame is JSON. Message frames carry their
-  // id, so a reconnect asks for what came after the last one; named events
-  // do what the SSE ones do.
-  let lastId = 0;
-  document.addEventListener('htmx:ws:after:message:incoming', async (e) => {
-    let frame;
-    try { frame = await e.detail.message.json(); } catch { return; }
-    if (frame.id > lastId) lastId = frame.id;
-    if (frame.event === 'rtm-reset') location.reload();
-    else if (frame.event === 'rtm-signed-out') signedOut();
-    else if (frame.event === 'rtm-closed') streamState('off', frame.data);
-    else if (frame.event === 'rtm-notice') notice(frame.data);
-    else arrived(frame.content);
-  });
-  document.addEventListener('htmx:ws:before:connection', (e) => {
-    const conn = e.detail && e.detail.connection;
-    if (conn && lastId > 0) conn.url = conn.url.replace(/([?&]after=)\d+/, '$1' + lastId);
-  });
-  document.addEventListener('htmx:ws:after:connection', () => streamState('live', ''));
-  document.addEventListener('htmx:ws:error', () => streamState('reconnecting', 'Connection lost. Reconnecting…'));
-  document.addEventListener('htmx:ws:close', (e) => {
-    if (e.detail.code === 4001) return signedOut();
-    if (e.detail.code === 1008) return; // refused for good; rtm-closed said why
-    streamState('reconnecting', 'Connection lost. Reconnecting…');
   });
 
   // Leaving the page ends its stream now. Browsers allow six connections per

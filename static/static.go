@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js favicon.svg vendor
+//go:embed app.css app.js live.js favicon.svg vendor
 var files embed.FS
 
 // Prefix is where the files are served.

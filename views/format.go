@@ -32,6 +32,15 @@ func olderPath(room, before int64) string {
 	return fmt.Sprintf("%s/messages?before=%d", roomPath(room), before)
 }
 
+// userID marks a signed-in page with its user, so that the tabs of one
+// account share a stream and another account's never join in.
+func userID(p Page) string {
+	if p.User == nil {
+		return ""
+	}
+	return strconv.FormatInt(p.User.ID, 10)
+}
+
 func streamPath(p Page) string { return "/events?" + streamQuery(p) }
 
 func socketPath(p Page) string { return "/ws?" + streamQuery(p) }

@@ -6,7 +6,7 @@ import "github.com/rtmessenger/rtmessenger/chat"
 
 // Assets holds the versioned URLs of the static files a page links.
 type Assets struct {
-	CSS, HTMX, SSE, WS, Upsert, App, Icon string
+	CSS, HTMX, SSE, WS, Upsert, Live, App, Icon string
 }
 
 // Page is what every full page needs.

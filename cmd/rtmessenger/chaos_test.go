@@ -280,8 +280,9 @@ func TestChaosKillNine(t *testing.T) {
 	posting := make(chan struct{})
 	stopPosting := sync.OnceFunc(func() { close(posting) })
 	defer stopPosting() // on a failure too, or the posters run on
+	var posters sync.WaitGroup
 	for i, u := range users[:4] {
-		bg.Go(func() {
+		posters.Go(func() {
 			rooms := memberOf(i)
 			room := rooms[len(rooms)-1] // chaos0 and chaos3 post in room B, the others in A
 			for n := 0; ; n++ {
@@ -321,6 +322,7 @@ func TestChaosKillNine(t *testing.T) {
 	}
 	postsPass(50)
 	stopPosting()
+	posters.Wait() // a post in flight commits before the count below, not after
 
 	// Let the readers catch up with everything stored, then stop cleanly.
 	final := latestID(t, db, p)

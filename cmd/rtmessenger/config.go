@@ -28,6 +28,7 @@ type config struct {
 	sessionLife   time.Duration
 	heartbeat     time.Duration
 	maxTabs       int
+	maxBrowsers   int
 	postRate      float64
 	postBurst     int
 	loginRate     float64
@@ -57,7 +58,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.sessionIdle, "session-idle", 7*24*time.Hour, "log out sessions unused this long")
 	fs.DurationVar(&c.sessionLife, "session-lifetime", 30*24*time.Hour, "log out every session this long after log-in")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 15*time.Second, "interval of keep-alive comments on idle streams")
-	fs.IntVar(&c.maxTabs, "max-tabs", 10, "most open streams (tabs) per user")
+	fs.IntVar(&c.maxTabs, "max-tabs", 4, "most streams one browser may hold when its tabs cannot share one (older browsers)")
+	fs.IntVar(&c.maxBrowsers, "max-browsers", 10, "most browsers or devices one user may be live in at once")
 	fs.Float64Var(&c.postRate, "post-rate", 5, "messages per second a user may post, sustained (0: no limit)")
 	fs.IntVar(&c.postBurst, "post-burst", 20, "messages a user may post at once before -post-rate applies")
 	fs.Float64Var(&c.loginRate, "login-rate", 6, "log-in and sign-up attempts per minute per client address (bursts of 5x; 0: no limit)")
@@ -95,7 +97,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return c, err
 	}
-	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.postBurst < 1 ||
+	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.maxBrowsers < 1 || c.postBurst < 1 ||
 		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 ||
 		c.anonPerIP < 0 || c.anonTotal < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")

@@ -59,7 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
-	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerUser: cfg.maxTabs, WSOrigins: splitList(cfg.wsOrigins), Logger: log})
+	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log})
 	relay := handlers.NewRelay(streams, log)
 	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, Logger: log})
 	if err != nil {

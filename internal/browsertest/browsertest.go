@@ -124,17 +124,29 @@ func WatchConsole(tab context.Context) *Problems {
 	return p
 }
 
-// Check fails the test if any problem was seen so far.
-func (p *Problems) Check(t *testing.T, what string) {
+// Check fails the test if any problem was seen so far, but for messages
+// that contain one of expected (a refusal the test provoked, say).
+func (p *Problems) Check(t *testing.T, what string, expected ...string) {
 	t.Helper()
 	for {
 		select {
 		case m := <-p.msgs:
-			t.Errorf("%s: browser console: %s", what, m)
+			if !containsAny(m, expected) {
+				t.Errorf("%s: browser console: %s", what, m)
+			}
 		default:
 			return
 		}
 	}
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // guardJS runs before any page script in every document of a tab: it

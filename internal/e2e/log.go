@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -42,6 +43,18 @@ func (l *lines) race() string {
 	for i, s := range l.all {
 		if strings.Contains(s, "WARNING: DATA RACE") {
 			return strings.Join(l.all[i:], "\n")
+		}
+	}
+	return ""
+}
+
+// find returns the first line re matches, or "".
+func (l *lines) find(re *regexp.Regexp) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, s := range l.all {
+		if re.MatchString(s) {
+			return s
 		}
 	}
 	return ""

@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +119,31 @@ func (s *Server) Stop() error {
 		return fmt.Errorf("server exit: %v\n%s", p.err, p.log.tail(60))
 	}
 	return nil
+}
+
+var debugEndpoints = regexp.MustCompile(`msg="debug endpoints" url=(\S+)/debug/`)
+
+// Vars reads the server's live counters (/debug/vars: stream_conns,
+// stream_users, ...). The server must run with -debug-addr 127.0.0.1:0.
+func (s *Server) Vars() map[string]float64 {
+	s.t.Helper()
+	if s.proc == nil {
+		s.t.Fatal("e2e: Vars of a stopped server")
+	}
+	m := debugEndpoints.FindStringSubmatch(s.proc.log.find(debugEndpoints))
+	if m == nil {
+		s.t.Fatal("e2e: Vars needs the server started with -debug-addr")
+	}
+	res, err := http.Get(m[1] + "/debug/vars")
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	vars := map[string]float64{}
+	if err := json.NewDecoder(res.Body).Decode(&vars); err != nil {
+		s.t.Fatal(err)
+	}
+	return vars
 }
 
 // Restart starts a stopped server again on the same address and database,

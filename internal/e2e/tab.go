@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
 )
@@ -78,6 +79,24 @@ func (tb Tab) Submit(button string) {
 	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
 		tb.T.Fatalf("submit %s: %v\n%s", button, err, tb.Describe())
 	}
+}
+
+// Send types text into the composer and presses Enter, which sends it.
+// Enter goes as a bare key-down, as a person's key press reaches the page:
+// the page cancels it, so no line break follows. (Typing "\n" would also
+// dispatch a separate character event, which can land in the fresh
+// composer that a quick answer has already put in place.)
+func (tb Tab) Send(text string) {
+	tb.T.Helper()
+	enter := func(typ input.DispatchKeyEventType) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+				Type: typ, Key: "Enter", Code: "Enter", WindowsVirtualKeyCode: 13, NativeVirtualKeyCode: 13,
+			})
+			return err
+		})
+	}
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), text), enter(input.DispatchKeyEventTypeRawKeyDown), enter(input.DispatchKeyEventTypeKeyUp))
 }
 
 // Eval returns the string a JavaScript expression evaluates to.

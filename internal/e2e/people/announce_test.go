@@ -57,7 +57,7 @@ func TestAnnouncementArrivesInAnotherBrowser(t *testing.T) {
 	cleo.WaitFor("dave's row says read", `document.querySelector('tbody td:last-child').innerText.startsWith('Read')`)
 
 	// Dave answers in the conversation; it reaches cleo's sidebar too.
-	dave.Do(chromedp.SendKeys(chromedp.ID("body"), "thanks!\n"))
+	dave.Send("thanks!")
 	cleo.WaitFor("dave's reply marks the conversation", `document.querySelector('#sidebar a.has-unread') !== null`)
 
 	browsertest.Screenshot(t, cleo.Ctx, "announcement-status")

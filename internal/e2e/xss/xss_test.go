@@ -193,7 +193,7 @@ func TestMainPagesRaiseNoCSPViolations(t *testing.T) {
 	e2e.PostDirectly(t, s.DB, "gus", "talk", 60, "filler") // enough for "load older"
 	gus.Do(chromedp.Navigate(s.URL + room))
 	gus.WaitLive()
-	gus.Do(chromedp.SendKeys(chromedp.ID("body"), "typed and sent\n"))
+	gus.Send("typed and sent")
 	gus.WaitFor("the sent message", e2e.LogText+`.includes('typed and sent')`)
 	gus.Do(chromedp.Click(chromedp.CSS(`.older a`)))
 	gus.WaitFor("older messages", e2e.LogText+`.includes('filler 0')`)

@@ -1,0 +1,216 @@
+// Package tabs holds browser tests of many tabs in one browser: they share
+// one stream, hand it on when its tab closes, and a browser that cannot
+// share still loads every tab.
+package tabs
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+	"github.com/rtmessenger/rtmessenger/internal/e2e"
+)
+
+func TestMain(m *testing.M) { e2e.Main(m) }
+
+// isLeader is true in the tab that holds the browser's stream.
+const isLeader = `document.getElementById('stream').hasAttribute('hx-sse:connect')`
+
+// waitConns waits until the server holds n stream connections.
+func waitConns(t *testing.T, s *e2e.Server, n int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := int(s.Vars()["stream_conns"])
+		if got == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the server holds %d stream connections, want %d", got, n)
+		}
+		time.Sleep(50 * time.Millisecond) // the polling interval
+	}
+}
+
+// Ten tabs of one browser over plain HTTP (where a browser allows six
+// connections per site): every tab loads and is live, the server sees one
+// stream for the browser, a message reaches every tab showing its room,
+// and when the tab holding the stream closes another takes it over without
+// losing a message posted meanwhile.
+func TestTenTabsShareOneStream(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t, "-debug-addr", "127.0.0.1:0")
+	ann := e2e.OpenTab(t, browser, s)
+	bob := e2e.OpenTab(t, browser, s)
+	ann.Signup("ann")
+	ann.Do(chromedp.SetValue(chromedp.ID("room-name"), "lobby"))
+	ann.Submit(`.create-room button`)
+	lobby := ann.Eval(`location.pathname`)
+	ann.Do(chromedp.Navigate(s.URL + "/rooms"))
+	ann.Do(chromedp.SetValue(chromedp.ID("room-name"), "quiet"))
+	ann.Submit(`.create-room button`)
+	quiet := ann.Eval(`location.pathname`)
+	bob.Signup("bob")
+	bob.Do(chromedp.Navigate(s.URL + lobby))
+	bob.Submit(`.join-invite button`)
+	bob.WaitLive()
+
+	tabs := []e2e.Tab{ann}
+	for i := 1; i < 10; i++ {
+		tb := ann.SameProfile()
+		room := lobby
+		if i%2 == 1 {
+			room = quiet
+		}
+		tb.Do(chromedp.Navigate(s.URL+room), chromedp.WaitVisible(chromedp.ID("composer")))
+		tabs = append(tabs, tb)
+	}
+	problems := make([]*browsertest.Problems, len(tabs))
+	for i, tb := range tabs {
+		tb.WaitLive()
+		problems[i] = browsertest.WatchConsole(tb.Ctx)
+	}
+	waitConns(t, s, 2) // one for ann's ten tabs, one for bob
+	browsertest.Screenshot(t, tabs[9].Ctx, "tenth-tab")
+
+	say(bob, "hello, all ten tabs")
+	for i, tb := range tabs {
+		if tb.Eval(`location.pathname`) == lobby {
+			tb.WaitFor(fmt.Sprintf("the message in tab %d", i), e2e.LogText+`.includes('hello, all ten tabs')`)
+		} else {
+			tb.WaitFor(fmt.Sprintf("the lobby marked unread in tab %d", i), `document.querySelector('.sidebar a[href="`+lobby+`"]').classList.contains('has-unread')`)
+		}
+	}
+
+	leader := -1
+	for i, tb := range tabs {
+		if tb.Eval(`String(`+isLeader+`)`) == "true" {
+			if leader >= 0 {
+				t.Fatalf("tabs %d and %d both hold a stream", leader, i)
+			}
+			leader = i
+		}
+	}
+	if leader < 0 {
+		t.Fatal("no tab holds the stream")
+	}
+	closed := time.Now()
+	// Closed as a person closes a tab: the page only, so the tabs opened
+	// from it stay open.
+	if _, err := chromedp.Call(tabs[leader].Ctx, page.Close, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	say(bob, "posted during the hand-over")
+	rest := append(tabs[:leader:leader], tabs[leader+1:]...)
+	took := waitNewLeader(t, rest, closed)
+	t.Logf("the stream moved to another tab %v after closing the one that held it", took.Round(time.Millisecond))
+	for i, tb := range rest {
+		tb.WaitFor(fmt.Sprintf("tab %d live again", i), `document.documentElement.dataset.stream === 'live'`)
+	}
+	waitConns(t, s, 2)
+	for i, tb := range rest {
+		if tb.Eval(`location.pathname`) == lobby {
+			tb.WaitFor(fmt.Sprintf("the hand-over message in tab %d", i), e2e.LogText+`.includes('posted during the hand-over')`)
+			says := tb.Eval(`[...document.querySelectorAll('ol.log li:not(.system) .body')].map(e => e.textContent).join('|')`)
+			if says != "hello, all ten tabs|posted during the hand-over" {
+				t.Errorf("tab %d shows %q, want each message once, in order", i, says)
+			}
+		}
+	}
+	for i, p := range problems {
+		if i != leader {
+			p.Check(t, fmt.Sprintf("tab %d", i))
+		}
+	}
+}
+
+// waitNewLeader waits until one of tabs holds a live stream, and returns
+// how long after since that took.
+func waitNewLeader(t *testing.T, tabs []e2e.Tab, since time.Time) time.Duration {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		for _, tb := range tabs {
+			if tb.Eval(`String(`+isLeader+` && document.documentElement.dataset.stream === 'live')`) == "true" {
+				return time.Since(since)
+			}
+		}
+	}
+	t.Fatal("no tab took the stream over after the one holding it closed")
+	return 0
+}
+
+// say posts a message from tb's composer and waits for it to be sent.
+func say(tb e2e.Tab, text string) {
+	tb.T.Helper()
+	tb.Send(text)
+	tb.WaitFor("a fresh composer after sending", `document.getElementById('body').value === '' && `+e2e.LogText+`.includes('`+text+`')`)
+}
+
+// noSharing makes every later page of a tab look like a browser without
+// Web Locks or BroadcastChannel.
+const noSharing = `Object.defineProperty(Navigator.prototype, 'locks', { get: () => undefined });
+delete window.BroadcastChannel;`
+
+// A browser that cannot share falls back to one stream per tab, up to four
+// (-max-tabs): the fifth and sixth tabs still load, say why they are not
+// live, and post; the live ones get every message.
+func TestTabsThatCannotShareStillLoad(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t, "-debug-addr", "127.0.0.1:0")
+	first := e2e.OpenTab(t, browser, s)
+	withoutSharing(t, first)
+	first.Signup("old")
+	first.Do(chromedp.SetValue(chromedp.ID("room-name"), "lobby"))
+	first.Submit(`.create-room button`)
+	first.WaitLive()
+	room := first.Eval(`location.pathname`)
+	if first.Eval(`String(Boolean(navigator.locks))`) != "false" {
+		t.Fatal("the page still has Web Locks")
+	}
+
+	tabs := []e2e.Tab{first}
+	for range 5 {
+		tb := first.SameProfile()
+		withoutSharing(t, tb)
+		tb.Do(chromedp.Navigate(s.URL+room), chromedp.WaitVisible(chromedp.ID("composer")))
+		tabs = append(tabs, tb)
+	}
+	live, off := 0, 0
+	for i, tb := range tabs {
+		tb.WaitFor(fmt.Sprintf("tab %d live, or saying why not", i), `['live', 'off'].includes(document.documentElement.dataset.stream)`)
+		switch tb.Eval(`document.documentElement.dataset.stream`) {
+		case "live":
+			live++
+		case "off":
+			off++
+			if msg := tb.Eval(`document.getElementById('notice').innerText`); !strings.Contains(msg, "other tabs of this browser are live") {
+				t.Errorf("tab %d is off and says %q", i, msg)
+			}
+		}
+	}
+	if live != 4 || off != 2 {
+		t.Fatalf("%d tabs live and %d off, want 4 and 2", live, off)
+	}
+	waitConns(t, s, 4)
+
+	last := tabs[len(tabs)-1]
+	say(last, "from a tab without live updates")
+	for i, tb := range tabs[:len(tabs)-1] {
+		if tb.Eval(`document.documentElement.dataset.stream`) == "live" {
+			tb.WaitFor(fmt.Sprintf("the message in live tab %d", i), e2e.LogText+`.includes('from a tab without live updates')`)
+		}
+	}
+}
+
+func withoutSharing(t *testing.T, tb e2e.Tab) {
+	t.Helper()
+	if _, err := chromedp.Call(tb.Ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: noSharing}); err != nil {
+		t.Fatal(err)
+	}
+}

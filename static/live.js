@@ -1,0 +1,194 @@
+// RT Messenger's live connection: one per browser, not one per tab.
+//
+// A browser allows six HTTP/1.1 connections per site, so a stream per tab
+// would soon hold them all and starve page loads and posts. The tabs of a
+// browser elect one (Web Locks) to hold the stream, SSE or WebSocket; it
+// hands each event to the others over a BroadcastChannel. When it closes,
+// the lock passes to another tab at once, which resumes from the newest
+// event id any tab saw. Without those APIs each tab connects by itself.
+//
+// To the rest of the page it speaks in DOM events on document: rtm:event
+// (an applied message fragment), rtm:state (live, reconnecting or off) and
+// the stream's named events (rtm-reset, rtm-closed, rtm-signed-out,
+// rtm-notice).
+(() => {
+  'use strict';
+
+  const user = document.documentElement.dataset.user;
+  const el = document.getElementById('stream') || document.getElementById('socket');
+  if (!user || !el || !el.dataset.connect || !window.htmx) return;
+  const socket = el.id === 'socket';
+  const tab = Math.random().toString(36).slice(2);
+  const name = 'rtm-live-' + user;
+
+  // Fragments are all partials (<hx-upsert>, <hx-partial>) aimed at their
+  // targets; the sink only takes a main swap, should one ever come.
+  const sink = document.createElement('div');
+  sink.hidden = true;
+  document.body.append(sink);
+
+  const startAfter = Number(new URL(el.dataset.connect, location.href).searchParams.get('after')) || 0;
+  let lastId = startAfter;
+  let leading = false;
+  let stopped = false;
+  let state = { state: '', text: '' };
+  let chan = null;
+  let stepDown = null; // releases the lock (leader) or stops waiting for it
+  const waiting = new AbortController();
+
+  const emit = (type, detail) => document.dispatchEvent(new CustomEvent(type, { detail }));
+  const send = (msg) => { if (chan && !stopped) chan.postMessage(msg); };
+
+  // --- The leader: what its own connection reports. ---
+
+  // Events a leader keeps for tabs that join: they may have rendered their
+  // page before some of them arrived. floor: the buffer holds every event
+  // after this id.
+  const kept = [];
+  let floor = startAfter;
+  const keep = 500;
+
+  function received(ev) {
+    if (ev.id > lastId) lastId = ev.id;
+    if (!ev.event) {
+      kept.push(ev);
+      if (kept.length > keep) floor = kept.shift().id;
+      emit('rtm:event', ev);
+    }
+    send({ t: 'ev', ev });
+  }
+
+  function setState(s, text) {
+    state = { state: s, text: text || '' };
+    emit('rtm:state', state);
+    send({ t: 'state', ...state });
+  }
+
+  const lost = 'Connection lost. Reconnecting…';
+  if (socket) {
+    el.addEventListener('htmx:ws:after:message:incoming', async (e) => {
+      let frame;
+      try { frame = await e.detail.message.json(); } catch { return; }
+      if (frame.target) return; // this tab's composer, answering its own post
+      if (frame.event) {
+        htmx.trigger(sink, frame.event, { data: frame.data, id: frame.id });
+        if (frame.event !== 'rtm-notice') received({ id: frame.id || lastId, event: frame.event, data: frame.data });
+        return;
+      }
+      received({ id: frame.id, event: '', data: frame.content });
+    });
+    el.addEventListener('htmx:ws:before:connection', (e) => {
+      const conn = e.detail && e.detail.connection;
+      if (conn) conn.url = withAfter(conn.url, lastId);
+    });
+    el.addEventListener('htmx:ws:after:connection', () => setState('live'));
+    el.addEventListener('htmx:ws:error', () => setState('reconnecting', lost));
+    el.addEventListener('htmx:ws:close', (e) => {
+      if (e.detail.code === 4001) htmx.trigger(sink, 'rtm-signed-out', {});
+      else if (e.detail.code !== 1008) setState('reconnecting', lost); // 1008: refused, rtm-closed said why
+    });
+  } else {
+    el.addEventListener('htmx:sse:after:message', (e) => {
+      const m = e.detail.message;
+      received({ id: Number(m.id) || lastId, event: m.event || '', data: m.data });
+    });
+    el.addEventListener('htmx:sse:after:connection', () => setState('live'));
+    el.addEventListener('htmx:sse:error', (e) => {
+      if (e.detail && e.detail.status === 401) htmx.trigger(sink, 'rtm-signed-out', {});
+      else setState('reconnecting', lost);
+    });
+  }
+
+  function withAfter(url, id) {
+    return url.replace(/([?&]after=)\d+/, '$1' + id);
+  }
+
+  function lead() {
+    leading = true;
+    el.setAttribute(socket ? 'hx-ws:connect' : 'hx-sse:connect', withAfter(el.dataset.connect, lastId));
+    // Still loading: htmx connects when it scans the page. Later, now.
+    if (document.readyState !== 'loading') htmx.process(el);
+  }
+
+  // --- The others: events and state as the leader hands them on. ---
+
+  async function apply(ev) {
+    if (ev.id > lastId) lastId = ev.id;
+    if (ev.event) {
+      htmx.trigger(sink, ev.event, { data: ev.data, id: ev.id });
+      return;
+    }
+    await htmx.swap({ sourceElement: sink, target: sink, swap: 'innerHTML swapEmpty:false', text: ev.data });
+    emit('rtm:event', ev);
+  }
+
+  let queue = Promise.resolve(); // swaps apply one at a time, in order
+  function heard(msg) {
+    if (stopped || (msg.to && msg.to !== tab)) return;
+    switch (msg.t) {
+      case 'ev':
+        if (!leading) queue = queue.then(() => apply(msg.ev));
+        break;
+      case 'state':
+        if (!leading) emit('rtm:state', { state: msg.state, text: msg.text });
+        break;
+      case 'hello':
+        if (leading) welcome(msg);
+        break;
+      case 'gap':
+        location.reload(); // too much happened before this tab could hear it
+        break;
+    }
+  }
+
+  // A tab that joins gets the state and the events after the newest one
+  // its page was rendered with.
+  function welcome(msg) {
+    if (state.state) send({ t: 'state', to: msg.from, ...state });
+    if (msg.after < floor) {
+      send({ t: 'gap', to: msg.from });
+      return;
+    }
+    for (const ev of kept) if (ev.id > msg.after) send({ t: 'ev', to: msg.from, ev });
+  }
+
+  // A follower on a WebSocket page has no socket to post over: its
+  // composer posts as a plain htmx request would, and shows the answer.
+  document.addEventListener('submit', async (e) => {
+    const form = e.target;
+    if (!socket || leading || e.defaultPrevented || !form.classList || !form.classList.contains('composer')) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    const res = await fetch(form.action, {
+      method: 'POST',
+      body: new URLSearchParams(new FormData(form)),
+      headers: { 'HX-Request': 'true' },
+      credentials: 'same-origin',
+    }).catch(() => null);
+    if (!res) return emit('rtm:state', { state: 'reconnecting', text: 'Could not send: no connection. Try again.' });
+    if (res.status === 401) return htmx.trigger(sink, 'rtm-signed-out', {});
+    await htmx.swap({ sourceElement: form, target: form, swap: 'outerHTML', text: await res.text() });
+  }, true);
+
+  // Signed out: this tab is done. It stops leading (or waiting to), so a
+  // page opened after logging in again can lead.
+  document.addEventListener('rtm-signed-out', () => {
+    stopped = true;
+    el.removeAttribute('hx-sse:connect');
+    if (stepDown) stepDown();
+    waiting.abort();
+    if (chan) chan.close();
+  });
+
+  if (navigator.locks && window.BroadcastChannel) {
+    chan = new BroadcastChannel(name);
+    chan.onmessage = (e) => heard(e.data);
+    send({ t: 'hello', from: tab, after: startAfter });
+    navigator.locks.request(name, { signal: waiting.signal }, () => new Promise((release) => {
+      stepDown = release;
+      if (!stopped) lead();
+    })).catch(() => {}); // aborted: signed out while waiting
+  } else {
+    lead();
+  }
+})();
