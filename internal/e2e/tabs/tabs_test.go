@@ -214,3 +214,44 @@ func withoutSharing(t *testing.T, tb e2e.Tab) {
 		t.Fatal(err)
 	}
 }
+
+// On the WebSocket transport the tabs share one socket too; a tab that does
+// not hold it posts as a plain htmx request, and sees its message at once.
+func TestTabsShareOneWebSocket(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t, "-debug-addr", "127.0.0.1:0")
+	wes := e2e.OpenTab(t, browser, s)
+	problems := browsertest.WatchConsole(wes.Ctx)
+	wes.Signup("wes")
+	wes.Do(chromedp.SetValue(chromedp.ID("room-name"), "sockets"))
+	wes.Submit(`.create-room button`)
+	wes.Submit(`.transport button`) // this account on the WebSocket
+	wes.WaitLive()
+	room := wes.Eval(`location.pathname`)
+
+	tabs := []e2e.Tab{wes}
+	for range 3 {
+		tb := wes.SameProfile()
+		tb.Do(chromedp.Navigate(s.URL+room), chromedp.WaitVisible(chromedp.ID("composer")))
+		tb.WaitLive()
+		tabs = append(tabs, tb)
+	}
+	waitConns(t, s, 1)
+	holder := `document.getElementById('socket').hasAttribute('hx-ws:connect')`
+	var follower e2e.Tab
+	for _, tb := range tabs {
+		if tb.Eval(`String(`+holder+`)`) == "false" {
+			follower = tb
+			break
+		}
+	}
+	if follower.Ctx == nil {
+		t.Fatal("every tab holds a socket")
+	}
+	say(follower, "sent from a tab without the socket")
+	for i, tb := range tabs {
+		tb.WaitFor(fmt.Sprintf("the message in tab %d", i), e2e.LogText+`.includes('sent from a tab without the socket')`)
+	}
+	waitConns(t, s, 1)
+	problems.Check(t, "the first tab")
+}
