@@ -1,7 +1,7 @@
-// Package static embeds the front-end files: vendored htmx, the stylesheet
-// and the small page script. Each file is served under a URL that holds a
-// hash of its content, so browsers may cache it for a year and still never
-// run stale code after a deploy.
+// Package static embeds the front-end files: vendored htmx, the stylesheet,
+// the small page scripts and the embeddable widget's files. Each file is
+// served under a URL that holds a hash of its content, so browsers may cache
+// it for a year and still never run stale code after a deploy.
 package static
 
 import (
@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js live.js favicon.svg vendor
+//go:embed app.css app.js live.js favicon.svg embed.js embed-frame.js embed.css vendor
 var files embed.FS
 
 // Prefix is where the files are served.
@@ -69,12 +69,21 @@ func URL(name string) string {
 	return Prefix + a.hash + "/" + name
 }
 
+// unhashed are the files other sites' pages load by a fixed URL, such as
+// the embed snippet's /static/embed.js: they cannot know the hash.
+var unhashed = map[string]bool{"embed.js": true}
+
 // Handler serves the files below Prefix. A request naming the current hash
 // is cacheable forever; any other hash still gets the current file, briefly
-// cacheable, so a page from before a deploy keeps working.
+// cacheable, so a page from before a deploy keeps working. The files in
+// unhashed are also served without a hash, briefly cacheable, so a deploy
+// reaches the sites that embed them within minutes.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hash, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, Prefix), "/")
+		if !ok && unhashed[hash] {
+			hash, name, ok = "", hash, true
+		}
 		a := assets[name]
 		if !ok || a == nil {
 			http.NotFound(w, r)

@@ -1,6 +1,7 @@
 package static
 
 import (
+	"bytes"
 	"compress/gzip"
 	"io"
 	"net/http"
@@ -72,4 +73,53 @@ func TestUnknownFiles(t *testing.T) {
 		}
 	}()
 	URL("missing.css")
+}
+
+func TestEmbedFilesStaySmall(t *testing.T) {
+	// embed.js runs on other sites' pages, unminified: the issue allows it
+	// 3 KB gzipped. The widget's own script and stylesheet count toward its
+	// first load (20 KB with 50 messages): they get a ceiling too.
+	limits := map[string]int{"embed.js": 3 * 1024, "embed-frame.js": 4 * 1024, "embed.css": 5 * 1024 / 2}
+	for name, limit := range limits {
+		body, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(body)
+		zw.Close()
+		t.Logf("%s: %d bytes, %d gzipped", name, len(body), buf.Len())
+		if buf.Len() >= limit {
+			t.Errorf("%s is %d bytes gzipped; it must stay under %d", name, buf.Len(), limit)
+		}
+	}
+}
+
+func TestEmbedScriptHasAStableURL(t *testing.T) {
+	res := get(t, "/static/embed.js", http.Header{"Accept-Encoding": {"gzip"}})
+	if res.StatusCode != 200 || res.Header.Get("Cache-Control") != "public, max-age=300" ||
+		!strings.Contains(res.Header.Get("Content-Type"), "javascript") || res.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("GET /static/embed.js: %d %v", res.StatusCode, res.Header)
+	}
+	zr, err := gzip.NewReader(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _ := io.ReadAll(zr)
+	if !strings.Contains(string(js), "RTMessenger") {
+		t.Fatal("/static/embed.js is not the embed script")
+	}
+	if res := get(t, "/static/embed.js", http.Header{"If-None-Match": {res.Header.Get("ETag")}}); res.StatusCode != http.StatusNotModified {
+		t.Fatalf("conditional GET: %d", res.StatusCode)
+	}
+	if res := get(t, URL("embed.js"), nil); !strings.Contains(res.Header.Get("Cache-Control"), "immutable") {
+		t.Fatalf("the hashed URL is cached forever: %v", res.Header)
+	}
+	// Only files meant for other sites have an unhashed URL.
+	for _, p := range []string{"/static/embed-frame.js", "/static/embed.css", "/static/embed.js/x"} {
+		if res := get(t, p, nil); res.StatusCode != 404 {
+			t.Errorf("GET %s: %d", p, res.StatusCode)
+		}
+	}
 }
