@@ -29,7 +29,14 @@ type User struct {
 	Created time.Time
 	// Deactivated accounts cannot sign in; their sessions end.
 	Deactivated bool
+	// Site is, for a user of a site that embeds chat rooms, that site's
+	// label (its host); their Name is then the name the site gave them.
+	// Empty for the server's own users.
+	Site string
 }
+
+// Embedded reports whether u is a user of an embedding site.
+func (u User) Embedded() bool { return u.Site != "" }
 
 // RoomKind tells public rooms from private conversations. Stored values.
 type RoomKind int
@@ -92,9 +99,11 @@ type Message struct {
 	RoomID   int64
 	AuthorID int64
 	Author   string
-	Kind     Kind
-	Body     string
-	Sent     time.Time
+	// AuthorSite is the embedding site of an embedded author, or empty.
+	AuthorSite string
+	Kind       Kind
+	Body       string
+	Sent       time.Time
 	// Members is, on a join or leave line fresh from a commit, the room's
 	// member count after the change; zero when unknown (e.g. from history).
 	Members int

@@ -72,6 +72,10 @@ type Streams interface {
 	// RefuseSignedOut answers a stream request without a live session so
 	// that the page stops retrying and says so.
 	RefuseSignedOut(w http.ResponseWriter, r *http.Request)
+	// ServeGuest streams one room's events to a read-only guest of a
+	// widget, with no account.
+	ServeGuest(w http.ResponseWriter, r *http.Request, room int64,
+		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error)
 	// Online reports whether the user has a stream open. EndSession closes
 	// the streams one sign-in opened (log-out); Disconnect closes all of a
 	// user's (deactivation, password reset).
@@ -82,7 +86,9 @@ type Streams interface {
 
 // Deps is everything New needs.
 type Deps struct {
-	Store    Store
+	Store Store
+	// Embeds keeps the sites that embed rooms; nil serves no widget.
+	Embeds   EmbedStore
 	Streams  Streams
 	Sessions scs.Store
 	Logger   *slog.Logger
@@ -150,6 +156,8 @@ type Handler struct {
 	now          func() time.Time
 	onSignedIn   func(*http.Request)
 	bodyGrace    time.Duration
+	embeds       EmbedStore
+	embedAssets  views.EmbedAssets
 }
 
 // New builds the Handler.
@@ -179,6 +187,11 @@ func New(d Deps) *Handler {
 		now:        d.Now,
 		onSignedIn: d.OnSignedIn,
 		bodyGrace:  d.BodyGrace,
+		embeds:     d.Embeds,
+		embedAssets: views.EmbedAssets{
+			CSS:   static.URL("embed.css"),
+			Frame: static.URL("embed-frame.js"),
+		},
 	}
 	if h.idle <= 0 {
 		h.idle = 7 * 24 * time.Hour

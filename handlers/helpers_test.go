@@ -51,7 +51,7 @@ func newAppStore(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap 
 		t.Fatal(err)
 	}
 	relay.Record(st)
-	d := Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20}
+	d := Deps{Store: st, Embeds: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20}
 	if change != nil {
 		change(&d)
 	}

@@ -50,6 +50,21 @@ func (h *Handler) Routes() http.Handler {
 	root := http.NewServeMux()
 	root.Handle("GET "+static.Prefix, static.Handler())
 	root.HandleFunc("GET /healthz", h.healthz)
+	if h.embeds != nil {
+		// Widgets on other sites: no app session here (a third-party frame
+		// gets no Lax cookie anyway); their own credential is checked.
+		root.HandleFunc("GET /embed/rooms/{room}", h.embedPage)
+		root.HandleFunc("POST /embed/rooms/{room}/messages", h.embedPost)
+		root.HandleFunc("GET /embed/events", h.embedEvents)
+		root.HandleFunc("GET /embed/theme.css", h.embedTheme)
+		app.HandleFunc("GET /admin/sites", h.signedIn(h.sitesPage))
+		app.HandleFunc("POST /admin/sites", h.signedIn(h.createSite))
+		app.HandleFunc("GET /admin/sites/{site}", h.signedIn(h.sitePage))
+		app.HandleFunc("POST /admin/sites/{site}", h.signedIn(h.updateSite))
+		app.HandleFunc("POST /admin/sites/{site}/secret", h.signedIn(h.rotateSiteSecret))
+		app.HandleFunc("POST /admin/sites/{site}/disable", h.signedIn(h.setSiteDisabled(true)))
+		app.HandleFunc("POST /admin/sites/{site}/enable", h.signedIn(h.setSiteDisabled(false)))
+	}
 	root.Handle("/", h.sessions.LoadAndSave(h.loadUser(app)))
 
 	csrf := http.NewCrossOriginProtection()
@@ -71,7 +86,7 @@ func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("X-Content-Type-Options", "nosniff")
-		if r.URL.Path != "/events" && r.URL.Path != "/ws" { // streams are no documents; their headers live as long as they do
+		if r.URL.Path != "/events" && r.URL.Path != "/ws" && r.URL.Path != "/embed/events" { // streams are no documents; their headers live as long as they do
 			hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
 				"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 			hd.Set("Referrer-Policy", "same-origin")

@@ -31,7 +31,9 @@ func (h *Handler) loadUser(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		id := h.sessions.GetInt64(ctx, sessionUserKey)
-		if id == 0 {
+		// A widget's session signs in nowhere but its widget, even if its
+		// token is sent as the app's cookie.
+		if id == 0 || h.sessions.GetInt64(ctx, sessionSiteKey) != 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -203,12 +205,17 @@ func (h *Handler) clientIP(r *http.Request) string {
 // format this package reads: for admin tooling (bulk benchmark users) that
 // writes sessions straight to the store. The token is the cookie value.
 func MintSession(userID int64, now time.Time, lifetime time.Duration) (token string, data []byte, expiry time.Time, err error) {
+	return mintSession(map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()}, now, lifetime)
+}
+
+// mintSession makes a new token and the stored form of values.
+func mintSession(values map[string]any, now time.Time, lifetime time.Duration) (token string, data []byte, expiry time.Time, err error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", nil, time.Time{}, err
 	}
 	expiry = now.Add(lifetime)
-	data, err = sessionCodec{}.Encode(expiry, map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()})
+	data, err = sessionCodec{}.Encode(expiry, values)
 	return base64.RawURLEncoding.EncodeToString(b[:]), data, expiry, err
 }
 

@@ -3,8 +3,11 @@ package hub
 import (
 	"bufio"
 	"context"
+	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
@@ -55,4 +58,66 @@ func BenchmarkPublish(b *testing.B) {
 		id++
 		h.Publish(1, id, data)
 	}
+}
+
+// BenchmarkIdleStreamMemory reports what an idle stream costs the server in
+// heap and stacks: 1,000 members each on their own stream, against 1,000
+// read-only guests of one room, who share theirs.
+func BenchmarkIdleStreamMemory(b *testing.B) {
+	for _, kind := range []string{"member", "guest"} {
+		b.Run(kind, func(b *testing.B) {
+			for b.Loop() {
+				b.ReportMetric(idleStreamBytes(b, kind, 1000), "bytes/stream")
+			}
+		})
+	}
+}
+
+func idleStreamBytes(b *testing.B, kind string, n int) float64 {
+	h := New(Options{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if kind == "guest" {
+			h.ServeGuest(w, r, 1, nil)
+			return
+		}
+		uid, _ := strconv.ParseInt(r.URL.Query().Get("u"), 10, 64)
+		h.Join(1, uid)
+		h.Serve(w, r, uid, "s", nil, nil)
+	}))
+	defer srv.Close()
+	defer h.Close(context.Background())
+	before := inUse()
+	// Raw connections that send a request and never read: the client side
+	// holds a socket each and no goroutine, so the growth is the server's.
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for u := range n {
+		c, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		fmt.Fprintf(c, "GET /?u=%d HTTP/1.1\r\nHost: x\r\n\r\n", u+1)
+		conns = append(conns, c)
+	}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
+		if _, c := h.Stats(); c == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d streams did not all connect within a minute", n)
+		}
+	}
+	return float64(inUse()-before) / float64(n)
+}
+
+// inUse is the heap and stack memory in use after a collection.
+func inUse() uint64 {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.HeapInuse + ms.StackInuse
 }

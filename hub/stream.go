@@ -46,6 +46,7 @@ type conn struct {
 	session string
 	valid   func() bool
 	ended   atomic.Bool
+	guest   bool // a room's read-only guest: no per-user limits
 }
 
 // end closes the connection because its sign-in is over. Unlike kill, it
@@ -80,6 +81,22 @@ func (c *conn) kill() bool {
 // connection over and returns at once, the stream running on its own
 // goroutine.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool, replay Replay) {
+	h.serve(w, r, userID, &conn{session: session, valid: valid}, replay)
+}
+
+// ServeGuest streams room's live events to a visitor with no account (a
+// read-only guest of an embedded room). A room's guests share one stream
+// of their own, as one user's tabs do, so a guest costs what a tab costs;
+// they are not counted against any user's limits.
+func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, replay Replay) {
+	h.Join(room, guestsOf(room))
+	h.serve(w, r, guestsOf(room), &conn{guest: true}, replay)
+}
+
+// guestsOf is the stream key of room's guests: negative, never a user id.
+func guestsOf(room int64) int64 { return -room }
+
+func (h *Hub) serve(w http.ResponseWriter, r *http.Request, userID int64, c *conn, replay Replay) {
 	out, raw := newSink(w)
 	parent := r.Context()
 	if raw != nil {
@@ -89,7 +106,7 @@ func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, sessio
 		parent = context.Background()
 	}
 	ctx, cancel := context.WithCancel(parent)
-	c := &conn{out: out, cancel: cancel, session: session, valid: valid}
+	c.out, c.cancel = out, cancel
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()
@@ -163,7 +180,7 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 		return nil, errClosed
 	}
 	u := h.users[userID]
-	if u != nil {
+	if u != nil && !c.guest {
 		if err := h.over(u, c.session); err != nil {
 			return nil, err
 		}

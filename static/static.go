@@ -94,6 +94,10 @@ func Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Vary", "Accept-Encoding")
 		h.Set("ETag", `"`+a.hash+`"`)
+		if unhashed[name] {
+			// Other sites load it, some under a Cross-Origin-Embedder-Policy.
+			h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+		}
 		if hash == a.hash {
 			h.Set("Cache-Control", "public, max-age=31536000, immutable")
 		} else {

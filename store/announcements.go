@@ -83,14 +83,14 @@ func resolveRecipients(ctx context.Context, q querier, sender chat.User, t chat.
 		if _, err := q.ExecContext(ctx, `
 			INSERT OR IGNORE INTO announce_to (user_id, username)
 			SELECT u.id, u.username FROM memberships m JOIN users u ON u.id = m.user_id
-			WHERE m.room_id = ? AND u.deactivated_at IS NULL`, room); err != nil {
+			WHERE m.room_id = ? AND u.deactivated_at IS NULL AND u.site_id IS NULL`, room); err != nil {
 			return 0, fmt.Errorf("store: resolve recipients: %w", err)
 		}
 	}
 	if t.Everyone {
 		if _, err := q.ExecContext(ctx, `
 			INSERT OR IGNORE INTO announce_to (user_id, username)
-			SELECT id, username FROM users WHERE deactivated_at IS NULL`); err != nil {
+			SELECT id, username FROM users WHERE deactivated_at IS NULL AND site_id IS NULL`); err != nil {
 			return 0, fmt.Errorf("store: resolve recipients: %w", err)
 		}
 	}

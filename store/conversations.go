@@ -136,7 +136,7 @@ func activeUsers(ctx context.Context, q querier, usernames []string) ([]chat.Use
 		var u chat.User
 		var created int64
 		err := q.QueryRowContext(ctx, `
-			SELECT id, username, is_admin, created_at FROM users WHERE username = ? AND deactivated_at IS NULL`, name).
+			SELECT id, username, is_admin, created_at FROM users WHERE username = ? AND deactivated_at IS NULL AND site_id IS NULL`, name).
 			Scan(&u.ID, &u.Name, &u.Admin, &created)
 		if errors.Is(err, sql.ErrNoRows) {
 			unknown = append(unknown, name)

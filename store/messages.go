@@ -12,7 +12,13 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body, m.created_at`
+// messageColumns, read FROM messageSource, are what scanMessages reads. An
+// embedded user's messages carry their display name and their site.
+const (
+	messageColumns = `m.id, m.room_id, m.author_id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END,
+		COALESCE(es.origin, ''), m.kind, m.body, m.created_at`
+	messageSource = `messages m JOIN users u ON u.id = m.author_id LEFT JOIN embed_sites es ON es.id = u.site_id`
+)
 
 // PostMessage stores body from author in room. The membership check runs in
 // the same statement as the insert, so a post racing a leave cannot land.
@@ -21,7 +27,7 @@ const messageColumns = `m.id, m.room_id, m.author_id, u.username, m.kind, m.body
 func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
 	var posted chat.Message
 	_, err := s.writeOne(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
 		// Membership, idempotency and the insert in one statement: the
 		// common case costs a single step of the writer.
 		err := q.QueryRowContext(ctx, `
@@ -73,7 +79,7 @@ func refusedPost(ctx context.Context, q querier, room, author int64, clientID st
 func messageByClientID(ctx context.Context, q querier, author int64, clientID string) (chat.Message, bool, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT `+messageColumns+`
-		FROM messages m JOIN users u ON u.id = m.author_id
+		FROM `+messageSource+`
 		WHERE m.author_id = ? AND m.client_id = ?`, author, clientID)
 	if err != nil {
 		return chat.Message{}, false, fmt.Errorf("store: find by client id: %w", err)
@@ -93,7 +99,7 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 	}
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
-		FROM messages m JOIN users u ON u.id = m.author_id
+		FROM `+messageSource+`
 		WHERE m.room_id = ? AND m.id < ?
 		ORDER BY m.id DESC LIMIT ?`, room, before, limit+1)
 	if err != nil {
@@ -118,7 +124,7 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error) {
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+messageColumns+`
-		FROM messages m JOIN users u ON u.id = m.author_id
+		FROM `+messageSource+`
 		WHERE m.id > ?1 AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
 		  AND NOT (m.kind = ?4 AND m.author_id = ?2)
 		ORDER BY m.id LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
@@ -144,7 +150,7 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 
 // insertMessage adds a message; clientID "" stores NULL (no idempotency).
 func insertMessage(ctx context.Context, q querier, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
-	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
+	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
@@ -160,10 +166,12 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	for rows.Next() {
 		var m chat.Message
 		var sent int64
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &m.Kind, &m.Body, &sent); err != nil {
+		var origin string
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent); err != nil {
 			return nil, err
 		}
 		m.Sent = fromMillis(sent)
+		m.AuthorSite = chat.SiteLabel(origin)
 		msgs = append(msgs, m)
 	}
 	return msgs, rows.Err()

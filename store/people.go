@@ -34,7 +34,7 @@ func (s *Store) People(ctx context.Context, q chat.PeopleQuery) ([]chat.Person, 
 	like := "%" + escapeLike(strings.TrimSpace(q.Search)) + "%"
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT `+personColumns+` FROM users
-		WHERE (?1 OR deactivated_at IS NULL)
+		WHERE (?1 OR deactivated_at IS NULL) AND site_id IS NULL
 		  AND (username LIKE ?2 ESCAPE '\' OR display_name LIKE ?2 ESCAPE '\'
 		       OR title LIKE ?2 ESCAPE '\' OR department LIKE ?2 ESCAPE '\')
 		ORDER BY CASE display_name WHEN '' THEN username ELSE display_name END COLLATE NOCASE, id
@@ -65,7 +65,7 @@ func (s *Store) Person(ctx context.Context, username string) (chat.Person, error
 }
 
 func personByName(ctx context.Context, q querier, username string) (chat.Person, error) {
-	p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM users WHERE username = ?`, username))
+	p, err := scanPerson(q.QueryRowContext(ctx, `SELECT `+personColumns+` FROM users WHERE username = ? AND site_id IS NULL`, username))
 	if errors.Is(err, sql.ErrNoRows) {
 		return p, chat.Errorf(chat.NotFound, "Nobody has the username %q.", username)
 	}

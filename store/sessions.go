@@ -110,6 +110,9 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	if _, err := s.wq.ExecContext(ctx, `DELETE FROM revoked_sessions WHERE expiry <= ?`, now); err != nil {
 		return 0, fmt.Errorf("store: delete expired tombstones: %w", err)
 	}
+	if _, err := s.wq.ExecContext(ctx, `DELETE FROM embed_nonces WHERE expiry <= ?`, now); err != nil {
+		return 0, fmt.Errorf("store: delete expired nonces: %w", err)
+	}
 	return res.RowsAffected()
 }
 

@@ -61,9 +61,13 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	}
 	var u chat.User
 	var created int64
+	var origin string
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL FROM users WHERE id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated)
+		SELECT u.id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END, u.is_admin, u.created_at,
+			u.deactivated_at IS NOT NULL, COALESCE(es.origin, '')
+		FROM users u LEFT JOIN embed_sites es ON es.id = u.site_id WHERE u.id = ?`, id).
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &origin)
+	u.Site = chat.SiteLabel(origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, chat.Errorf(chat.NotFound, "No such user.")
 	}

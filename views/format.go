@@ -20,6 +20,13 @@ func roomPath(room int64) string { return "/rooms/" + strconv.FormatInt(room, 10
 
 func roomURL(room int64) templ.SafeURL { return templ.SafeURL(roomPath(room)) }
 
+func composerAction(c Composer) templ.SafeURL {
+	if c.Embed != nil {
+		return templ.SafeURL("/embed" + roomPath(c.RoomID) + "/messages")
+	}
+	return roomAction(c.RoomID, "messages")
+}
+
 func roomAction(room int64, action string) templ.SafeURL {
 	return templ.SafeURL(roomPath(room) + "/" + action)
 }
@@ -62,6 +69,14 @@ func clockTime(t time.Time) string { return t.UTC().Format("15:04") + " UTC" }
 
 // authorClass gives each author one of eight colours, stable across pages.
 func authorClass(id int64) string { return "a" + strconv.FormatInt(id%8, 10) }
+
+// siteSuffix names an embedded author's site in a system line.
+func siteSuffix(m chat.Message) string {
+	if m.AuthorSite == "" {
+		return ""
+	}
+	return "(" + m.AuthorSite + ") "
+}
 
 func systemLine(m chat.Message) string {
 	switch m.Kind {

@@ -84,6 +84,14 @@ type Composer struct {
 	ClientID string
 	// Socket sends the form over the page's WebSocket instead of a post.
 	Socket bool
+	// Embed, if set, makes it the composer of an embedded room's widget.
+	Embed *EmbedCredential
+}
+
+// EmbedCredential is what a widget's forms carry instead of a cookie.
+type EmbedCredential struct {
+	Session string // the embed session's token
+	Site    int64
 }
 
 // MembersPage lists a room's members; CanRemove shows remove buttons.
@@ -204,4 +212,57 @@ type WelcomePage struct {
 	Token    string
 	Username string
 	Error    string
+}
+
+// EmbedAssets are the widget page's own files.
+type EmbedAssets struct {
+	CSS, Frame string
+}
+
+// EmbedPage is a room as another site's page shows it.
+type EmbedPage struct {
+	Assets EmbedAssets
+	Room   chat.Room
+	// Host is the embedding site's origin: the only window the widget talks
+	// to (postMessage) and takes theme changes from.
+	Host     string
+	Theme    chat.Theme
+	ThemeCSS string // the site's colours, a stylesheet URL
+	Messages []chat.Message
+	// Composer is nil for a read-only guest.
+	Composer   *Composer
+	StreamPath string
+	// Error, if set, is shown instead of the room.
+	Error string
+}
+
+// SitesPage lists the sites that embed rooms, with a form to add one.
+type SitesPage struct {
+	Page
+	Sites []chat.Site
+	Rooms []chat.Room // public rooms, for the room picker
+	Form  SiteForm
+}
+
+// SitePage is one site's settings. Secret is set once, right after it was
+// made: it is never shown again.
+type SitePage struct {
+	Page
+	Site   chat.Site
+	Rooms  []chat.Room
+	Form   SiteForm
+	Secret string
+	Saved  bool
+	// Base is this server's address, for the snippets shown.
+	Base string
+}
+
+// SiteForm is the site settings form as typed, with errors by field.
+type SiteForm struct {
+	Origin    string
+	AllPublic bool
+	Rooms     map[int64]bool
+	Guests    bool
+	Theme     chat.Theme
+	Errors    map[string]string
 }

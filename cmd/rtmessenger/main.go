@@ -78,6 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	h := handlers.New(handlers.Deps{
 		Store:           st,
 		Streams:         streams,
+		Embeds:          st,
 		Sessions:        st.Sessions(),
 		Logger:          log,
 		SecureCookies:   cfg.secureCookies,

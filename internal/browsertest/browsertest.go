@@ -19,7 +19,9 @@ import (
 
 // Start launches one browser for the test and returns its context. Each
 // User opened from it is an isolated profile (own cookies).
-func Start(t *testing.T) context.Context {
+// Flags add command-line switches (e.g. "test-third-party-cookie-phaseout"
+// to block third-party cookies as browsers that block them do).
+func Start(t *testing.T, flags ...string) context.Context {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("browser test skipped in -short mode")
@@ -45,6 +47,9 @@ func Start(t *testing.T) context.Context {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 800),
 	)
+	for _, f := range flags {
+		opts = append(opts, chromedp.Flag(f, true))
+	}
 	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(alloc)
 	t.Cleanup(func() {
@@ -136,6 +141,19 @@ func (p *Problems) Check(t *testing.T, what string, expected ...string) {
 			}
 		default:
 			return
+		}
+	}
+}
+
+// Drain returns the problems seen so far and forgets them.
+func (p *Problems) Drain() []string {
+	var out []string
+	for {
+		select {
+		case m := <-p.msgs:
+			out = append(out, m)
+		default:
+			return out
 		}
 	}
 }
