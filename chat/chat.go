@@ -38,7 +38,8 @@ type User struct {
 // Embedded reports whether u is a user of an embedding site.
 func (u User) Embedded() bool { return u.Site != "" }
 
-// RoomKind tells public rooms from private conversations. Stored values.
+// RoomKind tells public rooms from private rooms and conversations.
+// Stored values. Every kind but KindRoom is seen by its members only.
 type RoomKind int
 
 const (
@@ -50,6 +51,11 @@ const (
 	// KindGroup is a conversation among people chosen when it starts:
 	// private to its members, who may leave.
 	KindGroup RoomKind = 2
+	// KindPrivate is a room only its members see: it is not listed, and
+	// people join it only by invitation. A kind rather than a flag on
+	// KindRoom, so that every check for "a public room" (listing, joining,
+	// embedding, unique names) refuses it without knowing of it.
+	KindPrivate RoomKind = 3
 )
 
 // A conversation's Name lists its members' usernames; see Room.Title.
@@ -67,6 +73,12 @@ type Room struct {
 	// Unread counts announcements waiting for the viewer here, when the
 	// query filled it.
 	Unread int
+	// GroupName is a group conversation's name chosen by its members;
+	// empty, it is named by its members.
+	GroupName string
+	// Tag tells the room from another of the viewer's with the same title
+	// (see Disambiguate); empty when none shares it.
+	Tag string
 }
 
 // Kind tells a user's text apart from the system lines a room shows.
@@ -118,11 +130,9 @@ func (m Message) Silent() bool { return m.ID == 0 }
 type Member struct {
 	User   User
 	Joined time.Time
+	// RoomAdmin: the member manages the room (see CanManage).
+	RoomAdmin bool
 }
-
-// CanRemoveMembers reports whether u may remove others from r: its
-// creator and admins may.
-func CanRemoveMembers(u User, r Room) bool { return u.Admin || u.ID == r.CreatedBy }
 
 // Membership links a user to a room they joined.
 type Membership struct {

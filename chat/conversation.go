@@ -30,12 +30,30 @@ func ConversationKey(ids []int64) string {
 	return strings.Join(parts, ":")
 }
 
-// Title is how the room is named to viewer: a room by its name, a
-// conversation by the other people in it.
+// Title is how the room is named to viewer: a room by its name, a group by
+// the name its members gave it, a conversation otherwise by the other
+// people in it; then its Tag, if it has one.
 func (r Room) Title(viewer string) string {
-	if !r.Private() {
-		return "# " + r.Name
+	t := r.BaseTitle(viewer)
+	if r.Tag != "" {
+		t += " (" + r.Tag + ")"
 	}
+	return t
+}
+
+// BaseTitle is Title without the Tag.
+func (r Room) BaseTitle(viewer string) string {
+	switch {
+	case !r.Conversation():
+		return "# " + r.Name
+	case r.GroupName != "":
+		return r.GroupName
+	}
+	return r.Others(viewer)
+}
+
+// Others lists a conversation's members but viewer, by username.
+func (r Room) Others(viewer string) string {
 	var others []string
 	for _, n := range strings.Split(r.Name, conversationSep) {
 		if n != "" && !strings.EqualFold(n, viewer) {
@@ -48,5 +66,10 @@ func (r Room) Title(viewer string) string {
 	return strings.Join(others, conversationSep)
 }
 
-// Private reports whether r is a conversation: only its members see it.
-func (r Room) Private() bool { return r.Kind == KindDirect || r.Kind == KindGroup }
+// Private reports whether only r's members see it: a private room or a
+// conversation. To anyone else it does not exist.
+func (r Room) Private() bool { return r.Kind != KindRoom }
+
+// Conversation reports whether r is a direct or group conversation rather
+// than a room.
+func (r Room) Conversation() bool { return r.Kind == KindDirect || r.Kind == KindGroup }

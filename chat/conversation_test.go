@@ -20,12 +20,14 @@ func TestConversationNamesAndKeys(t *testing.T) {
 		{Room{Kind: KindGroup, Name: "ann, bob, cat"}, "bob", "ann, cat"},
 		{Room{Kind: KindGroup, Name: "ann"}, "ann", "Just you"},
 		{Room{Kind: KindGroup, Name: "ann, bob"}, "", "ann, bob"},
+		{Room{Kind: KindGroup, Name: "ann, bob", GroupName: "Launch"}, "ann", "Launch"},
+		{Room{Kind: KindPrivate, Name: "plans", Tag: "private"}, "ann", "# plans (private)"},
 	} {
 		if got := tc.room.Title(tc.viewer); got != tc.want {
 			t.Errorf("%+v seen by %q: %q, want %q", tc.room, tc.viewer, got, tc.want)
 		}
 	}
 	if (Room{Kind: KindRoom}).Private() || !(Room{Kind: KindDirect}).Private() || !(Room{Kind: KindGroup}).Private() {
-		t.Error("only conversations are private")
+		t.Error("only public rooms are not private")
 	}
 }

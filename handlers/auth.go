@@ -77,7 +77,8 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("account created", "user", u.Name, "admin", u.Admin)
-	http.Redirect(w, r, "/rooms", http.StatusSeeOther)
+	// Like a log-in, back to the page that asked for an account (an invite).
+	http.Redirect(w, r, h.afterLogin(r), http.StatusSeeOther)
 }
 
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) {

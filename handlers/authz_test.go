@@ -5,7 +5,12 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/store"
 )
 
 // authzWorld is a room with a secret message and one person in each role.
@@ -59,6 +64,11 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"POST", "/rooms/{room}/leave", nil, false, want{"anonymous": 401, "non-member": 303, "member": 303, "admin": 303}},
 		{"GET", "/rooms/{room}/members", nil, false, want{"anonymous": 303, "non-member": 403, "member": 200, "admin": 200, "creator": 200}},
 		{"POST", "/rooms/{room}/members/{bob}/remove", nil, false, want{"anonymous": 401, "non-member": 403, "member": 422, "admin": 303, "creator": 303}},
+		{"GET", "/rooms/{room}/settings", nil, false, want{"anonymous": 303, "non-member": 403, "member": 403, "admin": 200, "creator": 200}},
+		{"POST", "/rooms/{room}/settings", url.Values{"name": {"vault"}, "visibility": {"public"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 303, "creator": 303}},
+		{"POST", "/rooms/{room}/members", url.Values{"username": {"carol"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 303, "creator": 303}},
+		{"POST", "/rooms/{room}/members/{bob}/admin", nil, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 303, "creator": 303}},
+		{"POST", "/rooms/{room}/invites", url.Values{"expires": {"24"}, "uses": {"1"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 200, "creator": 200}},
 		{"GET", "/events", nil, false, want{"anonymous": 401}},
 		{"GET", "/ws", nil, false, want{"anonymous": 401}},
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
@@ -226,6 +236,165 @@ func TestPeopleRoutesForEveryRole(t *testing.T) {
 					t.Fatalf("a refused request changed bob: %+v", p)
 				}
 			})
+		}
+	}
+}
+
+// privateWorld is a private room with a secret message, one person in
+// each role, and invite links that work, expired and were revoked.
+type privateWorld struct {
+	a                       *app
+	room                    int64
+	roles                   map[string]*browser
+	secretID, link          int64
+	valid, expired, revoked string
+}
+
+func newPrivateWorld(t *testing.T) *privateWorld {
+	var ahead atomic.Int64 // how far the store's clock runs ahead
+	a := newAppStore(t, hub.Options{}, store.Options{Now: func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }}, nil, nil)
+	w := &privateWorld{a: a}
+	root := a.signup("root") // a site admin, not in the room
+	alice, bob, carol, dan, erin := a.signup("alice"), a.signup("bob"), a.signup("carol"), a.signup("dan"), a.signup("erin")
+	w.room = alice.createPrivate("vault")
+	for _, name := range []string{"bob", "erin"} {
+		if res := alice.post(fmt.Sprintf("/rooms/%d/members", w.room), url.Values{"username": {name}}, nil); res.status != http.StatusSeeOther {
+			t.Fatalf("add %s: %d", name, res.status)
+		}
+	}
+	m, err := a.store.PostMessage(t.Context(), w.room, alice.user(), secret, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.secretID = m.ID
+	w.valid, w.expired, w.revoked = alice.makeLink(w.room, "720", "0"), alice.makeLink(w.room, "1", "0"), alice.makeLink(w.room, "720", "0")
+	valid, err1 := a.store.InviteFor(t.Context(), w.valid, carol.user().ID)
+	revoked, err2 := a.store.InviteFor(t.Context(), w.revoked, carol.user().ID)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	w.link = valid.Link.ID
+	if err := a.store.RevokeInviteLink(t.Context(), w.room, revoked.Link.ID, alice.user()); err != nil {
+		t.Fatal(err)
+	}
+	// erin is removed after the links were made: none lets her back.
+	if res := alice.post(fmt.Sprintf("/rooms/%d/members/%d/remove", w.room, erin.user().ID), nil, nil); res.status != http.StatusSeeOther {
+		t.Fatalf("remove erin: %d", res.status)
+	}
+	ahead.Store(int64(2 * time.Hour)) // the one-hour link has expired
+	w.roles = map[string]*browser{"anonymous": a.browser(), "non-member": carol, "invited": dan, "removed": erin,
+		"member": bob, "admin": root, "creator": alice}
+	return w
+}
+
+// A private room does not exist for anyone outside it, site admins
+// included: every route answers 404 and shows nothing of it, and no
+// refused request changes who is in it. Invite links let in whoever holds
+// one that works, but not someone removed after it was made.
+func TestPrivateRoomRoutesForEveryRole(t *testing.T) {
+	type want map[string]int // role → status
+	const out = 404
+	routes := []struct {
+		method, path string // {room}, {before}, {bob}, {link} and the tokens are filled in
+		form         url.Values
+		want         want
+	}{
+		{"GET", "/rooms/{room}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out, "creator": 200}},
+		{"GET", "/rooms/{room}/messages?before={before}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out}},
+		{"POST", "/rooms/{room}/messages", url.Values{"body": {"hello"}}, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},
+		{"POST", "/rooms/{room}/join", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},
+		{"POST", "/rooms/{room}/leave", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out, "creator": 303}},
+		{"GET", "/rooms/{room}/members", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out, "creator": 200}},
+		{"POST", "/rooms/{room}/members/{bob}/remove", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 422, "admin": out, "creator": 303}},
+		{"GET", "/rooms/{room}/settings", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 200}},
+		{"POST", "/rooms/{room}/settings", url.Values{"name": {"vault 2"}, "visibility": {"private"}}, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"POST", "/rooms/{room}/settings", url.Values{"name": {""}}, want{"non-member": out, "removed": out, "admin": out, "creator": 422}},
+		{"POST", "/rooms/{room}/members", url.Values{"username": {"carol"}}, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"POST", "/rooms/{room}/members/{bob}/admin", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"POST", "/rooms/{room}/members/{bob}/unadmin", nil, want{"anonymous": 401, "non-member": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"POST", "/rooms/{room}/invites", url.Values{"expires": {"24"}, "uses": {"1"}}, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 200}},
+		{"POST", "/rooms/{room}/invites/{link}/revoke", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"GET", "/invite/{valid}", nil, want{"anonymous": 303, "non-member": 200, "invited": 200, "removed": 403, "member": 303, "admin": 200, "creator": 303}},
+		{"POST", "/invite/{valid}", nil, want{"anonymous": 401, "non-member": 303, "invited": 303, "removed": 403, "member": 303, "admin": 303}},
+		{"GET", "/invite/{expired}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},
+		{"POST", "/invite/{expired}", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},
+		{"GET", "/invite/{revoked}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "admin": out}},
+		{"POST", "/invite/{revoked}", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "admin": out}},
+		{"GET", "/invite/not-a-token", nil, want{"anonymous": 303, "invited": out, "member": out}},
+	}
+	for _, rt := range routes {
+		for role, status := range rt.want {
+			t.Run(fmt.Sprintf("%s %s %v as %s", rt.method, rt.path, rt.form, role), func(t *testing.T) {
+				w := newPrivateWorld(t)
+				path := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1),
+					"{bob}", fmt.Sprint(w.roles["member"].user().ID), "{link}", fmt.Sprint(w.link),
+					"{valid}", w.valid, "{expired}", w.expired, "{revoked}", w.revoked).Replace(rt.path)
+				b := w.roles[role]
+				var wasIn bool
+				if role != "anonymous" {
+					wasIn, _ = w.a.store.IsMember(t.Context(), w.room, b.user().ID)
+				}
+				var res result
+				if rt.method == "GET" {
+					res = b.get(path, nil)
+				} else {
+					res = b.post(path, rt.form, nil)
+				}
+				if res.status != status {
+					t.Fatalf("status %d, want %d\n%.300s", res.status, status, res.body)
+				}
+				if role != "member" && role != "creator" && strings.Contains(res.body, secret) {
+					t.Fatal("the room's messages leaked")
+				}
+				if status == out && strings.Contains(res.body, "vault") {
+					t.Fatal("a 404 names the room")
+				}
+				if status >= 400 && role != "anonymous" {
+					if in, _ := w.a.store.IsMember(t.Context(), w.room, b.user().ID); in != wasIn {
+						t.Fatalf("a refused request changed membership: %v → %v", wasIn, in)
+					}
+				}
+			})
+		}
+	}
+}
+
+// A private room's stream events reach its members only: not people
+// holding an invite link, not those removed from it, not site admins.
+func TestPrivateRoomStreamsReachMembersOnly(t *testing.T) {
+	w := newPrivateWorld(t)
+	streams := map[string]*stream{}
+	for role, b := range w.roles {
+		if role != "anonymous" {
+			streams[role] = b.open("?after=0", nil)
+		}
+	}
+	w.a.waitConns(len(streams))
+	w.roles["creator"].post(fmt.Sprintf("/rooms/%d/messages", w.room), url.Values{"body": {"second secret"}}, htmx)
+	for role, b := range w.roles {
+		if role != "anonymous" {
+			b.createRoom("own room of " + role) // a marker: all before it was delivered
+		}
+	}
+	vault := fmt.Sprintf(`hx-target="#log-%d"`, w.room)
+	for role, s := range streams {
+		got := false
+		// Streams replay from the start: everything of the vault (and erin's
+		// removal), then the marker, the first message from anywhere else.
+		for ev := s.next(); strings.Contains(ev.Data, vault) || ev.Name != ""; ev = s.next() {
+			if ev.Name != "" { // such as erin's removal; no other's
+				if ev.Name == removedEvent && role != "removed" {
+					t.Fatalf("%s's stream carried %q", role, ev.Data)
+				}
+				continue
+			}
+			got = got || strings.Contains(ev.Data, "second secret")
+			if role != "member" && role != "creator" {
+				t.Fatalf("%s's stream carried the room: %.120s", role, ev.Data)
+			}
+		}
+		if !got && (role == "member" || role == "creator") {
+			t.Fatalf("%s's stream missed the message", role)
 		}
 	}
 }

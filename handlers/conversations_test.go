@@ -26,8 +26,10 @@ func TestDirectConversationIsFoundAgainAndLive(t *testing.T) {
 		}
 	}
 	page := alice.get(dm, nil)
-	mustContain(t, page.body, "<h1>bob</h1>", `placeholder="Message bob"`)
-	mustNotContain(t, page.body, "Leave conversation", "Leave room")
+	// The header names the other person and whether they are here, not
+	// a member count.
+	mustContain(t, page.body, "<h1><bdi>bob</bdi></h1>", `<a href="/people/bob">@bob</a>`, "Online now", `placeholder="Message bob"`)
+	mustNotContain(t, page.body, "Leave conversation", "Leave room", "2 members")
 
 	// bob's stream was open before the conversation existed; it carries it.
 	alice.post(dm+"/messages", url.Values{"body": {"just between us"}}, htmx)

@@ -53,13 +53,17 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		if len(msgs) > h.replayLimit {
 			return send(after, resetEvent, []byte("too much missed to replay"))
 		}
+		msgs, removed, err := h.withRemovals(ctx, u, after, msgs)
+		if err != nil {
+			return err
+		}
 		var delivered []int64
 		for _, m := range msgs {
-			data, err := renderEvent(ctx, m)
+			name, data, err := h.replayEvent(ctx, m, removed[m.ID])
 			if err != nil {
 				return err
 			}
-			if err := send(m.ID, "", data); err != nil {
+			if err := send(m.ID, name, data); err != nil {
 				return err
 			}
 			if m.Kind == chat.KindAnnouncement {

@@ -87,6 +87,9 @@ type Streams interface {
 // Deps is everything New needs.
 type Deps struct {
 	Store Store
+	// Rooms keeps private rooms, room admins and invitations; nil: Store,
+	// which must then have them (the SQLite store does).
+	Rooms RoomStore
 	// Embeds keeps the sites that embed rooms; nil serves no widget.
 	Embeds   EmbedStore
 	Streams  Streams
@@ -158,6 +161,7 @@ type Handler struct {
 	bodyGrace    time.Duration
 	embeds       EmbedStore
 	embedAssets  views.EmbedAssets
+	rooms        RoomStore
 }
 
 // New builds the Handler.
@@ -204,6 +208,9 @@ func New(d Deps) *Handler {
 	}
 	if h.bodyGrace <= 0 {
 		h.bodyGrace = 10 * time.Second
+	}
+	if h.rooms = d.Rooms; h.rooms == nil {
+		h.rooms = d.Store.(RoomStore)
 	}
 	if h.onSignedIn == nil {
 		h.onSignedIn = func(*http.Request) {}

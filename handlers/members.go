@@ -24,7 +24,8 @@ func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.Use
 	}
 	rv.page.Title = "Members of " + rv.room.Title(u.Name)
 	h.render(w, r, http.StatusOK, views.MembersView(views.MembersPage{
-		Page: rv.page, Room: rv.room, Joined: rv.joined, Members: members, CanRemove: chat.CanRemoveMembers(u, rv.room),
+		Page: rv.page, Room: rv.room, Joined: rv.joined, Members: members,
+		Removable: removable(u, rv.room, members), CanAppoint: chat.CanAppoint(u, rv.room),
 	}))
 }
 
@@ -54,6 +55,21 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, u chat.Us
 		return
 	}
 	http.Redirect(w, r, roomPath(room)+"/members", http.StatusSeeOther)
+}
+
+// removable marks the members u may remove from room (chat.CheckRemove).
+func removable(u chat.User, room chat.Room, members []chat.Member) map[int64]bool {
+	var uAdmin bool
+	for _, m := range members {
+		if m.User.ID == u.ID {
+			uAdmin = m.RoomAdmin
+		}
+	}
+	out := map[int64]bool{}
+	for _, m := range members {
+		out[m.User.ID] = chat.CheckRemove(u, uAdmin, m.User, m.RoomAdmin, room) == nil
+	}
+	return out
 }
 
 func containsRoom(rooms []chat.Room, id int64) bool {

@@ -35,14 +35,21 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, u chat.User
 		h.fail(w, r, err)
 		return
 	}
-	form := views.RoomForm{Name: r.PostForm.Get("name"), Topic: r.PostForm.Get("topic")}
+	form := views.RoomForm{Name: r.PostForm.Get("name"), Topic: r.PostForm.Get("topic"), Visibility: r.PostForm.Get("visibility")}
 	name, err := chat.CleanRoomName(form.Name)
 	var topic string
 	if err == nil {
 		topic, err = chat.CleanTopic(form.Topic)
 	}
-	var room chat.Room
+	var kind chat.RoomKind
 	if err == nil {
+		kind, err = chat.ParseVisibility(form.Visibility)
+	}
+	var room chat.Room
+	switch {
+	case err == nil && kind == chat.KindPrivate:
+		room, err = h.rooms.CreatePrivateRoom(r.Context(), u, name, topic)
+	case err == nil:
 		room, err = h.store.CreateRoom(r.Context(), u, name, topic)
 	}
 	if err != nil {
@@ -93,6 +100,10 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 			composer.ClientID = chat.NewClientID()
 		}
 		v.Composer = composer
+	}
+	if err := h.fillHead(r.Context(), u, &v); err != nil {
+		h.fail(w, r, err)
+		return
 	}
 	h.render(w, r, status, views.RoomView(v))
 }
@@ -149,8 +160,9 @@ func (h *Handler) loadRoomView(r *http.Request, u chat.User) (roomView, error) {
 	}
 	rv.member = containsRoom(rv.joined, id)
 	if rv.room.Private() && !rv.member {
-		return rv, errNoRoom // outsiders do not learn a conversation exists
+		return rv, errNoRoom // outsiders do not learn a private room or conversation exists
 	}
+	rv.room.Tag = tagOf(rv.joined, id) // titled as the sidebar titles it
 	rv.page.Title = rv.room.Title(u.Name)
 	return rv, nil
 }

@@ -80,6 +80,37 @@
   // The server asks for a reload when too much was missed to replay.
   document.addEventListener('rtm-reset', () => location.reload());
 
+  // Added to a room or a conversation: the join line is the first the
+  // stream brings of it, and the sidebar does not list it yet.
+  document.addEventListener('rtm:event', (e) => {
+    const f = e.detail.data;
+    const m = f && /hx-target="#log-(\d+)"/.exec(f);
+    if (m && f.includes('class="msg system"') && !document.querySelector('#sidebar a[data-room="' + m[1] + '"]')) refreshSidebar(m[1]);
+  });
+
+  // Removed from a room: the stream brings this once, to the removed
+  // person's pages only. A page showing the room trades its composer (a
+  // post would only be refused) for the notice; every page drops the room
+  // from the sidebar and says so.
+  document.addEventListener('rtm-removed', (e) => {
+    let d;
+    try { d = JSON.parse(e.detail && e.detail.data); } catch { return; }
+    if (!d || !d.room || !d.text) return;
+    for (const form of document.querySelectorAll('form.composer')) {
+      const room = form.querySelector('input[name="room"]');
+      if (!room || room.value !== String(d.room)) continue;
+      const note = document.createElement('p');
+      note.className = 'removed-note notice-inline';
+      note.setAttribute('role', 'alert');
+      note.textContent = d.text;
+      form.replaceWith(note);
+    }
+    for (const f of document.querySelectorAll('form[action="/rooms/' + d.room + '/leave"]')) f.remove();
+    const link = document.querySelector('#sidebar a[data-room="' + d.room + '"]');
+    if (link && link.parentElement) link.parentElement.remove();
+    notice(d.text);
+  });
+
   // A notice line under the top bar tells what the live connection is doing.
   function notice(text) {
     const el = document.getElementById('notice');

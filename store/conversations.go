@@ -86,8 +86,8 @@ func roomByMemberKey(ctx context.Context, q querier, key string) (chat.Room, err
 }
 
 // renameConversation brings a group conversation's name and member key in
-// line with its members after someone left. If another conversation has
-// exactly the remaining people, this one keeps no key: starting a
+// line with its members after someone left or was added. If another
+// conversation has exactly these people, this one keeps no key: starting a
 // conversation with them finds the other.
 func (s *Store) renameConversation(ctx context.Context, q querier, room int64) error {
 	rows, err := q.QueryContext(ctx, `
@@ -112,8 +112,8 @@ func (s *Store) renameConversation(ctx context.Context, q querier, room int64) e
 	}
 	key := chat.ConversationKey(ids)
 	if _, err := q.ExecContext(ctx, `
-		UPDATE rooms SET name = ?,
-		       member_key = CASE WHEN EXISTS (SELECT 1 FROM rooms o WHERE o.member_key = ?1 AND o.id != ?3) THEN NULL ELSE ?1 END
+		UPDATE rooms SET name = ?1,
+		       member_key = CASE WHEN EXISTS (SELECT 1 FROM rooms o WHERE o.member_key = ?2 AND o.id != ?3) THEN NULL ELSE ?2 END
 		WHERE id = ?3`, chat.ConversationName(names), key, room); err != nil {
 		return fmt.Errorf("store: rename conversation: %w", err)
 	}

@@ -13,25 +13,36 @@ import (
 // otherRoomsLimit caps the "rooms you could join" list; the busiest come first.
 const otherRoomsLimit = 100
 
-// CreateRoom creates a room with creator as its first member and returns it.
+// CreateRoom creates a public room with creator as its first member and
+// room admin, and returns it.
 func (s *Store) CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error) {
+	return s.createRoom(ctx, creator, name, topic, chat.KindRoom)
+}
+
+// CreatePrivateRoom is CreateRoom for a private room: only its members see
+// it, and people join it by invitation. Its name need not be unique.
+func (s *Store) CreatePrivateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error) {
+	return s.createRoom(ctx, creator, name, topic, chat.KindPrivate)
+}
+
+func (s *Store) createRoom(ctx context.Context, creator chat.User, name, topic string, kind chat.RoomKind) (chat.Room, error) {
 	var room chat.Room
 	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		err := q.QueryRowContext(ctx, `
-			INSERT INTO rooms (name, topic, created_by, created_at) VALUES (?, ?, ?, ?)
-			RETURNING id`, name, topic, creator.ID, millis(now)).Scan(&room.ID)
+			INSERT INTO rooms (kind, name, topic, created_by, created_at) VALUES (?, ?, ?, ?, ?)
+			RETURNING id`, kind, name, topic, creator.ID, millis(now)).Scan(&room.ID)
 		if isUnique(err) {
 			return nil, chat.FieldErrorf("name", chat.Conflict, "A room named %q already exists.", name)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("store: create room: %w", err)
 		}
-		room.Name, room.Topic, room.CreatedBy, room.Created, room.Members = name, topic, creator.ID, fromMillis(millis(now)), 1
+		room.Kind, room.Name, room.Topic, room.CreatedBy, room.Created, room.Members = kind, name, topic, creator.ID, fromMillis(millis(now)), 1
 		m, err := addMember(ctx, q, room.ID, creator, now)
 		if err != nil {
 			return nil, err
 		}
-		return []chat.Message{m}, nil
+		return []chat.Message{m}, setRoomAdmin(ctx, q, room.ID, creator.ID, true)
 	})
 	return room, err
 }
@@ -41,9 +52,9 @@ func (s *Store) Room(ctx context.Context, id int64) (chat.Room, error) {
 	var r chat.Room
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, kind, name, topic, created_by, created_at,
+		SELECT id, kind, name, topic, created_by, created_at, group_name,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = rooms.id)
-		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members)
+		FROM rooms WHERE id = ?`, id).Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.GroupName, &r.Members)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, chat.Errorf(chat.NotFound, "No such room.")
 	}
@@ -61,26 +72,27 @@ func (s *Store) RoomName(ctx context.Context, id int64) (chat.Room, error) {
 		return r, nil
 	}
 	r := chat.Room{ID: id}
-	err := s.rq.QueryRowContext(ctx, `SELECT kind, name FROM rooms WHERE id = ?`, id).Scan(&r.Kind, &r.Name)
+	err := s.rq.QueryRowContext(ctx, `SELECT kind, name, group_name FROM rooms WHERE id = ?`, id).Scan(&r.Kind, &r.Name, &r.GroupName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, errNoRoom
 	}
 	if err != nil {
 		return r, fmt.Errorf("store: room name: %w", err)
 	}
-	s.cache.putRoomName(r) // dropped when a conversation's members change
+	s.cache.putRoomName(r) // dropped when a room is renamed or a conversation's members change
 	return r, nil
 }
 
 // Rooms lists the rooms and conversations user belongs to (rooms first, by
-// name) and up to a hundred public rooms they could join, busiest first.
+// name), each titled apart from the others (chat.Disambiguate), and up to
+// a hundred public rooms they could join, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT id, kind, name, topic, created_by, created_at, members, joined,
+		SELECT id, kind, name, topic, created_by, created_at, group_name, members, joined,
 		       CASE WHEN joined AND kind = ?2 THEN (SELECT COUNT(*) FROM announcement_recipients a
 		            WHERE a.user_id = ?1 AND a.room_id = id AND a.read_at IS NULL) ELSE 0 END
 		FROM (
-			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at,
+			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.group_name,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
 			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?1) AS joined
 			FROM rooms r)
@@ -94,7 +106,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 		var r chat.Room
 		var created int64
 		var member bool
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.Members, &member, &r.Unread); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.GroupName, &r.Members, &member, &r.Unread); err != nil {
 			return nil, nil, fmt.Errorf("store: rooms: %w", err)
 		}
 		r.Created = fromMillis(created)
@@ -107,7 +119,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("store: rooms: %w", err)
 	}
-	return joined, others, nil
+	return joined, others, s.disambiguate(ctx, joined, user)
 }
 
 // IsMember reports whether user belongs to room.
@@ -174,6 +186,10 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 			if err := s.renameConversation(ctx, q, room); err != nil {
 				return nil, err
 			}
+		default:
+			if err := keepAnAdmin(ctx, q, room); err != nil {
+				return nil, err
+			}
 		}
 		m, err := membershipLine(ctx, q, room, user, chat.KindLeave, "", now)
 		if err != nil {
@@ -184,38 +200,33 @@ func (s *Store) Leave(ctx context.Context, room int64, user chat.User) error {
 	return err
 }
 
-// RemoveMember takes member out of room on behalf of by, who must be the
-// room's creator or an admin (checked in the same transaction).
+// RemoveMember takes member out of room on behalf of by, if chat.CheckRemove
+// allows it (checked in the same transaction). To anyone who cannot see
+// the room it does not exist.
 func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, by chat.User) error {
 	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		var r chat.Room
-		err := q.QueryRowContext(ctx, `SELECT id, kind, created_by FROM rooms WHERE id = ?`, room).Scan(&r.ID, &r.Kind, &r.CreatedBy)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil, errNoRoom
-		}
+		r, byAdmin, err := roomFor(ctx, q, room, by)
 		if err != nil {
-			return nil, fmt.Errorf("store: remove member: %w", err)
+			return nil, err
 		}
-		if r.Private() {
-			var inside bool
-			if err := q.QueryRowContext(ctx, `
-				SELECT EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)`, by.ID, room).Scan(&inside); err != nil {
-				return nil, fmt.Errorf("store: remove member: %w", err)
-			}
-			if !inside {
-				return nil, errNoRoom // outsiders do not learn a conversation exists
-			}
-			return nil, chat.Errorf(chat.Forbidden, "Nobody can remove people from a conversation; each may leave a group.")
+		if !chat.CanManage(by, r, byAdmin) {
+			return nil, chat.CheckRemove(by, byAdmin, member, false, r) // why not, before anything about member
 		}
-		if !chat.CanRemoveMembers(by, r) {
-			return nil, chat.Errorf(chat.Forbidden, "Only the room's creator or an admin can remove members.")
-		}
-		res, err := q.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, member.ID, room)
+		in, admin, err := membership(ctx, q, room, member.ID)
 		if err != nil {
-			return nil, fmt.Errorf("store: remove member: %w", err)
+			return nil, err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
+		if !in {
 			return nil, chat.Errorf(chat.NotFound, "%s is not a member of this room.", member.Name)
+		}
+		if err := chat.CheckRemove(by, byAdmin, member, admin, r); err != nil {
+			return nil, err
+		}
+		if _, err := q.ExecContext(ctx, `DELETE FROM memberships WHERE user_id = ? AND room_id = ?`, member.ID, room); err != nil {
+			return nil, fmt.Errorf("store: remove member: %w", err)
+		}
+		if err := keepAnAdmin(ctx, q, room); err != nil {
+			return nil, err
 		}
 		m, err := membershipLine(ctx, q, room, member, chat.KindRemoved, by.Name, now)
 		if err != nil {
@@ -229,7 +240,7 @@ func (s *Store) RemoveMember(ctx context.Context, room int64, member chat.User, 
 // Members lists a room's members, oldest first.
 func (s *Store) Members(ctx context.Context, room int64) ([]chat.Member, error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT u.id, u.username, u.is_admin, u.created_at, m.joined_at
+		SELECT u.id, u.username, u.is_admin, u.created_at, m.joined_at, m.room_admin
 		FROM memberships m JOIN users u ON u.id = m.user_id
 		WHERE m.room_id = ? ORDER BY m.joined_at, u.id`, room)
 	if err != nil {
@@ -240,7 +251,7 @@ func (s *Store) Members(ctx context.Context, room int64) ([]chat.Member, error) 
 	for rows.Next() {
 		var m chat.Member
 		var created, joined int64
-		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Admin, &created, &joined); err != nil {
+		if err := rows.Scan(&m.User.ID, &m.User.Name, &m.User.Admin, &created, &joined, &m.RoomAdmin); err != nil {
 			return nil, fmt.Errorf("store: members: %w", err)
 		}
 		m.User.Created, m.Joined = fromMillis(created), fromMillis(joined)

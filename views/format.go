@@ -81,6 +81,9 @@ func siteSuffix(m chat.Message) string {
 func systemLine(m chat.Message) string {
 	switch m.Kind {
 	case chat.KindJoin:
+		if m.Body != "" {
+			return "was added by " + m.Body
+		}
 		return "joined the room"
 	case chat.KindLeave:
 		return "left the room"
@@ -105,10 +108,12 @@ func viewerName(p Page) string {
 	return p.User.Name
 }
 
-func countPublic(rooms []chat.Room) int {
+// countRooms counts the rooms, public or private, among rooms: what is
+// not a conversation.
+func countRooms(rooms []chat.Room) int {
 	n := 0
 	for _, r := range rooms {
-		if !r.Private() {
+		if !r.Conversation() {
 			n++
 		}
 	}

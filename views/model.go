@@ -57,7 +57,9 @@ type ConversationForm struct {
 // RoomForm is the create-a-room form with what the user typed.
 type RoomForm struct {
 	Name, Topic string
-	Error       string
+	// Visibility is chat.VisibilityPublic or chat.VisibilityPrivate.
+	Visibility string
+	Error      string
 }
 
 // RoomPage is one room: its latest messages and the composer, or an
@@ -71,6 +73,13 @@ type RoomPage struct {
 	// More says older messages exist before Messages[0].
 	More     bool
 	Composer Composer
+	// Direct is the other person of a direct conversation, named in its
+	// header with whether they are online (DirectOnline).
+	Direct       *chat.Person
+	DirectOnline bool
+	// CanSettings offers the settings page: to a room's admins, to every
+	// member of a group conversation.
+	CanSettings bool
 }
 
 // Composer is the message form of a room.
@@ -94,13 +103,16 @@ type EmbedCredential struct {
 	Site    int64
 }
 
-// MembersPage lists a room's members; CanRemove shows remove buttons.
+// MembersPage lists a room's members, with the buttons the viewer may use.
 type MembersPage struct {
 	Page
-	Room      chat.Room
-	Joined    []chat.Room
-	Members   []chat.Member
-	CanRemove bool
+	Room    chat.Room
+	Joined  []chat.Room
+	Members []chat.Member
+	// Removable marks, by user id, the members the viewer may remove;
+	// CanAppoint offers to make members room admins or no longer.
+	Removable  map[int64]bool
+	CanAppoint bool
 }
 
 // OlderPage is a page of older messages, for browsers without JavaScript.
