@@ -10,13 +10,16 @@ package hub
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/r3labs/sse/v2"
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 // Options configure a Hub. Zero values pick the defaults.
@@ -55,6 +58,29 @@ type Options struct {
 	// user may stream at once (default 10).
 	MaxSessionsPerUser int
 	Logger             *slog.Logger
+
+	// Typing and presence (see live.go). RenderTyping renders the event
+	// telling a room who is typing there; RenderPresence the one telling
+	// it whose presence changed. Each is rendered once per room and flush,
+	// and without it that kind of event is off.
+	RenderTyping   func(room int64, typists []chat.Typist) []byte
+	RenderPresence func(room int64, changes []chat.PresenceChange) []byte
+	// TypingFor is how long one typing signal shows (default 6 s);
+	// TypingEvery and PresenceEvery how often changes are flushed
+	// (defaults 1 s and 3 s). AwayAfter turns a person with open pages
+	// but no activity away (default 5 min); OfflineAfter is how long one
+	// whose last stream closed still shows as before (default 5 s).
+	TypingFor, TypingEvery, PresenceEvery, AwayAfter, OfflineAfter time.Duration
+	// TypingTicks and PresenceTicks, if set, drive the flushes instead of
+	// tickers, and Now is the clock: for tests.
+	TypingTicks, PresenceTicks <-chan time.Time
+	Now                        func() time.Time
+	// Light, if set, reports whether user chose to do without typing and
+	// presence (a "light mode" setting); asked at each stream connect. A
+	// stream request with Save-Data: on is light too. A light user's
+	// streams get neither kind of event, whichever of their browsers
+	// asked: all their connections share one queue.
+	Light func(user int64) bool
 }
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
@@ -63,25 +89,31 @@ type Hub struct {
 	srv *sse.Server
 	log *slog.Logger
 
-	mu      sync.RWMutex
-	rooms   map[int64]map[int64]struct{} // room → member user ids, connected or not
-	users   map[int64]*user              // users with a live or starting stream
-	closed  bool
-	drained chan struct{} // closed once closed and no user remains
+	mu       sync.RWMutex
+	rooms    map[int64]map[int64]struct{} // room → member user ids, connected or not
+	memberOf map[int64]map[int64]struct{} // user → their rooms: the same, the other way
+	users    map[int64]*user              // users with a live or starting stream
+	closed   bool
+	drained  chan struct{} // closed once closed and no user remains
 
 	heartbeat     *sse.Event
 	stopHeartbeat chan struct{}
 	heartbeatDone chan struct{}
+
+	latest atomic.Int64 // the newest message id published
+	live   *live
 }
 
 // user is one user's r3labs stream and the tabs subscribed to it.
 type user struct {
+	id  int64
 	key string // r3labs stream id: the user id, never anything from the request
 	// refs counts subscribers that r3labs has not yet deregistered plus
 	// connects in progress. The r3labs stream is removed only at zero:
 	// removing it earlier strands its per-request goroutines.
 	refs  int
 	conns map[*conn]struct{}
+	light int // connections that want no typing or presence events
 }
 
 // New starts a hub.
@@ -110,15 +142,22 @@ func New(opt Options) *Hub {
 	if opt.MaxSessionsPerUser <= 0 {
 		opt.MaxSessionsPerUser = 10
 	}
+	opt.TypingFor = cmp.Or(max(opt.TypingFor, 0), DefaultTypingFor)
+	opt.TypingEvery = cmp.Or(max(opt.TypingEvery, 0), DefaultTypingEvery)
+	opt.PresenceEvery = cmp.Or(max(opt.PresenceEvery, 0), DefaultPresenceEvery)
+	opt.AwayAfter = cmp.Or(max(opt.AwayAfter, 0), DefaultAwayAfter)
+	opt.OfflineAfter = cmp.Or(max(opt.OfflineAfter, 0), DefaultOfflineAfter)
 	h := &Hub{
 		opt:           opt,
 		log:           opt.Logger,
 		rooms:         make(map[int64]map[int64]struct{}),
+		memberOf:      make(map[int64]map[int64]struct{}),
 		users:         make(map[int64]*user),
 		drained:       make(chan struct{}),
 		heartbeat:     &sse.Event{Comment: []byte("hb")},
 		stopHeartbeat: make(chan struct{}),
 		heartbeatDone: make(chan struct{}),
+		live:          newLive(),
 	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
@@ -131,6 +170,7 @@ func New(opt Options) *Hub {
 	h.srv.Headers["X-Accel-Buffering"] = "no"
 	h.srv.OnUnsubscribe = h.unsubscribed
 	go h.heartbeats()
+	h.startLive()
 	return h
 }
 
@@ -144,6 +184,7 @@ func (h *Hub) Join(room, userID int64) {
 		h.rooms[room] = members
 	}
 	members[userID] = struct{}{}
+	h.joined(room, userID)
 }
 
 // Leave records that user left (or was removed from) room. Nothing of room
@@ -157,6 +198,7 @@ func (h *Hub) Leave(room, userID int64) {
 	if len(h.rooms[room]) == 0 {
 		delete(h.rooms, room)
 	}
+	h.left(room, userID)
 	if u := h.users[userID]; u != nil {
 		h.cutLocked(u, "left a room")
 	}
@@ -194,6 +236,7 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 		}
 	}
 	h.mu.RUnlock()
+	h.noteLatest(id) // after the fan-out: an event with this id now follows it
 	for _, u := range lagging {
 		h.cut(u, "queue full")
 	}
@@ -264,6 +307,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.mu.Unlock()
 	<-h.heartbeatDone
+	h.stopLive()
 
 	// An event with neither data nor comment makes r3labs end the
 	// connection after what is already queued.

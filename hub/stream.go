@@ -47,6 +47,7 @@ type conn struct {
 	valid   func() bool
 	ended   atomic.Bool
 	guest   bool // a room's read-only guest: no per-user limits
+	light   bool // wants no typing or presence events (Options.Light)
 }
 
 // end closes the connection because its sign-in is over. Unlike kill, it
@@ -81,7 +82,13 @@ func (c *conn) kill() bool {
 // connection over and returns at once, the stream running on its own
 // goroutine.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool, replay Replay) {
-	h.serve(w, r, userID, &conn{session: session, valid: valid}, replay)
+	h.serve(w, r, userID, &conn{session: session, valid: valid, light: h.light(r, userID)}, replay)
+}
+
+// light reports whether a connection of user opened by r wants no typing
+// or presence events.
+func (h *Hub) light(r *http.Request, user int64) bool {
+	return saveData(r) || (h.opt.Light != nil && h.opt.Light(user))
 }
 
 // ServeGuest streams room's live events to a visitor with no account (a
@@ -166,6 +173,12 @@ func (h *Hub) run(ctx context.Context, c *conn, u *user, path string, replay Rep
 	c.cancel() // lets r3labs deregister the subscriber, which drops the ref
 	h.mu.Lock()
 	delete(u.conns, c)
+	if c.light {
+		u.light--
+	}
+	if !c.guest {
+		h.gone(u.id)
+	}
 	h.mu.Unlock()
 	if !sw.wasSubscribed() {
 		h.release(u) // r3labs returned before subscribing: no unsubscribe will come
@@ -186,12 +199,18 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 		}
 	}
 	if u == nil {
-		u = &user{key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
+		u = &user{id: userID, key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
 		h.srv.CreateStream(u.key)
 		h.users[userID] = u
 	}
 	u.refs++
 	u.conns[c] = struct{}{}
+	if c.light {
+		u.light++
+	}
+	if !c.guest {
+		h.opened(userID)
+	}
 	return u, nil
 }
 

@@ -1,0 +1,412 @@
+package hub
+
+import (
+	"cmp"
+	"maps"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/r3labs/sse/v2"
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+// Who is typing and who is here travel as named events that are never
+// stored or replayed: a page that misses one while reconnecting is wrong
+// for a few seconds at most. Both are coalesced per room, so their cost
+// does not grow with how often people type or come and go: a flush every
+// TypingEvery (presence: PresenceEvery) publishes at most one event per
+// room, rendered once, the same bytes to every member. The page's script
+// applies them by the user ids in their attributes and leaves its own user
+// out.
+const (
+	// TypingEvent lists who is typing in a room (possibly nobody any more).
+	TypingEvent = "rtm-typing"
+	// PresenceEvent lists the members of a room whose presence changed.
+	PresenceEvent = "rtm-presence"
+)
+
+// Defaults of the Options that shape typing and presence.
+const (
+	DefaultTypingFor     = 6 * time.Second
+	DefaultTypingEvery   = time.Second
+	DefaultPresenceEvery = 3 * time.Second
+	DefaultAwayAfter     = 5 * time.Minute
+	DefaultOfflineAfter  = 5 * time.Second
+)
+
+// live is the typing and presence state, under its own lock: it changes on
+// every request (activity) and must not contend with publishing. Lock
+// order: Hub.mu before live.mu, never the other way.
+type live struct {
+	mu      sync.Mutex
+	typing  map[int64]map[int64]typist // room → user → their typing
+	changed map[int64]struct{}         // rooms whose typists changed since the last flush
+	people  map[int64]*person          // users with a stream, or lately active or gone
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+type typist struct {
+	name  string
+	since time.Time // when this run of typing began: names show in that order
+	until time.Time // when it ends unless renewed
+}
+
+// person is one user's presence.
+type person struct {
+	open   int           // open connections
+	active time.Time     // latest activity in any page of theirs
+	closed time.Time     // when open fell to zero
+	shown  chat.Presence // what their rooms were last told
+}
+
+// state is p's presence at now. Without a connection they stay as shown
+// for offlineAfter: moving to another page closes one stream and opens the
+// next, which must not flash "offline" to everyone.
+func (p *person) state(now time.Time, awayAfter, offlineAfter time.Duration) chat.Presence {
+	switch {
+	case p.open > 0 && now.Sub(p.active) >= awayAfter:
+		return chat.PresenceAway
+	case p.open > 0:
+		return chat.PresenceOnline
+	case now.Sub(p.closed) >= offlineAfter:
+		return chat.PresenceOffline
+	}
+	return p.shown
+}
+
+func newLive() *live {
+	return &live{
+		typing:  make(map[int64]map[int64]typist),
+		changed: make(map[int64]struct{}),
+		people:  make(map[int64]*person),
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+}
+
+func (h *Hub) now() time.Time {
+	if h.opt.Now != nil {
+		return h.opt.Now()
+	}
+	return time.Now()
+}
+
+// startLive runs the flushes when there is something to render them with.
+func (h *Hub) startLive() {
+	typing, presence := h.opt.TypingTicks, h.opt.PresenceTicks
+	var stops []func()
+	if h.opt.RenderTyping != nil && typing == nil {
+		t := time.NewTicker(h.opt.TypingEvery)
+		typing, stops = t.C, append(stops, t.Stop)
+	}
+	if h.opt.RenderPresence != nil && presence == nil {
+		t := time.NewTicker(h.opt.PresenceEvery)
+		presence, stops = t.C, append(stops, t.Stop)
+	}
+	if h.opt.RenderTyping == nil {
+		typing = nil
+	}
+	if h.opt.RenderPresence == nil {
+		presence = nil
+	}
+	if typing == nil && presence == nil {
+		close(h.live.done)
+		return
+	}
+	go func() {
+		defer close(h.live.done)
+		for _, stop := range stops {
+			defer stop()
+		}
+		for {
+			select {
+			case <-h.live.stop:
+				return
+			case <-typing:
+				h.flushTyping(h.now())
+			case <-presence:
+				h.flushPresence(h.now())
+			}
+		}
+	}()
+}
+
+func (h *Hub) stopLive() {
+	close(h.live.stop)
+	<-h.live.done
+}
+
+// SetLatestID tells the hub the newest message id stored before it
+// started. Typing and presence events carry the newest message id already
+// published as their SSE id (an SSE event always has one, and a browser
+// resumes from the last it saw), so they can never make a stream skip a
+// message; an id far behind would instead make a reconnecting page replay
+// everything since, or reload.
+func (h *Hub) SetLatestID(id int64) { h.noteLatest(id) }
+
+// noteLatest records that every message up to id has been published.
+func (h *Hub) noteLatest(id int64) {
+	for {
+		cur := h.latest.Load()
+		if id <= cur || h.latest.CompareAndSwap(cur, id) {
+			return
+		}
+	}
+}
+
+// Active records that user did something in one of their pages (typed,
+// clicked, came back to a hidden tab): they are not away.
+func (h *Hub) Active(user int64) {
+	now := h.now()
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	p := h.live.people[user]
+	if p == nil {
+		if h.opt.RenderPresence == nil {
+			return // nobody is told; nothing would clean it up
+		}
+		// Kept until the next presence flush even without a stream: a
+		// page load reports activity just before its stream connects.
+		p = &person{closed: now}
+		h.live.people[user] = p
+	}
+	p.active = now
+}
+
+// Presence is user's presence as their rooms were last told it, for a
+// page being rendered: every later change reaches the page as an event,
+// whereas a state not yet told could change back before the next flush,
+// which would then say nothing and leave the page wrong.
+func (h *Hub) Presence(user int64) chat.Presence {
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	if p := h.live.people[user]; p != nil {
+		return p.shown
+	}
+	return chat.PresenceOffline
+}
+
+// Typing records that user, shown as name, is typing in room; it lasts
+// TypingFor unless renewed. It reports false, and records nothing, for
+// someone who is not a member of room. Typing is activity too.
+func (h *Hub) Typing(room, user int64, name string) bool {
+	h.mu.RLock()
+	_, member := h.rooms[room][user]
+	h.mu.RUnlock()
+	if !member || user <= 0 {
+		return false
+	}
+	h.Active(user)
+	now := h.now()
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	set := h.live.typing[room]
+	if set == nil {
+		set = make(map[int64]typist)
+		h.live.typing[room] = set
+	}
+	t, renewed := set[user]
+	if !renewed {
+		t.since = now
+		h.live.changed[room] = struct{}{}
+	}
+	t.name, t.until = name, now.Add(h.opt.TypingFor)
+	set[user] = t
+	return true
+}
+
+// StoppedTyping ends user's typing in room at once: they sent their
+// message, or left.
+func (h *Hub) StoppedTyping(room, user int64) {
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	if _, ok := h.live.typing[room][user]; ok {
+		delete(h.live.typing[room], user)
+		h.live.changed[room] = struct{}{}
+	}
+}
+
+// flushTyping drops typing that expired and publishes, for each room whose
+// typists changed, one event listing them all.
+func (h *Hub) flushTyping(now time.Time) {
+	type update struct {
+		room    int64
+		typists []chat.Typist
+	}
+	var updates []update
+	l := h.live
+	l.mu.Lock()
+	for room, set := range l.typing {
+		for user, t := range set {
+			if !now.Before(t.until) {
+				delete(set, user)
+				l.changed[room] = struct{}{}
+			}
+		}
+		if len(set) == 0 {
+			delete(l.typing, room)
+		}
+	}
+	for room := range l.changed {
+		updates = append(updates, update{room, typistsOf(l.typing[room])})
+	}
+	clear(l.changed)
+	l.mu.Unlock()
+	for _, u := range updates {
+		h.publishLive(u.room, TypingEvent, h.opt.RenderTyping(u.room, u.typists))
+	}
+}
+
+// typistsOf lists a room's typists in the order they started.
+func typistsOf(set map[int64]typist) []chat.Typist {
+	type entry struct {
+		id int64
+		t  typist
+	}
+	all := make([]entry, 0, len(set))
+	for id, t := range set {
+		all = append(all, entry{id, t})
+	}
+	slices.SortFunc(all, func(a, b entry) int {
+		return cmp.Or(a.t.since.Compare(b.t.since), cmp.Compare(a.id, b.id))
+	})
+	out := make([]chat.Typist, len(all))
+	for i, e := range all {
+		out[i] = chat.Typist{ID: e.id, Name: e.t.name}
+	}
+	return out
+}
+
+// flushPresence finds whose presence changed since the last flush and
+// publishes one event per room they are in, listing that room's changes.
+func (h *Hub) flushPresence(now time.Time) {
+	changes := h.presenceChanges(now)
+	if len(changes) == 0 {
+		return
+	}
+	byRoom := make(map[int64][]chat.PresenceChange)
+	h.mu.RLock()
+	for _, c := range changes {
+		for room := range h.memberOf[c.User] {
+			byRoom[room] = append(byRoom[room], c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, room := range slices.Sorted(maps.Keys(byRoom)) { // in a fixed order: easier to follow
+		h.publishLive(room, PresenceEvent, h.opt.RenderPresence(room, byRoom[room]))
+	}
+}
+
+// presenceChanges marks every person's current state as shown and returns
+// those that differ from what was shown before, by user id.
+func (h *Hub) presenceChanges(now time.Time) []chat.PresenceChange {
+	var changes []chat.PresenceChange
+	l := h.live
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for user, p := range l.people {
+		s := p.state(now, h.opt.AwayAfter, h.opt.OfflineAfter)
+		if s != p.shown {
+			changes = append(changes, chat.PresenceChange{User: user, State: s})
+			p.shown = s
+		}
+		if p.open == 0 && s == chat.PresenceOffline {
+			delete(l.people, user)
+		}
+	}
+	slices.SortFunc(changes, func(a, b chat.PresenceChange) int { return cmp.Compare(a.User, b.User) })
+	return changes
+}
+
+// publishLive sends a typing or presence event to room's members who have
+// a stream open, but for light ones (see Options.Light) and guests. Its id
+// is the newest message id already published (see SetLatestID).
+func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
+	data = cleanData(data)
+	if len(data) == 0 {
+		return 0 // r3labs reads an empty event as "close the stream"
+	}
+	ev := &sse.Event{ID: strconv.AppendInt(nil, h.latest.Load(), 10), Event: []byte(name), Data: data}
+	var lagging []*user
+	h.mu.RLock()
+	if !h.closed {
+		for uid := range h.rooms[room] {
+			u := h.users[uid]
+			if uid <= 0 || u == nil || u.light > 0 || len(u.conns) == 0 {
+				continue
+			}
+			if h.srv.TryPublish(u.key, ev) {
+				reached++
+			} else {
+				lagging = append(lagging, u)
+			}
+		}
+	}
+	h.mu.RUnlock()
+	for _, u := range lagging {
+		h.cut(u, "queue full")
+	}
+	return reached
+}
+
+// opened counts a new connection of user. The caller holds h.mu.
+func (h *Hub) opened(user int64) {
+	now := h.now()
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	p := h.live.people[user]
+	if p == nil {
+		p = &person{active: now} // opening a page is activity
+		h.live.people[user] = p
+	}
+	p.open++
+}
+
+// gone counts a connection of user that ended. The caller holds h.mu.
+func (h *Hub) gone(user int64) {
+	now := h.now()
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	if p := h.live.people[user]; p != nil && p.open > 0 {
+		p.open--
+		if p.open == 0 {
+			p.closed = now
+			if h.opt.RenderPresence == nil {
+				delete(h.live.people, user) // no flush will report it
+			}
+		}
+	}
+}
+
+// joined and left keep user → rooms, which presence needs, beside
+// room → users. The caller holds h.mu for writing.
+func (h *Hub) joined(room, user int64) {
+	if user <= 0 {
+		return // a room's guests have no presence
+	}
+	rooms := h.memberOf[user]
+	if rooms == nil {
+		rooms = make(map[int64]struct{})
+		h.memberOf[user] = rooms
+	}
+	rooms[room] = struct{}{}
+}
+
+func (h *Hub) left(room, user int64) {
+	delete(h.memberOf[user], room)
+	if len(h.memberOf[user]) == 0 {
+		delete(h.memberOf, user)
+	}
+	h.StoppedTyping(room, user)
+}
+
+// saveData reports whether a request asks to save data (the Save-Data
+// client hint): such a stream gets no typing or presence events.
+func saveData(r *http.Request) bool {
+	return strings.EqualFold(strings.TrimSpace(r.Header.Get("Save-Data")), "on")
+}

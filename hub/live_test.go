@@ -1,0 +1,358 @@
+package hub
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+)
+
+// fakeClock is the injected clock: time moves only when a test says.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// liveRig is a rig whose typing and presence flushes run when the test
+// ticks them, on a clock the test moves. Events render as plain text.
+type liveRig struct {
+	*rig
+	clock          *fakeClock
+	typing, presnc chan time.Time
+}
+
+func newLiveRig(t *testing.T, opt Options) *liveRig {
+	t.Helper()
+	lr := &liveRig{clock: &fakeClock{t: time.Unix(1_700_000_000, 0)}, typing: make(chan time.Time), presnc: make(chan time.Time)}
+	opt.Now, opt.TypingTicks, opt.PresenceTicks = lr.clock.Now, lr.typing, lr.presnc
+	opt.RenderTyping = func(room int64, ts []chat.Typist) []byte {
+		names := make([]string, len(ts))
+		for i, t := range ts {
+			names[i] = t.Name
+		}
+		return fmt.Appendf(nil, "typing in %d: %s", room, strings.Join(names, ","))
+	}
+	opt.RenderPresence = func(room int64, cs []chat.PresenceChange) []byte {
+		parts := make([]string, len(cs))
+		for i, c := range cs {
+			parts[i] = fmt.Sprintf("%d=%s", c.User, c.State)
+		}
+		return fmt.Appendf(nil, "presence in %d: %s", room, strings.Join(parts, ","))
+	}
+	lr.rig = newRig(t, opt)
+	return lr
+}
+
+// flush runs one flush and returns once it is done: the loop takes the
+// second tick only after it has finished with the first (the second
+// finds nothing new to send).
+func flush(ticks chan time.Time) {
+	ticks <- time.Time{}
+	ticks <- time.Time{}
+}
+
+// connectWith opens a stream as user with extra request headers.
+func (rg *rig) connectWith(user int64, header http.Header) *client {
+	rg.t.Helper()
+	req, _ := http.NewRequest("GET", rg.srv.URL+"/events", nil)
+	req.Header = header.Clone()
+	req.Header.Set("X-User", strconv.FormatInt(user, 10))
+	resp, err := rg.srv.Client().Do(req)
+	if err != nil {
+		rg.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 {
+		rg.t.Fatalf("connect: %s", resp.Status)
+	}
+	c := &client{resp: resp, bg: sseclient.Read(resp.Body)}
+	rg.t.Cleanup(func() { resp.Body.Close() })
+	return c
+}
+
+// sentinel publishes a message to room and checks that it is the next
+// thing each of clients gets: nothing else came before it.
+func (lr *liveRig) sentinel(t *testing.T, room, id int64, clients ...*client) {
+	t.Helper()
+	lr.hub.Publish(room, id, []byte("sentinel"))
+	for i, c := range clients {
+		if ev := c.next(t); ev.IntID() != id || ev.Data != "sentinel" {
+			t.Fatalf("client %d: got %+v before sentinel %d", i, ev, id)
+		}
+	}
+}
+
+// A thousand-member room where twenty people start typing within one
+// flush gets one event, listing all twenty, to each member once; renewing
+// the signals sends nothing more; another room's member hears none of it.
+func TestTypingIsCoalescedPerRoom(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	const members = 1000
+	for u := int64(1); u <= members; u++ {
+		lr.hub.Join(10, u)
+	}
+	lr.hub.Join(20, 5000)
+	var clients []*client
+	for _, u := range []int64{1, 2, 500, 999, 1000} {
+		clients = append(clients, lr.connect(u, ""))
+	}
+	outsider := lr.connect(5000, "")
+	lr.waitConns(len(clients) + 1)
+	flush(lr.presnc) // everyone came online: get that said first
+	for _, c := range clients {
+		if ev := c.next(t); ev.Name != PresenceEvent {
+			t.Fatalf("want the presence event first, got %+v", ev)
+		}
+	}
+	outsider.next(t) // its own room's presence
+
+	for u := int64(1); u <= 20; u++ {
+		lr.clock.Add(10 * time.Millisecond)
+		if !lr.hub.Typing(10, u, fmt.Sprint("user", u)) {
+			t.Fatalf("member %d refused", u)
+		}
+	}
+	flush(lr.typing)
+	want := "typing in 10: user1,user2,user3,user4,user5,user6,user7,user8,user9,user10,user11,user12,user13,user14,user15,user16,user17,user18,user19,user20"
+	for i, c := range clients {
+		if ev := c.next(t); ev.Name != TypingEvent || ev.Data != want {
+			t.Fatalf("client %d got %+v", i, ev)
+		}
+	}
+	// Signals renewed within their 6 s change no one's view: no event.
+	lr.clock.Add(3 * time.Second)
+	for u := int64(1); u <= 20; u++ {
+		lr.hub.Typing(10, u, fmt.Sprint("user", u))
+	}
+	flush(lr.typing)
+	lr.sentinel(t, 10, 1, clients...)
+	lr.sentinel(t, 20, 2, outsider)
+}
+
+// A typing signal shows for 6 s unless renewed; then one event says
+// nobody is typing. Sending a message ends it at once.
+func TestTypingExpiresAfterSixSeconds(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	bob := lr.connect(2, "")
+	lr.waitConns(1)
+	flush(lr.presnc)
+	bob.next(t)
+
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	if ev := bob.next(t); ev.Data != "typing in 10: alice" {
+		t.Fatalf("got %+v", ev)
+	}
+	lr.clock.Add(6*time.Second - time.Millisecond)
+	flush(lr.typing)
+	lr.sentinel(t, 10, 1, bob) // still typing: nothing new
+	lr.clock.Add(time.Millisecond)
+	flush(lr.typing)
+	if ev := bob.next(t); ev.Name != TypingEvent || ev.Data != "typing in 10: " {
+		t.Fatalf("after 6 s got %+v", ev)
+	}
+
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	bob.next(t)
+	lr.hub.StoppedTyping(10, 1)
+	flush(lr.typing)
+	if ev := bob.next(t); ev.Data != "typing in 10: " {
+		t.Fatalf("after sending got %+v", ev)
+	}
+}
+
+// Typing and presence events carry the newest message id published, so a
+// browser resuming from one misses nothing and replays little.
+func TestLiveEventsCarryTheNewestPublishedID(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.SetLatestID(100)
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	bob := lr.connect(2, "")
+	lr.waitConns(1)
+	flush(lr.presnc)
+	if ev := bob.next(t); ev.ID != "100" {
+		t.Fatalf("presence event id %q, want 100", ev.ID)
+	}
+	lr.hub.Publish(10, 101, []byte("message"))
+	bob.next(t)
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	if ev := bob.next(t); ev.ID != "101" || ev.Name != TypingEvent {
+		t.Fatalf("typing event %+v, want id 101", ev)
+	}
+}
+
+// Someone who is not a member cannot show as typing in a room.
+func TestTypingNeedsMembership(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.Join(10, 2)
+	lr.hub.Join(20, 1)
+	bob := lr.connect(2, "")
+	lr.waitConns(1)
+	flush(lr.presnc)
+	bob.next(t)
+	if lr.hub.Typing(10, 1, "mallory") {
+		t.Fatal("a non-member's typing was accepted")
+	}
+	flush(lr.typing)
+	lr.sentinel(t, 10, 1, bob)
+}
+
+// A connection that asks to save data, or a user in light mode, gets no
+// typing or presence events at all; messages still come.
+func TestSaveDataAndLightModeGetNoLiveEvents(t *testing.T) {
+	lr := newLiveRig(t, Options{Light: func(user int64) bool { return user == 4 }})
+	for u := int64(1); u <= 4; u++ {
+		lr.hub.Join(10, u)
+	}
+	saver := lr.connectWith(2, http.Header{"Save-Data": {"on"}})
+	normal := lr.connect(3, "")
+	light := lr.connect(4, "")
+	lr.waitConns(3)
+	flush(lr.presnc)
+	if ev := normal.next(t); ev.Name != PresenceEvent {
+		t.Fatalf("got %+v", ev)
+	}
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	if ev := normal.next(t); ev.Name != TypingEvent {
+		t.Fatalf("got %+v", ev)
+	}
+	lr.sentinel(t, 10, 1, saver, light, normal)
+
+	// Per user: the saver's other browser shares its queue, so it goes
+	// without too while the saver is connected.
+	other := lr.connect(2, "")
+	lr.waitConns(4)
+	lr.hub.StoppedTyping(10, 1)
+	flush(lr.typing)
+	if ev := normal.next(t); ev.Name != TypingEvent {
+		t.Fatalf("got %+v", ev)
+	}
+	lr.sentinel(t, 10, 2, saver, other, light, normal)
+}
+
+// Presence: coming online, going away without activity, coming back, and
+// going offline after the last stream closes, each published once per
+// flush to the rooms of the person, listing every change of that room.
+func TestPresenceIsCoalescedPerRoom(t *testing.T) {
+	lr := newLiveRig(t, Options{AwayAfter: 5 * time.Minute, OfflineAfter: 5 * time.Second})
+	for u := int64(1); u <= 20; u++ {
+		lr.hub.Join(10, u)
+	}
+	lr.hub.Join(20, 1)
+	lr.hub.Join(20, 30)
+	var clients []*client
+	for u := int64(1); u <= 20; u++ {
+		clients = append(clients, lr.connect(u, ""))
+	}
+	watcher := lr.connect(30, "") // shares room 20 with user 1 only
+	lr.waitConns(21)
+	flush(lr.presnc)
+	var all []string
+	for u := 1; u <= 20; u++ {
+		all = append(all, fmt.Sprintf("%d=online", u))
+	}
+	wantAll := "presence in 10: " + strings.Join(all, ",")
+	for i, c := range clients {
+		if ev := c.next(t); ev.Name != PresenceEvent || ev.Data != wantAll {
+			t.Fatalf("client %d got %+v", i, ev)
+		}
+	}
+	// User 1 (room 10 and 20) gets room 20's event too; the watcher only that.
+	if ev := clients[0].next(t); ev.Data != "presence in 20: 1=online,30=online" {
+		t.Fatalf("got %+v", ev)
+	}
+	if ev := watcher.next(t); ev.Data != "presence in 20: 1=online,30=online" {
+		t.Fatalf("watcher got %+v", ev)
+	}
+
+	// Nothing changed: nothing sent.
+	flush(lr.presnc)
+	lr.sentinel(t, 10, 1, clients[1:]...)
+
+	// Five minutes without activity: everyone is away, but user 2 who did
+	// something a minute ago.
+	lr.clock.Add(4 * time.Minute)
+	lr.hub.Active(2)
+	lr.clock.Add(time.Minute)
+	flush(lr.presnc)
+	var away []string
+	for u := 1; u <= 20; u++ {
+		if u != 2 {
+			away = append(away, fmt.Sprintf("%d=away", u))
+		}
+	}
+	if ev := clients[5].next(t); ev.Data != "presence in 10: "+strings.Join(away, ",") {
+		t.Fatalf("got %+v", ev)
+	}
+	lr.hub.Active(3)
+	flush(lr.presnc)
+	if ev := clients[5].next(t); ev.Data != "presence in 10: 3=online" {
+		t.Fatalf("got %+v", ev)
+	}
+
+	// User 4 closes their page: still shown for the grace period, which
+	// covers moving to another page, then offline.
+	clients[3].resp.Body.Close()
+	lr.waitConns(20)
+	flush(lr.presnc)
+	lr.sentinel(t, 10, 2, clients[5])
+	lr.clock.Add(5 * time.Second)
+	flush(lr.presnc)
+	if ev := clients[5].next(t); ev.Data != "presence in 10: 4=offline" {
+		t.Fatalf("got %+v", ev)
+	}
+	if p := lr.hub.Presence(4); p != chat.PresenceOffline {
+		t.Fatalf("Presence(4) = %v", p)
+	}
+	if p := lr.hub.Presence(3); p != chat.PresenceOnline {
+		t.Fatalf("Presence(3) = %v", p)
+	}
+	if p := lr.hub.Presence(5); p != chat.PresenceAway {
+		t.Fatalf("Presence(5) = %v", p)
+	}
+}
+
+// Moving to another page closes one stream and opens the next: within the
+// grace period, nobody is told anything.
+func TestPageChangeDoesNotFlashOffline(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	bob := lr.connect(2, "")
+	first := lr.connect(1, "")
+	lr.waitConns(2)
+	flush(lr.presnc)
+	bob.next(t)
+	first.resp.Body.Close()
+	lr.waitConns(1)
+	lr.clock.Add(time.Second)
+	flush(lr.presnc)
+	lr.connect(1, "")
+	lr.waitConns(2)
+	lr.clock.Add(10 * time.Second)
+	flush(lr.presnc)
+	lr.sentinel(t, 10, 1, bob)
+}
