@@ -127,6 +127,11 @@ type Deps struct {
 	// OnSignedIn, if set, is called for every request that carries a live
 	// session (the server stops counting its connection as a stranger's).
 	OnSignedIn func(*http.Request)
+	// Live keeps who is typing and who is here (the hub); nil: nobody
+	// types and everyone shows offline. Peers finds whose presence the
+	// sidebar shows beside direct conversations (the store); nil: none.
+	Live  Live
+	Peers DirectPeers
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -136,6 +141,7 @@ type Limits struct {
 	Posts           *ratelimit.Limiter // messages, by user
 	Streams         *ratelimit.Limiter // stream connects, by user
 	Announcements   *ratelimit.Limiter // announcements sent, by user
+	Typing          *ratelimit.Limiter // typing signals, by user
 }
 
 // Handler serves RT Messenger over HTTP.
@@ -162,6 +168,8 @@ type Handler struct {
 	embeds       EmbedStore
 	embedAssets  views.EmbedAssets
 	rooms        RoomStore
+	live         Live
+	directPeers  DirectPeers
 }
 
 // New builds the Handler.
@@ -180,6 +188,8 @@ func New(d Deps) *Handler {
 			Live:   static.URL("live.js"),
 			App:    static.URL("app.js"),
 			Icon:   static.URL("favicon.svg"),
+
+			Signals: static.URL("signals.js"),
 		},
 		passwords:  newPasswords(d.Password),
 		idle:       d.SessionIdle,
@@ -211,6 +221,10 @@ func New(d Deps) *Handler {
 	}
 	if h.rooms = d.Rooms; h.rooms == nil {
 		h.rooms = d.Store.(RoomStore)
+	}
+	h.live, h.directPeers = d.Live, d.Peers
+	if h.live == nil {
+		h.live = noLive{}
 	}
 	if h.onSignedIn == nil {
 		h.onSignedIn = func(*http.Request) {}

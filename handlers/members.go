@@ -23,9 +23,14 @@ func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	rv.page.Title = "Members of " + rv.room.Title(u.Name)
+	ids := make([]int64, len(members))
+	for i, m := range members {
+		ids[i] = m.User.ID
+	}
 	h.render(w, r, http.StatusOK, views.MembersView(views.MembersPage{
 		Page: rv.page, Room: rv.room, Joined: rv.joined, Members: members,
 		Removable: removable(u, rv.room, members), CanAppoint: chat.CanAppoint(u, rv.room),
+		Presence: h.presenceOf(ids),
 	}))
 }
 

@@ -54,7 +54,12 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 	if err != nil {
 		return chat.Message{}, err
 	}
-	return h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
+	m, err := h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
+	if err == nil {
+		h.live.StoppedTyping(typed.RoomID, u.ID) // what they typed is sent
+		h.live.Active(u.ID)
+	}
+	return m, err
 }
 
 // composerFailed shows the error next to the text the user typed, so

@@ -44,9 +44,12 @@ func (h *Handler) peoplePage(w http.ResponseWriter, r *http.Request, u chat.User
 	if len(people) > views.PeoplePerPage {
 		v.People, v.More = people[:views.PeoplePerPage], true
 	}
-	for _, person := range v.People {
+	ids := make([]int64, len(v.People))
+	for i, person := range v.People {
 		v.Online[person.ID] = h.streams.Online(person.ID)
+		ids[i] = person.ID
 	}
+	v.Presence = h.presenceOf(ids)
 	h.render(w, r, http.StatusOK, views.PeopleView(v))
 }
 

@@ -74,6 +74,8 @@ func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
 			return p, err
 		}
 		p.StreamAfter = after
+		h.live.Active(u.ID) // opening a page is activity
+		p.Peers = h.peers(r.Context(), u)
 		// The page lists the user's conversations with their waiting
 		// announcements: those count as delivered now.
 		if err := h.store.MarkDeliveredTo(r.Context(), u.ID); err != nil {

@@ -24,6 +24,8 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("POST /rooms/{room}/members/{user}/remove", h.signedIn(h.removeMember))
 	app.HandleFunc("POST /rooms/{room}/messages", h.signedIn(h.postMessage))
 	app.HandleFunc("GET /rooms/{room}/messages", h.signedIn(h.olderMessages))
+	app.HandleFunc("POST /rooms/{room}/typing", h.signedIn(h.typing))
+	app.HandleFunc("POST /activity", h.signedIn(h.activity))
 	// Room settings, room admins and invitations
 	app.HandleFunc("GET /rooms/{room}/settings", h.signedIn(h.settingsPage))
 	app.HandleFunc("POST /rooms/{room}/settings", h.signedIn(h.updateSettings))

@@ -17,7 +17,7 @@ import (
 	"strings"
 )
 
-//go:embed app.css app.js live.js favicon.svg embed.js embed-frame.js embed.css vendor
+//go:embed app.css app.js live.js signals.js favicon.svg embed.js embed-frame.js embed.css vendor
 var files embed.FS
 
 // Prefix is where the files are served.

@@ -7,6 +7,8 @@ import "github.com/rtmessenger/rtmessenger/chat"
 // Assets holds the versioned URLs of the static files a page links.
 type Assets struct {
 	CSS, HTMX, SSE, WS, Upsert, Live, App, Icon string
+	// Signals is the script for typing, presence and notifications.
+	Signals string
 }
 
 // Page is what every full page needs.
@@ -27,6 +29,9 @@ type Page struct {
 	// status, so a change made while the page loaded is not missed.
 	Watch     int64
 	WatchFrom int
+	// Peers maps each direct conversation of the user to the other person
+	// and their presence, for the dot beside it in the sidebar.
+	Peers map[int64]chat.PresenceChange
 }
 
 // AuthPage is the sign-up or log-in form.
@@ -113,6 +118,8 @@ type MembersPage struct {
 	// CanAppoint offers to make members room admins or no longer.
 	Removable  map[int64]bool
 	CanAppoint bool
+	// Presence of each member, by user id.
+	Presence map[int64]chat.Presence
 }
 
 // OlderPage is a page of older messages, for browsers without JavaScript.
@@ -174,6 +181,8 @@ type PeoplePage struct {
 	More   bool
 	// Online marks who has a live stream open now.
 	Online map[int64]bool
+	// Presence of each person listed, by user id.
+	Presence map[int64]chat.Presence
 }
 
 // PersonPage is one person's entry, with the details form when the viewer

@@ -27,6 +27,7 @@ type config struct {
 	sessionIdle   time.Duration
 	sessionLife   time.Duration
 	heartbeat     time.Duration
+	awayAfter     time.Duration
 	maxTabs       int
 	maxBrowsers   int
 	postRate      float64
@@ -58,6 +59,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.DurationVar(&c.sessionIdle, "session-idle", 7*24*time.Hour, "log out sessions unused this long")
 	fs.DurationVar(&c.sessionLife, "session-lifetime", 30*24*time.Hour, "log out every session this long after log-in")
 	fs.DurationVar(&c.heartbeat, "heartbeat", 15*time.Second, "interval of keep-alive comments on idle streams")
+	fs.DurationVar(&c.awayAfter, "away-after", 5*time.Minute, "show people as away after this long without activity in any of their pages")
 	fs.IntVar(&c.maxTabs, "max-tabs", 4, "most streams one browser may hold when its tabs cannot share one (older browsers)")
 	fs.IntVar(&c.maxBrowsers, "max-browsers", 10, "most browsers or devices one user may be live in at once")
 	fs.Float64Var(&c.postRate, "post-rate", 5, "messages per second a user may post, sustained (0: no limit)")
@@ -97,7 +99,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return c, err
 	}
-	if c.replayLimit < 1 || c.heartbeat <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.maxBrowsers < 1 || c.postBurst < 1 ||
+	if c.replayLimit < 1 || c.heartbeat <= 0 || c.awayAfter <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.maxBrowsers < 1 || c.postBurst < 1 ||
 		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 ||
 		c.anonPerIP < 0 || c.anonTotal < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")

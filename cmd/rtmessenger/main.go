@@ -59,7 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
-	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log})
+	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log,
+		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter})
 	relay := handlers.NewRelay(streams, log)
 	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, Logger: log})
 	if err != nil {
@@ -69,6 +70,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer st.Close()
 	relay.Record(st)
 	defer relay.Stop() // before the deferred st.Close
+	// Typing and presence events carry the newest message id as theirs.
+	latest, err := st.LatestID(ctx)
+	if err != nil {
+		streams.Close(ctx)
+		return err
+	}
+	streams.SetLatestID(latest)
 	// The hub must know every membership before the first stream connects.
 	if err := st.Memberships(ctx, func(m chat.Membership) { streams.Join(m.RoomID, m.UserID) }); err != nil {
 		streams.Close(ctx)
@@ -90,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SessionLifetime: cfg.sessionLife,
 		TrustProxy:      cfg.trustProxy,
 		OnSignedIn:      func(r *http.Request) { connlimit.Trust(r.Context()) },
+		Live:            streams,
+		Peers:           st,
 		Limits: handlers.Limits{
 			LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
 			// Ten failed log-ins per account, then one more every 90 seconds.
@@ -97,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			Posts:           ratelimit.New(cfg.postRate, cfg.postBurst),
 			Streams:         ratelimit.New(cfg.streamRate/60, 30),
 			Announcements:   ratelimit.New(cfg.announceRate/3600, 5),
+			// Pages send one every 3 s while typing; a few tabs may type at once.
+			Typing: ratelimit.New(1, 5),
 		},
 	})
 	tcp, err := net.Listen("tcp", cfg.addr)
