@@ -47,7 +47,7 @@ type live struct {
 	changed map[int64]struct{}         // rooms whose typists changed since the last flush
 	people  map[int64]*person          // users with a stream, or lately active or gone
 	stop    chan struct{}
-	done    chan struct{}
+	loops   sync.WaitGroup // the flush loops
 }
 
 type typist struct {
@@ -85,7 +85,6 @@ func newLive() *live {
 		changed: make(map[int64]struct{}),
 		people:  make(map[int64]*person),
 		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
 	}
 }
 
@@ -96,49 +95,39 @@ func (h *Hub) now() time.Time {
 	return time.Now()
 }
 
-// startLive runs the flushes when there is something to render them with.
+// startLive runs the flushes when there is something to render them with,
+// typing and presence each on its own goroutine: a big room's paced fan-out
+// (see liveStep) of one must not hold up the other.
 func (h *Hub) startLive() {
-	typing, presence := h.opt.TypingTicks, h.opt.PresenceTicks
-	var stops []func()
-	if h.opt.RenderTyping != nil && typing == nil {
-		t := time.NewTicker(h.opt.TypingEvery)
-		typing, stops = t.C, append(stops, t.Stop)
+	if h.opt.RenderTyping != nil {
+		h.live.loops.Go(func() { h.flushEvery(h.opt.TypingTicks, h.opt.TypingEvery, h.flushTyping) })
 	}
-	if h.opt.RenderPresence != nil && presence == nil {
-		t := time.NewTicker(h.opt.PresenceEvery)
-		presence, stops = t.C, append(stops, t.Stop)
+	if h.opt.RenderPresence != nil {
+		h.live.loops.Go(func() { h.flushEvery(h.opt.PresenceTicks, h.opt.PresenceEvery, h.flushPresence) })
 	}
-	if h.opt.RenderTyping == nil {
-		typing = nil
+}
+
+// flushEvery calls flush at each tick (a ticker every d when ticks is
+// nil) until the hub closes.
+func (h *Hub) flushEvery(ticks <-chan time.Time, d time.Duration, flush func(time.Time)) {
+	if ticks == nil {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		ticks = t.C
 	}
-	if h.opt.RenderPresence == nil {
-		presence = nil
-	}
-	if typing == nil && presence == nil {
-		close(h.live.done)
-		return
-	}
-	go func() {
-		defer close(h.live.done)
-		for _, stop := range stops {
-			defer stop()
+	for {
+		select {
+		case <-h.live.stop:
+			return
+		case <-ticks:
+			flush(h.now())
 		}
-		for {
-			select {
-			case <-h.live.stop:
-				return
-			case <-typing:
-				h.flushTyping(h.now())
-			case <-presence:
-				h.flushPresence(h.now())
-			}
-		}
-	}()
+	}
 }
 
 func (h *Hub) stopLive() {
 	close(h.live.stop)
-	<-h.live.done
+	h.live.loops.Wait()
 }
 
 // SetLatestID tells the hub the newest message id stored before it
@@ -323,6 +312,18 @@ func (h *Hub) presenceChanges(now time.Time) []chat.PresenceChange {
 	return changes
 }
 
+// A live event reaches a big room's members in steps of liveStep, with a
+// pause of livePause between (a thousand members: 40 steps, 0.2 s).
+// Unlike a message it can wait that long, and fanning it out to a thousand
+// streams at once (each delivery is a write of its own) would hold back
+// the messages published in that moment, which is what a message's tail
+// latency is made of. A flush with more steps than fit its interval only
+// makes the next flush later: the events stay coalesced.
+const (
+	liveStep  = 25
+	livePause = 5 * time.Millisecond
+)
+
 // publishLive sends a typing or presence event to room's members who have
 // a stream open, but for light ones (see Options.Light) and guests. Its id
 // is the newest message id already published (see SetLatestID).
@@ -332,12 +333,39 @@ func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
 		return 0 // r3labs reads an empty event as "close the stream"
 	}
 	ev := &sse.Event{ID: strconv.AppendInt(nil, h.latest.Load(), 10), Event: []byte(name), Data: data}
+	targets := h.liveTargets(room)
+	for len(targets) > 0 {
+		step := targets[:min(liveStep, len(targets))]
+		targets = targets[len(step):]
+		reached += h.publishLiveTo(room, step, ev)
+		if len(targets) > 0 && !h.pause(livePause) {
+			break // closing
+		}
+	}
+	return reached
+}
+
+// liveTargets lists the members of room that take live events now.
+func (h *Hub) liveTargets(room int64) []int64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	var out []int64
+	for uid := range h.rooms[room] {
+		if u := h.users[uid]; uid > 0 && u != nil && u.light == 0 && len(u.conns) > 0 {
+			out = append(out, uid)
+		}
+	}
+	return out
+}
+
+// publishLiveTo sends ev to those of users still in room and connected.
+func (h *Hub) publishLiveTo(room int64, users []int64, ev *sse.Event) (reached int) {
 	var lagging []*user
 	h.mu.RLock()
 	if !h.closed {
-		for uid := range h.rooms[room] {
+		for _, uid := range users {
 			u := h.users[uid]
-			if uid <= 0 || u == nil || u.light > 0 || len(u.conns) == 0 {
+			if _, member := h.rooms[room][uid]; !member || u == nil || u.light > 0 || len(u.conns) == 0 {
 				continue
 			}
 			if h.srv.TryPublish(u.key, ev) {
@@ -352,6 +380,19 @@ func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
 		h.cut(u, "queue full")
 	}
 	return reached
+}
+
+// pause waits d, or less if the hub is closing; it reports whether it
+// waited all of d.
+func (h *Hub) pause(d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-h.live.stop:
+		return false
+	}
 }
 
 // opened counts a new connection of user. The caller holds h.mu.

@@ -356,3 +356,24 @@ func TestPageChangeDoesNotFlashOffline(t *testing.T) {
 	flush(lr.presnc)
 	lr.sentinel(t, 10, 1, bob)
 }
+
+// A big room's members get a live event in steps (see liveStep): each of
+// them once, and before any later message.
+func TestLiveEventsReachEveryMemberOfABigRoomOnce(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	const n = 2*liveStep + 50
+	var clients []*client
+	for u := int64(1); u <= n; u++ {
+		lr.hub.Join(10, u)
+		clients = append(clients, lr.connect(u, ""))
+	}
+	lr.waitConns(n)
+	lr.hub.Typing(10, 1, "ann")
+	flush(lr.typing)
+	for i, c := range clients {
+		if ev := c.next(t); ev.Name != TypingEvent || ev.Data != "typing in 10: ann" {
+			t.Fatalf("member %d got %+v", i+1, ev)
+		}
+	}
+	lr.sentinel(t, 10, 1, clients...)
+}
