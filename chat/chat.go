@@ -70,9 +70,13 @@ type Room struct {
 	Created   time.Time
 	// Members is the number of current members, when the query filled it.
 	Members int
-	// Unread counts announcements waiting for the viewer here, when the
-	// query filled it.
-	Unread int
+	// Unread counts the messages waiting for the viewer here (others'
+	// text after their read mark, at most MaxCounted), and Mentions those
+	// of them that mention the viewer, when the query filled them. LastID
+	// is the room's newest message id when they were counted: live
+	// messages up to it are already in the counts.
+	Unread, Mentions int
+	LastID           int64
 	// GroupName is a group conversation's name chosen by its members;
 	// empty, it is named by its members.
 	GroupName string
@@ -119,6 +123,10 @@ type Message struct {
 	// Members is, on a join or leave line fresh from a commit, the room's
 	// member count after the change; zero when unknown (e.g. from history).
 	Members int
+	// Mentions are the room's members the text mentions by name (never
+	// its author); MentionsRoom says it mentions everyone (@room).
+	Mentions     []Mention
+	MentionsRoom bool
 }
 
 // A Message with ID 0 fresh from a commit stored no line: it is a silent

@@ -35,8 +35,8 @@ func CleanUsername(s string) (string, error) {
 }
 
 // reservedUsernames would collide with the directory's own addresses
-// (/people/import).
-var reservedUsernames = map[string]bool{"import": true}
+// (/people/import) or with @room (MentionRoom).
+var reservedUsernames = map[string]bool{"import": true, MentionRoom: true}
 
 // CheckPassword enforces the password length rules. The cap keeps hashing
 // cost bounded; the floor keeps guessing expensive.

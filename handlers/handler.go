@@ -43,7 +43,6 @@ type Store interface {
 	Recipients(ctx context.Context, announcement int64, offset, limit int) ([]chat.Recipient, error)
 	MarkDelivered(ctx context.Context, messages []int64) error
 	MarkDeliveredTo(ctx context.Context, user int64) error
-	MarkRead(ctx context.Context, user, room int64) error
 
 	// The people directory.
 	People(ctx context.Context, q chat.PeopleQuery) ([]chat.Person, error)
@@ -90,6 +89,9 @@ type Deps struct {
 	// Rooms keeps private rooms, room admins and invitations; nil: Store,
 	// which must then have them (the SQLite store does).
 	Rooms RoomStore
+	// Attention keeps read marks and mentions; nil: Store, which must
+	// then have them (the SQLite store does).
+	Attention AttentionStore
 	// Embeds keeps the sites that embed rooms; nil serves no widget.
 	Embeds   EmbedStore
 	Streams  Streams
@@ -168,6 +170,7 @@ type Handler struct {
 	embeds       EmbedStore
 	embedAssets  views.EmbedAssets
 	rooms        RoomStore
+	attention    AttentionStore
 	live         Live
 	directPeers  DirectPeers
 }
@@ -221,6 +224,9 @@ func New(d Deps) *Handler {
 	}
 	if h.rooms = d.Rooms; h.rooms == nil {
 		h.rooms = d.Store.(RoomStore)
+	}
+	if h.attention = d.Attention; h.attention == nil {
+		h.attention = d.Store.(AttentionStore)
 	}
 	h.live, h.directPeers = d.Live, d.Peers
 	if h.live == nil {

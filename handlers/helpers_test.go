@@ -45,7 +45,7 @@ func newAppStore(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap 
 	t.Helper()
 	hb := hub.New(hubOpt)
 	relay := NewRelay(hb, nil)
-	storeOpt.OnCommit, storeOpt.OnReceipts = relay.Committed, relay.Receipts
+	storeOpt.OnCommit, storeOpt.OnReceipts, storeOpt.OnReads = relay.Committed, relay.Receipts, relay.Reads
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), storeOpt)
 	if err != nil {
 		t.Fatal(err)

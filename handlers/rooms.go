@@ -78,23 +78,13 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 	}
 	room := rv.room
 	v := views.RoomPage{Page: rv.page, Room: room, Joined: rv.joined, Member: rv.member}
-	if v.Member && room.Private() {
-		// Opening a conversation reads the announcements waiting in it.
-		if err := h.store.MarkRead(r.Context(), u.ID, room.ID); err != nil {
-			h.log.Warn("record announcements read", "user", u.ID, "room", room.ID, "err", err)
-		}
-		for i := range v.Joined {
-			if v.Joined[i].ID == room.ID {
-				v.Joined[i].Unread = 0 // read just now, after the sidebar was loaded
-			}
-		}
-	}
 	if v.Member {
 		v.Messages, v.More, err = h.store.History(r.Context(), room.ID, 0, chat.PageSize)
 		if err != nil {
 			h.fail(w, r, err)
 			return
 		}
+		h.openRoom(r.Context(), u, &v) // read up to here, announcement copies included
 		composer.RoomID, composer.Placeholder, composer.Socket = room.ID, composerHint(room, u), v.Socket
 		if composer.ClientID == "" {
 			composer.ClientID = chat.NewClientID()

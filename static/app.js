@@ -29,22 +29,225 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
-  // A message for a room that is not on screen marks it in the sidebar; one
-  // that arrives while the tab is hidden counts in the title.
+  // Unread counts. The sidebar comes with each room's counts as of its
+  // newest message then (data-last). A later message from someone else
+  // counts one, and one more mention if it names this page's user, unless
+  // the room is on screen in a visible tab: then it is read, and the mark
+  // goes to the server, whose answer reaches every tab over the stream as
+  // fresh counts (see settle). The title shows the total.
+  const me = document.documentElement.dataset.user || '';
   const baseTitle = document.title;
-  let unseen = 0;
-  function arrived(fragment) {
-    const m = fragment && /hx-target="#log-(\d+)"/.exec(fragment);
-    if (!m || fragment.includes('class="msg system"')) return;
-    if (!document.getElementById('log-' + m[1])) {
-      const link = document.querySelector('.sidebar a[data-room="' + m[1] + '"]');
-      if (link) link.classList.add('has-unread');
-      else refreshSidebar(m[1]);
-    }
-    if (document.hidden) document.title = '(' + (++unseen) + ') ' + baseTitle;
+  const counted = new Map(); // room → messages counted here, [{id, mention}]
+
+  // message reads what a stream fragment says about its message. The
+  // attributes are the <li>'s own (user text in it is escaped).
+  function message(fragment) {
+    const t = /<hx-upsert hx-target="#log-(\d+)"[^>]*>\s*<li id="msg-(\d+)" class="msg([^"]*)"([^>]*)>/.exec(fragment || '');
+    if (!t) return null;
+    const attr = (name) => (new RegExp(' ' + name + '="([^"]*)"').exec(t[4]) || ['', ''])[1];
+    return { room: t[1], id: Number(t[2]), system: / system/.test(t[3]), author: attr('data-author'), mentions: attr('data-mentions').split(' ') };
   }
+  const mentionsMe = (mentions) => mentions.includes('room') || (me !== '' && mentions.includes(me));
+
+  function countText(n) { return n >= 100 ? '99+' : String(n); }
+  function badge(cls, text, spoken) {
+    const b = document.createElement('span');
+    const hidden = document.createElement('span');
+    b.className = cls;
+    hidden.className = 'visually-hidden';
+    hidden.textContent = spoken;
+    b.append(text, hidden);
+    return b;
+  }
+  // paint redraws a room's counts from its data attributes, as the server
+  // renders them.
+  function paint(el) {
+    const unread = Number(el.dataset.unread) || 0;
+    const mentions = Number(el.dataset.mentions) || 0;
+    const parts = [];
+    if (unread > 0) parts.push(badge('count', countText(unread), ' unread'));
+    if (mentions > 0) parts.push(badge('count mention-count', '@' + countText(mentions), ' mentioning you'));
+    el.replaceChildren(...parts.flatMap((b, i) => (i ? [' ', b] : [b])));
+    const link = el.closest('a');
+    if (link) link.classList.toggle('has-unread', unread > 0);
+  }
+  function add(el, id, mention) {
+    el.dataset.last = String(id);
+    el.dataset.unread = String((Number(el.dataset.unread) || 0) + 1);
+    if (mention) el.dataset.mentions = String((Number(el.dataset.mentions) || 0) + 1);
+    paint(el);
+  }
+  // settle brings counts the server just sent (a read mark from one of
+  // this person's tabs, or a fresh sidebar) up to date with the messages
+  // this tab counted after them.
+  function settle(el) {
+    const room = el.id.slice('counts-'.length);
+    const last = Number(el.dataset.last) || 0;
+    const mine = (counted.get(room) || []).filter((m) => m.id > last);
+    counted.set(room, mine);
+    for (const m of mine) add(el, m.id, m.mention);
+    paint(el);
+  }
+  function showTotal() {
+    let total = 0;
+    for (const el of document.querySelectorAll('#sidebar .counts')) total += Number(el.dataset.unread) || 0;
+    document.title = total > 0 ? '(' + total + ') ' + baseTitle : baseTitle;
+  }
+
+  // The room on screen, when there is one: its log's room id.
+  function roomOnScreen() {
+    const log = document.querySelector('main ol.log[id^="log-"]');
+    return log ? log.id.slice('log-'.length) : '';
+  }
+  // markRead tells the server this page showed room up to message id,
+  // coalescing a burst of messages into one request.
+  const reading = new Map(); // room → newest id to mark
+  let readTimer = null;
+  function markRead(room, id) {
+    reading.set(room, Math.max(id, reading.get(room) || 0));
+    if (readTimer) return;
+    readTimer = setTimeout(() => {
+      readTimer = null;
+      for (const [r, upTo] of reading) {
+        fetch('/rooms/' + r + '/read', {
+          method: 'POST', credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ up_to: String(upTo) }),
+        }).catch(() => {}); // the next page load marks it anyway
+      }
+      reading.clear();
+    }, 200);
+  }
+  // A tab shown again reads the room on screen up to its newest message.
+  function readOnScreen() {
+    const room = roomOnScreen();
+    const el = room && document.getElementById('counts-' + room);
+    const newest = room && [...document.querySelectorAll('#log-' + room + ' > li.msg')].pop();
+    if (!el || !newest || document.hidden) return;
+    if ((Number(el.dataset.unread) || 0) > 0) markRead(room, Number(newest.id.slice('msg-'.length)));
+    counted.delete(room);
+    el.dataset.unread = el.dataset.mentions = '0';
+    paint(el);
+    showTotal();
+  }
+
+  function arrived(fragment) {
+    const read = fragment && /^\s*<hx-partial hx-target="#counts-(\d+)"/.exec(fragment);
+    if (read) {
+      const el = document.getElementById('counts-' + read[1]);
+      if (el) settle(el);
+      showTotal();
+      return;
+    }
+    const m = message(fragment);
+    if (!m || m.system || m.author === me) return;
+    const el = document.getElementById('counts-' + m.room);
+    if (!el) {
+      refreshSidebar(m.room);
+      return;
+    }
+    if (m.id <= (Number(el.dataset.last) || 0)) return; // counted (or read) already
+    if (m.room === roomOnScreen() && !document.hidden) {
+      el.dataset.last = String(m.id);
+      markRead(m.room, m.id);
+      return;
+    }
+    const mention = mentionsMe(m.mentions);
+    if (!counted.has(m.room)) counted.set(m.room, []);
+    counted.get(m.room).push({ id: m.id, mention });
+    add(el, m.id, mention);
+    showTotal();
+  }
+
+  // Messages that mention this page's user stand out (the same bytes go
+  // to everyone, so the page picks its own out).
+  function markMentions(root) {
+    for (const li of root.querySelectorAll('li.msg[data-mentions]:not([data-seen])')) {
+      li.dataset.seen = '';
+      if (li.dataset.author !== me && mentionsMe(li.dataset.mentions.split(' '))) li.classList.add('mentions-me');
+    }
+  }
+  document.addEventListener('htmx:after:swap', () => markMentions(document));
+
+  // @-suggestions. Typing "@al" in a composer asks the server (htmx, the
+  // #mention-list element) for members whose name starts with "al"; the
+  // arrow keys move through them, Enter or Tab picks one, Escape closes.
+  function isComposer(box) {
+    return box instanceof HTMLTextAreaElement && box.form && box.form.classList.contains('composer');
+  }
+  // mentionAt is the @word the caret ends, if any.
+  function mentionAt(box) {
+    const before = box.value.slice(0, box.selectionStart);
+    const m = /(?:^|[^A-Za-z0-9._@-])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})?$/.exec(before);
+    return m ? { start: before.length - (m[1] || '').length - 1, q: m[1] || '' } : null;
+  }
+  function options(list) { return list ? [...list.querySelectorAll('[role="option"]')] : []; }
+  function choose(box, list, i) {
+    options(list).forEach((o, j) => o.setAttribute('aria-selected', String(i === j)));
+    const chosen = options(list)[i];
+    if (chosen) box.setAttribute('aria-activedescendant', chosen.id);
+    else box.removeAttribute('aria-activedescendant');
+  }
+  function closeSuggestions(box, list) {
+    list.replaceChildren();
+    box.removeAttribute('aria-activedescendant');
+  }
+  function pick(box, list, option) {
+    const at = mentionAt(box);
+    if (!at || !option) return;
+    const end = box.selectionStart;
+    const text = '@' + option.dataset.name + ' ';
+    box.setRangeText(text, at.start, end, 'end');
+    closeSuggestions(box, list);
+    box.dispatchEvent(new Event('input', { bubbles: true })); // keeps the draft
+  }
+  document.addEventListener('input', (e) => {
+    const box = e.target;
+    const list = isComposer(box) && box.form.querySelector('#mention-list');
+    if (!list) return;
+    const at = mentionAt(box);
+    if (!at) {
+      closeSuggestions(box, list);
+      return;
+    }
+    box.form.querySelector('#mention-q').value = at.q;
+    htmx.trigger(list, 'rtm-mention');
+  });
+  // Capturing, so that Enter picks a name instead of sending.
+  document.addEventListener('keydown', (e) => {
+    const box = e.target;
+    const list = isComposer(box) && box.form.querySelector('#mention-list');
+    const opts = options(list);
+    if (!opts.length || e.isComposing) return;
+    let i = opts.findIndex((o) => o.getAttribute('aria-selected') === 'true');
+    switch (e.key) {
+      case 'ArrowDown': choose(box, list, (i + 1) % opts.length); break;
+      case 'ArrowUp': choose(box, list, (i <= 0 ? opts.length : i) - 1); break;
+      case 'Enter': case 'Tab': pick(box, list, opts[Math.max(i, 0)]); break;
+      case 'Escape': closeSuggestions(box, list); break;
+      default: return;
+    }
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }, true);
+  document.addEventListener('mousedown', (e) => {
+    const option = e.target.closest && e.target.closest('#mention-list [role="option"]');
+    if (!option) return;
+    e.preventDefault(); // the composer keeps the focus
+    const box = option.closest('form').querySelector('textarea[name="body"]');
+    pick(box, option.closest('#mention-list'), option);
+  });
+  // Suggestions that arrive: the first is chosen; ones that arrive after
+  // the @word was finished or closed are dropped.
+  document.addEventListener('htmx:after:swap', () => {
+    const list = document.getElementById('mention-list');
+    const box = list && list.closest('form').querySelector('textarea[name="body"]');
+    if (!box || !options(list).length) return;
+    if (document.activeElement !== box || !mentionAt(box)) closeSuggestions(box, list);
+    else if (!list.querySelector('[aria-selected="true"]')) choose(box, list, 0);
+  });
   // A conversation someone else just started is not in the sidebar yet:
-  // fetch a fresh sidebar (one request at a time) and mark it.
+  // fetch a fresh sidebar (one request at a time), which counts it.
   let refreshing = false;
   function refreshSidebar(room) {
     if (refreshing || !document.getElementById('sidebar')) return;
@@ -61,8 +264,8 @@
         const now = document.getElementById('sidebar');
         if (!fresh || !now) return;
         now.replaceWith(fresh);
-        const link = fresh.querySelector('a[data-room="' + room + '"]');
-        if (link) link.classList.add('has-unread');
+        for (const el of fresh.querySelectorAll('.counts')) settle(el);
+        showTotal();
       })
       .catch(() => {}) // the next page load shows it anyway
       .finally(() => { refreshing = false; });
@@ -70,12 +273,7 @@
   // live.js reports each message fragment it applied, whichever tab of the
   // browser holds the stream.
   document.addEventListener('rtm:event', (e) => arrived(e.detail.data));
-  document.addEventListener('visibilitychange', () => {
-    if (!document.hidden && unseen) {
-      unseen = 0;
-      document.title = baseTitle;
-    }
-  });
+  document.addEventListener('visibilitychange', readOnScreen);
 
   // The server asks for a reload when too much was missed to replay.
   document.addEventListener('rtm-reset', () => location.reload());
@@ -225,6 +423,8 @@
 
   function ready() {
     localizeTimes(document);
+    markMentions(document);
+    showTotal();
     restoreDrafts();
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);

@@ -16,7 +16,7 @@ import (
 // embedded user's messages carry their display name and their site.
 const (
 	messageColumns = `m.id, m.room_id, m.author_id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END,
-		COALESCE(es.origin, ''), m.kind, m.body, m.created_at`
+		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, '')`
 	messageSource = `messages m JOIN users u ON u.id = m.author_id LEFT JOIN embed_sites es ON es.id = u.site_id`
 )
 
@@ -24,20 +24,32 @@ const (
 // the same statement as the insert, so a post racing a leave cannot land.
 // A non-empty clientID makes the post idempotent: if author already posted
 // with it, the stored message is returned and nothing new is written.
+// The members that body mentions (chat.ParseMentions) are stored with it,
+// in the same transaction.
 func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
 	var posted chat.Message
-	_, err := s.writeOne(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+	names := chat.MentionNames(body)
+	post := func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		if len(names) > 0 {
+			var err error
+			if m.Mentions, m.MentionsRoom, err = resolveMentions(ctx, q, room, author, names); err != nil {
+				return nil, err
+			}
+		}
 		// Membership, idempotency and the insert in one statement: the
 		// common case costs a single step of the writer.
 		err := q.QueryRowContext(ctx, `
-			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id)
-			SELECT ?, ?, ?, ?, ?, NULLIF(?, '')
+			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id, mentions)
+			SELECT ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, '')
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)
 			ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, author.ID, room).Scan(&m.ID)
+			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, encodeMentions(m), author.ID, room).Scan(&m.ID)
 		switch {
 		case err == nil:
+			if err := storeMentions(ctx, q, m); err != nil {
+				return nil, err
+			}
 			posted = m
 			return []chat.Message{m}, nil
 		case !errors.Is(err, sql.ErrNoRows):
@@ -46,7 +58,13 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 		prior, err := refusedPost(ctx, q, room, author.ID, clientID)
 		posted = prior
 		return nil, err // a prior message was published when first stored
-	})
+	}
+	var err error
+	if len(names) == 0 {
+		_, err = s.writeOne(ctx, post)
+	} else {
+		_, err = s.write(ctx, post) // several statements: under a savepoint
+	}
 	return posted, err
 }
 
@@ -166,11 +184,12 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	for rows.Next() {
 		var m chat.Message
 		var sent int64
-		var origin string
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent); err != nil {
+		var origin, mentions string
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions); err != nil {
 			return nil, err
 		}
 		m.Sent = fromMillis(sent)
+		m.Mentions, m.MentionsRoom = decodeMentions(mentions)
 		m.AuthorSite = chat.SiteLabel(origin)
 		msgs = append(msgs, m)
 	}

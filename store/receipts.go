@@ -57,30 +57,6 @@ func (s *Store) MarkDeliveredTo(ctx context.Context, user int64) error {
 	})
 }
 
-// MarkRead records that user opened room: every announcement copy waiting
-// there is now read (and so delivered).
-func (s *Store) MarkRead(ctx context.Context, user, room int64) error {
-	var unread bool
-	if err := s.rq.QueryRowContext(ctx, `
-		SELECT EXISTS (SELECT 1 FROM announcement_recipients WHERE user_id = ? AND room_id = ? AND read_at IS NULL)`,
-		user, room).Scan(&unread); err != nil {
-		return fmt.Errorf("store: mark read: %w", err)
-	}
-	if !unread {
-		return nil // the common case costs a read, not a write
-	}
-	return s.writeReceipts(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Receipt, error) {
-		changed, err := collectChanged(q.QueryContext(ctx, `
-			UPDATE announcement_recipients SET read_at = ?1, delivered_at = COALESCE(delivered_at, ?1)
-			WHERE user_id = ?2 AND room_id = ?3 AND read_at IS NULL
-			RETURNING announcement_id, user_id, delivered_at, read_at`, millis(now), user, room))
-		if err != nil {
-			return nil, fmt.Errorf("store: mark read: %w", err)
-		}
-		return receiptsFor(ctx, q, changed)
-	})
-}
-
 type changedRecipient struct {
 	announcement int64
 	chat.Recipient

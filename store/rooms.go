@@ -84,20 +84,19 @@ func (s *Store) RoomName(ctx context.Context, id int64) (chat.Room, error) {
 }
 
 // Rooms lists the rooms and conversations user belongs to (rooms first, by
-// name), each titled apart from the others (chat.Disambiguate), and up to
-// a hundred public rooms they could join, busiest first.
+// name), each titled apart from the others (chat.Disambiguate) and with
+// user's unread counts (countUnread), and up to a hundred public rooms they
+// could join, busiest first.
 func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT id, kind, name, topic, created_by, created_at, group_name, members, joined,
-		       CASE WHEN joined AND kind = ?2 THEN (SELECT COUNT(*) FROM announcement_recipients a
-		            WHERE a.user_id = ?1 AND a.room_id = id AND a.read_at IS NULL) ELSE 0 END
+		SELECT id, kind, name, topic, created_by, created_at, group_name, members, joined
 		FROM (
 			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.group_name,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
 			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?1) AS joined
 			FROM rooms r)
 		WHERE joined OR kind = 0
-		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user, chat.KindDirect)
+		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: rooms: %w", err)
 	}
@@ -106,7 +105,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 		var r chat.Room
 		var created int64
 		var member bool
-		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.GroupName, &r.Members, &member, &r.Unread); err != nil {
+		if err := rows.Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.GroupName, &r.Members, &member); err != nil {
 			return nil, nil, fmt.Errorf("store: rooms: %w", err)
 		}
 		r.Created = fromMillis(created)
@@ -118,6 +117,9 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("store: rooms: %w", err)
+	}
+	if err := s.countUnread(ctx, user, joined); err != nil {
+		return nil, nil, err
 	}
 	return joined, others, s.disambiguate(ctx, joined, user)
 }

@@ -44,7 +44,10 @@ type Options struct {
 	// OnCommit got its messages, with the newest message id committed so
 	// far: an event id that never skips a message. Same rules as OnCommit.
 	OnReceipts func(lastID int64, receipts []chat.Receipt)
-	Logger     *slog.Logger
+	// OnReads receives the read marks a batch moved, with where each
+	// person now stands, after OnReceipts; lastID as for OnReceipts.
+	OnReads func(lastID int64, reads []chat.ReadState)
+	Logger  *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// WALTruncateFrames is the write-ahead log size, in pages, at which it
@@ -67,6 +70,7 @@ type Store struct {
 	onCommit func([]chat.Message)
 	// onReceipts and lastID: see Options.OnReceipts.
 	onReceipts func(lastID int64, receipts []chat.Receipt)
+	onReads    func(lastID int64, reads []chat.ReadState)
 	lastID     atomic.Int64
 	log        *slog.Logger
 	now        func() time.Time
@@ -148,6 +152,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		ops:        make(chan *op, 1024),
 		onCommit:   opt.OnCommit,
 		onReceipts: opt.OnReceipts,
+		onReads:    opt.OnReads,
 		log:        opt.Logger,
 		now:        opt.Now,
 		stopped:    make(chan struct{}),

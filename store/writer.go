@@ -24,7 +24,8 @@ type op struct {
 	run      txFunc
 	single   bool // run makes at most one change, in one statement: no savepoint needed
 	msgs     []chat.Message
-	receipts []chat.Receipt // set by writeReceipts ops
+	receipts []chat.Receipt   // set by writeReceipts ops
+	reads    []chat.ReadState // set by writeMark ops
 	err      error
 	done     chan struct{}
 }
@@ -184,12 +185,14 @@ func storageFailureIn(batch []*op) error {
 func (s *Store) published(batch []*op) {
 	var msgs []chat.Message
 	var receipts []chat.Receipt
+	var reads []chat.ReadState
 	for _, o := range batch {
 		if o.err != nil {
 			continue
 		}
 		msgs = append(msgs, o.msgs...)
 		receipts = append(receipts, o.receipts...)
+		reads = append(reads, o.reads...)
 	}
 	for _, m := range msgs {
 		if m.ID > s.lastID.Load() {
@@ -201,6 +204,9 @@ func (s *Store) published(batch []*op) {
 	}
 	if len(receipts) > 0 && s.onReceipts != nil {
 		s.onReceipts(s.lastID.Load(), mergeReceipts(receipts))
+	}
+	if len(reads) > 0 && s.onReads != nil {
+		s.onReads(s.lastID.Load(), reads)
 	}
 }
 
@@ -256,6 +262,6 @@ func runSafely(ctx context.Context, q querier, run txFunc, now time.Time) (msgs 
 
 func failAll(batch []*op, err error) {
 	for _, o := range batch {
-		o.msgs, o.receipts, o.err = nil, nil, err
+		o.msgs, o.receipts, o.reads, o.err = nil, nil, nil, err
 	}
 }

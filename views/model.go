@@ -78,6 +78,9 @@ type RoomPage struct {
 	// More says older messages exist before Messages[0].
 	More     bool
 	Composer Composer
+	// NewFrom is the first message the viewer had not read when the page
+	// was made: a "New messages" line goes before it (none when 0).
+	NewFrom int64
 	// Direct is the other person of a direct conversation, named in its
 	// header with whether they are online (DirectOnline).
 	Direct       *chat.Person

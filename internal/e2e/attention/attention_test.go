@@ -1,0 +1,236 @@
+package attention
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+	"github.com/rtmessenger/rtmessenger/internal/e2e"
+)
+
+// createRoom makes a room from the rooms page and returns its path; the
+// tab is left on the room.
+func createRoom(tb e2e.Tab, name string) string {
+	tb.T.Helper()
+	tb.Do(chromedp.Navigate(tb.URL + "/rooms"))
+	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), name))
+	tb.Submit(`.create-room button`)
+	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
+	return tb.Eval(`location.pathname`)
+}
+
+// join opens a room and joins it.
+func join(tb e2e.Tab, room string) {
+	tb.T.Helper()
+	tb.Do(chromedp.Navigate(tb.URL + room))
+	tb.Submit(`.join-invite button`)
+	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
+}
+
+// open loads path and waits for its stream: what is posted after it
+// arrives live.
+func open(tb e2e.Tab, path string) {
+	tb.T.Helper()
+	tb.Do(chromedp.Navigate(tb.URL + path))
+	tb.WaitLive()
+}
+
+// counts is JavaScript for a room's counts element in the sidebar.
+func counts(room string) string {
+	return `document.getElementById('counts-` + strings.TrimPrefix(room, "/rooms/") + `')`
+}
+
+// sent waits until the sender's log shows text and its composer is fresh,
+// so the next message is typed into an empty box.
+func sent(tb e2e.Tab, text string) {
+	tb.T.Helper()
+	tb.WaitFor("the sent message "+text, `document.querySelector('#body').value === '' && `+e2e.LogText+`.includes(`+quote(text)+`)`)
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", `\'`) + "'" }
+
+// Unread survives a reload, clears when the room is opened (in the tab
+// that opens it and, over the stream, in the person's other tabs) and
+// shows in the title; the room shows a line where the new messages begin.
+func TestUnreadSurvivesReloadAndClearsOnOpen(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	anna, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
+	annaProblems, benProblems := browsertest.WatchConsole(anna.Ctx), browsertest.WatchConsole(ben.Ctx)
+	anna.Signup("anna")
+	lobby := createRoom(anna, "lobby")
+	ben.Signup("ben")
+	join(ben, lobby)
+	side := createRoom(ben, "side")
+	open(ben, side)
+
+	for _, text := range []string{"one", "two", "three"} {
+		anna.Send(text)
+		sent(anna, text)
+	}
+	ben.WaitFor("three unread in the lobby", counts(lobby)+`.dataset.unread === '3' && `+counts(lobby)+`.textContent.includes('3 unread')`)
+	ben.WaitFor("the total in the title", `document.title === '(3) # side · RT Messenger'`)
+	if got := ben.Eval(`document.querySelector('.sidebar a[href="` + lobby + `"]').className`); got != "has-unread" {
+		t.Errorf("the lobby's link is %q, want has-unread", got)
+	}
+	if got := ben.Eval(counts(side) + `.dataset.unread`); got != "0" {
+		t.Errorf("the room on screen counts %s", got)
+	}
+
+	ben.Do(chromedp.Reload())
+	ben.WaitLive()
+	ben.WaitFor("the count after a reload", counts(lobby)+`.dataset.unread === '3'`)
+	ben.WaitFor("the title after a reload", `document.title === '(3) # side · RT Messenger'`)
+
+	// A second tab of ben's opens the lobby; the first, on the side room,
+	// follows. (The first tab holds the stream: it stays put, so the
+	// stream does not move between tabs meanwhile.)
+	other := ben.SameProfile()
+	open(other, lobby)
+	other.WaitFor("the lobby read", counts(lobby)+`.dataset.unread === '0' && document.title === '# lobby · RT Messenger'`)
+	if got := other.Eval(`document.querySelector('li.new-line + li.msg .body').textContent`); got != "one" {
+		t.Errorf("the New messages line is before %q, want the first unread", got)
+	}
+	ben.WaitFor("the first tab following", counts(lobby)+`.dataset.unread === '0' && document.title === '# side · RT Messenger'`)
+	if n := ben.Eval(`String(document.querySelectorAll('#sidebar .count').length)`); n != "0" {
+		t.Errorf("the first tab still shows %s counts", n)
+	}
+
+	// A message into the lobby on the second tab's screen is read there;
+	// the first tab counts it, then follows the mark.
+	anna.Send("four")
+	sent(anna, "four")
+	other.WaitFor("four on the second tab's screen", e2e.LogText+`.includes('four')`)
+	four := other.Eval(`[...document.querySelectorAll('#log-` + strings.TrimPrefix(lobby, "/rooms/") + ` > li.msg')].pop().id.slice(4)`)
+	ben.WaitFor("the first tab past four and read", `Number(`+counts(lobby)+`.dataset.last) >= `+four+` && `+counts(lobby)+`.dataset.unread === '0'`)
+	open(other, "/rooms")
+	if got := other.Eval(counts(lobby) + `.dataset.unread`); got != "0" {
+		t.Errorf("on a fresh page the lobby counts %s: the mark did not reach the server", got)
+	}
+	if got := other.Eval(`document.title`); got != "Rooms · RT Messenger" {
+		t.Errorf("title %q", got)
+	}
+	browsertest.Screenshot(t, ben.Ctx, "unread-ben-first-tab")
+	annaProblems.Check(t, "anna")
+	benProblems.Check(t, "ben")
+}
+
+// A mention is highlighted for the person it names, and nobody else, on
+// the page and live; it counts apart in the sidebar.
+func TestMentionHighlightedAndCounted(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	anna, ben, cleo := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
+	problems := browsertest.WatchConsole(ben.Ctx)
+	anna.Signup("anna")
+	lobby := createRoom(anna, "lobby")
+	ben.Signup("ben")
+	join(ben, lobby)
+	cleo.Signup("cleo")
+	join(cleo, lobby)
+	open(ben, "/rooms")
+	open(cleo, lobby)
+
+	anna.Send("hello @ben and @nobody")
+	sent(anna, "hello @ben")
+	ben.WaitFor("a mention counted", counts(lobby)+`.dataset.mentions === '1' && `+counts(lobby)+`.textContent.includes('@1')`)
+	last := `[...document.querySelectorAll('ol.log > li.msg')].pop()`
+	cleo.WaitFor("the message on cleo's screen", e2e.LogText+`.includes('hello @ben')`)
+	for name, tb := range map[string]e2e.Tab{"cleo": cleo, "anna": anna} {
+		if got := tb.Eval(last + `.className`); strings.Contains(got, "mentions-me") {
+			t.Errorf("%s's page highlights ben's mention: %q", name, got)
+		}
+		if got := tb.Eval(last + `.querySelector('.mention').textContent`); got != "@ben" {
+			t.Errorf("%s's page marks %q", name, got)
+		}
+	}
+	open(ben, lobby)
+	if got := ben.Eval(last + `.className`); !strings.Contains(got, "mentions-me") {
+		t.Errorf("ben's page does not highlight his mention: %q", got)
+	}
+	if got := ben.Eval(`String(document.querySelectorAll('.mention').length)`); got != "1" {
+		t.Errorf("%s names marked; @nobody is no member", got)
+	}
+	ben.WaitFor("the mention read", counts(lobby)+`.dataset.mentions === '0'`)
+
+	// Live, on the room's own page.
+	anna.Send("again @ben")
+	ben.WaitFor("the live mention highlighted", last+`.textContent.includes('again') && `+last+`.classList.contains('mentions-me')`)
+	cleo.WaitFor("the live mention on cleo's page", e2e.LogText+`.includes('again')`)
+	if got := cleo.Eval(last + `.className`); strings.Contains(got, "mentions-me") {
+		t.Errorf("cleo's page highlights it live: %q", got)
+	}
+	// The mentions page lists both, newest first.
+	ben.Do(chromedp.Navigate(s.URL + "/mentions"))
+	if got := ben.Eval(`[...document.querySelectorAll('.mentioned-in .body')].map(b => b.textContent).join('|')`); got != "again @ben|hello @ben and @nobody" {
+		t.Errorf("the mentions page lists %q", got)
+	}
+	browsertest.Screenshot(t, ben.Ctx, "mentions-ben")
+	problems.Check(t, "ben")
+}
+
+// key presses a key that types no character, as a person's key press
+// reaches the page.
+func key(name string, code int64) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for _, typ := range []input.DispatchKeyEventType{input.DispatchKeyEventTypeRawKeyDown, input.DispatchKeyEventTypeKeyUp} {
+			if _, err := cdp.Call(ctx, t, input.DispatchKeyEvent, input.DispatchKeyEventParams{
+				Type: typ, Key: name, Code: name, WindowsVirtualKeyCode: code, NativeVirtualKeyCode: code,
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// The composer suggests members after "@"; the arrow keys choose, Enter
+// and Tab pick, Escape closes, and a picked name is a mention.
+func TestMentionSuggestionsByKeyboard(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	anna, ben, bella := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
+	problems := browsertest.WatchConsole(anna.Ctx)
+	anna.Signup("anna")
+	lobby := createRoom(anna, "lobby")
+	ben.Signup("ben")
+	join(ben, lobby)
+	bella.Signup("bella")
+	join(bella, lobby)
+	open(anna, lobby)
+
+	options := `[...document.querySelectorAll('#mention-list [role="option"]')]`
+	chosen := options + `.filter(o => o.getAttribute('aria-selected') === 'true').map(o => o.dataset.name).join()`
+	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "hi @be"))
+	anna.WaitFor("two suggestions, the first chosen", options+`.map(o => o.dataset.name).join() === 'bella,ben' && `+chosen+` === 'bella'`)
+	anna.Do(key("ArrowDown", 40))
+	anna.WaitFor("ben chosen", chosen+` === 'ben' && document.querySelector('#body').getAttribute('aria-activedescendant') === 'mention-opt-ben'`)
+	anna.Do(key("ArrowDown", 40))
+	anna.WaitFor("around to bella", chosen+` === 'bella'`)
+	anna.Do(key("ArrowUp", 38))
+	anna.Do(key("Enter", 13))
+	anna.WaitFor("ben picked", `document.querySelector('#body').value === 'hi @ben ' && `+options+`.length === 0`)
+
+	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "and @bel"))
+	anna.WaitFor("bella suggested", options+`.length === 1 && `+chosen+` === 'bella'`)
+	anna.Do(key("Escape", 27))
+	anna.WaitFor("the list closed", options+`.length === 0 && document.querySelector('#body').value === 'hi @ben and @bel'`)
+	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "l"))
+	anna.WaitFor("bella suggested again", options+`.length === 1`)
+	anna.Do(key("Tab", 9))
+	anna.WaitFor("bella picked", `document.querySelector('#body').value === 'hi @ben and @bella ' && document.activeElement.id === 'body'`)
+	anna.Do(key("Enter", 13))
+	sent(anna, "hi @ben and @bella")
+	last := `[...document.querySelectorAll('ol.log > li.msg')].pop()`
+	if got := anna.Eval(`[...` + last + `.querySelectorAll('.mention')].map(m => m.textContent).join()`); got != "@ben,@bella" {
+		t.Errorf("the sent message marks %q", got)
+	}
+	if got := anna.Eval(last + `.dataset.mentions.split(' ').length + ''`); got != "2" {
+		t.Errorf("data-mentions names %s people", got)
+	}
+	problems.Check(t, "anna")
+}
