@@ -123,8 +123,10 @@ func TestPeopleDirectoryInTwoBrowsers(t *testing.T) {
 	if got := ann.Eval(`location.pathname`); !strings.HasPrefix(got, "/rooms/") {
 		t.Fatalf("Message led to %q, want a room", got)
 	}
-	if got := ann.Eval(`document.querySelector('h1').textContent`); !strings.Contains(got, "bob") {
-		t.Errorf("the conversation is headed %q, want bob named", got)
+	// A direct conversation is headed by the other person: display name and
+	// username.
+	if got := ann.Eval(`document.querySelector('.room-head').textContent`); !strings.Contains(got, "Bob Builder") || !strings.Contains(got, "@bob") {
+		t.Errorf("the conversation is headed %q, want Bob Builder (@bob)", got)
 	}
 	ann.WaitLive()
 	browsertest.CheckGuard(t, ann.Ctx, "the conversation")
