@@ -101,8 +101,10 @@ type stream struct {
 	stalled bool        // not counted in deliveries or latency
 	seen    *seenSet
 	rooms   []int64 // rooms whose messages this stream should get
-	done    chan struct{}
-	err     error
+	// typing and presence count the stream's typing and presence events.
+	typing, presence atomic.Int64
+	done             chan struct{}
+	err              error
 }
 
 type countingConn struct {
@@ -147,7 +149,9 @@ func dialStream(ctx context.Context, addr string, acct *account, after, lastID i
 	return s, nil
 }
 
-var bodyMarker = []byte(`<div class="body">t`)
+// bodyMarker is where a message's text begins; the text of a benchmark
+// message starts with "t" and its scheduled time.
+var bodyMarker = []byte(`class="body" dir="auto">t`)
 
 func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 	defer close(s.done)
@@ -179,6 +183,10 @@ func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 			id, sent = 0, time.Time{}
 		case bytes.HasPrefix(line, []byte("id: ")):
 			id, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
+		case bytes.HasPrefix(line, []byte("event: rtm-typing")):
+			s.typing.Add(1)
+		case bytes.HasPrefix(line, []byte("event: rtm-presence")):
+			s.presence.Add(1)
 		case bytes.HasPrefix(line, []byte("data: ")):
 			if i := bytes.Index(line, bodyMarker); i >= 0 {
 				rest := line[i+len(bodyMarker):]

@@ -12,7 +12,7 @@ import (
 
 // socketMarker finds a message's scheduled time in a frame: the fragment's
 // quotes are JSON-escaped there.
-var socketMarker = []byte(`<div class=\"body\">t`)
+var socketMarker = []byte(`class=\"body\" dir=\"auto\">t`)
 
 // dialSocket opens acct's stream over the WebSocket (/ws), reading frames
 // on its own goroutine like dialStream.

@@ -38,6 +38,9 @@ type result struct {
 	ServerCPUPercent    float64 `json:"server_cpu_percent"`
 	GeneratorCPUPercent float64 `json:"generator_cpu_percent"`
 	StalledCut          string  `json:"stalled_cut,omitempty"`
+	P99Without          float64 `json:"p99_without_live_ms,omitempty"`
+	TypingPerConn       float64 `json:"typing_events_per_conn_s,omitempty"`
+	PresencePerConn     float64 `json:"presence_events_per_conn_s,omitempty"`
 	Note                string  `json:"note,omitempty"`
 }
 
@@ -203,6 +206,12 @@ func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration
 	if err := ss.connect(ctx, indexes(roomCount*roomSize), 1); err != nil {
 		return r, err
 	}
+	return ss.mix(ctx, r, rate, d, stallEvery)
+}
+
+// mix runs the chat mix on a session whose readers are connected.
+func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Duration, stallEvery int) (result, error) {
+	e := ss.e
 	var stalled []*stream
 	if stallEvery > 0 {
 		for i, s := range ss.streams {
