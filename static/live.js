@@ -180,6 +180,18 @@
     if (chan) chan.close();
   });
 
+  // A page kept in the back/forward cache would hold the lock with no one
+  // to hand events to, and no tab could lead: give it up on the way out,
+  // and come back as a fresh page.
+  addEventListener('pagehide', (e) => {
+    if (!e.persisted) return;
+    stopped = true;
+    if (stepDown) stepDown();
+    waiting.abort();
+    if (chan) chan.close();
+  });
+  addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
+
   if (navigator.locks && window.BroadcastChannel) {
     chan = new BroadcastChannel(name);
     chan.onmessage = (e) => heard(e.data);

@@ -240,15 +240,17 @@ func TestNotificationsAreOptInAndOnePerMessage(t *testing.T) {
 		t.Fatalf("%d notifications for one direct message to a browser with two tabs", n)
 	}
 
-	// A room message is no reason to notify; the next direct message is.
+	// A room message is no reason to notify; a mention and the next direct
+	// message are.
 	say(ann, lobby, "just chatting")
+	say(ann, lobby, "@bob have a look")
 	say(ann, dm, "hello again")
 	delivered(ann, lobby, "sentinel 3", tabs...)
 	got := ""
 	for _, tb := range tabs {
 		got += tb.Eval(`window.__notes.map(n => n.title + ': ' + n.body + '\n').join('')`)
 	}
-	if got != "ann: are you there?\nann: hello again\n" {
+	if got != "ann: are you there?\nann mentioned you in # lobby: @bob have a look\nann: hello again\n" {
 		t.Errorf("notifications:\n%s", got)
 	}
 
@@ -265,8 +267,8 @@ func TestNotificationsAreOptInAndOnePerMessage(t *testing.T) {
 	}
 	say(ann, dm, "nobody is told")
 	delivered(ann, lobby, "sentinel 5", tabs...)
-	if n := notes(tabs...); n != 2 {
-		t.Fatalf("%d notifications, want still 2", n)
+	if n := notes(tabs...); n != 3 {
+		t.Fatalf("%d notifications, want still 3", n)
 	}
 	problems.Check(t, "bob")
 }

@@ -260,3 +260,46 @@ func TestTabsShareOneWebSocket(t *testing.T) {
 	waitConns(t, s, 1)
 	problems.Check(t, "the first tab")
 }
+
+// The tab that holds the stream goes to another page, again and again,
+// while another tab stays: the stream passes between them, and every page
+// each of them shows is live. (A page the browser keeps for Back must let
+// go of the stream's lock, or no tab would lead.)
+func TestStreamHolderMovesBetweenPages(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t, "-debug-addr", "127.0.0.1:0")
+	ann := e2e.OpenTab(t, browser, s)
+	ann.Signup("ann")
+	ann.Do(chromedp.SetValue(chromedp.ID("room-name"), "one"))
+	ann.Submit(`.create-room button`)
+	one := ann.Eval(`location.pathname`)
+	ann.Do(chromedp.Navigate(s.URL + "/rooms"))
+	ann.Do(chromedp.SetValue(chromedp.ID("room-name"), "two"))
+	ann.Submit(`.create-room button`)
+	two := ann.Eval(`location.pathname`)
+	ann.WaitLive()
+	other := ann.SameProfile()
+	other.Do(chromedp.Navigate(s.URL+one), chromedp.WaitVisible(chromedp.ID("composer")))
+	other.WaitLive()
+	for i := range 6 {
+		mover := ann
+		if i%2 == 1 {
+			mover = other // the other tab, which may hold the stream by now
+		}
+		dest := one
+		if mover.Eval(`location.pathname`) == one {
+			dest = two
+		}
+		mover.Do(chromedp.Navigate(s.URL+dest), chromedp.WaitVisible(chromedp.ID("composer")))
+		mover.WaitLive()
+		ann.WaitLive()
+		other.WaitLive()
+		waitConns(t, s, 1)
+	}
+	// Back to a page the browser kept: it comes back live, and still one
+	// stream serves both tabs.
+	ann.Do(chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.ID("composer")))
+	ann.WaitLive()
+	other.WaitLive()
+	waitConns(t, s, 1)
+}
