@@ -33,6 +33,9 @@ type User struct {
 	// label (its host); their Name is then the name the site gave them.
 	// Empty for the server's own users.
 	Site string
+	// Light: they chose light mode (no typing or presence, for slow or
+	// metered links).
+	Light bool
 }
 
 // Embedded reports whether u is a user of an embedding site.

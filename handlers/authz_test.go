@@ -72,6 +72,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"GET", "/events", nil, false, want{"anonymous": 401}},
 		{"GET", "/ws", nil, false, want{"anonymous": 401}},
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
+		{"POST", "/settings/light", url.Values{"light": {"on"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/logout", nil, false, want{"anonymous": 303, "member": 303}},
 	}
 	for _, rt := range routes {

@@ -92,6 +92,9 @@ type Deps struct {
 	// Attention keeps read marks and mentions; nil: Store, which must
 	// then have them (the SQLite store does).
 	Attention AttentionStore
+	// Preferences keeps each person's choices; nil: Store, which must then
+	// have them (the SQLite store does).
+	Preferences Preferences
 	// Embeds keeps the sites that embed rooms; nil serves no widget.
 	Embeds   EmbedStore
 	Streams  Streams
@@ -171,6 +174,7 @@ type Handler struct {
 	embedAssets  views.EmbedAssets
 	rooms        RoomStore
 	attention    AttentionStore
+	preferences  Preferences
 	live         Live
 	directPeers  DirectPeers
 }
@@ -227,6 +231,9 @@ func New(d Deps) *Handler {
 	}
 	if h.attention = d.Attention; h.attention == nil {
 		h.attention = d.Store.(AttentionStore)
+	}
+	if h.preferences = d.Preferences; h.preferences == nil {
+		h.preferences = d.Store.(Preferences)
 	}
 	h.live, h.directPeers = d.Live, d.Peers
 	if h.live == nil {

@@ -17,6 +17,7 @@ type Live interface {
 	Typing(room, user int64, name string) bool
 	StoppedTyping(room, user int64)
 	Presence(user int64) chat.Presence
+	SetLight(user int64, on bool)
 }
 
 // DirectPeers finds the other person of each of user's direct
@@ -32,6 +33,7 @@ func (noLive) Active(int64)                     {}
 func (noLive) Typing(int64, int64, string) bool { return true }
 func (noLive) StoppedTyping(int64, int64)       {}
 func (noLive) Presence(int64) chat.Presence     { return chat.PresenceOffline }
+func (noLive) SetLight(int64, bool)             {}
 
 // typing is a composer's "I am typing" signal: POST /rooms/{room}/typing,
 // sent by the page's script at most every 3 s while its user types. It is

@@ -220,3 +220,43 @@ func TestSidebarAndDirectoryShowPresence(t *testing.T) {
 	mustContain(t, people.body, fmt.Sprintf(`data-presence-of="%d" data-presence="online"`, bobID),
 		fmt.Sprintf(`data-presence-of="%d" data-presence="offline"`, alice.user().ID)) // no stream of hers is open
 }
+
+// Light mode is saved to the account, marks every page (the page script
+// then sends no typing signals), and stops typing events on the person's
+// open stream at once; turning it off brings them back.
+func TestLightModeIsSavedAndStopsTypingAtOnce(t *testing.T) {
+	la := newLiveApp(t, nil)
+	alice, bob := la.signup("alice"), la.signup("bob")
+	room := alice.createRoom("general")
+	bob.post(fmt.Sprintf("/rooms/%d/join", room), nil, nil)
+	bs := bob.open("", nil)
+	la.waitConns(1)
+
+	if res := bob.post("/settings/light", url.Values{"light": {"maybe"}}, nil); res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("light=maybe: %d, want 422", res.status)
+	}
+	if res := bob.post("/settings/light", url.Values{"light": {"on"}, "next": {"/people"}}, nil); res.status != http.StatusSeeOther || res.location != "/people" {
+		t.Fatalf("light=on: %d %q, want 303 to /people", res.status, res.location)
+	}
+	if !bob.user().Light {
+		t.Fatal("light mode not saved")
+	}
+	page := bob.get("/rooms", nil).body
+	mustContain(t, page, `data-light`, `name="light" value="off"`)
+	if strings.Contains(alice.get("/rooms", nil).body, "data-light") {
+		t.Fatal("alice's page is marked light too")
+	}
+	alice.post(fmt.Sprintf("/rooms/%d/typing", room), nil, htmx)
+	flush(la.typing)
+	sentinelAhead(t, alice, room, "no typing for bob", bs)
+
+	bob.post("/settings/light", url.Values{"light": {"off"}}, nil)
+	if bob.user().Light || strings.Contains(bob.get("/rooms", nil).body, "data-light") {
+		t.Fatal("light mode still on")
+	}
+	alice.post(fmt.Sprintf("/rooms/%d/typing", room), nil, htmx)
+	flush(la.typing)
+	if data := bs.until(hub.TypingEvent); !strings.Contains(data, "alice") {
+		t.Fatalf("typing after light mode off: %q", data)
+	}
+}

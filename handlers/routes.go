@@ -42,6 +42,7 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("GET /events", h.signedIn(h.events))
 	app.HandleFunc("GET /ws", h.signedIn(h.socket))
 	app.HandleFunc("POST /settings/transport", h.signedIn(h.setTransport))
+	app.HandleFunc("POST /settings/light", h.signedIn(h.setLight))
 	app.HandleFunc("GET /sidebar", h.signedIn(h.sidebar))
 	// Conversations and announcements
 	app.HandleFunc("POST /dm", h.signedIn(h.startConversation))

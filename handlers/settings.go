@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -26,17 +27,9 @@ func (h *Handler) wantsSocket(r *http.Request) bool {
 // /settings/transport, field transport = ws or sse) and goes back to next,
 // a path on this site (default /rooms). A bad field saves nothing.
 func (h *Handler) setTransport(w http.ResponseWriter, r *http.Request, _ chat.User) {
-	if err := parseForm(w, r); err != nil {
-		h.fail(w, r, err)
+	next, ok := h.settingsForm(w, r)
+	if !ok {
 		return
-	}
-	next := "/rooms"
-	if v := r.PostForm.Get("next"); v != "" {
-		var err error
-		if next, err = localTarget(v); err != nil {
-			h.fail(w, r, err)
-			return
-		}
 	}
 	switch r.PostForm.Get("transport") {
 	case "ws":
@@ -48,4 +41,54 @@ func (h *Handler) setTransport(w http.ResponseWriter, r *http.Request, _ chat.Us
 		return
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// Preferences keeps each person's choices that follow them to every
+// device (the store).
+type Preferences interface {
+	SetLight(ctx context.Context, user int64, on bool) (chat.User, error)
+}
+
+// setLight turns light mode on or off (POST /settings/light, field light =
+// on or off) for the account, and for its open streams at once; then goes
+// back to next as setTransport does.
+func (h *Handler) setLight(w http.ResponseWriter, r *http.Request, u chat.User) {
+	next, ok := h.settingsForm(w, r)
+	if !ok {
+		return
+	}
+	var on bool
+	switch r.PostForm.Get("light") {
+	case "on":
+		on = true
+	case "off":
+	default:
+		h.fail(w, r, chat.FieldErrorf("light", chat.Invalid, "light must be on or off."))
+		return
+	}
+	if _, err := h.preferences.SetLight(r.Context(), u.ID, on); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.live.SetLight(u.ID, on)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// settingsForm reads a settings form and where it goes back to (its next
+// field, a path on this site; default /rooms). On a bad form it has
+// answered with the error.
+func (h *Handler) settingsForm(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if err := parseForm(w, r); err != nil {
+		h.fail(w, r, err)
+		return "", false
+	}
+	next := "/rooms"
+	if v := r.PostForm.Get("next"); v != "" {
+		var err error
+		if next, err = localTarget(v); err != nil {
+			h.fail(w, r, err)
+			return "", false
+		}
+	}
+	return next, true
 }

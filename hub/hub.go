@@ -76,8 +76,9 @@ type Options struct {
 	TypingTicks, PresenceTicks <-chan time.Time
 	Now                        func() time.Time
 	// Light, if set, reports whether user chose to do without typing and
-	// presence (a "light mode" setting); asked at each stream connect. A
-	// stream request with Save-Data: on is light too. A light user's
+	// presence (a "light mode" setting); asked at each stream connect, and
+	// SetLight tells of a change. A stream request with Save-Data: on is
+	// light too. A light user's
 	// streams get neither kind of event, whichever of their browsers
 	// asked: all their connections share one queue.
 	Light func(user int64) bool
@@ -113,8 +114,14 @@ type user struct {
 	// removing it earlier strands its per-request goroutines.
 	refs  int
 	conns map[*conn]struct{}
-	light int // connections that want no typing or presence events
+	light int  // connections that sent Save-Data
+	chose bool // the user chose light mode
 }
+
+// wantsLive reports whether u takes typing and presence events: not if
+// they chose light mode, nor while any of their connections saves data
+// (all their connections share one queue).
+func (u *user) wantsLive() bool { return u.light == 0 && !u.chose }
 
 // New starts a hub.
 func New(opt Options) *Hub {

@@ -351,7 +351,7 @@ func (h *Hub) liveTargets(room int64) []int64 {
 	defer h.mu.RUnlock()
 	var out []int64
 	for uid := range h.rooms[room] {
-		if u := h.users[uid]; uid > 0 && u != nil && u.light == 0 && len(u.conns) > 0 {
+		if u := h.users[uid]; uid > 0 && u != nil && u.wantsLive() && len(u.conns) > 0 {
 			out = append(out, uid)
 		}
 	}
@@ -365,7 +365,7 @@ func (h *Hub) publishLiveTo(room int64, users []int64, ev *sse.Event) (reached i
 	if !h.closed {
 		for _, uid := range users {
 			u := h.users[uid]
-			if _, member := h.rooms[room][uid]; !member || u == nil || u.light > 0 || len(u.conns) == 0 {
+			if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
 				continue
 			}
 			if h.srv.TryPublish(u.key, ev) {

@@ -253,6 +253,32 @@ func TestSaveDataAndLightModeGetNoLiveEvents(t *testing.T) {
 	lr.sentinel(t, 10, 2, saver, other, light, normal)
 }
 
+// Turning light mode on or off takes effect on open streams at once.
+func TestSetLightTakesEffectOnOpenStreams(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	bob := lr.connect(2, "")
+	lr.waitConns(1)
+	flush(lr.presnc)
+	if ev := bob.next(t); ev.Name != PresenceEvent {
+		t.Fatalf("got %+v", ev)
+	}
+
+	lr.hub.SetLight(2, true)
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	lr.sentinel(t, 10, 1, bob) // no typing event before it
+
+	lr.hub.SetLight(2, false)
+	lr.hub.StoppedTyping(10, 1)
+	lr.hub.Typing(10, 1, "alice")
+	flush(lr.typing)
+	if ev := bob.next(t); ev.Name != TypingEvent || !strings.Contains(ev.Data, "alice") {
+		t.Fatalf("got %+v, want alice typing", ev)
+	}
+}
+
 // Presence: coming online, going away without activity, coming back, and
 // going offline after the last stream closes, each published once per
 // flush to the rooms of the person, listing every change of that room.

@@ -47,7 +47,8 @@ type conn struct {
 	valid   func() bool
 	ended   atomic.Bool
 	guest   bool // a room's read-only guest: no per-user limits
-	light   bool // wants no typing or presence events (Options.Light)
+	light   bool // sent Save-Data: wants no typing or presence events
+	chose   bool // its user chose light mode, as Options.Light said at connect
 }
 
 // end closes the connection because its sign-in is over. Unlike kill, it
@@ -82,13 +83,22 @@ func (c *conn) kill() bool {
 // connection over and returns at once, the stream running on its own
 // goroutine.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool, replay Replay) {
-	h.serve(w, r, userID, &conn{session: session, valid: valid, light: h.light(r, userID)}, replay)
+	h.serve(w, r, userID, &conn{session: session, valid: valid, light: saveData(r), chose: h.chose(userID)}, replay)
 }
 
-// light reports whether a connection of user opened by r wants no typing
-// or presence events.
-func (h *Hub) light(r *http.Request, user int64) bool {
-	return saveData(r) || (h.opt.Light != nil && h.opt.Light(user))
+// chose reports whether user chose light mode (Options.Light).
+func (h *Hub) chose(user int64) bool {
+	return h.opt.Light != nil && h.opt.Light(user)
+}
+
+// SetLight tells the hub that user turned light mode on or off: their open
+// streams get typing and presence events from now on, or no more of them.
+func (h *Hub) SetLight(user int64, on bool) {
+	h.mu.Lock()
+	if u := h.users[user]; u != nil {
+		u.chose = on
+	}
+	h.mu.Unlock()
 }
 
 // ServeGuest streams room's live events to a visitor with no account (a
@@ -205,6 +215,9 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 	}
 	u.refs++
 	u.conns[c] = struct{}{}
+	if !c.guest {
+		u.chose = c.chose // the newest word on it
+	}
 	if c.light {
 		u.light++
 	}

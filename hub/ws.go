@@ -28,7 +28,7 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 	ws.SetReadLimit(h.opt.WSReadLimit)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &wsSink{ws: ws, timeout: h.opt.WriteTimeout, code: websocket.StatusGoingAway}
-	c := &conn{out: out, cancel: cancel, session: session, valid: valid, light: h.light(r, userID)}
+	c := &conn{out: out, cancel: cancel, session: session, valid: valid, light: saveData(r), chose: h.chose(userID)}
 	u, err := h.attach(userID, c)
 	if err != nil {
 		cancel()

@@ -267,8 +267,8 @@ func upsertSiteUser(ctx context.Context, q querier, site int64, c chat.EmbedClai
 		INSERT INTO users (username, password_hash, is_admin, created_at, display_name, site_id, external_id)
 		VALUES (?, '', 0, ?, ?, ?, ?)
 		ON CONFLICT (site_id, external_id) WHERE site_id IS NOT NULL DO UPDATE SET display_name = excluded.display_name
-		RETURNING id, created_at, deactivated_at IS NOT NULL`,
-		username, millis(now), c.Name, site, c.Sub).Scan(&u.ID, &created, &u.Deactivated)
+		RETURNING id, created_at, deactivated_at IS NOT NULL, light`,
+		username, millis(now), c.Name, site, c.Sub).Scan(&u.ID, &created, &u.Deactivated, &u.Light)
 	if err != nil {
 		return fmt.Errorf("store: embed user: %w", err)
 	}

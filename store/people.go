@@ -12,7 +12,7 @@ import (
 )
 
 // personColumns are what scanPerson reads, in its order.
-const personColumns = `id, username, is_admin, created_at, deactivated_at IS NOT NULL,
+const personColumns = `id, username, is_admin, created_at, deactivated_at IS NOT NULL, light,
 	display_name, title, department, email, phone, timezone, bio, last_seen_at`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -20,7 +20,7 @@ type scanner interface{ Scan(dest ...any) error }
 func scanPerson(row scanner) (chat.Person, error) {
 	var p chat.Person
 	var created, seen int64
-	err := row.Scan(&p.ID, &p.Name, &p.Admin, &created, &p.Deactivated,
+	err := row.Scan(&p.ID, &p.Name, &p.Admin, &created, &p.Deactivated, &p.Light,
 		&p.DisplayName, &p.Title, &p.Department, &p.Email, &p.Phone, &p.TimeZone, &p.Bio, &seen)
 	p.Created = fromMillis(created)
 	if seen > 0 {

@@ -42,8 +42,8 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 	var hash string
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL, password_hash FROM users WHERE username = ?`, name).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &hash)
+		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL, light, password_hash FROM users WHERE username = ?`, name).
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", chat.Errorf(chat.NotFound, "No such user.")
 	}
@@ -64,9 +64,9 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	var origin string
 	err := s.rq.QueryRowContext(ctx, `
 		SELECT u.id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END, u.is_admin, u.created_at,
-			u.deactivated_at IS NOT NULL, COALESCE(es.origin, '')
+			u.deactivated_at IS NOT NULL, u.light, COALESCE(es.origin, '')
 		FROM users u LEFT JOIN embed_sites es ON es.id = u.site_id WHERE u.id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &origin)
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &origin)
 	u.Site = chat.SiteLabel(origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, chat.Errorf(chat.NotFound, "No such user.")
@@ -111,4 +111,29 @@ func (s *Store) EnsureUsers(ctx context.Context, names []string, passwordHash st
 		users = append(users, u)
 	}
 	return users, nil
+}
+
+// SetLight records whether user chose light mode, and returns them as
+// they are now.
+func (s *Store) SetLight(ctx context.Context, user int64, on bool) (chat.User, error) {
+	_, err := s.write(ctx, func(ctx context.Context, q querier, _ time.Time) ([]chat.Message, error) {
+		res, err := q.ExecContext(ctx, `UPDATE users SET light = ? WHERE id = ?`, on, user)
+		if err != nil {
+			return nil, fmt.Errorf("store: light mode: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil, chat.Errorf(chat.NotFound, "No such user.")
+		}
+		return nil, nil
+	})
+	if err != nil {
+		return chat.User{}, err
+	}
+	u, err := s.UserByID(ctx, user)
+	if err != nil {
+		return u, err
+	}
+	u.Light = on
+	s.cache.putUser(u)
+	return u, nil
 }

@@ -59,10 +59,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
 		return fmt.Errorf("create database directory: %w", err)
 	}
+	var st *store.Store // opened below, before any stream can connect
+	lightMode := func(user int64) bool {
+		u, err := st.UserByID(context.Background(), user)
+		return err == nil && u.Light
+	}
 	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log,
-		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter})
+		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter, Light: lightMode})
 	relay := handlers.NewRelay(streams, log)
-	st, err := store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
+	st, err = store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
 	if err != nil {
 		streams.Close(ctx)
 		return err
