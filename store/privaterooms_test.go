@@ -106,7 +106,16 @@ func TestPrivateRoomNamesDoNotLeak(t *testing.T) {
 // The creator is a room admin and appoints others; room admins manage the
 // room but cannot remove each other; a room never runs out of admins.
 func TestRoomAdmins(t *testing.T) {
-	s := openTest(t, Options{})
+	// A clock a millisecond on at each write: who joined first must not
+	// come down to user ids when two joins share a millisecond.
+	var mu sync.Mutex
+	clock := time.Unix(1_700_000_000, 0)
+	s := openTest(t, Options{Now: func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Millisecond)
+		return clock
+	}})
 	ctx := context.Background()
 	root := mustUser(t, s, "root")
 	alice, bob, carol, dan := mustUser(t, s, "alice"), mustUser(t, s, "bob"), mustUser(t, s, "carol"), mustUser(t, s, "dan")
