@@ -130,7 +130,27 @@ type Message struct {
 	// its author); MentionsRoom says it mentions everyone (@room).
 	Mentions     []Mention
 	MentionsRoom bool
+	// Changed is the stream event id of the newest change to it (an edit,
+	// a delete, a reaction), 0 when none: see EventID.
+	Changed int64
+	// Edited is when its text was last edited (zero: never). A deleted
+	// message keeps its author and time, but no text.
+	Edited  time.Time
+	Deleted bool
+	// ReplyTo is the message it answers, if any.
+	ReplyTo *Quote
+	// Reactions are who reacted with what, in Reactions order, empty
+	// emoji left out.
+	Reactions []Reaction
+	// OnlyReactions, on a message fresh from a commit, says only its
+	// reactions changed: streams get just those.
+	OnlyReactions bool
 }
+
+// EventID is the stream event id of this version of m: a message's first
+// version carries its own id, each change a newer one from the same
+// sequence, so a stream resuming from any id misses no change.
+func (m Message) EventID() int64 { return max(m.ID, m.Changed) }
 
 // A Message with ID 0 fresh from a commit stored no line: it is a silent
 // membership change (KindJoin or KindLeave of AuthorID in RoomID), as when

@@ -74,14 +74,27 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/settings/light", url.Values{"light": {"on"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/logout", nil, false, want{"anonymous": 303, "member": 303}},
+		{"GET", "/rooms/{room}/messages/{msg}/actions", nil, false, want{"anonymous": 303, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
+		{"GET", "/rooms/{room}/messages/{msg}/edit", nil, true, want{"anonymous": 401, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
+		{"POST", "/rooms/{room}/messages/{msg}/edit", url.Values{"body": {"changed"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages/{msg}/delete", nil, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages/{msg}/reactions", url.Values{"emoji": {"👍"}}, false, want{"anonymous": 401, "non-member": 403, "member": 303, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages", url.Values{"body": {"re"}, "reply_to": {"{msg}"}}, false, want{"anonymous": 401, "non-member": 403, "member": 303, "admin": 403}},
 	}
 	for _, rt := range routes {
 		for role, status := range rt.want {
 			name := fmt.Sprintf("%s %s htmx=%v as %s", rt.method, rt.path, rt.htmx, role)
 			t.Run(name, func(t *testing.T) {
 				w := newAuthzWorld(t) // fresh, so one case's join or leave cannot affect another
-				path := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1),
-					"{bob}", fmt.Sprint(w.member.user().ID)).Replace(rt.path)
+				fill := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1),
+					"{bob}", fmt.Sprint(w.member.user().ID), "{msg}", fmt.Sprint(w.secretID))
+				path := fill.Replace(rt.path)
+				form := url.Values{}
+				for k, vs := range rt.form {
+					for _, v := range vs {
+						form.Add(k, fill.Replace(v))
+					}
+				}
 				var hdr http.Header
 				if rt.htmx {
 					hdr = htmx
@@ -91,7 +104,7 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 				if rt.method == "GET" {
 					res = b.get(path, hdr)
 				} else {
-					res = b.post(path, rt.form, hdr)
+					res = b.post(path, form, hdr)
 				}
 				if res.status != status {
 					t.Fatalf("status %d, want %d\n%.300s", res.status, status, res.body)

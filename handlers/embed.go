@@ -300,7 +300,7 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 			if err != nil {
 				return err
 			}
-			if err := send(m.ID, "", data); err != nil {
+			if err := send(m.EventID(), "", data); err != nil {
 				return err
 			}
 		}

@@ -63,13 +63,13 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			if err != nil {
 				return err
 			}
-			if err := send(m.ID, name, data); err != nil {
+			if err := send(m.EventID(), name, data); err != nil {
 				return err
 			}
-			if m.Kind == chat.KindAnnouncement {
+			if m.Kind == chat.KindAnnouncement && m.Changed == 0 {
 				delivered = append(delivered, m.ID)
 			}
-			after = m.ID
+			after = m.EventID()
 		}
 		if err := h.store.MarkDelivered(ctx, delivered); err != nil {
 			return err
@@ -101,7 +101,11 @@ func resumePoint(r *http.Request) (after int64, known bool) {
 // renderEvent renders the stream fragment of one message.
 func renderEvent(ctx context.Context, m chat.Message) ([]byte, error) {
 	var buf bytes.Buffer
-	if err := views.MessageEvent(m).Render(ctx, &buf); err != nil {
+	event := views.MessageEvent(m)
+	if m.OnlyReactions {
+		event = views.ReactionsEvent(m)
+	}
+	if err := event.Render(ctx, &buf); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

@@ -92,6 +92,9 @@ type Deps struct {
 	// Attention keeps read marks and mentions; nil: Store, which must
 	// then have them (the SQLite store does).
 	Attention AttentionStore
+	// Messages keeps edits, deletes, reactions and replies; nil: Store,
+	// which must then have them (the SQLite store does).
+	Messages MessageStore
 	// Preferences keeps each person's choices; nil: Store, which must then
 	// have them (the SQLite store does).
 	Preferences Preferences
@@ -175,6 +178,7 @@ type Handler struct {
 	rooms        RoomStore
 	attention    AttentionStore
 	preferences  Preferences
+	messages     MessageStore
 	live         Live
 	directPeers  DirectPeers
 }
@@ -231,6 +235,9 @@ func New(d Deps) *Handler {
 	}
 	if h.attention = d.Attention; h.attention == nil {
 		h.attention = d.Store.(AttentionStore)
+	}
+	if h.messages = d.Messages; h.messages == nil {
+		h.messages = d.Store.(MessageStore)
 	}
 	if h.preferences = d.Preferences; h.preferences == nil {
 		h.preferences = d.Store.(Preferences)

@@ -25,6 +25,13 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
+	if v := r.PostForm.Get("reply_to"); replyID(v) > 0 {
+		// The quote to show again if the post is refused; the store
+		// decides whether the reply may be posted.
+		if typed.ReplyTo = h.replyQuote(r.Context(), u, room, v); typed.ReplyTo == nil {
+			typed.ReplyTo = &chat.Quote{ID: replyID(v)}
+		}
+	}
 	sent, err := h.send(r.Context(), u, typed)
 	if err != nil {
 		if wait, limited := retryAfter(err); limited {
@@ -54,7 +61,11 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 	if err != nil {
 		return chat.Message{}, err
 	}
-	m, err := h.store.PostMessage(ctx, typed.RoomID, u, body, cid)
+	var replyTo int64
+	if typed.ReplyTo != nil {
+		replyTo = typed.ReplyTo.ID
+	}
+	m, err := h.messages.PostReply(ctx, typed.RoomID, u, body, cid, replyTo)
 	if err == nil {
 		h.live.StoppedTyping(typed.RoomID, u.ID) // what they typed is sent
 		h.live.Active(u.ID)

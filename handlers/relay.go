@@ -71,9 +71,12 @@ func (rl *Relay) Committed(msgs []chat.Message) {
 			rl.log.Error("render message for stream", "id", m.ID, "err", err)
 			continue
 		}
-		if m.Kind != chat.KindAnnouncement {
-			rl.out.Publish(m.RoomID, m.ID, data)
-		} else if rl.out.PublishExcept(m.RoomID, m.AuthorID, m.ID, data) > 0 {
+		switch {
+		case m.Kind != chat.KindAnnouncement || m.Changed > 0:
+			// A change to an announcement copy reaches its sender's
+			// streams too: harmless, as they hold no copy to change.
+			rl.out.Publish(m.RoomID, m.EventID(), data)
+		case rl.out.PublishExcept(m.RoomID, m.AuthorID, m.ID, data) > 0:
 			delivered = append(delivered, m.ID)
 		}
 	}

@@ -33,7 +33,7 @@ func (h *Handler) withRemovals(ctx context.Context, u chat.User, after int64, ms
 		removed[m.ID] = true
 	}
 	msgs = append(msgs, removals...)
-	slices.SortFunc(msgs, func(a, b chat.Message) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(msgs, func(a, b chat.Message) int { return cmp.Compare(a.EventID(), b.EventID()) })
 	return msgs, removed, nil
 }
 

@@ -86,6 +86,9 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 		}
 		h.openRoom(r.Context(), u, &v) // read up to here, announcement copies included
 		composer.RoomID, composer.Placeholder, composer.Socket = room.ID, composerHint(room, u), v.Socket
+		if composer.ReplyTo == nil {
+			composer.ReplyTo = h.replyQuote(r.Context(), u, room.ID, r.URL.Query().Get("reply"))
+		}
 		if composer.ClientID == "" {
 			composer.ClientID = chat.NewClientID()
 		}

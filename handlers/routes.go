@@ -43,6 +43,11 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("GET /ws", h.signedIn(h.socket))
 	app.HandleFunc("POST /settings/transport", h.signedIn(h.setTransport))
 	app.HandleFunc("POST /settings/light", h.signedIn(h.setLight))
+	app.HandleFunc("GET /rooms/{room}/messages/{id}/actions", h.signedIn(h.showMessage))
+	app.HandleFunc("GET /rooms/{room}/messages/{id}/edit", h.signedIn(h.showMessage))
+	app.HandleFunc("POST /rooms/{room}/messages/{id}/edit", h.signedIn(h.editMessage))
+	app.HandleFunc("POST /rooms/{room}/messages/{id}/delete", h.signedIn(h.deleteMessage))
+	app.HandleFunc("POST /rooms/{room}/messages/{id}/reactions", h.signedIn(h.react))
 	app.HandleFunc("GET /sidebar", h.signedIn(h.sidebar))
 	// Conversations and announcements
 	app.HandleFunc("POST /dm", h.signedIn(h.startConversation))

@@ -42,6 +42,7 @@ type socketForm struct {
 	Body     string          `json:"body"`
 	Room     json.RawMessage `json:"room"`
 	ClientID string          `json:"client_id"`
+	ReplyTo  string          `json:"reply_to"`
 }
 
 // frame posts the message a client sent and answers with the composer to
@@ -57,6 +58,9 @@ func (h *Handler) frame(ctx context.Context, u chat.User, data []byte) []byte {
 		return notice("That message names no room.")
 	}
 	typed := views.Composer{RoomID: room, Body: f.Body, ClientID: f.ClientID, Socket: true}
+	if id := replyID(f.ReplyTo); id > 0 {
+		typed.ReplyTo = &chat.Quote{ID: id}
+	}
 	next := views.Composer{RoomID: room, Socket: true}
 	if _, err := h.send(ctx, u, typed); err != nil { // the message comes back over this socket
 		switch statusOf(err) {

@@ -430,3 +430,145 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
 })();
+
+// --- Message actions: react, reply, edit, delete. ---
+// Fragments are the same for every reader, so they carry no buttons: one
+// toolbar moves to the message under the pointer or focus (or whose "⋯"
+// was chosen), and offers Edit and Delete on the reader's own messages.
+// Without script, "⋯" opens the message's page, which does all of it.
+(() => {
+  'use strict';
+  const me = document.documentElement.dataset.user;
+  if (!me || !window.htmx) return;
+  const emoji = ['👍', '❤️', '😂', '🎉', '👀', '✅'];
+  const post = (url, fields) => fetch(url, {
+    method: 'POST', credentials: 'same-origin', headers: { 'HX-Request': 'true' },
+    body: new URLSearchParams(fields || {}),
+  }).catch(() => null);
+
+  const bar = document.createElement('div');
+  bar.className = 'msg-tools';
+  bar.setAttribute('role', 'toolbar');
+  bar.setAttribute('aria-label', 'Message actions');
+  const button = (text, act, title) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.dataset.act = act;
+    if (title) b.title = b.ariaLabel = title;
+    bar.append(b);
+    return b;
+  };
+  for (const e of emoji) button(e, 'react', 'React with ' + e).dataset.emoji = e;
+  button('Reply', 'reply');
+  button('Edit', 'edit').classList.add('own');
+  button('Delete', 'delete').classList.add('own');
+  const more = document.createElement('a');
+  more.textContent = 'More…';
+  bar.append(more);
+
+  // A message's own address, from its "⋯" link: /rooms/R/messages/ID.
+  const base = (li) => {
+    const a = li.querySelector('.meta a.more');
+    return a ? a.getAttribute('href').replace(/\/actions$/, '') : '';
+  };
+
+  function show(li) {
+    if (!li || !li.id || li.contains(bar) || !base(li) || li.querySelector('.edit-form')) return;
+    bar.classList.toggle('mine', li.dataset.author === me);
+    more.href = base(li) + '/actions';
+    li.append(bar);
+  }
+  const messageOf = (el) => el && el.closest && el.closest('.log li.msg');
+  document.addEventListener('mouseover', (e) => show(messageOf(e.target)));
+  document.addEventListener('focusin', (e) => { if (!bar.contains(e.target)) show(messageOf(e.target)); });
+  document.addEventListener('click', (e) => {
+    const dots = e.target.closest && e.target.closest('.log li.msg .meta a.more');
+    if (!dots || e.ctrlKey || e.metaKey || e.shiftKey) return;
+    e.preventDefault(); // the toolbar instead of the page
+    show(messageOf(dots));
+    bar.querySelector('button').focus();
+  });
+
+  bar.addEventListener('click', (e) => {
+    const b = e.target.closest('button');
+    const li = bar.parentElement;
+    if (!b || !li) return;
+    const url = base(li);
+    switch (b.dataset.act) {
+      case 'react': post(url + '/reactions', { emoji: b.dataset.emoji }); break;
+      case 'reply': reply(li); break;
+      case 'edit': edit(li, url); break;
+      case 'delete':
+        if (confirm('Delete this message?')) htmx.ajax('POST', url + '/delete', { target: '#' + li.id, swap: 'outerHTML' });
+        break;
+    }
+  });
+
+  // Reply: the composer carries the id and shows what it answers.
+  function reply(li) {
+    const box = document.getElementById('replying');
+    const form = box && box.closest('form');
+    if (!form) return;
+    const id = li.id.replace('msg-', '');
+    const body = li.querySelector('.body');
+    box.replaceChildren();
+    const field = Object.assign(document.createElement('input'), { type: 'hidden', name: 'reply_to', value: id });
+    const who = document.createElement('b');
+    who.textContent = (li.querySelector('.author') || {}).textContent || '';
+    const what = document.createElement('span');
+    what.dir = 'auto';
+    const text = body ? body.textContent.trim() : '';
+    what.textContent = text.length > 120 ? text.slice(0, 119) + '…' : text;
+    const cancel = Object.assign(document.createElement('button'), { type: 'button', className: 'link cancel-reply', textContent: 'Cancel' });
+    cancel.addEventListener('click', () => { box.replaceChildren(); box.hidden = true; });
+    box.append(field, 'Replying to ', who, ' ', what, ' ', cancel);
+    box.hidden = false;
+    form.querySelector('textarea').focus();
+  }
+
+  // Edit in place: the form takes the text's place; Cancel puts it back,
+  // saving swaps in the message as it now is (so does its stream event).
+  function edit(li, url) {
+    const body = li.querySelector('.body');
+    if (!body) return;
+    const kept = body.cloneNode(true);
+    htmx.ajax('GET', url + '/edit', { target: body, swap: 'outerHTML' }).then(() => {
+      const form = li.querySelector('.edit-form');
+      if (!form) return;
+      const box = form.querySelector('textarea');
+      box.focus();
+      box.setSelectionRange(box.value.length, box.value.length);
+      form.querySelector('.cancel-edit').addEventListener('click', (e) => { e.preventDefault(); form.replaceWith(kept); });
+    });
+  }
+
+  // A reaction chip toggles the same reaction; the reader's own are marked.
+  document.addEventListener('click', (e) => {
+    const chip = e.target.closest && e.target.closest('.log .rx .r');
+    const li = chip && messageOf(chip);
+    if (li) post(base(li) + '/reactions', { emoji: chip.dataset.e });
+  });
+  function markMine(root) {
+    for (const r of root.querySelectorAll('.rx .r')) {
+      r.classList.toggle('mine', r.dataset.by.includes(' ' + me + ' '));
+      r.setAttribute('role', 'button');
+      r.tabIndex = 0;
+    }
+  }
+  markMine(document);
+  document.addEventListener('htmx:after:swap', () => markMine(document));
+  document.addEventListener('rtm:event', () => markMine(document));
+
+  // A reply's quote jumps to its original when the page has it.
+  document.addEventListener('click', (e) => {
+    const q = e.target.closest && e.target.closest('a.quote');
+    const target = q && document.getElementById('msg-' + q.dataset.quote);
+    if (!target) return;
+    e.preventDefault();
+    target.scrollIntoView({ block: 'center' });
+    target.classList.remove('flash');
+    void target.offsetWidth; // restart the highlight
+    target.classList.add('flash');
+  });
+})();

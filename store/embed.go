@@ -279,12 +279,17 @@ func upsertSiteUser(ctx context.Context, q querier, site int64, c chat.EmbedClai
 	return nil
 }
 
-// RoomMessagesAfter returns up to limit messages of room newer than after,
-// oldest first: what a guest's reconnecting stream must replay.
+// RoomMessagesAfter returns up to limit messages of room posted or changed
+// after the event id after, in event order: what a guest's reconnecting
+// stream must replay.
 func (s *Store) RoomMessagesAfter(ctx context.Context, room, after int64, limit int) ([]chat.Message, error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT `+messageColumns+` FROM `+messageSource+`
-		WHERE m.room_id = ? AND m.id > ? ORDER BY m.id LIMIT ?`, room, after, limit)
+		SELECT * FROM (
+			SELECT `+messageColumns+` FROM `+messageSource+` WHERE m.room_id = ?1 AND m.id > ?2
+			UNION ALL
+			SELECT `+messageColumns+` FROM `+messageSource+`
+			WHERE m.changed > ?2 AND m.changed > 0 AND m.id <= ?2 AND m.room_id = ?1)
+		ORDER BY max(id, changed) LIMIT ?3`, room, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: room messages: %w", err)
 	}

@@ -7,17 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 // messageColumns, read FROM messageSource, are what scanMessages reads. An
-// embedded user's messages carry their display name and their site.
+// embedded user's messages carry their display name and their site. A
+// reply carries the start of what it answers; a changed message (only
+// those: reactions make a message changed) its reactions, one
+// "emoji US id US name" per reaction, RS between them.
 const (
-	messageColumns = `m.id, m.room_id, m.author_id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END,
-		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, '')`
-	messageSource = `messages m JOIN users u ON u.id = m.author_id LEFT JOIN embed_sites es ON es.id = u.site_id`
+	messageColumns = `m.id, m.room_id, m.author_id, ` + authorName + `,
+		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, ''),
+		m.changed, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL,
+		COALESCE(m.reply_to, 0), COALESCE(CASE WHEN ru.site_id IS NULL THEN ru.username ELSE ru.display_name END, ''),
+		COALESCE(substr(rm.body, 1, 400), ''), COALESCE(rm.deleted_at IS NOT NULL, 0),
+		CASE WHEN m.changed > 0 THEN (
+			SELECT group_concat(r.emoji || char(31) || r.user_id || char(31) || ra.username, char(30) ORDER BY r.created_at, r.user_id)
+			FROM reactions r JOIN users ra ON ra.id = r.user_id WHERE r.message_id = m.id) END`
+	messageSource = `messages m JOIN users u ON u.id = m.author_id LEFT JOIN embed_sites es ON es.id = u.site_id
+		LEFT JOIN messages rm ON rm.id = m.reply_to LEFT JOIN users ru ON ru.id = rm.author_id`
+	authorName = `CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END`
 )
 
 // PostMessage stores body from author in room. The membership check runs in
@@ -27,24 +40,41 @@ const (
 // The members that body mentions (chat.ParseMentions) are stored with it,
 // in the same transaction.
 func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error) {
+	return s.PostReply(ctx, room, author, body, clientID, 0)
+}
+
+// PostReply is PostMessage for a reply to message replyTo (0: none), which
+// must be a text message of the same room, not deleted.
+func (s *Store) PostReply(ctx context.Context, room int64, author chat.User, body, clientID string, replyTo int64) (chat.Message, error) {
 	var posted chat.Message
 	names := chat.MentionNames(body)
 	post := func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		var err error
 		if len(names) > 0 {
-			var err error
 			if m.Mentions, m.MentionsRoom, err = resolveMentions(ctx, q, room, author, names); err != nil {
 				return nil, err
 			}
 		}
+		if replyTo != 0 {
+			// Members only: nobody else may learn what the room holds. A
+			// non-member's insert is refused below, and says why.
+			if in, _, err := membership(ctx, q, room, author.ID); err != nil {
+				return nil, err
+			} else if in {
+				if m.ReplyTo, err = replyTarget(ctx, q, room, replyTo); err != nil {
+					return nil, err
+				}
+			}
+		}
 		// Membership, idempotency and the insert in one statement: the
 		// common case costs a single step of the writer.
-		err := q.QueryRowContext(ctx, `
-			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id, mentions)
-			SELECT ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, '')
+		err = q.QueryRowContext(ctx, `
+			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id, mentions, reply_to)
+			SELECT ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, 0)
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)
 			ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, encodeMentions(m), author.ID, room).Scan(&m.ID)
+			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, encodeMentions(m), replyTo, author.ID, room).Scan(&m.ID)
 		switch {
 		case err == nil:
 			if err := storeMentions(ctx, q, m); err != nil {
@@ -60,7 +90,7 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 		return nil, err // a prior message was published when first stored
 	}
 	var err error
-	if len(names) == 0 {
+	if len(names) == 0 && replyTo == 0 {
 		_, err = s.writeOne(ctx, post)
 	} else {
 		_, err = s.write(ctx, post) // several statements: under a savepoint
@@ -135,17 +165,26 @@ func (s *Store) History(ctx context.Context, room, before int64, limit int) ([]c
 	return msgs, more, nil
 }
 
-// Missed returns, in id order, up to limit messages newer than after from
-// the rooms user belongs to now: what a reconnecting stream must replay.
-// Copies of user's own announcements are left out, as they are live: one
-// announcement to thousands would otherwise flood its sender's stream.
+// Missed returns, in event order (chat.Message.EventID), up to limit
+// messages posted or changed after the event id after, from the rooms user
+// belongs to now: what a reconnecting stream must replay, each message in
+// its current version. Copies of user's own announcements are left out, as
+// they are live: one announcement to thousands would otherwise flood its
+// sender's stream.
 func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT `+messageColumns+`
-		FROM `+messageSource+`
-		WHERE m.id > ?1 AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
-		  AND NOT (m.kind = ?4 AND m.author_id = ?2)
-		ORDER BY m.id LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
+		SELECT * FROM (
+			SELECT `+messageColumns+`
+			FROM `+messageSource+`
+			WHERE m.id > ?1 AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
+			  AND NOT (m.kind = ?4 AND m.author_id = ?2)
+			UNION ALL
+			SELECT `+messageColumns+`
+			FROM `+messageSource+`
+			WHERE m.changed > ?1 AND m.changed > 0 AND m.id <= ?1
+			  AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
+			  AND NOT (m.kind = ?4 AND m.author_id = ?2))
+		ORDER BY max(id, changed) LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
 	if err != nil {
 		return nil, fmt.Errorf("store: missed: %w", err)
 	}
@@ -156,11 +195,15 @@ func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]cha
 	return msgs, nil
 }
 
-// LatestID returns the newest message id (0 when there are none). A page
-// rendered after reading it resumes its stream from there.
+// latestEvent reads the newest stream event id given out: a message's or
+// a change's (they share the sequence of message ids).
+const latestEvent = `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`
+
+// LatestID returns the newest stream event id (0 when there are none). A
+// page rendered after reading it resumes its stream from there.
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.rq.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&id); err != nil {
+	if err := s.rq.QueryRowContext(ctx, latestEvent).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: latest id: %w", err)
 	}
 	return id, nil
@@ -183,17 +226,51 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	var msgs []chat.Message
 	for rows.Next() {
 		var m chat.Message
-		var sent int64
+		var sent, edited int64
 		var origin, mentions string
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions); err != nil {
+		var q chat.Quote
+		var reactions sql.NullString
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions,
+			&m.Changed, &edited, &m.Deleted, &q.ID, &q.Author, &q.Snippet, &q.Deleted, &reactions); err != nil {
 			return nil, err
 		}
 		m.Sent = fromMillis(sent)
+		if edited > 0 {
+			m.Edited = fromMillis(edited)
+		}
 		m.Mentions, m.MentionsRoom = decodeMentions(mentions)
 		m.AuthorSite = chat.SiteLabel(origin)
+		if q.ID != 0 {
+			q.Snippet = chat.Snippet(q.Snippet, chat.QuoteRunes)
+			m.ReplyTo = &q
+		}
+		m.Reactions = decodeReactions(reactions.String)
 		msgs = append(msgs, m)
 	}
 	return msgs, rows.Err()
+}
+
+// decodeReactions reads messageColumns' reactions, in chat.Reactions order.
+func decodeReactions(s string) []chat.Reaction {
+	if s == "" {
+		return nil
+	}
+	by := make(map[string][]chat.Reactor)
+	for _, one := range strings.Split(s, "\x1e") {
+		f := strings.SplitN(one, "\x1f", 3)
+		if len(f) != 3 {
+			continue
+		}
+		id, _ := strconv.ParseInt(f[1], 10, 64)
+		by[f[0]] = append(by[f[0]], chat.Reactor{ID: id, Name: f[2]})
+	}
+	var out []chat.Reaction
+	for _, e := range chat.Reactions {
+		if users := by[e]; len(users) > 0 {
+			out = append(out, chat.Reaction{Emoji: e, Users: users})
+		}
+	}
+	return out
 }
 
 func sortByID(msgs []chat.Message) {

@@ -172,7 +172,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	s.writeLog = newRepeatLog(s.log, "database writes failing", "database writes work again")
 	s.checkpointLog = newRepeatLog(s.log, "checkpoint failed", "checkpoints work again")
 	s.largeLog = newRepeatLog(s.log, "write-ahead log is large", "write-ahead log is no longer large")
-	if err := w.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM messages`).Scan(&last); err != nil {
+	if err := w.QueryRowContext(ctx, latestEvent).Scan(&last); err != nil {
 		return nil, errors.Join(fmt.Errorf("store: latest id: %w", err), w.Close(), r.Close(), ck.Close())
 	}
 	s.lastID.Store(last)

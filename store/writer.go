@@ -195,8 +195,8 @@ func (s *Store) published(batch []*op) {
 		reads = append(reads, o.reads...)
 	}
 	for _, m := range msgs {
-		if m.ID > s.lastID.Load() {
-			s.lastID.Store(m.ID) // only this goroutine stores
+		if m.EventID() > s.lastID.Load() {
+			s.lastID.Store(m.EventID()) // only this goroutine stores
 		}
 	}
 	if len(msgs) > 0 && s.onCommit != nil {

@@ -103,6 +103,9 @@ type Composer struct {
 	Socket bool
 	// Embed, if set, makes it the composer of an embedded room's widget.
 	Embed *EmbedCredential
+	// ReplyTo is the message it answers, if any (the quote may hold only
+	// its id, after a refused post over a socket).
+	ReplyTo *chat.Quote
 }
 
 // EmbedCredential is what a widget's forms carry instead of a cookie.
@@ -289,4 +292,16 @@ type SiteForm struct {
 	Guests    bool
 	Theme     chat.Theme
 	Errors    map[string]string
+}
+
+// MessagePage is a message's own page: what its viewer may do to it.
+type MessagePage struct {
+	Page
+	Room    chat.Room
+	Message chat.Message
+	// Edits are its earlier texts, for the room's managers only.
+	Edits              []chat.Edit
+	CanEdit, CanDelete bool
+	// Body is the edit form's text; Error why it was refused.
+	Body, Error string
 }
