@@ -192,3 +192,25 @@ func fenceLang(info string) string {
 	}
 	return info
 }
+
+// MarkupText is the text parsed nodes show, markers left out and long
+// links shortened: what a reader sees and copies.
+func MarkupText(nodes []Node) string {
+	var b strings.Builder
+	writeText(&b, nodes)
+	return b.String()
+}
+
+func writeText(b *strings.Builder, nodes []Node) {
+	for _, n := range nodes {
+		switch n.Kind {
+		case NodeLink:
+			label, _ := LinkLabel(n.Text)
+			b.WriteString(label)
+		case NodeEm, NodeStrong, NodeQuote:
+			writeText(b, n.Children)
+		default:
+			b.WriteString(n.Text)
+		}
+	}
+}

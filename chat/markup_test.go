@@ -290,3 +290,12 @@ func FuzzParseMarkup(f *testing.F) {
 		walk(nodes, 0)
 	})
 }
+
+func TestMarkupText(t *testing.T) {
+	long := "https://example.com/" + strings.Repeat("a", 80)
+	body := "*a* **b** `c`\n> d _e_\n```go\nf\n```\n" + long
+	want := "a b c" + "d e" + "f" + "example.com/" + strings.Repeat("a", 28) + "…"
+	if got := MarkupText(ParseMarkup(body)); got != want {
+		t.Errorf("MarkupText = %q, want %q", got, want)
+	}
+}
