@@ -37,6 +37,12 @@ type Node struct {
 // the one ending a line before or after a quote or code block, which the
 // block itself breaks.
 func ParseMarkup(body string) []Node {
+	if body == "" {
+		return nil
+	}
+	if plain(body) && body[0] != '>' && !strings.Contains(body, "\n>") {
+		return []Node{{Kind: NodeText, Text: body}} // most messages: no markup at all
+	}
 	p := parser{body: body}
 	return p.parse()
 }
@@ -137,12 +143,11 @@ func (p *parser) appendLines(out []Node, ls []line, prefix int) []Node {
 				start++
 			}
 		}
-		for _, n := range p.inline(start, l.start+len(l.text)) {
-			if n.Kind == NodeText {
-				out = appendText(out, p.body, n.Start, n.Start+len(n.Text))
-			} else {
-				out = append(out, n)
-			}
+		end := l.start + len(l.text)
+		if plain(p.body[start:end]) {
+			out = appendText(out, p.body, start, end)
+		} else {
+			out = p.inline(out, start, end)
 		}
 	}
 	return out
@@ -161,6 +166,10 @@ func appendText(out []Node, body string, start, end int) []Node {
 	}
 	return append(out, Node{Kind: NodeText, Text: body[start:end], Start: start})
 }
+
+// plain reports whether s cannot hold inline markup, which most lines
+// cannot: they need no further parsing.
+func plain(s string) bool { return !strings.ContainsAny(s, "`*_") && !strings.Contains(s, "://") }
 
 func quoted(s string) bool { return strings.HasPrefix(s, ">") }
 

@@ -32,13 +32,14 @@ type item struct {
 // the same length (the only one that can close it), -1 if none.
 type tickRun struct{ pos, n, next int }
 
-func (pp *parser) inline(lo, hi int) []Node {
+// inline appends the nodes of body[lo:hi] to out.
+func (pp *parser) inline(out []Node, lo, hi int) []Node {
 	p := inline{parser: pp, lo: lo, hi: hi}
 	p.scanTicks()
 	for i := lo; i < hi; {
 		i = p.step(i)
 	}
-	return p.nodes(p.items)
+	return p.nodes(out, p.items)
 }
 
 func (p *inline) step(i int) int {
@@ -72,10 +73,9 @@ func (p *inline) text(i, j int) {
 	p.items = append(p.items, item{Node: Node{Kind: NodeText, Text: p.body[i:j], Start: i}})
 }
 
-// nodes turns items into nodes: unmatched delimiters become text.
-func (p *inline) nodes(items []item) []Node {
+// nodes appends items to out as nodes: unmatched delimiters become text.
+func (p *inline) nodes(out []Node, items []item) []Node {
 	p.steps += len(items)
-	out := make([]Node, 0, len(items))
 	for _, it := range items {
 		if it.Kind == NodeText {
 			out = appendText(out, p.body, it.Start, it.Start+len(it.Text))
@@ -88,6 +88,9 @@ func (p *inline) nodes(items []item) []Node {
 
 func (p *inline) scanTicks() {
 	p.steps += p.hi - p.lo
+	if strings.IndexByte(p.body[p.lo:p.hi], '`') < 0 {
+		return
+	}
 	last := map[int]int{} // run length → index of the latest run of it
 	for i := p.lo; i < p.hi; {
 		if p.body[i] != '`' {
@@ -181,7 +184,7 @@ func (p *inline) close(k, n int) {
 		if n == 2 {
 			kind = NodeStrong
 		}
-		children := p.nodes(p.items[o+1:])
+		children := p.nodes(make([]Node, 0, len(p.items)-o-1), p.items[o+1:])
 		p.items = append(p.items[:o], item{Node: Node{Kind: kind, Children: children}})
 		return
 	}
