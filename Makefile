@@ -8,7 +8,7 @@ HTMX_VERSION := 4.0.1
 HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-ws.min.js ext/hx-upsert.min.js
 
 # Fuzz targets, as package:Target. `make test` runs each briefly.
-FUZZ_TARGETS := ./chat:FuzzCleaners ./chat:FuzzParsePeopleCSV ./views:FuzzMessageRender ./hub:FuzzSSEFraming
+FUZZ_TARGETS := ./chat:FuzzCleaners ./chat:FuzzParsePeopleCSV ./chat:FuzzParseMarkup ./views:FuzzMessageRender ./views:FuzzMarkup ./hub:FuzzSSEFraming
 FUZZTIME ?= 1m
 
 # The race detector needs cgo and a C compiler; without them tests still run.

@@ -33,36 +33,6 @@ func suggestionsPath(room int64) string { return roomPath(room) + "/mention-sugg
 
 func mentionsPage(before int64) string { return "/mentions?before=" + strconv.FormatInt(before, 10) }
 
-// bodyPart is a stretch of a message body: text, or a mention to mark.
-type bodyPart struct {
-	Text    string
-	Mention bool
-}
-
-// bodyParts splits m's body around the @names it mentions; other @words
-// stay text. A body without mentions is one part.
-func bodyParts(m chat.Message) []bodyPart {
-	if len(m.Mentions) == 0 && !m.MentionsRoom {
-		return []bodyPart{{Text: m.Body}}
-	}
-	var parts []bodyPart
-	at := 0
-	for _, t := range chat.ParseMentions(m.Body) {
-		if !m.MentionedName(t.Name) {
-			continue
-		}
-		if t.Start > at {
-			parts = append(parts, bodyPart{Text: m.Body[at:t.Start]})
-		}
-		parts = append(parts, bodyPart{Text: m.Body[t.Start:t.End], Mention: true})
-		at = t.End
-	}
-	if at < len(m.Body) {
-		parts = append(parts, bodyPart{Text: m.Body[at:]})
-	}
-	return parts
-}
-
 // FirstUnread is the id of the first message in msgs that viewer had not
 // read (after mark, text by someone else), where the "New messages" line
 // goes; 0 when there is none.

@@ -57,3 +57,10 @@ var SSE = []string{
 	": a comment line\nretry: 0",
 	"data: data: data:",
 }
+
+// Formatted puts payload p in every construct of a message's formatting
+// at once: a link's URL, a code span, emphasis, strong, a quote and a
+// code block, so that each path of the renderer sees it.
+func Formatted(p string) string {
+	return "https://example.com/?q=" + p + "\n`" + p + "` *" + p + "* **" + p + "**\n> " + p + "\n```\n" + p + "\n```"
+}
