@@ -359,25 +359,24 @@ func (h *Hub) liveTargets(room int64) []int64 {
 }
 
 // publishLiveTo sends ev to those of users still in room and connected.
+// A reader whose queue is full goes without it: typing and presence are
+// only ever the latest word, the next event replaces it, and a burst of
+// them must not cut a reader that keeps up with messages (only a message
+// that does not fit does that).
 func (h *Hub) publishLiveTo(room int64, users []int64, ev *sse.Event) (reached int) {
-	var lagging []*user
 	h.mu.RLock()
-	if !h.closed {
-		for _, uid := range users {
-			u := h.users[uid]
-			if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
-				continue
-			}
-			if h.srv.TryPublish(u.key, ev) {
-				reached++
-			} else {
-				lagging = append(lagging, u)
-			}
-		}
+	defer h.mu.RUnlock()
+	if h.closed {
+		return 0
 	}
-	h.mu.RUnlock()
-	for _, u := range lagging {
-		h.cut(u, "queue full")
+	for _, uid := range users {
+		u := h.users[uid]
+		if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
+			continue
+		}
+		if h.srv.TryPublish(u.key, ev) {
+			reached++
+		}
 	}
 	return reached
 }
