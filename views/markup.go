@@ -31,13 +31,13 @@ type bodyPart struct {
 	Mention bool
 }
 
-// parts splits text node n around the mentions wholly inside it. A node
-// without mentions is one part.
+// parts splits text node n around the mentions wholly inside it; nil
+// when there are none (most nodes), which is n as it is.
 func (ms marks) parts(n chat.Node) []bodyPart {
 	end := n.Start + len(n.Text)
 	i := sort.Search(len(ms), func(i int) bool { return ms[i].Start >= n.Start })
 	if i == len(ms) || ms[i].End > end {
-		return []bodyPart{{Text: n.Text}}
+		return nil
 	}
 	var parts []bodyPart
 	at := n.Start

@@ -38,7 +38,7 @@ func markup(ms marks, nodes []chat.Node) templ.Component {
 		for _, n := range nodes {
 			switch n.Kind {
 			case chat.NodeText:
-				if len(ms) == 0 {
+				if parts := ms.parts(n); parts == nil {
 					var templ_7745c5c3_Var2 string
 					templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(n.Text)
 					if templ_7745c5c3_Err != nil {
@@ -49,7 +49,7 @@ func markup(ms marks, nodes []chat.Node) templ.Component {
 						return templ_7745c5c3_Err
 					}
 				} else {
-					for _, p := range ms.parts(n) {
+					for _, p := range parts {
 						if p.Mention {
 							templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<span class=\"mention\">")
 							if templ_7745c5c3_Err != nil {

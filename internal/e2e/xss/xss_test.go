@@ -29,8 +29,17 @@ const domIsClean = `(() => {
   // A message item is id, class and its author (data-author), and what it
   // mentions (data-mentions, which the page script marks data-seen).
   const own = ['id', 'class', 'data-author', 'data-mentions', 'data-seen'];
+  // Its body holds the formatting's elements only, with their own attributes.
+  const formatting = {SPAN: ['class'], EM: [], STRONG: [], CODE: ['class'], BLOCKQUOTE: [], PRE: [], A: ['href', 'rel', 'target', 'title']};
   for (const li of document.querySelectorAll('ol.log li.msg:not(.system)')) {
-    if (li.querySelectorAll('*:not(span.mention)').length !== 4 || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
+    if (li.querySelectorAll('*').length - li.querySelectorAll('.body *').length !== 4 || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
+    for (const el of li.querySelectorAll('.body *')) {
+      const attrs = formatting[el.tagName];
+      if (!attrs || [...el.attributes].some((a) => !attrs.includes(a.name))) bad.push('message ' + li.id + ' has ' + el.outerHTML.slice(0, 60));
+      else if (el.tagName === 'SPAN' && el.className !== 'mention') bad.push('message ' + li.id + ' has span.' + el.className);
+      else if (el.tagName === 'CODE' && el.className && !(/^language-[a-z0-9-]+$/.test(el.className) && el.parentElement.tagName === 'PRE')) bad.push('message ' + li.id + ' has code.' + el.className);
+      else if (el.tagName === 'A' && (!['http:', 'https:'].includes(el.protocol) || el.rel !== 'noopener nofollow ugc' || el.target !== '_blank')) bad.push('message ' + li.id + ' has link ' + el.outerHTML.slice(0, 80));
+    }
   }
   return JSON.stringify(bad);
 })()`
@@ -134,13 +143,20 @@ func TestHostileTextStaysText(t *testing.T) {
 	reader.Do(chromedp.Navigate(s.URL+room), chromedp.Click(chromedp.CSS(`.join-invite button`)), chromedp.WaitVisible(chromedp.ID("composer")))
 	reader.WaitLive()
 
+	// Each payload goes as it is, then inside every construct of the
+	// formatting (a link, code, emphasis, a quote, a code block); each must
+	// read as the parser says, markers left out.
 	var want []string
+	var payloads []string
 	for _, p := range append(slices.Clone(attack.XSS), attack.SSE...) {
+		payloads = append(payloads, p, attack.Formatted(p))
+	}
+	for _, p := range payloads {
 		clean, err := chat.CleanMessage(p)
 		if err != nil {
 			t.Fatalf("payload %q refused: %v", p, err)
 		}
-		want = append(want, clean)
+		want = append(want, chat.MarkupText(chat.ParseMarkup(clean)))
 		// Set through JavaScript: chromedp's SetValue balks when a textarea
 		// normalises \r, as browsers do.
 		js, _ := json.Marshal(p)
@@ -168,10 +184,21 @@ func TestHostileTextStaysText(t *testing.T) {
 	}
 	check(reader, "reader, live over the stream")
 	check(mallory, "mallory, live")
+	// The page shows the newest messages; older ones come a page at a time.
 	reader.Do(chromedp.Navigate(s.URL + room))
-	check(reader, "reader, history page")
+	for reader.Eval(`String(document.querySelector('.older a') !== null)`) == "true" {
+		n := reader.Eval(`String(document.querySelectorAll('ol.log li.msg').length)`)
+		reader.Do(chromedp.Click(chromedp.CSS(`.older a`)))
+		reader.WaitFor("older messages", `document.querySelectorAll('ol.log li.msg').length > `+n)
+	}
+	check(reader, "reader, history page and older pages")
+	// The check must see what the formatting never makes.
+	reader.Eval(`document.querySelector('ol.log li.msg:not(.system) .body').insertAdjacentHTML('beforeend', '<a href="javascript:void(0)" rel="noopener nofollow ugc" target="_blank">x</a>'), 'injected'`)
+	if bad := reader.Eval(domIsClean); !strings.Contains(bad, "has link") {
+		t.Errorf("an injected javascript: link passes the check: %s", bad)
+	}
 	browsertest.Screenshot(t, reader.Ctx, "hostile-text")
-	t.Logf("%d payloads as messages, %d as room names, topics and profile details: all literal text", len(want), len(names))
+	t.Logf("%d messages (payloads plain and formatted), %d payloads as room names, topics and profile details: all literal text", len(want), len(names))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
