@@ -32,7 +32,13 @@ const domIsClean = `(() => {
   // Its body holds the formatting's elements only, with their own attributes.
   const formatting = {SPAN: ['class'], EM: [], STRONG: [], CODE: ['class'], BLOCKQUOTE: [], PRE: [], A: ['href', 'rel', 'target', 'title']};
   for (const li of document.querySelectorAll('ol.log li.msg:not(.system)')) {
-    if (li.querySelectorAll('*').length - li.querySelectorAll('.body *').length !== 4 || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
+    // Outside its body, its parts are fixed: the meta line (name, time,
+    // "edited", the "⋯" link to the message's page), a reply's quote,
+    // reactions, and the page's own toolbar.
+    const parts = [...li.children].every((c) => c.matches('div.meta, div.body, a.quote, div.rx, div.msg-tools')) &&
+      [...li.querySelectorAll(':scope > .meta > *')].every((c) => c.matches('strong.author, span.site, span.badge, time, span.edited, a.more'));
+    const more = li.querySelector(':scope > .meta > a.more');
+    if (!parts || (more && !/^\/rooms\/\d+\/messages\/\d+\/actions$/.test(more.getAttribute('href'))) || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
     for (const el of li.querySelectorAll('.body *')) {
       const attrs = formatting[el.tagName];
       if (!attrs || [...el.attributes].some((a) => !attrs.includes(a.name))) bad.push('message ' + li.id + ' has ' + el.outerHTML.slice(0, 60));
