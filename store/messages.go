@@ -13,10 +13,12 @@ import (
 )
 
 // messageColumns, read FROM messageSource, are what scanMessages reads. An
-// embedded user's messages carry their display name and their site.
+// embedded user's messages carry their display name and their site; a
+// local user's, their username and their display name as it is now.
 const (
 	messageColumns = `m.id, m.room_id, m.author_id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END,
-		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, '')`
+		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, ''),
+		CASE WHEN u.site_id IS NULL THEN u.display_name ELSE '' END`
 	messageSource = `messages m JOIN users u ON u.id = m.author_id LEFT JOIN embed_sites es ON es.id = u.site_id`
 )
 
@@ -30,7 +32,7 @@ func (s *Store) PostMessage(ctx context.Context, room int64, author chat.User, b
 	var posted chat.Message
 	names := chat.MentionNames(body)
 	post := func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		m := newMessage(room, author, chat.KindText, body, now)
 		if len(names) > 0 {
 			var err error
 			if m.Mentions, m.MentionsRoom, err = resolveMentions(ctx, q, room, author, names); err != nil {
@@ -168,7 +170,7 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 
 // insertMessage adds a message; clientID "" stores NULL (no idempotency).
 func insertMessage(ctx context.Context, q querier, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
-	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
+	m := newMessage(room, author, kind, body, now)
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
@@ -178,6 +180,14 @@ func insertMessage(ctx context.Context, q querier, room int64, author chat.User,
 	return m, nil
 }
 
+// newMessage is a message about to be stored. The author's display name
+// is the one their (cached) user record has now: a live message shows the
+// name at the time it was sent, without a look-up per post.
+func newMessage(room int64, author chat.User, kind chat.Kind, body string, now time.Time) chat.Message {
+	return chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorDisplay: author.Display,
+		AuthorSite: author.Site, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
+}
+
 func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	defer rows.Close()
 	var msgs []chat.Message
@@ -185,7 +195,7 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 		var m chat.Message
 		var sent int64
 		var origin, mentions string
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions); err != nil {
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions, &m.AuthorDisplay); err != nil {
 			return nil, err
 		}
 		m.Sent = fromMillis(sent)
