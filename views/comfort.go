@@ -86,15 +86,6 @@ func dayLabel(day string) string {
 	return t.Format("Monday, 2 January 2006")
 }
 
-// authorLabel is the name a message shows: its author's display name,
-// else their username (or a site's user's name).
-func authorLabel(m chat.Message) string {
-	if m.AuthorDisplay != "" {
-		return m.AuthorDisplay
-	}
-	return m.Author
-}
-
 // shownTime is a message's clock time for the reader: in their zone on
 // full pages, in UTC with the zone named where the zone is UTC (fragments,
 // and readers who chose none).
