@@ -45,6 +45,9 @@ const QuoteRunes = 120
 // QuoteOf makes the quote a reply shows of m.
 func QuoteOf(m Message) Quote {
 	q := Quote{ID: m.ID, Author: m.Author, Deleted: m.Deleted}
+	if m.AuthorDisplay != "" {
+		q.Author = m.AuthorDisplay
+	}
 	if !m.Deleted {
 		q.Snippet = Snippet(m.Body, QuoteRunes)
 	}

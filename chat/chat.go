@@ -36,6 +36,11 @@ type User struct {
 	// Light: they chose light mode (no typing or presence, for slow or
 	// metered links).
 	Light bool
+	// Display and Zone copy the display name and time zone of their
+	// profile (chat.Profile), empty when unset (Display is empty for a
+	// site's users too): their messages show the one, their pages use the
+	// other. Copies, so the cached user needs no second look-up.
+	Display, Zone string
 }
 
 // Embedded reports whether u is a user of an embedding site.
@@ -118,6 +123,9 @@ type Message struct {
 	RoomID   int64
 	AuthorID int64
 	Author   string
+	// AuthorDisplay is the author's display name, empty when they have
+	// none (and for a site's users, whose Author is the site-given name).
+	AuthorDisplay string
 	// AuthorSite is the embedding site of an embedded author, or empty.
 	AuthorSite string
 	Kind       Kind

@@ -3,18 +3,100 @@
 (() => {
   'use strict';
 
-  const clock = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-  const dated = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
-  // The server sends UTC so every member gets the same bytes; show local time.
+  // Times. A fragment is the same bytes for every member, so it says UTC;
+  // show each time in the reader's zone: their profile's (<html data-tz>),
+  // else the browser's. In a room's log the day lines carry the date.
+  function formats(zone) {
+    const z = zone ? { timeZone: zone } : {};
+    return {
+      clock: new Intl.DateTimeFormat(undefined, { ...z, hour: '2-digit', minute: '2-digit' }),
+      dated: new Intl.DateTimeFormat(undefined, { ...z, dateStyle: 'medium', timeStyle: 'short' }),
+      full: new Intl.DateTimeFormat(undefined, { ...z, dateStyle: 'full', timeStyle: 'long' }),
+      day: new Intl.DateTimeFormat(undefined, { ...z, dateStyle: 'full' }),
+      key: new Intl.DateTimeFormat('en', { ...z, year: 'numeric', month: '2-digit', day: '2-digit' }),
+    };
+  }
+  let fmt;
+  try { fmt = formats(document.documentElement.dataset.tz); } catch { fmt = formats(); } // a zone this browser lacks
+  // dayOf is a date's day in the reader's zone, as the server writes it (2026-03-02).
+  function dayOf(d) {
+    const p = {};
+    for (const x of fmt.key.formatToParts(d)) p[x.type] = x.value;
+    return p.year + '-' + p.month + '-' + p.day;
+  }
+  const inLog = (el) => el.closest('ol.log[id^="log-"]');
   function localizeTimes(root) {
-    const today = new Date().toDateString();
+    const today = dayOf(new Date());
     for (const t of root.querySelectorAll('time[datetime]:not([data-local])')) {
       const d = new Date(t.dateTime);
       if (isNaN(d)) continue;
-      t.textContent = d.toDateString() === today ? clock.format(d) : dated.format(d);
-      t.title = d.toLocaleString();
+      t.textContent = (inLog(t) || dayOf(d) === today ? fmt.clock : fmt.dated).format(d);
+      t.title = fmt.full.format(d);
       t.dataset.local = '';
+    }
+  }
+
+  // Day lines and groups in a room's log, by the server's rules
+  // (views.RoomLog), kept right as messages arrive: the stream inserts
+  // each by id, past any line, and a replay replaces one by id. tidy(li)
+  // fixes only what lies between li and the message before it, so it is
+  // idempotent and the order it runs in does not matter.
+  const groupMs = 5 * 60 * 1000;
+  const isMsg = (el) => el instanceof HTMLLIElement && el.classList.contains('msg');
+  const isText = (el) => isMsg(el) && !el.matches('.system, .announcement');
+  const sentAt = (li) => { const t = li.querySelector('time[datetime]'); return t ? new Date(t.dateTime) : null; };
+  function tidy(li) {
+    const at = sentAt(li);
+    if (!at || isNaN(at)) return;
+    let prev = li.previousElementSibling;
+    const gap = [];
+    for (; prev && !isMsg(prev); prev = prev.previousElementSibling) gap.push(prev);
+    const prevAt = prev && sentAt(prev);
+    const day = dayOf(at);
+    const wantDay = !prev || (prevAt && !isNaN(prevAt) && dayOf(prevAt) !== day);
+    let line = null;
+    for (const el of gap) {
+      if (!el.classList.contains('day')) continue;
+      if (wantDay && !line) line = el;
+      else el.remove();
+    }
+    if (wantDay && !line) {
+      line = document.createElement('li');
+      line.className = 'day';
+      line.append(document.createElement('span'));
+      if (prev) prev.after(line);
+      else li.parentNode.prepend(line);
+    }
+    if (line && line.dataset.local !== day) { // the server's label, or another day's
+      line.dataset.day = line.dataset.local = day;
+      (line.firstElementChild || line).textContent = fmt.day.format(at);
+    }
+    li.classList.toggle('cont', !!prevAt && li.previousElementSibling === prev && isText(prev) && isText(li) &&
+      prev.dataset.author === li.dataset.author && at - prevAt >= 0 && at - prevAt <= groupMs);
+  }
+  // Messages added to a log: each, and the message after it, whose gap
+  // may have changed.
+  function tidyAdded(records) {
+    const todo = new Set();
+    for (const r of records) {
+      for (const n of r.addedNodes) {
+        if (!isMsg(n)) continue;
+        todo.add(n);
+        let next = n.nextElementSibling;
+        while (next && !isMsg(next)) next = next.nextElementSibling;
+        if (next) todo.add(next);
+      }
+    }
+    for (const li of todo) {
+      if (!li.isConnected) continue;
+      tidy(li);
+      localizeTimes(li);
+    }
+  }
+  function tidyLogs() {
+    for (const log of document.querySelectorAll('ol.log[id^="log-"]')) {
+      for (const li of log.querySelectorAll(':scope > li.msg')) tidy(li);
+      new MutationObserver(tidyAdded).observe(log, { childList: true });
     }
   }
 
@@ -422,6 +504,7 @@
   window.addEventListener('pageshow', (e) => { if (e.persisted) location.reload(); });
 
   function ready() {
+    tidyLogs();
     localizeTimes(document);
     markMentions(document);
     showTotal();

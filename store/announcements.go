@@ -192,7 +192,7 @@ func insertAnnouncementCopies(ctx context.Context, q querier, a chat.Announcemen
 	}
 	msgs := make([]chat.Message, 0, a.Recipients)
 	for rows.Next() {
-		m := chat.Message{AuthorID: a.Sender.ID, Author: a.Sender.Name, Kind: chat.KindAnnouncement, Body: a.Body, Sent: a.Sent}
+		m := chat.Message{AuthorID: a.Sender.ID, Author: a.Sender.Name, AuthorDisplay: a.Sender.Display, Kind: chat.KindAnnouncement, Body: a.Body, Sent: a.Sent}
 		if err := rows.Scan(&m.ID, &m.RoomID); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("store: announce: %w", err)

@@ -15,15 +15,17 @@ import (
 )
 
 // messageColumns, read FROM messageSource, are what scanMessages reads. An
-// embedded user's messages carry their display name and their site. A
+// embedded user's messages carry their display name and their site; a
+// local user's, their username and their display name as it is now. A
 // reply carries the start of what it answers; a changed message (only
 // those: reactions make a message changed) its reactions, one
 // "emoji US id US name" per reaction, RS between them.
 const (
 	messageColumns = `m.id, m.room_id, m.author_id, ` + authorName + `,
 		COALESCE(es.origin, ''), m.kind, m.body, m.created_at, COALESCE(m.mentions, ''),
+		CASE WHEN u.site_id IS NULL THEN u.display_name ELSE '' END,
 		m.changed, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL,
-		COALESCE(m.reply_to, 0), COALESCE(CASE WHEN ru.site_id IS NULL THEN ru.username ELSE ru.display_name END, ''),
+		COALESCE(m.reply_to, 0), COALESCE(CASE WHEN ru.site_id IS NULL THEN COALESCE(NULLIF(ru.display_name, ''), ru.username) ELSE ru.display_name END, ''),
 		COALESCE(substr(rm.body, 1, 400), ''), COALESCE(rm.deleted_at IS NOT NULL, 0),
 		CASE WHEN m.changed > 0 THEN (
 			SELECT group_concat(r.emoji || char(31) || r.user_id || char(31) || ra.username, char(30) ORDER BY r.created_at, r.user_id)
@@ -49,7 +51,7 @@ func (s *Store) PostReply(ctx context.Context, room int64, author chat.User, bod
 	var posted chat.Message
 	names := chat.MentionNames(body)
 	post := func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: chat.KindText, Body: body, Sent: fromMillis(millis(now))}
+		m := newMessage(room, author, chat.KindText, body, now)
 		var err error
 		if len(names) > 0 {
 			if m.Mentions, m.MentionsRoom, err = resolveMentions(ctx, q, room, author, names); err != nil {
@@ -211,7 +213,7 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 
 // insertMessage adds a message; clientID "" stores NULL (no idempotency).
 func insertMessage(ctx context.Context, q querier, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
-	m := chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorSite: author.Site, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
+	m := newMessage(room, author, kind, body, now)
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
 		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
@@ -219,6 +221,14 @@ func insertMessage(ctx context.Context, q querier, room int64, author chat.User,
 		return m, fmt.Errorf("store: insert message: %w", err)
 	}
 	return m, nil
+}
+
+// newMessage is a message about to be stored. The author's display name
+// is the one their (cached) user record has now: a live message shows the
+// name at the time it was sent, without a look-up per post.
+func newMessage(room int64, author chat.User, kind chat.Kind, body string, now time.Time) chat.Message {
+	return chat.Message{RoomID: room, AuthorID: author.ID, Author: author.Name, AuthorDisplay: author.Display,
+		AuthorSite: author.Site, Kind: kind, Body: body, Sent: fromMillis(millis(now))}
 }
 
 func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
@@ -230,7 +240,7 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 		var origin, mentions string
 		var q chat.Quote
 		var reactions sql.NullString
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions,
+		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions, &m.AuthorDisplay,
 			&m.Changed, &edited, &m.Deleted, &q.ID, &q.Author, &q.Snippet, &q.Deleted, &reactions); err != nil {
 			return nil, err
 		}

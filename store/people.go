@@ -23,6 +23,7 @@ func scanPerson(row scanner) (chat.Person, error) {
 	err := row.Scan(&p.ID, &p.Name, &p.Admin, &created, &p.Deactivated, &p.Light,
 		&p.DisplayName, &p.Title, &p.Department, &p.Email, &p.Phone, &p.TimeZone, &p.Bio, &seen)
 	p.Created = fromMillis(created)
+	p.User.Display, p.User.Zone = p.DisplayName, p.TimeZone
 	if seen > 0 {
 		p.LastSeen = fromMillis(seen)
 	}
@@ -97,8 +98,12 @@ func (s *Store) UpdateProfile(ctx context.Context, username string, p chat.Profi
 		}
 		out = old
 		out.Profile = p
+		out.User.Display, out.User.Zone = p.DisplayName, p.TimeZone
 		return nil, nil
 	})
+	if err == nil {
+		s.cache.putUser(out.User) // their next message shows the new name
+	}
 	return out, err
 }
 

@@ -42,8 +42,9 @@ func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string,
 	var hash string
 	var created int64
 	err := s.rq.QueryRowContext(ctx, `
-		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL, light, password_hash FROM users WHERE username = ?`, name).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &hash)
+		SELECT id, username, is_admin, created_at, deactivated_at IS NOT NULL, light, display_name, timezone, password_hash
+		FROM users WHERE username = ?`, name).
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &u.Display, &u.Zone, &hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, "", chat.Errorf(chat.NotFound, "No such user.")
 	}
@@ -64,9 +65,10 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	var origin string
 	err := s.rq.QueryRowContext(ctx, `
 		SELECT u.id, CASE WHEN u.site_id IS NULL THEN u.username ELSE u.display_name END, u.is_admin, u.created_at,
-			u.deactivated_at IS NOT NULL, u.light, COALESCE(es.origin, '')
+			u.deactivated_at IS NOT NULL, u.light, COALESCE(es.origin, ''),
+			CASE WHEN u.site_id IS NULL THEN u.display_name ELSE '' END, u.timezone
 		FROM users u LEFT JOIN embed_sites es ON es.id = u.site_id WHERE u.id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &origin)
+		Scan(&u.ID, &u.Name, &u.Admin, &created, &u.Deactivated, &u.Light, &origin, &u.Display, &u.Zone)
 	u.Site = chat.SiteLabel(origin)
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, chat.Errorf(chat.NotFound, "No such user.")

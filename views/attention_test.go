@@ -85,12 +85,12 @@ func TestNewMessagesLine(t *testing.T) {
 	if got := FirstUnread(msgs, 1, 4); got != 0 {
 		t.Errorf("all read: %d", got)
 	}
-	out := render(t, RoomLog(chat.Room{ID: 5, Name: "x"}, msgs, 4))
+	out := render(t, RoomLog(chat.Room{ID: 5, Name: "x"}, msgs, 4, nil))
 	line := strings.Index(out, `class="new-line"`)
 	if line < 0 || line < strings.Index(out, `id="msg-3"`) || line > strings.Index(out, `id="msg-4"`) {
 		t.Errorf("the line is not right before message 4:\n%s", out)
 	}
-	if out := render(t, RoomLog(chat.Room{ID: 5}, msgs, 0)); strings.Contains(out, "new-line") {
+	if out := render(t, RoomLog(chat.Room{ID: 5}, msgs, 0, nil)); strings.Contains(out, "new-line") {
 		t.Error("a line with nothing new")
 	}
 }

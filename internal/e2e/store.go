@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/store"
 )
@@ -14,8 +15,23 @@ import (
 // running server should only find on the next page load.
 func PostDirectly(t *testing.T, db, user, room string, n int, prefix string) {
 	t.Helper()
+	bodies := make([]string, n)
+	for i := range n {
+		bodies[i] = fmt.Sprint(prefix, " ", i)
+	}
+	postAt(t, db, user, room, nil, bodies)
+}
+
+// PostAt writes a message as PostDirectly does, sent at a known time.
+func PostAt(t *testing.T, db, user, room string, at time.Time, body string) {
+	t.Helper()
+	postAt(t, db, user, room, func() time.Time { return at }, []string{body})
+}
+
+func postAt(t *testing.T, db, user, room string, now func() time.Time, bodies []string) {
+	t.Helper()
 	ctx := context.Background()
-	st, err := store.Open(ctx, db, store.Options{})
+	st, err := store.Open(ctx, db, store.Options{Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,8 +48,8 @@ func PostDirectly(t *testing.T, db, user, room string, n int, prefix string) {
 		if r.Name != room {
 			continue
 		}
-		for i := range n {
-			if _, err := st.PostMessage(ctx, r.ID, u, fmt.Sprint(prefix, " ", i), ""); err != nil {
+		for _, body := range bodies {
+			if _, err := st.PostMessage(ctx, r.ID, u, body, ""); err != nil {
 				t.Fatal(err)
 			}
 		}

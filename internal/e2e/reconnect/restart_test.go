@@ -53,7 +53,7 @@ func testResumeAcrossRestart(t *testing.T, transport string) {
 
 	restartWith(8, "large gap")
 	dana.WaitFor("a reload with every message", `window.notReloaded === undefined && `+e2e.LogText+`.includes('large gap 7')`)
-	if n := dana.Eval(`String(document.querySelectorAll('ol.log li').length)`); n != "12" {
-		t.Fatalf("log has %s lines after reload, want 12 (join + 3 + 8)", n)
+	if n := dana.Eval(`String(document.querySelectorAll('ol.log li.msg').length)`); n != "12" {
+		t.Fatalf("log has %s messages after reload, want 12 (join + 3 + 8)", n)
 	}
 }

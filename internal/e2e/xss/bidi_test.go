@@ -14,8 +14,11 @@ import (
 )
 
 // layout is JavaScript that reports, for every message in the log, how its
-// body isolates its text and where its author's name and time sit.
+// body isolates its text and where its author's name and time sit. A
+// message grouped under the one before (.cont) hides its name line: it is
+// ungrouped first, so every name line can be measured.
 const layout = `JSON.stringify([...document.querySelectorAll('ol.log li.msg:not(.system)')].map(li => {
+  li.classList.remove('cont');
   const b = li.querySelector('.body'), a = li.querySelector('.author'), t = li.querySelector('time');
   const l = li.getBoundingClientRect(), ar = a.getBoundingClientRect(), tr = t.getBoundingClientRect();
   return {text: b.textContent, bidi: getComputedStyle(b).unicodeBidi, dir: getComputedStyle(b).direction,
