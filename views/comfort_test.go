@@ -39,7 +39,6 @@ func logShape(t *testing.T, out string) []string {
 	return shape
 }
 
-
 func text(id int64, author int64, at time.Time) chat.Message {
 	return chat.Message{ID: id, RoomID: 5, AuthorID: author, Author: "u" + string(rune('0'+author)), Kind: chat.KindText, Body: "hi", Sent: at}
 }
