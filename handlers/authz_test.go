@@ -36,8 +36,14 @@ func newAuthzWorld(t *testing.T) *authzWorld {
 		t.Fatal(err)
 	}
 	w.secretID = m.ID
+	// A member whose account was deactivated: every session of theirs
+	// ended, so they are a stranger to every route.
+	gone := a.signup("dave")
+	gone.post(fmt.Sprintf("/rooms/%d/join", w.room), nil, nil)
+	w.admin.post("/people/dave/deactivate", nil, nil)
 	w.roles = map[string]*browser{
 		"anonymous": a.browser(), "non-member": w.nonMember, "member": w.member, "admin": w.admin, "creator": w.creator,
+		"deactivated": gone,
 	}
 	return w
 }
@@ -74,12 +80,12 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/settings/light", url.Values{"light": {"on"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/logout", nil, false, want{"anonymous": 303, "member": 303}},
-		{"GET", "/rooms/{room}/messages/{msg}/actions", nil, false, want{"anonymous": 303, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
-		{"GET", "/rooms/{room}/messages/{msg}/edit", nil, true, want{"anonymous": 401, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
-		{"POST", "/rooms/{room}/messages/{msg}/edit", url.Values{"body": {"changed"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
-		{"POST", "/rooms/{room}/messages/{msg}/delete", nil, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
-		{"POST", "/rooms/{room}/messages/{msg}/reactions", url.Values{"emoji": {"👍"}}, false, want{"anonymous": 401, "non-member": 403, "member": 303, "admin": 403, "creator": 303}},
-		{"POST", "/rooms/{room}/messages", url.Values{"body": {"re"}, "reply_to": {"{msg}"}}, false, want{"anonymous": 401, "non-member": 403, "member": 303, "admin": 403}},
+		{"GET", "/rooms/{room}/messages/{msg}/actions", nil, false, want{"anonymous": 303, "deactivated": 303, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
+		{"GET", "/rooms/{room}/messages/{msg}/edit", nil, true, want{"anonymous": 401, "deactivated": 401, "non-member": 403, "member": 200, "admin": 403, "creator": 200}},
+		{"POST", "/rooms/{room}/messages/{msg}/edit", url.Values{"body": {"changed"}}, false, want{"anonymous": 401, "deactivated": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages/{msg}/delete", nil, false, want{"anonymous": 401, "deactivated": 401, "non-member": 403, "member": 403, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages/{msg}/reactions", url.Values{"emoji": {"👍"}}, false, want{"anonymous": 401, "deactivated": 401, "non-member": 403, "member": 303, "admin": 403, "creator": 303}},
+		{"POST", "/rooms/{room}/messages", url.Values{"body": {"re"}, "reply_to": {"{msg}"}}, false, want{"anonymous": 401, "deactivated": 401, "non-member": 403, "member": 303, "admin": 403}},
 	}
 	for _, rt := range routes {
 		for role, status := range rt.want {
@@ -128,7 +134,7 @@ func TestStreamsCarryOnlyMembersRooms(t *testing.T) {
 	// Then each gets a line in a room of their own: a marker that everything
 	// before it has been delivered.
 	for role, b := range w.roles {
-		if role != "anonymous" {
+		if role != "anonymous" && role != "deactivated" {
 			b.createRoom("own room of " + role)
 		}
 	}
