@@ -2,6 +2,7 @@ package hub
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -43,12 +44,14 @@ func newLiveRig(t *testing.T, opt Options) *liveRig {
 	t.Helper()
 	lr := &liveRig{clock: &fakeClock{t: time.Unix(1_700_000_000, 0)}, typing: make(chan time.Time), presnc: make(chan time.Time)}
 	opt.Now, opt.TypingTicks, opt.PresenceTicks = lr.clock.Now, lr.typing, lr.presnc
-	opt.RenderTyping = func(room int64, ts []chat.Typist) []byte {
-		names := make([]string, len(ts))
-		for i, t := range ts {
-			names[i] = t.Name
+	if opt.RenderTyping == nil {
+		opt.RenderTyping = func(room int64, ts []chat.Typist) []byte {
+			names := make([]string, len(ts))
+			for i, t := range ts {
+				names[i] = t.Name
+			}
+			return fmt.Appendf(nil, "typing in %d: %s", room, strings.Join(names, ","))
 		}
-		return fmt.Appendf(nil, "typing in %d: %s", room, strings.Join(names, ","))
 	}
 	opt.RenderPresence = func(room int64, cs []chat.PresenceChange) []byte {
 		parts := make([]string, len(cs))
@@ -277,6 +280,45 @@ func TestSetLightTakesEffectOnOpenStreams(t *testing.T) {
 	if ev := bob.next(t); ev.Name != TypingEvent || !strings.Contains(ev.Data, "alice") {
 		t.Fatalf("got %+v, want alice typing", ev)
 	}
+}
+
+// A reader whose queue has no room for a typing event goes without it
+// and stays connected: a burst of typing and presence must not cut a
+// reader that keeps up with messages. A message that does not fit still
+// cuts it.
+func TestLiveEventsNeverCutAReader(t *testing.T) {
+	big := strings.Repeat("t", 32<<10)
+	lr := newLiveRig(t, Options{QueueSize: 4, WriteTimeout: 10 * time.Second,
+		RenderTyping: func(int64, []chat.Typist) []byte { return []byte(big) }})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	stalled, err := net.Dial("tcp", lr.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	stalled.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(stalled, "GET /events HTTP/1.1\r\nHost: x\r\nX-User: 1\r\n\r\n")
+	lr.waitConns(1)
+
+	// 400 typing events of 32 KiB (12.8 MB): far more than the stalled
+	// socket's buffers and queue hold. Each flush has finished, cut or not,
+	// when flush returns.
+	for i := range 400 {
+		if i%2 == 0 {
+			lr.hub.Typing(10, 2, "bob")
+		} else {
+			lr.hub.StoppedTyping(10, 2)
+		}
+		flush(lr.typing)
+	}
+	if _, conns := lr.hub.Stats(); conns != 1 {
+		t.Fatalf("%d connections after the typing burst, want the stalled reader still there", conns)
+	}
+	for id := int64(1); id <= 400; id++ {
+		lr.hub.Publish(10, id, []byte(big))
+	}
+	lr.waitConns(0)
 }
 
 // Presence: coming online, going away without activity, coming back, and
