@@ -244,3 +244,30 @@ func TestSearchIndexFollowsEditsAndDeletes(t *testing.T) {
 		t.Errorf("the index is damaged: %v", err)
 	}
 }
+
+func TestAroundAMessage(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room, other := mustRoom(t, s, ann, "lobby"), mustRoom(t, s, ann, "other")
+	var ids []int64
+	for i := range 9 {
+		ids = append(ids, mustPost(t, s, room.ID, ann, fmt.Sprint("m", i)).ID)
+	}
+	msgs, older, newer, err := s.Around(ctx, room.ID, ids[4], 2)
+	var got []int64
+	for _, m := range msgs {
+		got = append(got, m.ID)
+	}
+	if err != nil || !slices.Equal(got, ids[2:7]) || !older || !newer {
+		t.Errorf("around %d: %v older %v newer %v, %v; want %v", ids[4], got, older, newer, err, ids[2:7])
+	}
+	if msgs, _, newer, _ := s.Around(ctx, room.ID, ids[8], 2); len(msgs) != 3 || newer {
+		t.Errorf("around the newest: %d messages, newer %v", len(msgs), newer)
+	}
+	for _, q := range []struct{ room, id int64 }{{other.ID, ids[4]}, {room.ID, ids[8] + 100}} {
+		if _, _, _, err := s.Around(ctx, q.room, q.id, 2); chat.CodeOf(err) != chat.NotFound {
+			t.Errorf("message %d in room %d: %v, want not found", q.id, q.room, err)
+		}
+	}
+}
