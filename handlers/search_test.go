@@ -42,12 +42,12 @@ func TestSearchSaysWhatIsWrongWithTheForm(t *testing.T) {
 		t.Errorf("the empty form: %d\n%s", res.status, res.body)
 	}
 	for q, want := range map[string]string{
-		"q=":                                   "Type a word to search for.",
-		"q=" + strings.Repeat("x", 201):        "The search is too long",
-		"q=%22*%22":                            "Type a word to search for.",
-		"q=x&before=yesterday":                 "Give the date as YYYY-MM-DD.",
-		"q=x&room=lobby":                       "Pick a room from the list.",
-		"q=x&page=0":                           "Pages go from 1 to",
+		"q=":                                    "Type a word to search for.",
+		"q=" + strings.Repeat("x", 201):         "The search is too long",
+		"q=%22*%22":                             "Type a word to search for.",
+		"q=x&before=yesterday":                  "Give the date as YYYY-MM-DD.",
+		"q=x&room=lobby":                        "Pick a room from the list.",
+		"q=x&page=0":                            "Pages go from 1 to",
 		"q=" + url.QueryEscape(`a" OR "b NEAR`): "Nothing found",
 	} {
 		res := ann.get("/search?"+q, nil)
