@@ -27,10 +27,12 @@ const domIsClean = `(() => {
   for (const el of document.querySelectorAll('iframe, object, embed, img, svg, video, audio, style, base, meta[http-equiv], form[action^="//"], math, template, details, marquee'))
     bad.push(el.tagName);
   // A message item is id, class and its author (data-author), and what it
-  // mentions (data-mentions, which the page script marks data-seen).
+  // mentions (data-mentions, which the page script marks data-seen); inside,
+  // its meta line (author, time, its own Copy link) and body.
   const own = ['id', 'class', 'data-author', 'data-mentions', 'data-seen'];
   for (const li of document.querySelectorAll('ol.log li.msg:not(.system)')) {
-    if (li.querySelectorAll('*:not(span.mention)').length !== 4 || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
+    if (li.querySelectorAll('*:not(span.mention)').length !== 5 || li.querySelectorAll(':scope > .meta > a.copy-link[href="/rooms/' + li.closest('ol').id.slice(4) + '/messages/' + li.id.slice(4) + '#' + li.id + '"]').length !== 1 ||
+        [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
   }
   return JSON.stringify(bad);
 })()`
