@@ -135,21 +135,22 @@ func BenchmarkSearch1M(b *testing.B) {
 	}
 	path := b.TempDir() + "/search.db"
 	if p := os.Getenv("RTM_SEARCH_DB"); p != "" {
-		path = p // kept between runs: seeded once
+		path = p // kept between runs, seeded once: for working on the queries
 	}
 	s, err := Open(context.Background(), path, Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { s.Close() })
-	began := time.Now()
+	var seeded time.Duration
 	var searchers []chat.User
 	if u, _, err := s.UserByName(context.Background(), "searcher1"); err == nil {
 		u2, _, _ := s.UserByName(context.Background(), "searcher2")
 		searchers = []chat.User{u, u2}
 	} else {
+		began := time.Now()
 		_, searchers = seedSearch(b, s, 1_000_000, 2000)
-		b.ReportMetric(time.Since(began).Seconds(), "seed-s")
+		seeded = time.Since(began)
 	}
 	vocab := searchVocabulary()
 	var queries []chat.SearchQuery
@@ -190,4 +191,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	b.ReportMetric(ms(0.99), "p99-ms")
 	b.ReportMetric(ms(1), "max-ms")
 	b.ReportMetric(0, "ns/op") // a loop is many queries: the percentiles say it
+	if seeded > 0 {
+		b.ReportMetric(seeded.Seconds(), "seed-s") // after the loop, which resets metrics
+	}
 }
