@@ -75,6 +75,11 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"POST", "/rooms/{room}/members", url.Values{"username": {"carol"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 303, "creator": 303}},
 		{"POST", "/rooms/{room}/members/{bob}/admin", nil, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 303, "creator": 303}},
 		{"POST", "/rooms/{room}/invites", url.Values{"expires": {"24"}, "uses": {"1"}}, false, want{"anonymous": 401, "non-member": 403, "member": 403, "admin": 200, "creator": 200}},
+		{"GET", "/rooms/{room}/messages/{secret}", nil, false, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404, "creator": 200, "deactivated": 303}},
+		{"GET", "/rooms/{room}/messages/{secret}", nil, true, want{"anonymous": 401, "non-member": 404, "member": 200, "deactivated": 401}},
+		{"GET", "/rooms/{room}/messages/{other}", nil, false, want{"non-member": 404, "member": 404, "creator": 404}},
+		{"GET", "/search?q=launch", nil, false, want{"anonymous": 303, "non-member": 200, "member": 200, "admin": 200, "creator": 200, "deactivated": 303}},
+		{"GET", "/search?q=launch&room={room}", nil, false, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404, "deactivated": 303}},
 		{"GET", "/events", nil, false, want{"anonymous": 401}},
 		{"GET", "/ws", nil, false, want{"anonymous": 401}},
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
@@ -93,8 +98,11 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			t.Run(name, func(t *testing.T) {
 				w := newAuthzWorld(t) // fresh, so one case's join or leave cannot affect another
 				fill := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1),
-					"{bob}", fmt.Sprint(w.member.user().ID), "{msg}", fmt.Sprint(w.secretID))
+					"{bob}", fmt.Sprint(w.member.user().ID), "{msg}", fmt.Sprint(w.secretID), "{secret}", fmt.Sprint(w.secretID))
 				path := fill.Replace(rt.path)
+				if strings.Contains(path, "{other}") {
+					path = strings.ReplaceAll(path, "{other}", fmt.Sprint(w.otherRoomMessage(t)))
+				}
 				form := url.Values{}
 				for k, vs := range rt.form {
 					for _, v := range vs {
@@ -121,6 +129,21 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 			})
 		}
 	}
+}
+
+// otherRoomMessage is a message of another room everyone in the world is
+// in: asked for under the vault's address, it is not there.
+func (w *authzWorld) otherRoomMessage(t *testing.T) int64 {
+	t.Helper()
+	lobby := w.creator.createRoom("lobby")
+	for _, b := range []*browser{w.member, w.nonMember} {
+		b.post(fmt.Sprintf("/rooms/%d/join", lobby), nil, nil)
+	}
+	m, err := w.a.store.PostMessage(t.Context(), lobby, w.creator.user(), "in the lobby", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.ID
 }
 
 func TestStreamsCarryOnlyMembersRooms(t *testing.T) {
@@ -169,6 +192,9 @@ func TestConversationRoutesForEveryRole(t *testing.T) {
 		{"GET", "/rooms/{dm}/members", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404}},
 		{"POST", "/rooms/{dm}/members/{bob}/remove", nil, want{"anonymous": 401, "non-member": 404, "creator": 403, "admin": 404}},
 		{"POST", "/dm", url.Values{"with": {"alice"}}, want{"anonymous": 401, "non-member": 303, "member": 303, "admin": 303}},
+		{"GET", "/rooms/{dm}/messages/{msg}", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404, "deactivated": 303}},
+		{"GET", "/search?q=launch&room={dm}", nil, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404, "deactivated": 303}},
+		{"GET", "/search?q=launch", nil, want{"non-member": 200, "member": 200, "admin": 200}},
 		{"GET", "/sidebar", nil, want{"anonymous": 303, "member": 200}},
 		{"GET", "/announcements", nil, want{"anonymous": 303, "member": 200}},
 		{"GET", "/announcements/{ann}", nil, want{"anonymous": 303, "non-member": 404, "member": 404, "admin": 404, "creator": 200}},
@@ -189,7 +215,7 @@ func TestConversationRoutesForEveryRole(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				path := strings.NewReplacer("{dm}", fmt.Sprint(dm.ID), "{before}", fmt.Sprint(m.ID+1),
+				path := strings.NewReplacer("{dm}", fmt.Sprint(dm.ID), "{before}", fmt.Sprint(m.ID+1), "{msg}", fmt.Sprint(m.ID),
 					"{bob}", fmt.Sprint(w.member.user().ID), "{ann}", fmt.Sprint(ann.ID)).Replace(rt.path)
 				b := w.roles[role]
 				var res result
@@ -334,6 +360,9 @@ func TestPrivateRoomRoutesForEveryRole(t *testing.T) {
 		{"POST", "/rooms/{room}/members/{bob}/unadmin", nil, want{"anonymous": 401, "non-member": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
 		{"POST", "/rooms/{room}/invites", url.Values{"expires": {"24"}, "uses": {"1"}}, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 200}},
 		{"POST", "/rooms/{room}/invites/{link}/revoke", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "member": 403, "admin": out, "creator": 303}},
+		{"GET", "/rooms/{room}/messages/{secret}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out, "creator": 200}},
+		{"GET", "/search?q=launch&room={room}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out}},
+		{"GET", "/search?q=launch", nil, want{"non-member": 200, "removed": 200, "member": 200, "admin": 200}},
 		{"GET", "/invite/{valid}", nil, want{"anonymous": 303, "non-member": 200, "invited": 200, "removed": 403, "member": 303, "admin": 200, "creator": 303}},
 		{"POST", "/invite/{valid}", nil, want{"anonymous": 401, "non-member": 303, "invited": 303, "removed": 403, "member": 303, "admin": 303}},
 		{"GET", "/invite/{expired}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},
@@ -346,7 +375,7 @@ func TestPrivateRoomRoutesForEveryRole(t *testing.T) {
 		for role, status := range rt.want {
 			t.Run(fmt.Sprintf("%s %s %v as %s", rt.method, rt.path, rt.form, role), func(t *testing.T) {
 				w := newPrivateWorld(t)
-				path := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1),
+				path := strings.NewReplacer("{room}", fmt.Sprint(w.room), "{before}", fmt.Sprint(w.secretID+1), "{secret}", fmt.Sprint(w.secretID),
 					"{bob}", fmt.Sprint(w.roles["member"].user().ID), "{link}", fmt.Sprint(w.link),
 					"{valid}", w.valid, "{expired}", w.expired, "{revoked}", w.revoked).Replace(rt.path)
 				b := w.roles[role]

@@ -98,6 +98,9 @@ type Deps struct {
 	// Preferences keeps each person's choices; nil: Store, which must then
 	// have them (the SQLite store does).
 	Preferences Preferences
+	// Search finds messages and the history around one; nil: Store,
+	// which must then have them (the SQLite store does).
+	Search SearchStore
 	// Embeds keeps the sites that embed rooms; nil serves no widget.
 	Embeds   EmbedStore
 	Streams  Streams
@@ -179,6 +182,7 @@ type Handler struct {
 	attention    AttentionStore
 	preferences  Preferences
 	messages     MessageStore
+	search       SearchStore
 	live         Live
 	directPeers  DirectPeers
 }
@@ -241,6 +245,9 @@ func New(d Deps) *Handler {
 	}
 	if h.preferences = d.Preferences; h.preferences == nil {
 		h.preferences = d.Store.(Preferences)
+	}
+	if h.search = d.Search; h.search == nil {
+		h.search = d.Store.(SearchStore)
 	}
 	h.live, h.directPeers = d.Live, d.Peers
 	if h.live == nil {

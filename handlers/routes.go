@@ -24,6 +24,8 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("POST /rooms/{room}/members/{user}/remove", h.signedIn(h.removeMember))
 	app.HandleFunc("POST /rooms/{room}/messages", h.signedIn(h.postMessage))
 	app.HandleFunc("GET /rooms/{room}/messages", h.signedIn(h.olderMessages))
+	app.HandleFunc("GET /rooms/{room}/messages/{id}", h.signedIn(h.permalinkPage))
+	app.HandleFunc("GET /search", h.signedIn(h.searchPage))
 	app.HandleFunc("POST /rooms/{room}/read", h.signedIn(h.markRead))
 	app.HandleFunc("GET /rooms/{room}/mention-suggestions", h.signedIn(h.mentionSuggestions))
 	app.HandleFunc("GET /mentions", h.signedIn(h.mentionsPage))

@@ -512,6 +512,18 @@
   }
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
+
+  // "Copy link" is a plain link to the message's permalink; here a plain
+  // click copies its absolute address instead, and says so.
+  document.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a.copy-link') : null;
+    if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || !navigator.clipboard) return;
+    e.preventDefault();
+    navigator.clipboard.writeText(a.href).then(() => {
+      a.textContent = 'Copied';
+      setTimeout(() => { a.textContent = 'Copy link'; }, 2000);
+    }, () => { location.href = a.href; }); // no clipboard here: open it instead
+  });
 })();
 
 // --- Message actions: react, reply, edit, delete. ---

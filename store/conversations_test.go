@@ -181,6 +181,9 @@ func TestMigrationKeepsRoomsOfAnOlderSchema(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Body != "old words" {
 		t.Fatalf("history after migration = %+v", msgs)
 	}
+	if hits, _, err := s.Search(ctx, 1, chat.SearchQuery{Words: []string{"words"}}); err != nil || len(hits) != 1 {
+		t.Fatalf("messages from before search must be found: %+v, %v", hits, err)
+	}
 	ann, _ := s.UserByID(ctx, 1)
 	if _, err := s.CreateRoom(ctx, ann, "lobby", ""); chat.CodeOf(err) != chat.Conflict {
 		t.Errorf("room names must stay unique ignoring case: %v", err)

@@ -235,29 +235,40 @@ func scanMessages(rows *sql.Rows) ([]chat.Message, error) {
 	defer rows.Close()
 	var msgs []chat.Message
 	for rows.Next() {
-		var m chat.Message
-		var sent, edited int64
-		var origin, mentions string
-		var q chat.Quote
-		var reactions sql.NullString
-		if err := rows.Scan(&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions, &m.AuthorDisplay,
-			&m.Changed, &edited, &m.Deleted, &q.ID, &q.Author, &q.Snippet, &q.Deleted, &reactions); err != nil {
+		m, err := scanMessage(rows)
+		if err != nil {
 			return nil, err
 		}
-		m.Sent = fromMillis(sent)
-		if edited > 0 {
-			m.Edited = fromMillis(edited)
-		}
-		m.Mentions, m.MentionsRoom = decodeMentions(mentions)
-		m.AuthorSite = chat.SiteLabel(origin)
-		if q.ID != 0 {
-			q.Snippet = chat.Snippet(q.Snippet, chat.QuoteRunes)
-			m.ReplyTo = &q
-		}
-		m.Reactions = decodeReactions(reactions.String)
 		msgs = append(msgs, m)
 	}
 	return msgs, rows.Err()
+}
+
+// scanMessage reads one row of messageColumns, then extra columns after
+// them into extra.
+func scanMessage(rows *sql.Rows, extra ...any) (chat.Message, error) {
+	var m chat.Message
+	var sent, edited int64
+	var origin, mentions string
+	var q chat.Quote
+	var reactions sql.NullString
+	dest := []any{&m.ID, &m.RoomID, &m.AuthorID, &m.Author, &origin, &m.Kind, &m.Body, &sent, &mentions, &m.AuthorDisplay,
+		&m.Changed, &edited, &m.Deleted, &q.ID, &q.Author, &q.Snippet, &q.Deleted, &reactions}
+	if err := rows.Scan(append(dest, extra...)...); err != nil {
+		return m, err
+	}
+	m.Sent = fromMillis(sent)
+	if edited > 0 {
+		m.Edited = fromMillis(edited)
+	}
+	m.Mentions, m.MentionsRoom = decodeMentions(mentions)
+	m.AuthorSite = chat.SiteLabel(origin)
+	if q.ID != 0 {
+		q.Snippet = chat.Snippet(q.Snippet, chat.QuoteRunes)
+		m.ReplyTo = &q
+	}
+	m.Reactions = decodeReactions(reactions.String)
+	return m, nil
 }
 
 // decodeReactions reads messageColumns' reactions, in chat.Reactions order.

@@ -88,6 +88,10 @@ type RoomPage struct {
 	// CanSettings offers the settings page: to a room's admins, to every
 	// member of a group conversation.
 	CanSettings bool
+	// Focus is the message a permalink opened the page at (0: the
+	// newest); Newer says messages after the page's window exist.
+	Focus int64
+	Newer bool
 }
 
 // Composer is the message form of a room.
