@@ -113,4 +113,3 @@ func (h *Handler) permalinkPage(w http.ResponseWriter, r *http.Request, u chat.U
 	}
 	h.render(w, r, http.StatusOK, views.RoomView(v))
 }
-

@@ -10,7 +10,6 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-
 // Around returns the messages of room around message id, oldest first:
 // id itself with up to n before and n after it, and whether older and
 // newer ones exist beyond them. A message of another room is not found.
