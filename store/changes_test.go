@@ -203,3 +203,49 @@ func TestReply(t *testing.T) {
 func errOf[T any](_ T, err error) error { return err }
 
 func errOf3[T, U any](_ T, _ U, err error) error { return err }
+
+// Search follows edits and deletes made through the store: the old words
+// stop finding an edited message and the new ones find it as it now is;
+// a deleted message is found by nothing.
+func TestSearchFollowsEditAndDelete(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "general")
+	m := mustPost(t, s, room.ID, ann, "the zebra escaped")
+	other := mustPost(t, s, room.ID, ann, "the okapi slept")
+	find := func(word string) []int64 {
+		t.Helper()
+		hits, _, err := s.Search(ctx, ann.ID, chat.SearchQuery{Words: []string{word}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, h := range hits {
+			ids = append(ids, h.Message.ID)
+		}
+		return ids
+	}
+	if got := find("zebra"); len(got) != 1 || got[0] != m.ID {
+		t.Fatalf("zebra before the edit: %v", got)
+	}
+	if _, err := s.EditMessage(ctx, room.ID, m.ID, ann, "the giraffe escaped"); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("zebra"); len(got) != 0 {
+		t.Fatalf("the old word still finds %v", got)
+	}
+	hits, _, _ := s.Search(ctx, ann.ID, chat.SearchQuery{Words: []string{"giraffe"}})
+	if len(hits) != 1 || hits[0].Message.ID != m.ID || hits[0].Message.Edited.IsZero() {
+		t.Fatalf("giraffe after the edit: %+v", hits)
+	}
+	if _, err := s.DeleteMessage(ctx, room.ID, other.ID, ann); err != nil {
+		t.Fatal(err)
+	}
+	if got := find("okapi"); len(got) != 0 {
+		t.Fatalf("a deleted message is still found: %v", got)
+	}
+	if got := find("the"); len(got) != 1 || got[0] != m.ID {
+		t.Fatalf("'the' finds %v, want only the live message %d", got, m.ID)
+	}
+}
