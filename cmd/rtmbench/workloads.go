@@ -41,7 +41,16 @@ type result struct {
 	P99Without          float64 `json:"p99_without_live_ms,omitempty"`
 	TypingPerConn       float64 `json:"typing_events_per_conn_s,omitempty"`
 	PresencePerConn     float64 `json:"presence_events_per_conn_s,omitempty"`
-	Note                string  `json:"note,omitempty"`
+	// Workload 3e: workload 3's figures beside its own, and the edits and
+	// reactions the readers got (per second, over every reader).
+	PlainDeliveriesPerSec float64 `json:"plain_mix_deliveries_per_sec,omitempty"`
+	PlainP99              float64 `json:"plain_mix_p99_ms,omitempty"`
+	EditsPerSec           float64 `json:"edit_deliveries_per_sec,omitempty"`
+	EditP50               float64 `json:"edit_p50_ms,omitempty"`
+	EditP99               float64 `json:"edit_p99_ms,omitempty"`
+	ReactionsPerSec       float64 `json:"reaction_deliveries_per_sec,omitempty"`
+	ChangesMissing        int64   `json:"changes_missing,omitempty"`
+	Note                  string  `json:"note,omitempty"`
 }
 
 func round(x float64, digits int) float64 {
