@@ -72,11 +72,12 @@ var itemMarker = []byte(`<li id="msg-`)
 // send posts a message as a to room, as htmx does. With withID it reads
 // the new message's id from the answer, for edits and reactions to aim at.
 func (p *poster) send(ctx context.Context, a *account, room int64, form url.Values, withID bool) (status int, id int64, err error) {
+	path := "/rooms/" + strconv.FormatInt(room, 10) + "/messages"
 	if !withID {
-		status, err = p.post(ctx, a, "/rooms/"+strconv.FormatInt(room, 10)+"/messages", form, true)
+		status, err = p.post(ctx, a, path, form, true)
 		return status, 0, err
 	}
-	req := mustReq(ctx, p, a, "/rooms/"+strconv.FormatInt(room, 10)+"/messages", form)
+	req := mustReq(ctx, p, a, path, form)
 	req.Header.Set("HX-Request", "true")
 	resp, err := p.hc.Do(req)
 	if err != nil {
