@@ -66,6 +66,37 @@ func (p *poster) post(ctx context.Context, a *account, path string, form url.Val
 	return resp.StatusCode, nil
 }
 
+// itemMarker starts a message's id in the answer to a post.
+var itemMarker = []byte(`<li id="msg-`)
+
+// send posts a message as a to room, as htmx does. With withID it reads
+// the new message's id from the answer, for edits and reactions to aim at.
+func (p *poster) send(ctx context.Context, a *account, room int64, form url.Values, withID bool) (status int, id int64, err error) {
+	path := "/rooms/" + strconv.FormatInt(room, 10) + "/messages"
+	if !withID {
+		status, err = p.post(ctx, a, path, form, true)
+		return status, 0, err
+	}
+	req := mustReq(ctx, p, a, path, form)
+	req.Header.Set("HX-Request", "true")
+	resp, err := p.hc.Do(req)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if i := bytes.Index(b, itemMarker); i >= 0 {
+		rest := b[i+len(itemMarker):]
+		if j := bytes.IndexByte(rest, '"'); j > 0 {
+			id, _ = strconv.ParseInt(string(rest[:j]), 10, 64)
+		}
+	}
+	if err == nil && resp.StatusCode == 200 && id == 0 {
+		err = errors.New("no message id in the answer to a post")
+	}
+	return resp.StatusCode, id, err
+}
+
 // get fetches a page as a and returns its body.
 func (p *poster) get(ctx context.Context, a *account, path string) (int, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, "GET", p.base+path, nil)
@@ -85,9 +116,21 @@ func (p *poster) get(ctx context.Context, a *account, path string) (int, []byte,
 // delivery is one message event a stream received.
 type delivery struct {
 	id   int64
-	sent time.Time // the post's scheduled time, from its body
+	kind kind
+	sent time.Time // the post's or edit's scheduled time, from its body; zero for a reaction
 	at   time.Time
 }
+
+// kind is what a message event brings. Edits and reactions go out under
+// new event ids with the message's own msg-id, so counting them as
+// messages would inflate deliveries (and an edit carries a body marker).
+type kind uint8
+
+const (
+	message  kind = iota // a new benchmark message: counted and timed
+	edit                 // a message's new text: its fragment says "edited"
+	reaction             // a message's reaction bar alone: no text
+)
 
 // stream is one SSE connection read by its own goroutine, with as little
 // machinery as possible so the generator stays lighter than the server.
@@ -149,15 +192,11 @@ func dialStream(ctx context.Context, addr string, acct *account, after, lastID i
 	return s, nil
 }
 
-// bodyMarker is where a message's text begins; the text of a benchmark
-// message starts with "t" and its scheduled time.
-var bodyMarker = []byte(`class="body" dir="auto">t`)
-
 func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 	defer close(s.done)
 	rd := bufio.NewReaderSize(body, 8192)
 	var id int64
-	var sent time.Time
+	var ev event
 	for {
 		for s.paused.Load() {
 			time.Sleep(50 * time.Millisecond)
@@ -174,13 +213,13 @@ func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 		}
 		switch {
 		case len(line) <= 2 && (line[0] == '\n' || line[0] == '\r'):
-			if id > 0 && !sent.IsZero() {
-				onEvent(s, delivery{id: id, sent: sent, at: time.Now()})
+			if d, ok := ev.delivery(id, time.Now()); ok {
+				onEvent(s, d)
 			}
 			if id > 0 {
 				s.lastID.Store(id)
 			}
-			id, sent = 0, time.Time{}
+			id, ev = 0, event{}
 		case bytes.HasPrefix(line, []byte("id: ")):
 			id, _ = strconv.ParseInt(string(bytes.TrimSpace(line[4:])), 10, 64)
 		case bytes.HasPrefix(line, []byte("event: rtm-typing")):
@@ -188,15 +227,7 @@ func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 		case bytes.HasPrefix(line, []byte("event: rtm-presence")):
 			s.presence.Add(1)
 		case bytes.HasPrefix(line, []byte("data: ")):
-			if i := bytes.Index(line, bodyMarker); i >= 0 {
-				rest := line[i+len(bodyMarker):]
-				j := bytes.IndexByte(rest, 's')
-				if j > 0 {
-					if ns, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
-						sent = time.Unix(0, ns)
-					}
-				}
-			}
+			sseMarkers.scan(line, &ev)
 		}
 	}
 }

@@ -18,24 +18,16 @@ const (
 	arrivals    = 40               // lobby members who arrive during 3t (960 to 999, offline before)
 )
 
-// mixThenLive runs workload 3, then 3t on the same server and readers:
-// the chat mix again with typing and presence on top, so that the two
-// rows compare the same thing with and without them. In 3t 20 lobby
-// members type in bursts (a signal every 3 s, twice, then quiet: typing
-// starts and expires several times a second, so the lobby's typing event
-// goes out at its bound, once a second, from the start), and 40 lobby
-// members who were offline arrive, one every 1/40 of the window, so every
-// presence flush (3 s) has news for the lobby. 3t runs second: anything
-// that slows the server as a run goes on counts against typing and
-// presence, never for them.
-// Without withLive it runs workload 3 only.
-func mixThenLive(ctx context.Context, e *env, rate float64, d time.Duration, withLive bool) (plain, live result, err error) {
-	plain = result{Name: "3 chat mix", Config: fmt.Sprintf("1,960 readers, 100 rooms × 20 + lobby × 1,000 (40 offline), %.0f posts/s", rate)}
-	live = result{Name: "3t chat mix + typing, presence",
-		Config: fmt.Sprintf("workload 3 then, on its server: %d of its lobby readers typing in bursts, %d lobby members arriving", typists, arrivals)}
+// mixThen runs workload 3, then 3t (withLive) and 3e (withChanges) on
+// the same server and readers, so that their rows compare the same
+// thing with and without typing and presence, or edits and reactions.
+// 3t and 3e run after 3: anything that slows the server as a run goes on
+// counts against them, never for them. It returns the rows it finished.
+func mixThen(ctx context.Context, e *env, rate float64, d time.Duration, withLive, withChanges bool) ([]result, error) {
+	plain := result{Name: "3 chat mix", Config: fmt.Sprintf("1,960 readers, 100 rooms × 20 + lobby × 1,000 (40 offline), %.0f posts/s", rate)}
 	ss, err := e.open(ctx, plain.Name)
 	if err != nil {
-		return plain, live, err
+		return nil, fmt.Errorf("%s: %w", plain.Name, err)
 	}
 	defer ss.close()
 	var readers []int
@@ -45,18 +37,37 @@ func mixThenLive(ctx context.Context, e *env, rate float64, d time.Duration, wit
 		}
 	}
 	if err := ss.connect(ctx, readers, 1); err != nil {
-		return plain, live, err
+		return nil, fmt.Errorf("%s: %w", plain.Name, err)
 	}
-	if plain, err = ss.mix(ctx, plain, rate, d, 0); err != nil || !withLive {
-		return plain, live, err
+	if plain, err = ss.mix(ctx, plain, rate, d, 0); err != nil {
+		return nil, fmt.Errorf("%s: %w", plain.Name, err)
 	}
-	if live, err = ss.live(ctx, live, rate, d, plain.P99); err != nil {
-		err = fmt.Errorf("%s: %w", live.Name, err)
+	rows := []result{plain}
+	if withLive {
+		live := result{Name: "3t chat mix + typing, presence",
+			Config: fmt.Sprintf("workload 3 then, on its server: %d of its lobby readers typing in bursts, %d lobby members arriving", typists, arrivals)}
+		if live, err = ss.live(ctx, live, rate, d, plain.P99); err != nil {
+			return rows, fmt.Errorf("%s: %w", live.Name, err)
+		}
+		rows = append(rows, live)
 	}
-	return plain, live, err
+	if withChanges {
+		changes := result{Name: "3e chat mix + edits, reactions",
+			Config: fmt.Sprintf("workload 3 then, on its server: %.0f posts/s and %.0f edits + %.0f reaction toggles/s of recent posts", rate, rate/changesEvery/2, rate/changesEvery/2)}
+		if changes, err = ss.withChanges(ctx, changes, rate, d, plain); err != nil {
+			return rows, fmt.Errorf("%s: %w", changes.Name, err)
+		}
+		rows = append(rows, changes)
+	}
+	return rows, nil
 }
 
-// live is mix with typing and presence on top.
+// live is mix with typing and presence on top (workload 3t). 20 lobby
+// members type in bursts (a signal every 3 s, twice, then quiet: typing
+// starts and expires several times a second, so the lobby's typing event
+// goes out at its bound, once a second, from the start), and 40 lobby
+// members who were offline arrive, one every 1/40 of the window, so every
+// presence flush (3 s) has news for the lobby.
 func (ss *session) live(ctx context.Context, r result, rate float64, d time.Duration, p99Without float64) (result, error) {
 	stop := startLiveLoad(ctx, ss, ss.e, d+2*time.Second) // arrivals until the window ends
 	time.Sleep(time.Second)                               // the first flushes of the steady state

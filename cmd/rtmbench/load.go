@@ -17,12 +17,13 @@ type job struct {
 	sched time.Time
 }
 
-// tally counts acknowledged posts per room.
+// tally counts acknowledged posts (or changes) per room.
 type tally struct {
 	mu     sync.Mutex
 	byRoom map[int64]int64
 	failed atomic.Int64
 	total  atomic.Int64
+	recent *recentPosts // if set, posts are kept here for edits and reactions
 }
 
 func newTally() *tally { return &tally{byRoom: map[int64]int64{}} }
@@ -52,7 +53,7 @@ func openLoop(ctx context.Context, p *poster, rate float64, d time.Duration, wor
 			for j := range jobs {
 				author, room := pick(j.i)
 				form := url.Values{"body": {body(j.sched, j.i)}, "client_id": {"b" + strconv.FormatInt(j.sched.UnixNano(), 36) + "-" + strconv.FormatInt(j.i, 36)}}
-				status, err := p.post(ctx, author, "/rooms/"+strconv.FormatInt(room, 10)+"/messages", form, true)
+				status, id, err := p.send(ctx, author, room, form, t.recent != nil)
 				if err != nil || status != 200 {
 					t.failed.Add(1)
 					continue
@@ -61,9 +62,20 @@ func openLoop(ctx context.Context, p *poster, rate float64, d time.Duration, wor
 					postLat.add(time.Since(j.sched))
 				}
 				t.ack(room)
+				if t.recent != nil {
+					t.recent.add(posted{id: id, room: room, author: author})
+				}
 			}
 		})
 	}
+	feed(ctx, rate, d, jobs)
+	wg.Wait()
+}
+
+// feed hands out jobs at rate per second for d, each at its scheduled
+// time, and closes jobs.
+func feed(ctx context.Context, rate float64, d time.Duration, jobs chan<- job) {
+	defer close(jobs)
 	start := time.Now()
 	n := int64(rate * d.Seconds())
 	interval := time.Duration(float64(time.Second) / rate)
@@ -76,12 +88,10 @@ func openLoop(ctx context.Context, p *poster, rate float64, d time.Duration, wor
 			}
 		}
 		if ctx.Err() != nil {
-			break
+			return
 		}
 		jobs <- job{i: i, sched: sched}
 	}
-	close(jobs)
-	wg.Wait()
 }
 
 // closedLoop has workers post back to back for d and records each POST's

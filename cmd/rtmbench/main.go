@@ -64,7 +64,7 @@ func run(args []string, stdout io.Writer) error {
 	out := fs.String("out", "bench-out", "folder for the database, binary and JSON results")
 	bin := fs.String("bin", "", "server binary (default: build ./cmd/rtmessenger into -out)")
 	doFull := fs.Bool("full", false, "run the full sizes (about 15 minutes)")
-	only := fs.String("only", "", "comma-separated workloads to run (default all: 1,1w,2,2w,3,3t,4,5,6; w is WebSocket, 3t adds typing and presence to 3, and runs 3 too)")
+	only := fs.String("only", "", "comma-separated workloads to run (default all: 1,1w,2,2w,3,3t,3e,4,5,6; w is WebSocket, 3t adds typing and presence to 3, 3e edits and reactions; each runs 3 too)")
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	if err := fs.Parse(args); err != nil {
@@ -120,17 +120,17 @@ func run(args []string, stdout io.Writer) error {
 		}
 	}
 	var mixP99 float64
-	if want("3") || want("3t") { // 3t runs on 3's server, after it
-		plain, live, err := mixThenLive(ctx, e, sz.mixRate, sz.mixFor, want("3t"))
-		mixP99 = plain.P99
-		if err := add(plain, err); err != nil {
-			return err
-		}
-		if want("3t") {
-			if err := add(live, err); err != nil {
+	if want("3") || want("3t") || want("3e") { // 3t and 3e run on 3's server, after it
+		mixRows, err := mixThen(ctx, e, sz.mixRate, sz.mixFor, want("3t"), want("3e"))
+		for _, r := range mixRows {
+			if err := add(r, nil); err != nil {
 				return err
 			}
 		}
+		if err != nil {
+			return err
+		}
+		mixP99 = mixRows[0].P99
 	}
 	if want("4") {
 		r, err := mix(ctx, e, "4 slow readers", sz.mixRate, sz.mixFor, 100)

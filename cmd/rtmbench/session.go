@@ -22,6 +22,7 @@ type session struct {
 	p         *poster
 	lat       *hist
 	delivered atomic.Int64
+	changes   changeCounts
 	mu        sync.Mutex
 	streams   []*stream
 	base      int64 // the newest message id before the workload
@@ -47,13 +48,20 @@ func (ss *session) close() {
 	ss.srv.stop()
 }
 
-// onEvent counts a first delivery of a benchmark message and its latency.
+// onEvent counts a first delivery of a benchmark message and its latency,
+// and edits and reactions apart from them.
 func (ss *session) onEvent(s *stream, d delivery) {
-	if s.stalled || !s.seen.add(d.id) {
-		return
+	switch {
+	case s.stalled:
+	case d.kind == edit:
+		ss.changes.edits.Add(1)
+		ss.changes.editLat.add(d.at.Sub(d.sent))
+	case d.kind == reaction:
+		ss.changes.reactions.Add(1)
+	case s.seen.add(d.id):
+		ss.delivered.Add(1)
+		ss.lat.add(d.at.Sub(d.sent))
 	}
-	ss.delivered.Add(1)
-	ss.lat.add(d.at.Sub(d.sent))
 }
 
 // connect opens a stream for each account index (tabs streams each),
@@ -155,6 +163,7 @@ func (ss *session) reset(ctx context.Context) error {
 	ss.base = base
 	ss.lat = &hist{}
 	ss.delivered.Store(0)
+	ss.changes.reset()
 	for _, s := range ss.streams {
 		s.seen.reset(base + 1)
 	}

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,6 +185,15 @@ func (e *env) roomsOf(i int) []int64 {
 		rooms = append(rooms, e.roomOf(i))
 	}
 	return rooms
+}
+
+// membersOf lists the members of a room of the layout.
+func (e *env) membersOf(room int64) []*account {
+	if room == e.layout.Lobby {
+		return e.accts[:lobbySize]
+	}
+	k := slices.Index(e.layout.Rooms, room)
+	return e.accts[k*roomSize : (k+1)*roomSize]
 }
 
 var afterRE = regexp.MustCompile(`/events\?after=(\d+)`)

@@ -10,10 +10,6 @@ import (
 	"github.com/coder/websocket"
 )
 
-// socketMarker finds a message's scheduled time in a frame: the fragment's
-// quotes are JSON-escaped there.
-var socketMarker = []byte(`class=\"body\" dir=\"auto\">t`)
-
 // dialSocket opens acct's stream over the WebSocket (/ws), reading frames
 // on its own goroutine like dialStream.
 func dialSocket(ctx context.Context, addr string, acct *account, after int64, seen *seenSet, onEvent func(*stream, delivery)) (*stream, error) {
@@ -43,13 +39,10 @@ func (s *stream) readFrames(onEvent func(*stream, delivery)) {
 			continue
 		}
 		s.lastID.Store(id)
-		if i := bytes.Index(frame, socketMarker); i >= 0 {
-			rest := frame[i+len(socketMarker):]
-			if j := bytes.IndexByte(rest, 's'); j > 0 {
-				if ns, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
-					onEvent(s, delivery{id: id, sent: time.Unix(0, ns), at: time.Now()})
-				}
-			}
+		var ev event
+		socketMarkers.scan(frame, &ev)
+		if d, ok := ev.delivery(id, time.Now()); ok {
+			onEvent(s, d)
 		}
 	}
 }

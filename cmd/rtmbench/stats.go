@@ -50,6 +50,15 @@ func (h *hist) add(d time.Duration) {
 	}
 }
 
+// reset empties h while others may add to it.
+func (h *hist) reset() {
+	for b := range h.counts {
+		h.counts[b].Store(0)
+	}
+	h.n.Store(0)
+	h.max.Store(0)
+}
+
 // pct returns the p-th percentile (0 < p ≤ 100).
 func (h *hist) pct(p float64) time.Duration {
 	n := h.n.Load()

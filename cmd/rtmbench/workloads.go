@@ -41,7 +41,16 @@ type result struct {
 	P99Without          float64 `json:"p99_without_live_ms,omitempty"`
 	TypingPerConn       float64 `json:"typing_events_per_conn_s,omitempty"`
 	PresencePerConn     float64 `json:"presence_events_per_conn_s,omitempty"`
-	Note                string  `json:"note,omitempty"`
+	// Workload 3e: workload 3's figures beside its own, and the edits and
+	// reactions the readers got (per second, over every reader).
+	PlainDeliveriesPerSec float64 `json:"plain_mix_deliveries_per_sec,omitempty"`
+	PlainP99              float64 `json:"plain_mix_p99_ms,omitempty"`
+	EditsPerSec           float64 `json:"edit_deliveries_per_sec,omitempty"`
+	EditP50               float64 `json:"edit_p50_ms,omitempty"`
+	EditP99               float64 `json:"edit_p99_ms,omitempty"`
+	ReactionsPerSec       float64 `json:"reaction_deliveries_per_sec,omitempty"`
+	ChangesMissing        int64   `json:"changes_missing,omitempty"`
+	Note                  string  `json:"note,omitempty"`
 }
 
 func round(x float64, digits int) float64 {
@@ -231,13 +240,25 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 	ss.drain(t, 10*time.Second)
 	ss.measure(&r, t, m)
 	if len(stalled) > 0 {
-		cut := 0
 		for _, s := range stalled {
 			s.paused.Store(false) // read what is left; a cut stream then ends
+		}
+		// One 2 s wait for them all: one each took 40 s of make bench
+		// when none was cut.
+		wait, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		for _, s := range stalled {
+			select {
+			case <-s.done:
+			case <-wait.Done():
+			}
+		}
+		cut := 0
+		for _, s := range stalled {
 			select {
 			case <-s.done:
 				cut++
-			case <-time.After(2 * time.Second):
+			default:
 			}
 		}
 		r.StalledCut = fmt.Sprintf("%d/%d", cut, len(stalled))
