@@ -56,22 +56,27 @@ type target struct {
 // private room or conversation they are not in does not exist for them,
 // and a public one refuses them.
 func memberTarget(ctx context.Context, q querier, room, id int64, by chat.User) (target, error) {
-	r, _, err := roomFor(ctx, q, room, by)
-	if err != nil {
-		return target{}, err
-	}
+	// Membership first: for a member, one indexed row; only a stranger's
+	// request reads the room, to tell "no such room" from "join first".
 	in, admin, err := membership(ctx, q, room, by.ID)
 	if err != nil {
 		return target{}, err
 	}
 	if !in {
+		if _, _, err := roomFor(ctx, q, room, by); err != nil {
+			return target{}, err
+		}
 		return target{}, chat.Errorf(chat.Forbidden, "Join the room first.")
+	}
+	kind, err := roomKind(ctx, q, room)
+	if err != nil {
+		return target{}, err
 	}
 	m, err := messageByID(ctx, q, id)
 	if err == nil && m.RoomID != room {
 		err = errNoMessage
 	}
-	return target{msg: m, room: r, roomAdmin: admin}, err
+	return target{msg: m, room: chat.Room{ID: room, Kind: kind}, roomAdmin: admin}, err
 }
 
 // Message returns message id of room as by may see it: by must be a
