@@ -33,7 +33,9 @@ func (h *Hub) Resync(members []chat.Membership) {
 			h.cut(u, "queue full")
 		}
 	}
-	h.log.Info("streams told to catch up", "users", len(all))
+	if len(all) > 0 {
+		h.log.Info("streams told to catch up", "users", len(all))
+	}
 }
 
 // replaceRooms swaps the room index for members plus the guests already
