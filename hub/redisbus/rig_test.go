@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,6 +45,12 @@ func (d *db) commit(room int64, data string) int64 {
 	id := int64(len(d.events) + 1)
 	d.events = append(d.events, stored{id, room, data})
 	return id
+}
+
+func (d *db) latest() int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return int64(len(d.events))
 }
 
 func (d *db) setMember(room, user int64, in bool) {
@@ -85,6 +92,9 @@ type node struct {
 	bus *Bus
 	srv *httptest.Server
 	log *logLines
+	// replays counts finished replays: a test posts only once a reader's
+	// replay is done, or a message could come both ways.
+	replays atomic.Int64
 }
 
 // logLines keeps what a node logs, for tests to count, and shows it when
@@ -161,6 +171,7 @@ func (n *node) serve(w http.ResponseWriter, r *http.Request) {
 	uid, _ := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
 	after, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
 	replay := func(ctx context.Context, send func(int64, string, []byte) error) error {
+		defer n.replays.Add(1)
 		for _, e := range n.db.missed(uid, after) {
 			if err := send(e.id, "", []byte(e.data)); err != nil {
 				return err
@@ -204,7 +215,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 const endOfStream = "(end)"
 
 // reader is a page's stream: it reconnects with Last-Event-ID whenever the
-// stream ends, and stops once signed out.
+// stream ends, and stops once signed out. It starts from the newest event,
+// as a page rendered just now (an empty Last-Event-ID reads as 0 here).
 type reader struct {
 	events chan sseclient.Event
 }
@@ -212,12 +224,13 @@ type reader struct {
 func (n *node) read(user int64, session string) *reader {
 	n.t.Helper()
 	rd := &reader{events: make(chan sseclient.Event, 1024)}
+	replayed, from := n.replays.Load(), n.db.latest()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	n.t.Cleanup(func() { cancel(); <-done })
 	go func() {
 		defer close(done)
-		last := ""
+		last := strconv.FormatInt(from, 10)
 		for ctx.Err() == nil {
 			var signedOut bool
 			last, signedOut = n.stream(ctx, user, session, last, rd.events)
@@ -226,6 +239,7 @@ func (n *node) read(user int64, session string) *reader {
 			}
 		}
 	}()
+	waitFor(n.t, "the reader's replay", func() bool { return n.replays.Load() > replayed })
 	return rd
 }
 
