@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/rtmessenger/rtmessenger/internal/redistest"
 )
 
 // While Redis is away posting goes on: A's own readers get every message
@@ -81,6 +83,25 @@ func TestANodeThatCouldNotPublishMakesTheOthersCatchUp(t *testing.T) {
 		t.Fatalf("B's reader got %v, want %v", got, lost)
 	}
 	a.waitHealthy()
+}
+
+// Ops that do not fit the queue are dropped, never waited for: the
+// others are told to catch up, and their readers miss nothing.
+func TestAFullQueueMakesTheOthersCatchUp(t *testing.T) {
+	d := newDB()
+	d.setMember(10, 2, true)
+	addr, channel := redistest.Addr(t), redistest.Channel(t)
+	b := newNode(t, d, addr, channel)
+	onB := b.read(2, "s")
+	a := newStoppedNode(t, d, addr, channel, Options{QueueSize: 1})
+	posted := []int64{a.post(10, "queued"), a.post(10, "dropped"), a.post(10, "dropped too")}
+	a.bus.Start()
+	if got := dedupe(onB.until(t, posted[2])); !slices.Equal(got, posted) {
+		t.Fatalf("B's reader got %v, want %v", got, posted)
+	}
+	if a.log.count("bus queue full") != 1 {
+		t.Errorf("the drop was not logged once")
+	}
 }
 
 // dedupe drops repeated ids, keeping the first: a page's fragments

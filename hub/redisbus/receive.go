@@ -90,7 +90,6 @@ func (b *Bus) received(payload string, seen map[uint64]uint64) error {
 	if e.origin == b.origin {
 		return nil // applied locally when it was made
 	}
-	b.log.Debug("bus: received", "op", e.op, "seq", e.seq, "a", e.a, "b", e.b, "id", e.id)
 	last, known := seen[e.origin]
 	seen[e.origin] = e.seq
 	switch {

@@ -128,19 +128,27 @@ func (l *logLines) count(s string) int {
 // channel, knowing d's memberships, and waits until its bus is live.
 func newNode(t *testing.T, d *db, redisAddr, channel string) *node {
 	t.Helper()
+	n := newStoppedNode(t, d, redisAddr, channel, Options{})
+	n.bus.Start()
+	n.waitHealthy()
+	return n
+}
+
+// newStoppedNode is newNode with opt (URL, Local, CatchUp and Logger
+// aside) and its bus not started.
+func newStoppedNode(t *testing.T, d *db, redisAddr, channel string, opt Options) *node {
+	t.Helper()
 	n := &node{t: t, db: d, hub: hub.New(hub.Options{}), log: &logLines{}}
 	for _, m := range d.memberships() {
 		n.hub.Join(m.RoomID, m.UserID)
 	}
-	bus, err := New(Options{
-		URL:   "redis://" + redisAddr + "/0?channel=" + channel,
-		Local: n.hub,
-		CatchUp: func(context.Context) error {
-			n.hub.Resync(d.memberships())
-			return nil
-		},
-		Logger: slog.New(slog.NewTextHandler(n.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
-	})
+	opt.URL, opt.Local = "redis://"+redisAddr+"/0?channel="+channel, n.hub
+	opt.CatchUp = func(context.Context) error {
+		n.hub.Resync(d.memberships())
+		return nil
+	}
+	opt.Logger = slog.New(slog.NewTextHandler(n.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	bus, err := New(opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +168,6 @@ func newNode(t *testing.T, d *db, redisAddr, channel string) *node {
 			t.Errorf("hub close: %v", err)
 		}
 	})
-	bus.Start()
-	n.waitHealthy()
 	return n
 }
 

@@ -42,10 +42,15 @@ func (b *Bus) send() {
 	var buf []byte
 	owe := false // ops were lost: the others must resync
 	retry := newBackoff()
+	var warned time.Time
 	for {
 		ops := b.take()
-		if b.health.dropped.Swap(0) > 0 {
+		if n := b.health.dropped.Swap(0); n > 0 {
 			owe = true
+			if time.Since(warned) >= time.Minute { // a sustained overload must not flood the log
+				warned = time.Now()
+				b.log.Warn("bus queue full: dropped ops; the other nodes will catch up from the database", "dropped", n)
+			}
 		}
 		if len(ops) == 0 && !owe {
 			select {
