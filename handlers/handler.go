@@ -143,6 +143,9 @@ type Deps struct {
 	// sidebar shows beside direct conversations (the store); nil: none.
 	Live  Live
 	Peers DirectPeers
+	// Bus, when several nodes share the work, says whether it reaches
+	// the others (/healthz); nil: one node, nothing to report.
+	Bus BusHealth
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -185,6 +188,7 @@ type Handler struct {
 	search       SearchStore
 	live         Live
 	directPeers  DirectPeers
+	bus          BusHealth
 }
 
 // New builds the Handler.
@@ -249,7 +253,7 @@ func New(d Deps) *Handler {
 	if h.search = d.Search; h.search == nil {
 		h.search = d.Store.(SearchStore)
 	}
-	h.live, h.directPeers = d.Live, d.Peers
+	h.live, h.directPeers, h.bus = d.Live, d.Peers, d.Bus
 	if h.live == nil {
 		h.live = noLive{}
 	}

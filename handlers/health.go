@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 )
@@ -16,11 +17,20 @@ type storeHealth interface {
 	Health(ctx context.Context) error
 }
 
+// BusHealth is the cross-node bus's report: nil while it reaches the
+// other nodes, else what is wrong and since when.
+type BusHealth interface {
+	Health() error
+}
+
 // healthz answers 200 "ok" while the store works, and 503 with the reason
 // (plain text) while it does not: a database that can no longer be
 // written is down for everyone who posts, even if pages still render.
-// The store logs the failure itself, once, so checks every few seconds
-// add nothing to the log.
+// With the bus down it answers 200 "degraded: " and why: the node still
+// serves and stores everything, and its clients catch up when the bus is
+// back, so a load balancer should keep sending it traffic. The store and
+// the bus log a failure themselves, once, so checks every few seconds add
+// nothing to the log.
 func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
 	defer cancel()
@@ -31,6 +41,12 @@ func (h *Handler) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if h.bus != nil {
+		if err := h.bus.Health(); err != nil {
+			fmt.Fprintf(w, "degraded: %v; live updates between nodes are paused, posting works\n", err)
+			return
+		}
+	}
 	w.Write([]byte("ok\n"))
 }
 

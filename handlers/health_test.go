@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,5 +72,55 @@ func TestHealthSaysWhyTheDatabaseCannotBeWritten(t *testing.T) {
 	clk.add(time.Second) // past the store's answer from the failed write
 	if status, body := health(); status != http.StatusOK || body != "ok\n" {
 		t.Fatalf("health once the database is writable again: %d %q; want 200 ok", status, body)
+	}
+}
+
+// fakeBus is a bus whose health the test sets.
+type fakeBus struct{ err atomic.Pointer[error] }
+
+func (b *fakeBus) Health() error {
+	if p := b.err.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// With the cross-node bus down the node still serves: 200, saying it is
+// degraded and why, so a load balancer keeps it; "ok" again once it is back.
+func TestHealthReportsADegradedBus(t *testing.T) {
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "bus.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hb, bus := hub.New(hub.Options{}), &fakeBus{}
+	srv := httptest.NewServer(New(Deps{Store: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, Bus: bus}).Routes())
+	t.Cleanup(func() {
+		srv.Close()
+		hb.Close(context.Background())
+		st.Close()
+	})
+	health := func() (int, string) {
+		t.Helper()
+		res, err := http.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(body)
+	}
+	if status, body := health(); status != http.StatusOK || body != "ok\n" {
+		t.Fatalf("with the bus up: %d %q", status, body)
+	}
+	down := errors.New("redis bus at 127.0.0.1:6379 unreachable for 3s: EOF")
+	bus.err.Store(&down)
+	status, body := health()
+	if status != http.StatusOK {
+		t.Fatalf("with the bus down: %d, want 200", status)
+	}
+	mustContain(t, body, "degraded: ", down.Error(), "posting works")
+	bus.err.Store(nil)
+	if status, body := health(); status != http.StatusOK || body != "ok\n" {
+		t.Fatalf("with the bus back: %d %q", status, body)
 	}
 }

@@ -18,6 +18,7 @@ import (
 type config struct {
 	addr          string
 	db            string
+	bus           string
 	syncFull      bool
 	replayLimit   int
 	secureCookies bool
@@ -50,6 +51,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.db, "db", "data/rtmessenger.db", "SQLite database file, created with its folder if missing")
+	fs.StringVar(&c.bus, "bus", "", "redis://host:port/db[?channel=name]: share streams with other nodes through this Redis (empty: in-process, one node)")
 	fs.BoolVar(&c.syncFull, "sync-full", false, "fsync every commit: survives power loss, slower writes")
 	fs.IntVar(&c.replayLimit, "replay-limit", 1000, "most messages replayed to a reconnecting stream; beyond it the page reloads")
 	fs.BoolVar(&c.secureCookies, "secure-cookies", false, "Secure, __Host- session cookie: set when users reach the server over HTTPS (via a proxy)")
@@ -96,6 +98,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	if c.tlsCert != "" {
 		c.secureCookies = true
 	}
+	if err := checkBus(c.bus); err != nil {
+		return c, err
+	}
 	if err := checkPublicURL(c.publicURL); err != nil {
 		return c, err
 	}
@@ -105,6 +110,26 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil
+}
+
+// checkBus accepts an empty value (in-process) or a redis:// or rediss://
+// URL; the bus itself checks the rest.
+func checkBus(s string) error {
+	if s == "" {
+		return nil
+	}
+	if u, err := url.Parse(s); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+		return fmt.Errorf("-bus %q: want redis://host:port/db (or rediss:// for TLS)", redactBus(s))
+	}
+	return nil
+}
+
+// redactBus hides a password in the bus URL, for logs and errors.
+func redactBus(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return "(unparsable URL)"
 }
 
 // checkPublicURL accepts an empty value or a bare http(s) origin.

@@ -2,6 +2,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -23,6 +24,7 @@ import (
 	"github.com/rtmessenger/rtmessenger/connlimit"
 	"github.com/rtmessenger/rtmessenger/handlers"
 	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/hub/redisbus"
 	"github.com/rtmessenger/rtmessenger/ratelimit"
 	"github.com/rtmessenger/rtmessenger/store"
 )
@@ -66,7 +68,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log,
 		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter, Light: lightMode})
-	relay := handlers.NewRelay(streams, log)
+	// One node: the relay publishes to the hub. Several: to the bus, which
+	// publishes to this hub and every other node's.
+	var fanout handlers.Fanout = streams
+	var bus *redisbus.Bus
+	if cfg.bus != "" {
+		if bus, err = openBus(cfg, streams, func(ctx context.Context, fn func(chat.Membership)) error {
+			return st.Memberships(ctx, fn)
+		}, log); err != nil {
+			streams.Close(ctx)
+			return err
+		}
+		defer closeBus(bus, log) // after the deferred st.Close: nothing is published after it
+		fanout = bus
+	}
+	relay := handlers.NewRelay(fanout, log)
 	st, err = store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
 	if err != nil {
 		streams.Close(ctx)
@@ -87,10 +103,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		streams.Close(ctx)
 		return err
 	}
+	deps := handlers.Deps{Streams: streams, Live: streams}
+	if bus != nil {
+		bus.Start()
+		deps.Streams, deps.Live, deps.Bus = busStreams{streams, bus}, busStreams{streams, bus}, bus
+	}
 
 	h := handlers.New(handlers.Deps{
 		Store:           st,
-		Streams:         streams,
+		Streams:         deps.Streams,
+		Bus:             deps.Bus,
 		Embeds:          st,
 		Sessions:        st.Sessions(),
 		Logger:          log,
@@ -103,7 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		SessionLifetime: cfg.sessionLife,
 		TrustProxy:      cfg.trustProxy,
 		OnSignedIn:      func(r *http.Request) { connlimit.Trust(r.Context()) },
-		Live:            streams,
+		Live:            deps.Live,
 		Peers:           st,
 		Limits: handlers.Limits{
 			LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
@@ -136,7 +158,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", cfg.db)
+	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", cfg.db, "bus", cmp.Or(redactBus(cfg.bus), "in-process"))
 
 	if cfg.debugAddr != "" {
 		dl, err := net.Listen("tcp", cfg.debugAddr)

@@ -318,7 +318,8 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 
 func TestBadFlagsFail(t *testing.T) {
 	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}, {"-tls-cert", "x.pem"}, {"-post-rate", "-1"},
-		{"-public-url", "chat.example.com"}, {"-public-url", "https://chat.example.com/app"}, {"-public-url", "ftp://chat.example.com"}} {
+		{"-public-url", "chat.example.com"}, {"-public-url", "https://chat.example.com/app"}, {"-public-url", "ftp://chat.example.com"},
+		{"-bus", "http://127.0.0.1:6379"}, {"-bus", "redis://127.0.0.1:6379/0?bogus=1"}} {
 		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("run %v: want an error", args)
 		}
@@ -326,9 +327,10 @@ func TestBadFlagsFail(t *testing.T) {
 }
 
 func TestEnvironmentFallbacks(t *testing.T) {
-	env := map[string]string{"RTM_ADDR": "127.0.0.1:9999", "RTM_DB": "/tmp/x.db", "RTM_MAX_TABS": "3", "RTM_SESSION_IDLE": "1h", "RTM_SYNC_FULL": "true"}
+	env := map[string]string{"RTM_BUS": "redis://127.0.0.1:6379/2", "RTM_ADDR": "127.0.0.1:9999", "RTM_DB": "/tmp/x.db", "RTM_MAX_TABS": "3", "RTM_SESSION_IDLE": "1h", "RTM_SYNC_FULL": "true"}
 	c, err := parseConfig(nil, func(k string) string { return env[k] }, io.Discard)
-	if err != nil || c.addr != "127.0.0.1:9999" || c.db != "/tmp/x.db" || c.maxTabs != 3 || c.sessionIdle != time.Hour || !c.syncFull {
+	if err != nil || c.addr != "127.0.0.1:9999" || c.db != "/tmp/x.db" || c.maxTabs != 3 || c.sessionIdle != time.Hour || !c.syncFull ||
+		c.bus != "redis://127.0.0.1:6379/2" {
 		t.Fatalf("env: %+v %v", c, err)
 	}
 	if _, err := parseConfig(nil, func(k string) string { return map[string]string{"RTM_MAX_TABS": "many"}[k] }, io.Discard); err == nil || !strings.Contains(err.Error(), "RTM_MAX_TABS") {

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/hub/redisbus"
+)
+
+// openBus connects the hub to the other nodes through the Redis named by
+// -bus. members reads every membership from the store, for catching up
+// after an outage; it is called only once the bus has started.
+func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(chat.Membership)) error, log *slog.Logger) (*redisbus.Bus, error) {
+	if !strings.Contains(cfg.db, "://") {
+		log.Warn("-bus with an SQLite database: SQLite serves one node only; the bus is for several nodes sharing PostgreSQL")
+	}
+	bus, err := redisbus.New(redisbus.Options{
+		URL:   cfg.bus,
+		Local: streams,
+		CatchUp: func(ctx context.Context) error {
+			var all []chat.Membership
+			if err := members(ctx, func(m chat.Membership) { all = append(all, m) }); err != nil {
+				return err
+			}
+			streams.Resync(all)
+			return nil
+		},
+		Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("-bus: %w", err)
+	}
+	return bus, nil
+}
+
+// closeBus sends what the bus still holds and disconnects.
+func closeBus(bus *redisbus.Bus, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := bus.Close(ctx); err != nil {
+		log.Warn("bus did not close cleanly", "err", err)
+	}
+}
+
+// busStreams is the hub for the handlers, with what must reach every
+// node's streams (ended sessions, light mode) sent through the bus.
+type busStreams struct {
+	*hub.Hub
+	bus *redisbus.Bus
+}
+
+func (s busStreams) EndSession(user int64, session string) { s.bus.EndSession(user, session) }
+func (s busStreams) Disconnect(user int64)                 { s.bus.Disconnect(user) }
+func (s busStreams) SetLight(user int64, on bool)          { s.bus.SetLight(user, on) }
