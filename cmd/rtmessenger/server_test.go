@@ -180,7 +180,10 @@ type events struct {
 	// after is where a page's stream started: the page already shows
 	// the messages up to it, which may still arrive live (the relay
 	// publishes after the commit), and would replace themselves there.
+	// seen are the fragments next returned: one may come twice, replayed
+	// and live, and would replace itself too.
 	after int64
+	seen  map[string]bool
 }
 
 var streamAfter = regexp.MustCompile(`data-connect="/events\?after=(\d+)"`)
@@ -205,7 +208,7 @@ func (p *person) stream(lastEventID string) *events {
 	if resp.StatusCode != 200 {
 		p.s.t.Fatalf("stream: %s", resp.Status)
 	}
-	e := &events{t: p.s.t, body: resp.Body, bg: sseclient.Read(resp.Body), after: after}
+	e := &events{t: p.s.t, body: resp.Body, bg: sseclient.Read(resp.Body), after: after, seen: map[string]bool{}}
 	p.s.t.Cleanup(func() { resp.Body.Close() })
 	return e
 }
@@ -228,7 +231,8 @@ func (p *person) pageStreamsAfter() int64 {
 	return after
 }
 
-// next returns the next event, skipping messages the page already shows.
+// next returns the next event, skipping fragments a page would already
+// show: those up to where it started, and those it was sent before.
 func (e *events) next() sseclient.Event {
 	e.t.Helper()
 	for {
@@ -236,7 +240,13 @@ func (e *events) next() sseclient.Event {
 		if err != nil {
 			e.t.Fatalf("next event: %v", err)
 		}
-		if ev.Name != "" || ev.IntID() > e.after {
+		if ev.Name != "" {
+			return ev
+		}
+		// Keyed by the bytes too: a read mark or receipt takes the id
+		// of the newest message before it.
+		if key := ev.ID + "\n" + ev.Data; ev.IntID() > e.after && !e.seen[key] {
+			e.seen[key] = true
 			return ev
 		}
 	}
