@@ -86,10 +86,17 @@ func (b *backlog) take() (batch []commit, open bool) {
 	}
 }
 
+// keepSpare is the most commits a drained slice may hold and still be
+// reused: one grown by a long backlog is let go with it.
+const keepSpare = 4096
+
 // done returns a published batch: its slice is reused, emptied so the
 // messages it held can be freed.
 func (b *backlog) done(batch []commit) {
 	b.waiting.Add(-int64(len(batch)))
+	if cap(batch) > keepSpare {
+		return
+	}
 	clear(batch)
 	b.mu.Lock()
 	b.spare = batch[:0]
