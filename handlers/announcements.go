@@ -11,6 +11,17 @@ import (
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
+// AnnouncementStore keeps announcements and who got them.
+type AnnouncementStore interface {
+	Announce(ctx context.Context, sender chat.User, to chat.AnnouncementTargets, body string) (chat.Announcement, error)
+	Announcement(ctx context.Context, id int64, viewer chat.User) (chat.Announcement, error)
+	Announcements(ctx context.Context, sender chat.User, limit int) ([]chat.Announcement, error)
+	Recipients(ctx context.Context, announcement int64, offset, limit int) ([]chat.Recipient, error)
+	// MarkDeliveredTo counts as delivered every copy waiting for user,
+	// whose page now shows them.
+	MarkDeliveredTo(ctx context.Context, user int64) error
+}
+
 // sentListed is how many of their announcements a sender sees listed.
 const sentListed = 50
 
@@ -29,7 +40,7 @@ func (h *Handler) showAnnounce(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.fail(w, r, err)
 		return
 	}
-	mine, err := h.store.Announcements(r.Context(), u, sentListed)
+	mine, err := h.announcements.Announcements(r.Context(), u, sentListed)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -92,7 +103,7 @@ func (h *Handler) sendAnnouncement(ctx context.Context, w http.ResponseWriter, u
 	if ok, wait := h.limits.Announcements.Allow(strconv.FormatInt(u.ID, 10)); !ok {
 		return chat.Announcement{}, tooMany(w, wait, "You are sending announcements too often.")
 	}
-	return h.store.Announce(ctx, u, to, body)
+	return h.announcements.Announce(ctx, u, to, body)
 }
 
 // splitNames reads usernames separated by commas, semicolons or spaces.
@@ -114,12 +125,12 @@ func (h *Handler) announcementPage(w http.ResponseWriter, r *http.Request, u cha
 		h.fail(w, r, err)
 		return
 	}
-	a, err := h.store.Announcement(r.Context(), id, u)
+	a, err := h.announcements.Announcement(r.Context(), id, u)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	recipients, err := h.store.Recipients(r.Context(), id, offset, views.RecipientsPerPage+1)
+	recipients, err := h.announcements.Recipients(r.Context(), id, offset, views.RecipientsPerPage+1)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -159,7 +170,7 @@ func watched(r *http.Request) (id int64, from int) {
 // sendStatus sends a status page the announcement's current status: its
 // counts and the rows it shows. Only the sender gets it.
 func (h *Handler) sendStatus(ctx context.Context, u chat.User, id int64, from int, eventID int64, send func(int64, string, []byte) error) error {
-	a, err := h.store.Announcement(ctx, id, u)
+	a, err := h.announcements.Announcement(ctx, id, u)
 	if chat.CodeOf(err) == chat.NotFound || chat.CodeOf(err) == chat.Forbidden {
 		return nil
 	}
@@ -167,7 +178,7 @@ func (h *Handler) sendStatus(ctx context.Context, u chat.User, id int64, from in
 		return err
 	}
 	status := a.Receipt
-	if status.Changed, err = h.store.Recipients(ctx, id, from, views.RecipientsPerPage); err != nil {
+	if status.Changed, err = h.announcements.Recipients(ctx, id, from, views.RecipientsPerPage); err != nil {
 		return err
 	}
 	data, err := renderReceipt(ctx, status)

@@ -68,10 +68,9 @@ func (h *Handler) markRead(w http.ResponseWriter, r *http.Request, u chat.User) 
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// Reads sends each moved read mark to its reader's own streams, so their
-// other tabs show the room's new counts. lastID is the newest message id
-// already published (see Receipts).
-func (rl *Relay) Reads(lastID int64, reads []chat.ReadState) {
+// publishReads sends each moved read mark to its reader's own streams, so
+// their other tabs show the room's new counts.
+func (rl *Relay) publishReads(lastID int64, reads []chat.ReadState) {
 	for _, st := range reads {
 		var buf bytes.Buffer
 		if err := views.ReadEvent(st).Render(context.Background(), &buf); err != nil {

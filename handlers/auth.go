@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// AccountStore keeps accounts: signing up and logging in.
+type AccountStore interface {
+	CreateUser(ctx context.Context, name, passwordHash string) (chat.User, error)
+	UserByName(ctx context.Context, name string) (chat.User, string, error)
+}
 
 func (h *Handler) signupPage(w http.ResponseWriter, r *http.Request) {
 	h.authForm(w, r, http.StatusOK, true, "", "")
@@ -67,7 +74,7 @@ func (h *Handler) signup(w http.ResponseWriter, r *http.Request) {
 	}
 	var u chat.User
 	if err == nil {
-		u, err = h.store.CreateUser(r.Context(), name, h.passwords.hash(r.PostForm.Get("password")))
+		u, err = h.accounts.CreateUser(r.Context(), name, h.passwords.hash(r.PostForm.Get("password")))
 	}
 	if err == nil {
 		err = h.startSession(r, u)
@@ -101,7 +108,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) {
 		h.authFailed(w, r, false, typed, tooMany(w, wait, "Too many failed log-ins for this account."))
 		return
 	}
-	u, hash, err := h.store.UserByName(r.Context(), typed)
+	u, hash, err := h.accounts.UserByName(r.Context(), typed)
 	switch {
 	case chat.CodeOf(err) == chat.NotFound:
 		h.passwords.spend(password) // same time as a wrong password: no username probing

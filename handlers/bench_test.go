@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/store"
 )
@@ -42,4 +44,47 @@ func BenchmarkLogin(b *testing.B) {
 			}
 		})
 	}
+}
+
+// discardFanout takes events and drops them.
+type discardFanout struct{}
+
+func (discardFanout) Publish(int64, int64, []byte)                  {}
+func (discardFanout) PublishExcept(int64, int64, int64, []byte) int { return 0 }
+func (discardFanout) PublishTo(int64, int64, []byte) bool           { return false }
+func (discardFanout) Join(int64, int64)                             {}
+func (discardFanout) Leave(int64, int64)                            {}
+
+// BenchmarkRelay compares publishing one-message commits on the caller's
+// goroutine, as the store's writer once did, with queueing them for the
+// relay's goroutine until it has published them all. writer-ns/op is what
+// the caller (the writer) spends per commit.
+func BenchmarkRelay(b *testing.B) {
+	msgs := []chat.Message{{ID: 1, RoomID: 1, AuthorID: 1, Author: "alice", Body: "hello there, how are you?"}}
+	b.Run("inline", func(b *testing.B) {
+		rl := NewRelay(discardFanout{}, nil)
+		defer rl.Close()
+		for b.Loop() {
+			rl.publishMessages(msgs)
+		}
+	})
+	b.Run("queued", func(b *testing.B) {
+		rl := NewRelay(discardFanout{}, nil)
+		defer rl.Close()
+		var writer time.Duration
+		for b.Loop() {
+			start := time.Now()
+			rl.Committed(msgs)
+			writer += time.Since(start)
+			if rl.q.waiting.Load() >= 1024 { // as the writer's own queue bounds it
+				if err := rl.Sync(context.Background()); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		if err := rl.Sync(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(writer.Nanoseconds())/float64(b.N), "writer-ns/op")
+	})
 }

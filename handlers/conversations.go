@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
@@ -8,6 +9,11 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// ConversationStore finds or starts direct and group conversations.
+type ConversationStore interface {
+	StartConversation(ctx context.Context, starter chat.User, usernames []string) (chat.Room, error)
+}
 
 // startConversation finds or starts a conversation: POST /dm with `with`,
 // usernames separated by commas or repeated. One name makes a direct
@@ -41,7 +47,7 @@ func (h *Handler) openConversation(w http.ResponseWriter, r *http.Request, u cha
 	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
 		return chat.Room{}, tooMany(w, wait, "You are starting conversations too fast.")
 	}
-	return h.store.StartConversation(r.Context(), u, names)
+	return h.conversations.StartConversation(r.Context(), u, names)
 }
 
 // sidebar answers the page script's request for a fresh sidebar, when the

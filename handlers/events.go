@@ -10,6 +10,13 @@ import (
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
+// ReplayStore is what a stream's replay reads, and the deliveries it
+// records.
+type ReplayStore interface {
+	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
+	MarkDelivered(ctx context.Context, messages []int64) error
+}
+
 // resetEvent tells a page it missed too much to replay: reload instead.
 const resetEvent = "rtm-reset"
 
@@ -46,7 +53,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		if after > latest { // an id from another database, or a restored backup
 			return send(latest, resetEvent, []byte("unknown resume point"))
 		}
-		msgs, err := h.store.Missed(ctx, u.ID, after, h.replayLimit+1)
+		msgs, err := h.replays.Missed(ctx, u.ID, after, h.replayLimit+1)
 		if err != nil {
 			return err
 		}
@@ -71,7 +78,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			}
 			after = m.EventID()
 		}
-		if err := h.store.MarkDelivered(ctx, delivered); err != nil {
+		if err := h.replays.MarkDelivered(ctx, delivered); err != nil {
 			return err
 		}
 		if watch > 0 {

@@ -22,8 +22,17 @@ type stream struct {
 	bg   *sseclient.Background
 }
 
-// open connects b's event stream; header may carry Last-Event-ID.
+// open connects b's event stream; header may carry Last-Event-ID. What was
+// committed before goes out first (settle), so the stream starts at "now".
 func (b *browser) open(query string, header http.Header) *stream {
+	b.a.t.Helper()
+	b.a.settle()
+	return b.openNow(query, header)
+}
+
+// openNow is open without settling: a stream that connects while the
+// relay may still be publishing earlier commits.
+func (b *browser) openNow(query string, header http.Header) *stream {
 	b.a.t.Helper()
 	req, _ := http.NewRequest("GET", b.a.srv.URL+"/events"+query, nil)
 	for k, v := range header {

@@ -16,47 +16,18 @@ import (
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
-// Store is the storage the handlers use.
+// Store is what pages of every kind read: the signed-in user, their rooms,
+// a room's history, the newest event id. What one resource needs beyond
+// it is declared beside its handlers (AccountStore, MemberStore, …); New
+// takes those from the same value unless Deps names another.
 type Store interface {
-	CreateUser(ctx context.Context, name, passwordHash string) (chat.User, error)
-	UserByName(ctx context.Context, name string) (chat.User, string, error)
 	UserByID(ctx context.Context, id int64) (chat.User, error)
-	CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error)
 	Room(ctx context.Context, id int64) (chat.Room, error)
 	RoomName(ctx context.Context, id int64) (chat.Room, error)
 	Rooms(ctx context.Context, user int64) (joined, others []chat.Room, err error)
 	IsMember(ctx context.Context, room, user int64) (bool, error)
-	Join(ctx context.Context, room int64, user chat.User) error
-	Leave(ctx context.Context, room int64, user chat.User) error
-	RemoveMember(ctx context.Context, room int64, member, by chat.User) error
-	Members(ctx context.Context, room int64) ([]chat.Member, error)
-	PostMessage(ctx context.Context, room int64, author chat.User, body, clientID string) (chat.Message, error)
 	History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error)
-	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
 	LatestID(ctx context.Context) (int64, error)
-
-	// Conversations and announcements.
-	StartConversation(ctx context.Context, starter chat.User, usernames []string) (chat.Room, error)
-	Announce(ctx context.Context, sender chat.User, to chat.AnnouncementTargets, body string) (chat.Announcement, error)
-	Announcement(ctx context.Context, id int64, viewer chat.User) (chat.Announcement, error)
-	Announcements(ctx context.Context, sender chat.User, limit int) ([]chat.Announcement, error)
-	Recipients(ctx context.Context, announcement int64, offset, limit int) ([]chat.Recipient, error)
-	MarkDelivered(ctx context.Context, messages []int64) error
-	MarkDeliveredTo(ctx context.Context, user int64) error
-
-	// The people directory.
-	People(ctx context.Context, q chat.PeopleQuery) ([]chat.Person, error)
-	AllPeople(ctx context.Context, deactivated bool) ([]chat.Person, error)
-	Person(ctx context.Context, username string) (chat.Person, error)
-	UpdateProfile(ctx context.Context, username string, p chat.Profile, by chat.User) (chat.Person, error)
-	ProfileChanges(ctx context.Context, username string, limit int) ([]chat.ProfileChange, error)
-	SetDeactivated(ctx context.Context, username string, deactivate bool, by chat.User) (chat.User, error)
-	DeleteSessionsOf(ctx context.Context, owns func(data []byte) bool) (int, error)
-	TouchLastSeen(ctx context.Context, user int64, at time.Time) error
-	ImportPeople(ctx context.Context, rows []chat.ImportRow, by chat.User) ([]chat.Invite, []chat.RowError, error)
-	CreateSignInLink(ctx context.Context, username string, by chat.User) (chat.Invite, error)
-	SignInLinkUser(ctx context.Context, token string) (chat.User, error)
-	UseSignInLink(ctx context.Context, token, passwordHash string) (chat.User, error)
 }
 
 // Streams serves a signed-in user's event stream (the hub), over SSE or a
@@ -85,6 +56,8 @@ type Streams interface {
 
 // Deps is everything New needs.
 type Deps struct {
+	// Store must also be each resource's store declared beside its
+	// handlers (AccountStore, MemberStore, …), as the SQLite store is.
 	Store Store
 	// Rooms keeps private rooms, room admins and invitations; nil: Store,
 	// which must then have them (the SQLite store does).
@@ -186,6 +159,7 @@ type Handler struct {
 	preferences  Preferences
 	messages     MessageStore
 	search       SearchStore
+	stores       // the rest of the store, by resource
 	live         Live
 	directPeers  DirectPeers
 	bus          BusHealth
@@ -238,21 +212,12 @@ func New(d Deps) *Handler {
 	if h.bodyGrace <= 0 {
 		h.bodyGrace = 10 * time.Second
 	}
-	if h.rooms = d.Rooms; h.rooms == nil {
-		h.rooms = d.Store.(RoomStore)
-	}
-	if h.attention = d.Attention; h.attention == nil {
-		h.attention = d.Store.(AttentionStore)
-	}
-	if h.messages = d.Messages; h.messages == nil {
-		h.messages = d.Store.(MessageStore)
-	}
-	if h.preferences = d.Preferences; h.preferences == nil {
-		h.preferences = d.Store.(Preferences)
-	}
-	if h.search = d.Search; h.search == nil {
-		h.search = d.Store.(SearchStore)
-	}
+	h.rooms = orStore(d.Rooms, d.Store)
+	h.attention = orStore(d.Attention, d.Store)
+	h.messages = orStore(d.Messages, d.Store)
+	h.preferences = orStore(d.Preferences, d.Store)
+	h.search = orStore(d.Search, d.Store)
+	h.stores = storesOf(d.Store)
 	h.live, h.directPeers, h.bus = d.Live, d.Peers, d.Bus
 	if h.live == nil {
 		h.live = noLive{}

@@ -25,6 +25,7 @@ type app struct {
 	t     *testing.T
 	store *store.Store
 	hub   *hub.Hub
+	relay *Relay
 	srv   *httptest.Server
 }
 
@@ -43,11 +44,24 @@ func newAppWith(t *testing.T, hubOpt hub.Options, wrap func(net.Listener) net.Li
 // newAppStore is newAppWith with store options too (such as its clock).
 func newAppStore(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap func(net.Listener) net.Listener, change func(*Deps)) *app {
 	t.Helper()
+	return newAppRelayed(t, hubOpt, storeOpt, wrap, change, nil)
+}
+
+// newAppRelayed is newAppStore with the relay's output passed through
+// relayOut (nil: straight to the hub).
+func newAppRelayed(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap func(net.Listener) net.Listener,
+	change func(*Deps), relayOut func(Fanout) Fanout) *app {
+	t.Helper()
 	hb := hub.New(hubOpt)
-	relay := NewRelay(hb, nil)
+	var out Fanout = hb
+	if relayOut != nil {
+		out = relayOut(hb)
+	}
+	relay := NewRelay(out, nil)
 	storeOpt.OnCommit, storeOpt.OnReceipts, storeOpt.OnReads = relay.Committed, relay.Receipts, relay.Reads
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "app.db"), storeOpt)
 	if err != nil {
+		relay.Close()
 		t.Fatal(err)
 	}
 	relay.Record(st)
@@ -61,16 +75,28 @@ func newAppStore(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wrap 
 		srv.Listener = wrap(srv.Listener)
 	}
 	srv.Start()
-	a := &app{t: t, store: st, hub: hb, srv: srv}
+	a := &app{t: t, store: st, hub: hb, relay: relay, srv: srv}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		hb.Close(ctx)
 		a.srv.Close()
-		relay.Stop()
+		relay.Close()
 		st.Close()
 	})
 	return a
+}
+
+// settle waits until the relay has published everything committed so far.
+// A stream opened without a resume point would otherwise also get events
+// committed before it, published since: harmless for a page (its stream
+// resumes from where the page was rendered, and fragments replace
+// themselves), but not what a test of "the next event" expects.
+func (a *app) settle() {
+	a.t.Helper()
+	if err := a.relay.Sync(a.t.Context()); err != nil {
+		a.t.Fatal(err)
+	}
 }
 
 // browser is one person's cookie jar; it does not follow redirects so tests

@@ -37,6 +37,7 @@ func TestStreamsOverHTTP2(t *testing.T) {
 
 	open := func(lastEventID string) (*http.Response, *sseclient.Background) {
 		t.Helper()
+		a.settle() // see browser.open
 		req, _ := http.NewRequest("GET", h2.URL+"/events", nil)
 		if lastEventID != "" {
 			req.Header.Set("Last-Event-ID", lastEventID)

@@ -1,12 +1,19 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// MemberStore lists a room's members and removes them.
+type MemberStore interface {
+	Members(ctx context.Context, room int64) ([]chat.Member, error)
+	RemoveMember(ctx context.Context, room int64, member, by chat.User) error
+}
 
 // membersPage lists a room's members to its members (and admins).
 func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.User) {
@@ -16,7 +23,7 @@ func (h *Handler) membersPage(w http.ResponseWriter, r *http.Request, u chat.Use
 	}
 	var members []chat.Member
 	if err == nil {
-		members, err = h.store.Members(r.Context(), rv.room.ID)
+		members, err = h.members.Members(r.Context(), rv.room.ID)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -53,7 +60,7 @@ func (h *Handler) removeMember(w http.ResponseWriter, r *http.Request, u chat.Us
 	}
 	member, err := h.store.UserByID(r.Context(), target)
 	if err == nil {
-		err = h.store.RemoveMember(r.Context(), room, member, u)
+		err = h.members.RemoveMember(r.Context(), room, member, u)
 	}
 	if err != nil {
 		h.fail(w, r, err)

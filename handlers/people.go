@@ -1,12 +1,22 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// PeopleStore keeps the people directory and each person's details.
+type PeopleStore interface {
+	People(ctx context.Context, q chat.PeopleQuery) ([]chat.Person, error)
+	Person(ctx context.Context, username string) (chat.Person, error)
+	UpdateProfile(ctx context.Context, username string, p chat.Profile, by chat.User) (chat.Person, error)
+	ProfileChanges(ctx context.Context, username string, limit int) ([]chat.ProfileChange, error)
+	SetDeactivated(ctx context.Context, username string, deactivate bool, by chat.User) (chat.User, error)
+}
 
 // auditShown is how many audit entries a person's page shows admins.
 const auditShown = 200
@@ -24,7 +34,7 @@ func (h *Handler) peoplePage(w http.ResponseWriter, r *http.Request, u chat.User
 	}
 	offset, _ := strconv.Atoi(q.Get("offset"))
 	offset = max(0, offset)
-	people, err := h.store.People(r.Context(), chat.PeopleQuery{
+	people, err := h.people.People(r.Context(), chat.PeopleQuery{
 		Search: search, Deactivated: u.Admin, Offset: offset, Limit: views.PeoplePerPage + 1,
 	})
 	if err != nil {
@@ -73,7 +83,7 @@ func (h *Handler) personPage(w http.ResponseWriter, r *http.Request, u chat.User
 // showPerson renders a person's page; change adjusts the view (a form with
 // errors, a fresh invite) before it renders.
 func (h *Handler) showPerson(w http.ResponseWriter, r *http.Request, u chat.User, status int, change func(*views.PersonPage)) {
-	person, err := h.store.Person(r.Context(), r.PathValue("username"))
+	person, err := h.people.Person(r.Context(), r.PathValue("username"))
 	if err == nil && person.Deactivated && !u.Admin {
 		err = chat.Errorf(chat.NotFound, "Nobody has the username %q.", r.PathValue("username"))
 	}
@@ -91,7 +101,7 @@ func (h *Handler) showPerson(w http.ResponseWriter, r *http.Request, u chat.User
 		CanEdit: chat.CanEditProfile(u, person.User), Form: views.ProfileForm{Profile: person.Profile},
 	}
 	if u.Admin {
-		if v.Changes, err = h.store.ProfileChanges(r.Context(), person.Name, auditShown); err != nil {
+		if v.Changes, err = h.people.ProfileChanges(r.Context(), person.Name, auditShown); err != nil {
 			h.fail(w, r, err)
 			return
 		}
@@ -109,7 +119,7 @@ func (h *Handler) updatePerson(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.fail(w, r, err)
 		return
 	}
-	person, err := h.store.Person(r.Context(), r.PathValue("username"))
+	person, err := h.people.Person(r.Context(), r.PathValue("username"))
 	if err == nil && !chat.CanEditProfile(u, person.User) {
 		err = chat.Errorf(chat.Forbidden, "Only %s and admins can change these details.", person.Name)
 	}
@@ -125,7 +135,7 @@ func (h *Handler) updatePerson(w http.ResponseWriter, r *http.Request, u chat.Us
 	}
 	clean, err := chat.CleanProfile(typed)
 	if err == nil {
-		_, err = h.store.UpdateProfile(r.Context(), person.Name, clean, u)
+		_, err = h.people.UpdateProfile(r.Context(), person.Name, clean, u)
 	}
 	if err != nil {
 		if statusOf(err) != http.StatusUnprocessableEntity {
@@ -147,13 +157,13 @@ func personPath(username string) string { return "/people/" + username }
 // person's sessions everywhere and closes their open streams at once.
 func (h *Handler) setActive(deactivate bool) func(http.ResponseWriter, *http.Request, chat.User) {
 	return func(w http.ResponseWriter, r *http.Request, u chat.User) {
-		target, err := h.store.SetDeactivated(r.Context(), r.PathValue("username"), deactivate, u)
+		target, err := h.people.SetDeactivated(r.Context(), r.PathValue("username"), deactivate, u)
 		if err != nil {
 			h.adminFailed(w, r, u, err)
 			return
 		}
 		if deactivate {
-			ended, err := h.store.DeleteSessionsOf(r.Context(), sessionOwner(target.ID))
+			ended, err := h.signIns.DeleteSessionsOf(r.Context(), sessionOwner(target.ID))
 			if err != nil {
 				h.fail(w, r, err)
 				return
@@ -187,7 +197,7 @@ func (h *Handler) makeSignInLink(w http.ResponseWriter, r *http.Request, u chat.
 		h.adminFailed(w, r, u, err)
 		return
 	}
-	inv, err := h.store.CreateSignInLink(r.Context(), r.PathValue("username"), u)
+	inv, err := h.signInLinks.CreateSignInLink(r.Context(), r.PathValue("username"), u)
 	if err != nil {
 		h.adminFailed(w, r, u, err)
 		return

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"net/http"
@@ -8,6 +9,12 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// ImportStore adds people in bulk and lists everyone for export.
+type ImportStore interface {
+	AllPeople(ctx context.Context, deactivated bool) ([]chat.Person, error)
+	ImportPeople(ctx context.Context, rows []chat.ImportRow, by chat.User) ([]chat.Invite, []chat.RowError, error)
+}
 
 // importPage is the CSV upload form (admins): GET /people/import.
 func (h *Handler) importPage(w http.ResponseWriter, r *http.Request, u chat.User) {
@@ -64,7 +71,7 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.importFailed(w, r, u, err, rowErrs)
 		return
 	}
-	invites, rowErrs, err := h.store.ImportPeople(r.Context(), rows, u)
+	invites, rowErrs, err := h.imports.ImportPeople(r.Context(), rows, u)
 	if err != nil || len(rowErrs) > 0 {
 		h.importFailed(w, r, u, err, rowErrs)
 		return
@@ -95,7 +102,7 @@ func (h *Handler) importFailed(w http.ResponseWriter, r *http.Request, u chat.Us
 // the directory page shows the same person (admins also get deactivated
 // accounts), in the columns import reads.
 func (h *Handler) exportPeople(w http.ResponseWriter, r *http.Request, u chat.User) {
-	people, err := h.store.AllPeople(r.Context(), u.Admin)
+	people, err := h.imports.AllPeople(r.Context(), u.Admin)
 	if err != nil {
 		h.fail(w, r, err)
 		return

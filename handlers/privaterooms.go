@@ -236,7 +236,7 @@ func (h *Handler) fillHead(ctx context.Context, u chat.User, v *views.RoomPage) 
 	switch {
 	case !v.Member:
 	case v.Room.Kind == chat.KindDirect:
-		other, err := h.store.Person(ctx, v.Room.Others(u.Name))
+		other, err := h.people.Person(ctx, v.Room.Others(u.Name))
 		if chat.CodeOf(err) == chat.NotFound {
 			return nil // not in the directory: the plain header will do
 		}

@@ -3,14 +3,13 @@ package handlers
 import (
 	"context"
 	"log/slog"
-	"sync"
-	"sync/atomic"
-	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-// Fanout is where committed messages go: the hub.
+// Fanout is where the relay's events go: the hub, or a bus that carries
+// them to every node's hub. Join and Leave come in order with the events,
+// so a membership change takes effect before the room's next event.
 type Fanout interface {
 	Publish(room, id int64, data []byte)
 	PublishExcept(room, except, id int64, data []byte) (reached int)
@@ -19,42 +18,123 @@ type Fanout interface {
 	Leave(room, user int64)
 }
 
-// DeliveryRecorder stores that announcement copies reached their recipients.
-type DeliveryRecorder interface {
-	MarkDelivered(ctx context.Context, messages []int64) error
-}
+// backlogWarn is the queue length at which the relay logs that it is
+// falling behind (once each time it gets there).
+const backlogWarn = 10000
 
-// Relay turns committed messages into stream events. The store calls
-// Committed from its single writer in commit order, so events are published
-// in id order, and each message is rendered once for all its readers.
+// Relay turns committed events into stream events. The store's hooks
+// (Committed, Receipts, Reads) only queue what each batch committed; the
+// relay's own goroutine renders each event once for all its readers and
+// hands it to out, in commit order. Nothing slow runs on the store's single
+// writer. A stream that connects in between misses nothing: the hub
+// subscribes it before its replay reads the store, so a commit not yet
+// published is replayed, then arrives live again (and replaces itself).
 type Relay struct {
-	out Fanout
-	log *slog.Logger
-
-	// Deliveries seen while publishing wait here for the recorder: the
-	// writer's goroutine, which publishes, must never wait on a write.
-	recording atomic.Bool
-	mu        sync.Mutex
-	delivered []int64
-	wake      chan struct{}
-	stop      chan struct{}
-	stopped   chan struct{}
+	out  Fanout
+	log  *slog.Logger
+	q    *backlog
+	done chan struct{} // closed when the goroutine has published everything
+	rec  deliveries
 }
 
-// NewRelay returns a Relay publishing to out.
+// NewRelay starts a Relay publishing to out. Close stops it.
 func NewRelay(out Fanout, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Relay{out: out, log: log, wake: make(chan struct{}, 1)}
+	rl := &Relay{out: out, log: log, q: newBacklog(), done: make(chan struct{})}
+	rl.rec.log = log
+	go rl.run()
+	return rl
 }
 
-// Committed publishes msgs. Membership changes take effect before their
-// system line goes out: a joiner sees their own join, a leaver gets nothing
-// more from the room. An announcement's copy goes to its recipient only;
-// one that reaches an open stream counts as delivered.
-func (rl *Relay) Committed(msgs []chat.Message) {
-	var delivered []int64
+// Committed queues a committed batch's messages (store.Options.OnCommit).
+func (rl *Relay) Committed(msgs []chat.Message) { rl.queue(commit{msgs: msgs}) }
+
+// Receipts queues a batch's announcement receipts (store.Options.OnReceipts).
+// lastID, the newest event id committed with or before them, becomes their
+// event id: published after those events, it never moves a stream past an
+// event it has not had.
+func (rl *Relay) Receipts(lastID int64, receipts []chat.Receipt) {
+	rl.queue(commit{receipts: receipts, lastID: lastID})
+}
+
+// Reads queues a batch's moved read marks (store.Options.OnReads); lastID
+// as for Receipts.
+func (rl *Relay) Reads(lastID int64, reads []chat.ReadState) {
+	rl.queue(commit{reads: reads, lastID: lastID})
+}
+
+func (rl *Relay) queue(c commit) {
+	if n := rl.q.push(c); n == backlogWarn {
+		rl.log.Warn("stream relay falling behind", "commits_waiting", n)
+	}
+}
+
+// Backlog reports how many commits wait to be published, and the most
+// that ever did.
+func (rl *Relay) Backlog() (waiting, peak int64) {
+	return rl.q.waiting.Load(), rl.q.peak.Load()
+}
+
+// Sync waits until everything committed before it was called has been
+// handed to out, or ctx ends.
+func (rl *Relay) Sync(ctx context.Context) error {
+	reached := make(chan struct{})
+	if rl.q.push(commit{reached: reached}) == 0 {
+		reached = rl.done // closing: Close publishes everything
+	}
+	select {
+	case <-reached:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close publishes everything still queued, records the deliveries waiting
+// and stops. Commits reported after it are dropped: close it after the
+// last write it should publish, and before the store closes, as
+// deliveries are written there.
+func (rl *Relay) Close() {
+	rl.q.close()
+	<-rl.done
+	rl.rec.stop()
+}
+
+func (rl *Relay) run() {
+	defer close(rl.done)
+	for {
+		batch, open := rl.q.take()
+		if !open {
+			return
+		}
+		for _, c := range batch {
+			rl.publish(c)
+		}
+		rl.q.done(batch)
+	}
+}
+
+func (rl *Relay) publish(c commit) {
+	switch {
+	case c.reached != nil:
+		close(c.reached)
+	case len(c.msgs) > 0:
+		rl.rec.add(rl.publishMessages(c.msgs))
+	case len(c.receipts) > 0:
+		rl.publishReceipts(c.lastID, c.receipts)
+	default:
+		rl.publishReads(c.lastID, c.reads)
+	}
+}
+
+// publishMessages renders and publishes msgs and returns the announcement
+// copies that reached their recipient. Membership changes take effect
+// before their system line goes out: a joiner sees their own join, a
+// leaver gets nothing more from the room. An announcement's copy goes to
+// its recipient only.
+func (rl *Relay) publishMessages(msgs []chat.Message) (delivered []int64) {
 	for _, m := range msgs {
 		switch m.Kind {
 		case chat.KindJoin:
@@ -80,15 +160,12 @@ func (rl *Relay) Committed(msgs []chat.Message) {
 			delivered = append(delivered, m.ID)
 		}
 	}
-	if len(delivered) > 0 {
-		rl.queueDelivered(delivered)
-	}
+	return delivered
 }
 
-// Receipts sends each announcement's new counts to its sender's streams.
-// lastID is the newest message id already published, so the event's id
-// never moves a stream past a message it has not had.
-func (rl *Relay) Receipts(lastID int64, receipts []chat.Receipt) {
+// publishReceipts sends each announcement's new counts to its sender's
+// streams.
+func (rl *Relay) publishReceipts(lastID int64, receipts []chat.Receipt) {
 	for _, r := range receipts {
 		data, err := renderReceipt(context.Background(), r)
 		if err != nil {
@@ -96,64 +173,5 @@ func (rl *Relay) Receipts(lastID int64, receipts []chat.Receipt) {
 			continue
 		}
 		rl.out.PublishTo(r.SenderID, lastID, data)
-	}
-}
-
-func (rl *Relay) queueDelivered(ids []int64) {
-	if !rl.recording.Load() {
-		return
-	}
-	rl.mu.Lock()
-	rl.delivered = append(rl.delivered, ids...)
-	rl.mu.Unlock()
-	select {
-	case rl.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Record starts recording deliveries with rec until Stop. Without it they
-// are counted only when recipients load them.
-func (rl *Relay) Record(rec DeliveryRecorder) {
-	rl.stop, rl.stopped = make(chan struct{}), make(chan struct{})
-	rl.recording.Store(true)
-	go func() {
-		defer close(rl.stopped)
-		for {
-			select {
-			case <-rl.wake:
-				rl.flushDelivered(rec)
-			case <-rl.stop:
-				rl.flushDelivered(rec)
-				return
-			}
-		}
-	}()
-}
-
-// Stop records the deliveries still waiting and stops recording. Call it
-// before closing the store.
-func (rl *Relay) Stop() {
-	if rl.stop == nil {
-		return
-	}
-	close(rl.stop)
-	<-rl.stopped
-}
-
-// flushDelivered writes every waiting delivery in one go: under a burst the
-// queue grows while the previous write commits, so writes stay few.
-func (rl *Relay) flushDelivered(rec DeliveryRecorder) {
-	rl.mu.Lock()
-	ids := rl.delivered
-	rl.delivered = nil
-	rl.mu.Unlock()
-	if len(ids) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := rec.MarkDelivered(ctx, ids); err != nil {
-		rl.log.Warn("record announcement deliveries", "count", len(ids), "err", err)
 	}
 }

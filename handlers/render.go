@@ -78,7 +78,7 @@ func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
 		p.Peers = h.peers(r.Context(), u)
 		// The page lists the user's conversations with their waiting
 		// announcements: those count as delivered now.
-		if err := h.store.MarkDeliveredTo(r.Context(), u.ID); err != nil {
+		if err := h.announcements.MarkDeliveredTo(r.Context(), u.ID); err != nil {
 			h.log.Warn("record announcements delivered", "user", u.ID, "err", err)
 		}
 	}

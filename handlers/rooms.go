@@ -1,12 +1,21 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
+
+// OpenRoomStore keeps the rooms anyone may join: creating, joining and
+// leaving them.
+type OpenRoomStore interface {
+	CreateRoom(ctx context.Context, creator chat.User, name, topic string) (chat.Room, error)
+	Join(ctx context.Context, room int64, user chat.User) error
+	Leave(ctx context.Context, room int64, user chat.User) error
+}
 
 func (h *Handler) roomsPage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	h.showRooms(w, r, u, http.StatusOK, views.RoomForm{})
@@ -50,7 +59,7 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, u chat.User
 	case err == nil && kind == chat.KindPrivate:
 		room, err = h.rooms.CreatePrivateRoom(r.Context(), u, name, topic)
 	case err == nil:
-		room, err = h.store.CreateRoom(r.Context(), u, name, topic)
+		room, err = h.openRooms.CreateRoom(r.Context(), u, name, topic)
 	}
 	if err != nil {
 		if statusOf(err) == http.StatusInternalServerError {
@@ -104,7 +113,7 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 func (h *Handler) joinRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
 	id, err := roomParam(r)
 	if err == nil {
-		err = h.store.Join(r.Context(), id, u)
+		err = h.openRooms.Join(r.Context(), id, u)
 	}
 	if err != nil {
 		h.fail(w, r, err)
@@ -116,7 +125,7 @@ func (h *Handler) joinRoom(w http.ResponseWriter, r *http.Request, u chat.User) 
 func (h *Handler) leaveRoom(w http.ResponseWriter, r *http.Request, u chat.User) {
 	id, err := roomParam(r)
 	if err == nil {
-		err = h.store.Leave(r.Context(), id, u)
+		err = h.openRooms.Leave(r.Context(), id, u)
 	}
 	if err != nil {
 		h.fail(w, r, err)

@@ -13,6 +13,13 @@ import (
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
+// SignInStore is what sign-ins need beyond the sessions themselves: when
+// a user was last seen, and ending every session of a user or site.
+type SignInStore interface {
+	TouchLastSeen(ctx context.Context, user int64, at time.Time) error
+	DeleteSessionsOf(ctx context.Context, owns func(data []byte) bool) (int, error)
+}
+
 const (
 	sessionUserKey = "uid"
 	// sessionSeenKey holds when the session was last used (Unix seconds), for
@@ -176,7 +183,7 @@ func (h *Handler) startSession(r *http.Request, u chat.User) error {
 // touchLastSeen records activity for the directory's "last seen". It runs
 // at most once a minute per session; a failure only costs that detail.
 func (h *Handler) touchLastSeen(ctx context.Context, user int64) {
-	if err := h.store.TouchLastSeen(ctx, user, h.now()); err != nil {
+	if err := h.signIns.TouchLastSeen(ctx, user, h.now()); err != nil {
 		h.log.Warn("record last seen", "user", user, "err", err)
 	}
 }

@@ -155,7 +155,7 @@ func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http
 			err = h.embeds.SetSiteDisabled(r.Context(), u, id, disabled)
 		}
 		if err == nil && disabled {
-			_, err = h.store.DeleteSessionsOf(r.Context(), sessionOfSite(id))
+			_, err = h.signIns.DeleteSessionsOf(r.Context(), sessionOfSite(id))
 		}
 		if err != nil {
 			h.fail(w, r, err)

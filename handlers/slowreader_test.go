@@ -191,6 +191,7 @@ type stalledStream struct {
 
 func openStalled(t *testing.T, a *app, b *browser) *stalledStream {
 	t.Helper()
+	a.settle() // see open
 	u, _ := url.Parse(a.srv.URL)
 	conn, err := net.Dial("tcp", u.Host)
 	if err != nil {

@@ -21,6 +21,7 @@ type socket struct {
 
 // dialSocket opens b's WebSocket with its cookies; query may carry after=.
 func (b *browser) dialSocket(query string, header http.Header) (*socket, *http.Response, error) {
+	b.a.settle() // see open
 	u, _ := url.Parse(b.a.srv.URL)
 	h := http.Header{}
 	for k, v := range header {

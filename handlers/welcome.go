@@ -1,15 +1,24 @@
 package handlers
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
+// SignInLinkStore keeps the one-time links that let a person choose a
+// password: handed out by admins, spent on the welcome page.
+type SignInLinkStore interface {
+	CreateSignInLink(ctx context.Context, username string, by chat.User) (chat.Invite, error)
+	SignInLinkUser(ctx context.Context, token string) (chat.User, error)
+	UseSignInLink(ctx context.Context, token, passwordHash string) (chat.User, error)
+}
+
 // welcomePage lets an invited person choose a password: GET /welcome/{token}.
 func (h *Handler) welcomePage(w http.ResponseWriter, r *http.Request) {
-	u, err := h.store.SignInLinkUser(r.Context(), r.PathValue("token"))
+	u, err := h.signInLinks.SignInLinkUser(r.Context(), r.PathValue("token"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -36,7 +45,7 @@ func (h *Handler) welcome(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token, password := r.PathValue("token"), r.PostForm.Get("password")
-	u, err := h.store.SignInLinkUser(r.Context(), token)
+	u, err := h.signInLinks.SignInLinkUser(r.Context(), token)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -45,13 +54,13 @@ func (h *Handler) welcome(w http.ResponseWriter, r *http.Request) {
 		h.showWelcome(w, r, http.StatusUnprocessableEntity, u.Name, chat.ErrorText(err))
 		return
 	}
-	if u, err = h.store.UseSignInLink(r.Context(), token, h.passwords.hash(password)); err != nil {
+	if u, err = h.signInLinks.UseSignInLink(r.Context(), token, h.passwords.hash(password)); err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	// A new password ends every sign-in made with the old one, and their
 	// open streams: a link is how a forgotten or stolen password is fixed.
-	ended, err := h.store.DeleteSessionsOf(r.Context(), sessionOwner(u.ID))
+	ended, err := h.signIns.DeleteSessionsOf(r.Context(), sessionOwner(u.ID))
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -9,7 +9,8 @@ import (
 
 // debugHandler serves profiles and a few live counters on a separate,
 // private address (-debug-addr): never expose it to users.
-func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{ Stats() (batches, ops int64) }) http.Handler {
+func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{ Stats() (batches, ops int64) },
+	relay interface{ Backlog() (waiting, peak int64) }) http.Handler {
 	mux := http.NewServeMux()
 	// Contention sampling costs CPU on every lock and wait, so it is off
 	// until asked for: /debug/contention?on=1 (or 0).
@@ -32,6 +33,7 @@ func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{
 		runtime.ReadMemStats(&ms)
 		users, conns := streams.Stats()
 		batches, ops := st.Stats()
+		waiting, peak := relay.Backlog()
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{
 			"goroutines":    runtime.NumGoroutine(),
@@ -43,6 +45,8 @@ func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{
 			"num_gc":        ms.NumGC,
 			"write_batches": batches,
 			"write_ops":     ops,
+			"relay_waiting": waiting,
+			"relay_peak":    peak,
 		})
 	})
 	return mux

@@ -85,12 +85,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	relay := handlers.NewRelay(fanout, log)
 	st, err = store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
 	if err != nil {
+		relay.Close()
 		streams.Close(ctx)
 		return err
 	}
 	defer st.Close()
 	relay.Record(st)
-	defer relay.Stop() // before the deferred st.Close
+	defer relay.Close() // before the deferred st.Close: it records deliveries there
 	// Typing and presence events carry the newest message id as theirs.
 	latest, err := st.LatestID(ctx)
 	if err != nil {
@@ -166,7 +167,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			streams.Close(ctx)
 			return fmt.Errorf("-debug-addr: %w", err)
 		}
-		dbg := &http.Server{Handler: debugHandler(streams, st), ReadHeaderTimeout: 10 * time.Second}
+		dbg := &http.Server{Handler: debugHandler(streams, st, relay), ReadHeaderTimeout: 10 * time.Second}
 		go dbg.Serve(dl)
 		defer dbg.Close()
 		log.Info("debug endpoints", "url", "http://"+dl.Addr().String()+"/debug/")
@@ -196,6 +197,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer cancel()
 	shut := make(chan error, 1)
 	go func() { shut <- srv.Shutdown(sctx) }() // stops accepting, waits for handlers
+	// What was committed goes out on the open streams before they end
+	// (what is not yet would reach them anyway, replayed on reconnect).
+	if err := relay.Sync(sctx); err != nil {
+		log.Warn("stream relay did not catch up in time", "err", err)
+	}
 	if err := streams.Close(sctx); err != nil {
 		log.Warn("streams did not end in time", "err", err)
 	}
