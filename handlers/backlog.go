@@ -90,10 +90,10 @@ func (b *backlog) take() (batch []commit, open bool) {
 // reused: one grown by a long backlog is let go with it.
 const keepSpare = 4096
 
-// done returns a published batch: its slice is reused, emptied so the
-// messages it held can be freed.
+// done returns a published batch (the relay counts each commit off
+// waiting as it goes): its slice is reused, emptied so the messages it
+// held can be freed.
 func (b *backlog) done(batch []commit) {
-	b.waiting.Add(-int64(len(batch)))
 	if cap(batch) > keepSpare {
 		return
 	}

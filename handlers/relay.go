@@ -110,7 +110,15 @@ func (rl *Relay) run() {
 			return
 		}
 		for _, c := range batch {
+			if c.reached != nil {
+				// Counted before its waiter wakes: after Sync, Backlog
+				// holds only what came later.
+				rl.q.waiting.Add(-1)
+				close(c.reached)
+				continue
+			}
 			rl.publish(c)
+			rl.q.waiting.Add(-1)
 		}
 		rl.q.done(batch)
 	}
@@ -118,8 +126,6 @@ func (rl *Relay) run() {
 
 func (rl *Relay) publish(c commit) {
 	switch {
-	case c.reached != nil:
-		close(c.reached)
 	case len(c.msgs) > 0:
 		rl.rec.add(rl.publishMessages(c.msgs))
 	case len(c.receipts) > 0:
