@@ -464,9 +464,18 @@
     for (const box of composers()) {
       try {
         const draft = sessionStorage.getItem(draftKey(box.form));
-        if (draft && !box.value) box.value = draft;
+        if (!draft || box.value) continue;
+        // Sent, but the page was left before the answer came: the log
+        // already holds it as the reader's own newest message.
+        if (lastOwnText() === draft.trim()) sessionStorage.removeItem(draftKey(box.form));
+        else box.value = draft;
       } catch { /* storage off */ }
     }
+  }
+  function lastOwnText() {
+    const me = document.documentElement.dataset.user;
+    const own = document.querySelectorAll('.log li.msg[data-author="' + me + '"] .body');
+    return own.length ? own[own.length - 1].textContent.trim() : null;
   }
   document.addEventListener('input', (e) => {
     const box = e.target;

@@ -8,6 +8,12 @@ import (
 	"github.com/rtmessenger/rtmessenger/internal/e2e"
 )
 
+// sent waits until tb's composer is empty again: its message was taken.
+func sent(tb e2e.Tab) {
+	tb.T.Helper()
+	tb.WaitFor("an empty composer", `document.getElementById('body') && document.getElementById('body').value === ''`)
+}
+
 // shows waits until tb's log shows text.
 func shows(tb e2e.Tab, text string) {
 	tb.T.Helper()
@@ -37,6 +43,7 @@ func TestChatThroughNginx(t *testing.T) {
 	shows(bob, "through the proxy")
 	bob.Send("and back")
 	shows(ann, "and back")
+	sent(bob)
 
 	// The same over the WebSocket transport: nginx must pass the upgrade.
 	bob.Do(chromedp.Navigate(p.URL+room+"?transport=ws"), chromedp.WaitVisible(chromedp.ID("composer")))

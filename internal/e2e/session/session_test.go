@@ -81,3 +81,32 @@ func testSignedOutPage(t *testing.T, socket bool) {
 	// that logged out, which the browser logs.
 	secondProblems.Check(t, "the tab that was signed out", "status of 401")
 }
+
+// A message that was stored but whose answer the page never saw (it was
+// left at once) does not come back as a draft on the next page; a draft
+// that was never sent does.
+func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	tb := e2e.OpenTab(t, browser, s)
+	tb.Signup("alice")
+	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
+	tb.Submit(`.create-room button`)
+	tb.WaitLive()
+	room := tb.Eval(`location.pathname`)
+
+	// Typed (so kept as a draft), then stored by a post whose answer the
+	// composer never gets, as when the page is left right after Send.
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "sent already"))
+	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
+	tb.WaitFor("the post", `window.__posted !== null`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+	tb.WaitFor("the message in the log", `[...document.querySelectorAll('.log li.msg .body')].some(b => b.textContent === 'sent already')`)
+	if got := tb.Eval(`document.getElementById('body').value`); got != "" {
+		t.Fatalf("the composer came back with %q", got)
+	}
+
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "not sent"))
+	tb.Do(chromedp.Navigate(s.URL + room))
+	tb.WaitFor("the unsent draft back", `document.getElementById('body').value === 'not sent'`)
+}
