@@ -3,9 +3,11 @@ package connlimit
 import (
 	"bufio"
 	"context"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,13 +87,7 @@ func refused(t *testing.T, c net.Conn) bool {
 // waitAnonymous waits until the listener counts n connections.
 func waitAnonymous(t *testing.T, l *Listener, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for l.Anonymous() != n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d anonymous connections, want %d", l.Anonymous(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll.Until(t, strconv.Itoa(n)+" anonymous connections", func() bool { return l.Anonymous() == n })
 }
 
 func TestAnonymousConnectionsAreCappedPerAddress(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -42,15 +43,7 @@ func BenchmarkPublish(b *testing.B) {
 			}
 		}()
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
-		_, c := h.Stats()
-		if c == 200 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of 200 streams connected after 20s", c)
-		}
-	}
+	poll.Until(b, "200 streams to connect", func() bool { _, c := h.Stats(); return c == 200 })
 	data := []byte(`<hx-upsert hx-target="#log-1" sort><li id="msg-1" class="msg a1">a rendered message</li></hx-upsert>`)
 	b.ReportAllocs()
 	var id int64
@@ -103,14 +96,7 @@ func idleStreamBytes(b *testing.B, kind string, n int) float64 {
 		fmt.Fprintf(c, "GET /?u=%d HTTP/1.1\r\nHost: x\r\n\r\n", u+1)
 		conns = append(conns, c)
 	}
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, c := h.Stats(); c == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("%d streams did not all connect within a minute", n)
-		}
-	}
+	poll.Within(b, time.Minute, fmt.Sprintf("%d streams to connect", n), func() bool { _, c := h.Stats(); return c == n })
 	return float64(inUse()-before) / float64(n)
 }
 

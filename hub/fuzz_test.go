@@ -2,6 +2,7 @@ package hub
 
 import (
 	"bytes"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -34,14 +35,7 @@ func FuzzSSEFraming(f *testing.F) {
 	}
 	defer resp.Body.Close()
 	live := sseclient.NewReader(resp.Body)
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(time.Millisecond) {
-		if _, conns := h.Stats(); conns == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			f.Fatal("the stream did not connect within 20s")
-		}
-	}
+	poll.Until(f, "the stream to connect", func() bool { _, conns := h.Stats(); return conns == 1 })
 	var id int64
 	f.Fuzz(func(t *testing.T, data []byte) {
 		want := string(bytes.TrimRight(bytes.ReplaceAll(bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n")), []byte("\r"), []byte("\n")), "\n"))

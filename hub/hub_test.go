@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -90,13 +91,7 @@ func (c *client) next(t *testing.T) sseclient.Event {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, what, cond)
 }
 
 func (rg *rig) waitConns(n int) {

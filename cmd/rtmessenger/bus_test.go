@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -57,20 +58,14 @@ func TestServesWithARedisBus(t *testing.T) {
 // waitHealth polls /healthz until it answers want.
 func waitHealth(t *testing.T, s *server, want string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	var body []byte
+	poll.Until(t, "/healthz to say "+want, func() bool {
 		res, err := http.Get(s.url + "/healthz")
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(res.Body)
+		body, _ = io.ReadAll(res.Body)
 		res.Body.Close()
-		if string(body) == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/healthz says %q, want %q", body, want)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return string(body) == want
+	})
 }

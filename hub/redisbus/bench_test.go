@@ -2,6 +2,7 @@ package redisbus
 
 import (
 	"context"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"slices"
 	"testing"
 	"time"
@@ -39,13 +40,7 @@ func benchBuses(b *testing.B) (from *Bus, to *arrivals) {
 		b.Cleanup(func() { bus.Close(context.Background()) })
 		buses = append(buses, bus)
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for buses[0].Health() != nil || buses[1].Health() != nil {
-		if time.Now().After(deadline) {
-			b.Fatal("buses not healthy")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	poll.Until(b, "both buses healthy", func() bool { return buses[0].Health() == nil && buses[1].Health() == nil })
 	return buses[0], to
 }
 

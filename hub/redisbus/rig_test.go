@@ -2,6 +2,7 @@ package redisbus
 
 import (
 	"context"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -207,13 +208,7 @@ func (n *node) waitConns(want int) {
 
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	poll.Until(t, what, cond)
 }
 
 // endOfStream is what a reader reports when a stream ends (it then
