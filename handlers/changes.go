@@ -34,6 +34,20 @@ func messageParams(r *http.Request) (room, id int64, err error) {
 	return room, id, nil
 }
 
+// messageForm reads a form posted to a message's address, with the room
+// and message ids; on a bad one it has answered.
+func (h *Handler) messageForm(w http.ResponseWriter, r *http.Request) (room, id int64, ok bool) {
+	room, id, err := messageParams(r)
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return 0, 0, false
+	}
+	return room, id, true
+}
+
 // showMessage is a message's own page (GET …/messages/{id}/actions, and
 // …/edit without htmx): what can be done to it, as plain forms: react,
 // reply, edit and delete, and for the room's managers its earlier
@@ -78,12 +92,8 @@ func (h *Handler) messagePage(w http.ResponseWriter, r *http.Request, u chat.Use
 // message as it now is, in place of the form; a plain form goes back to
 // the message in its room. A refused text stays in the form with why.
 func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
-	room, id, err := messageParams(r)
-	if err == nil {
-		err = parseForm(w, r)
-	}
-	if err != nil {
-		h.fail(w, r, err)
+	room, id, ok := h.messageForm(w, r)
+	if !ok {
 		return
 	}
 	body, err := chat.CleanMessage(r.PostForm.Get("body"))
@@ -96,12 +106,8 @@ func (h *Handler) editMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 
 // deleteMessage deletes a message (POST …/delete), answered as an edit is.
 func (h *Handler) deleteMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
-	room, id, err := messageParams(r)
-	if err == nil {
-		err = parseForm(w, r)
-	}
-	if err != nil {
-		h.fail(w, r, err)
+	room, id, ok := h.messageForm(w, r)
+	if !ok {
 		return
 	}
 	m, err := h.messages.DeleteMessage(r.Context(), room, id, u)
@@ -131,12 +137,8 @@ func (h *Handler) changed(w http.ResponseWriter, r *http.Request, u chat.User, m
 // stream brings the new counts to every page, this one's too: htmx gets
 // 204; a plain form goes back to the message's page.
 func (h *Handler) react(w http.ResponseWriter, r *http.Request, u chat.User) {
-	room, id, err := messageParams(r)
-	if err == nil {
-		err = parseForm(w, r)
-	}
-	if err != nil {
-		h.fail(w, r, err)
+	room, id, ok := h.messageForm(w, r)
+	if !ok {
 		return
 	}
 	if _, _, err := h.messages.React(r.Context(), room, id, u, r.PostForm.Get("emoji")); err != nil {
@@ -151,10 +153,26 @@ func (h *Handler) react(w http.ResponseWriter, r *http.Request, u chat.User) {
 }
 
 // replyQuote reads the message a composer replies to (the room page's
-// ?reply=id, or a refused post's reply_to), as the quote it shows. A
-// message the user may not see, or none, is no reply.
+// ?reply=id), as the quote it shows. A message the user may not see, or
+// none, is no reply.
 func (h *Handler) replyQuote(ctx context.Context, u chat.User, room int64, v string) *chat.Quote {
-	id := replyID(v)
+	return h.quote(ctx, u, room, replyID(v))
+}
+
+// fullQuote completes the quote of a composer that knows only the id of
+// the message it answers (a refused post): read only then, as a post
+// that succeeds never shows it. One that cannot be read keeps its id.
+func (h *Handler) fullQuote(ctx context.Context, u chat.User, room int64, q *chat.Quote) *chat.Quote {
+	if q == nil || q.Author != "" {
+		return q
+	}
+	if full := h.quote(ctx, u, room, q.ID); full != nil {
+		return full
+	}
+	return q
+}
+
+func (h *Handler) quote(ctx context.Context, u chat.User, room, id int64) *chat.Quote {
 	if id == 0 {
 		return nil
 	}

@@ -104,9 +104,15 @@ func TestChangesRefuseBadInput(t *testing.T) {
 			t.Errorf("%s %v: %d, want %d", c.path, c.form, res.status, c.status)
 		}
 	}
-	if res := ann.post(edit, url.Values{"body": {""}}, nil); !strings.Contains(res.body, "original") && !strings.Contains(res.body, "error") {
-		t.Errorf("a refused edit shows no form: %.300s", res.body)
+	// A refused edit comes back as the message's page with the reason, the
+	// form still there; a refused reply keeps its quote.
+	res := ann.post(edit, url.Values{"body": {"   "}}, nil)
+	mustContain(t, res.body, `<p class="error" role="alert">`, `class="stack edit-form"`)
+	res = bob.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {""}, "reply_to": {strconv.FormatInt(m.ID, 10)}}, nil)
+	if res.status != http.StatusUnprocessableEntity {
+		t.Fatalf("an empty reply: %d", res.status)
 	}
+	mustContain(t, res.body, `name="reply_to" value="`+strconv.FormatInt(m.ID, 10)+`"`, "Replying to", "<b>ann</b>", "original")
 	for _, payload := range attack.XSS {
 		ann.post(edit, url.Values{"body": {payload}}, nil)
 		bob.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {payload}, "reply_to": {strconv.FormatInt(m.ID, 10)}}, nil)

@@ -25,12 +25,10 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	typed := views.Composer{RoomID: room, Body: r.PostForm.Get("body"), ClientID: r.PostForm.Get("client_id")}
-	if v := r.PostForm.Get("reply_to"); replyID(v) > 0 {
-		// The quote to show again if the post is refused; the store
-		// decides whether the reply may be posted.
-		if typed.ReplyTo = h.replyQuote(r.Context(), u, room, v); typed.ReplyTo == nil {
-			typed.ReplyTo = &chat.Quote{ID: replyID(v)}
-		}
+	if id := replyID(r.PostForm.Get("reply_to")); id > 0 {
+		// The store decides whether the reply may be posted; the quote is
+		// read only if the composer comes back (h.composer).
+		typed.ReplyTo = &chat.Quote{ID: id}
 	}
 	sent, err := h.send(r.Context(), u, typed)
 	if err != nil {
@@ -93,12 +91,13 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), u, typed)))
 }
 
-// composer completes a composer for u: the room's name and, unless kept
-// from a failed attempt, a fresh client id.
+// composer completes a composer for u: the room's name, unless kept from a
+// failed attempt a fresh client id, and the quote of what it replies to.
 func (h *Handler) composer(ctx context.Context, u chat.User, c views.Composer) views.Composer {
 	if c.ClientID == "" {
 		c.ClientID = chat.NewClientID()
 	}
+	c.ReplyTo = h.fullQuote(ctx, u, c.RoomID, c.ReplyTo)
 	if room, err := h.store.RoomName(ctx, c.RoomID); err == nil {
 		c.Placeholder = composerHint(room, u)
 	}

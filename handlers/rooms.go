@@ -97,6 +97,8 @@ func (h *Handler) showRoom(w http.ResponseWriter, r *http.Request, u chat.User, 
 		composer.RoomID, composer.Placeholder, composer.Socket = room.ID, composerHint(room, u), v.Socket
 		if composer.ReplyTo == nil {
 			composer.ReplyTo = h.replyQuote(r.Context(), u, room.ID, r.URL.Query().Get("reply"))
+		} else {
+			composer.ReplyTo = h.fullQuote(r.Context(), u, room.ID, composer.ReplyTo)
 		}
 		if composer.ClientID == "" {
 			composer.ClientID = chat.NewClientID()
