@@ -13,6 +13,9 @@ func messagePath(room, id int64) string {
 	return roomPath(room) + "/messages/" + strconv.FormatInt(id, 10)
 }
 
+// anchoredPath is messagePath scrolled to the message itself.
+func anchoredPath(room, id int64) string { return messagePath(room, id) + "#" + msgID(id) }
+
 // messageAction is where a form acts on a message (edit, delete, …).
 func messageAction(room, id int64, action string) templ.SafeURL {
 	return templ.SafeURL(messagePath(room, id) + "/" + action)

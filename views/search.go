@@ -47,9 +47,6 @@ func (p SearchPage) pageURL(n int) templ.SafeURL {
 
 // permalinkPath is where a message lives: its room's history around it,
 // scrolled to it (the fragment) and highlighted (:target).
-func permalinkPath(m chat.Message) string {
-	id := strconv.FormatInt(m.ID, 10)
-	return roomPath(m.RoomID) + "/messages/" + id + "#msg-" + id
-}
+func permalinkPath(m chat.Message) string { return anchoredPath(m.RoomID, m.ID) }
 
 func permalinkURL(m chat.Message) templ.SafeURL { return templ.SafeURL(permalinkPath(m)) }
