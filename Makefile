@@ -28,6 +28,8 @@ test: ## run every test (with -race when a C compiler is available), then each f
 	@notes=$$(mktemp -d) && trap 'rm -rf "$$notes"' EXIT; \
 	echo "go test $(RACE) -count=1 -timeout 8m ./..."; \
 	RTM_TEST_NOTES="$$notes" go test $(RACE) -count=1 -timeout 8m ./... && \
+	echo "RTM_TEST_ENGINE=postgres go test $(RACE) -count=1 ./store  (the store's contract on PostgreSQL)" && \
+	RTM_TEST_NOTES="$$notes" RTM_TEST_ENGINE=postgres go test $(RACE) -count=1 -timeout 4m ./store && \
 	$(MAKE) --no-print-directory fuzz FUZZTIME=3s; status=$$?; \
 	cat "$$notes"/* 2>/dev/null | sort | uniq -c | \
 	awk '{ n = $$1; sub(/^ *[0-9]+ /, ""); printf "%s (%d test%s)\n", $$0, n, n == 1 ? "" : "s" }'; \

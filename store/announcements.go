@@ -72,7 +72,7 @@ func resolveRecipients(ctx context.Context, q querier, sender chat.User, t chat.
 		return 0, err
 	}
 	for _, u := range people {
-		if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO announce_to (user_id, username) VALUES (?, ?)`, u.ID, u.Name); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO announce_to (user_id, username) VALUES (?, ?) ON CONFLICT DO NOTHING`, u.ID, u.Name); err != nil {
 			return 0, fmt.Errorf("store: resolve recipients: %w", err)
 		}
 	}
@@ -81,16 +81,18 @@ func resolveRecipients(ctx context.Context, q querier, sender chat.User, t chat.
 			return 0, err
 		}
 		if _, err := q.ExecContext(ctx, `
-			INSERT OR IGNORE INTO announce_to (user_id, username)
+			INSERT INTO announce_to (user_id, username)
 			SELECT u.id, u.username FROM memberships m JOIN users u ON u.id = m.user_id
-			WHERE m.room_id = ? AND u.deactivated_at IS NULL AND u.site_id IS NULL`, room); err != nil {
+			WHERE m.room_id = ? AND u.deactivated_at IS NULL AND u.site_id IS NULL
+			ON CONFLICT DO NOTHING`, room); err != nil {
 			return 0, fmt.Errorf("store: resolve recipients: %w", err)
 		}
 	}
 	if t.Everyone {
 		if _, err := q.ExecContext(ctx, `
-			INSERT OR IGNORE INTO announce_to (user_id, username)
-			SELECT id, username FROM users WHERE deactivated_at IS NULL AND site_id IS NULL`); err != nil {
+			INSERT INTO announce_to (user_id, username)
+			SELECT id, username FROM users WHERE deactivated_at IS NULL AND site_id IS NULL
+			ON CONFLICT DO NOTHING`); err != nil {
 			return 0, fmt.Errorf("store: resolve recipients: %w", err)
 		}
 	}
@@ -152,10 +154,12 @@ func openDirectRooms(ctx context.Context, q querier, sender chat.User, now time.
 		return nil, fmt.Errorf("store: open conversations: %w", err)
 	}
 	var joins []chat.Message
-	for _, who := range []string{"t.user_id", "?1"} {
+	for _, who := range []string{"t.user_id", "CAST(?1 AS BIGINT)"} {
+		// ?1 is used in both statements: a server engine must infer the
+		// type of every parameter it is given.
 		rows, err := q.QueryContext(ctx, `
 			INSERT INTO memberships (user_id, room_id, joined_at)
-			SELECT `+who+`, t.room_id, ?2 FROM announce_to t WHERE true
+			SELECT `+who+`, t.room_id, ?2 FROM announce_to t WHERE t.user_id <> ?1
 			ON CONFLICT DO NOTHING RETURNING user_id, room_id`, sender.ID, millis(now))
 		if err != nil {
 			return nil, fmt.Errorf("store: open conversations: %w", err)

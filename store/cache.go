@@ -8,15 +8,19 @@ import (
 )
 
 // cache keeps what nearly every request reads (its session, its user, a
-// room's name) in memory. This process makes every change to them, so it
-// updates or drops an entry whenever it writes one: the cache is never
-// stale. (Another process writing the same file may add rows, which a miss
-// finds; it must not change or delete them while the server runs.)
+// room's name) in memory. On SQLite this process makes every change to
+// them, so it updates or drops an entry whenever it writes one: the cache
+// is never stale. (Another process writing the same file may add rows,
+// which a miss finds; it must not change or delete them while the server
+// runs.) On a server engine other nodes change them too (a log-out there
+// must end the session here at once), so the cache is off: every lookup
+// reads the database.
 //
 // It exists because SQLite's page cache is shared by all connections
 // behind one mutex, and every commit makes each reader reload its pages:
 // under many concurrent posts, these small reads became the bottleneck.
 type cache struct {
+	off      bool // nothing is kept: see above
 	mu       sync.RWMutex
 	sessions map[string]cachedSession
 	// sessionGen counts ended sessions. A session read from the database
@@ -36,11 +40,14 @@ type cachedSession struct {
 // maxCachedSessions bounds memory; past it a random entry makes room.
 const maxCachedSessions = 100_000
 
-func newCache() *cache {
-	return &cache{sessions: map[string]cachedSession{}, users: map[int64]chat.User{}, rooms: map[int64]chat.Room{}}
+func newCache(off bool) *cache {
+	return &cache{off: off, sessions: map[string]cachedSession{}, users: map[int64]chat.User{}, rooms: map[int64]chat.Room{}}
 }
 
 func (c *cache) session(token string, now time.Time) ([]byte, bool) {
+	if c.off {
+		return nil, false
+	}
 	c.mu.RLock()
 	e, ok := c.sessions[token]
 	c.mu.RUnlock()
@@ -63,7 +70,7 @@ func (c *cache) generation() uint64 {
 func (c *cache) putSession(token string, data []byte, expiry time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if gen != c.sessionGen {
+	if c.off || gen != c.sessionGen {
 		return
 	}
 	if _, ok := c.sessions[token]; !ok && len(c.sessions) >= maxCachedSessions {
@@ -92,6 +99,9 @@ func (c *cache) endSession(token string) {
 }
 
 func (c *cache) user(id int64) (chat.User, bool) {
+	if c.off {
+		return chat.User{}, false
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	u, ok := c.users[id]
@@ -99,12 +109,18 @@ func (c *cache) user(id int64) (chat.User, bool) {
 }
 
 func (c *cache) putUser(u chat.User) {
+	if c.off {
+		return
+	}
 	c.mu.Lock()
 	c.users[u.ID] = u
 	c.mu.Unlock()
 }
 
 func (c *cache) roomName(id int64) (chat.Room, bool) {
+	if c.off {
+		return chat.Room{}, false
+	}
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	r, ok := c.rooms[id]
@@ -112,6 +128,9 @@ func (c *cache) roomName(id int64) (chat.Room, bool) {
 }
 
 func (c *cache) putRoomName(r chat.Room) {
+	if c.off {
+		return
+	}
 	c.mu.Lock()
 	c.rooms[r.ID] = r
 	c.mu.Unlock()

@@ -20,8 +20,12 @@ var errNoMessage = chat.Errorf(chat.NotFound, "No such message.")
 // from the same sequence (AUTOINCREMENT's), so ids and changes interleave
 // in commit order and no later message can take this one.
 func nextEvent(ctx context.Context, q querier) (int64, error) {
+	next := `UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq`
+	if q.cache.eng != nil {
+		next = q.cache.eng.NextEvent()
+	}
 	var id int64
-	err := q.QueryRowContext(ctx, `UPDATE sqlite_sequence SET seq = seq + 1 WHERE name = 'messages' RETURNING seq`).Scan(&id)
+	err := q.QueryRowContext(ctx, next).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: next event id: %w", err)
 	}

@@ -189,7 +189,7 @@ func TestMigrationKeepsRoomsOfAnOlderSchema(t *testing.T) {
 		t.Errorf("room names must stay unique ignoring case: %v", err)
 	}
 	var fk int
-	s.w.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	s.wq.QueryRowContext(context.Background(), `PRAGMA foreign_keys`).Scan(&fk)
 	if fk != 1 {
 		t.Error("foreign keys must be back on after migrating")
 	}

@@ -76,7 +76,7 @@ func setSiteRooms(ctx context.Context, q querier, site int64, rooms []int64) err
 		if err != nil || kind != chat.KindRoom {
 			return chat.FieldErrorf("rooms", chat.Invalid, "Room %d is not a public room.", r)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT OR IGNORE INTO embed_site_rooms (site_id, room_id) VALUES (?, ?)`, site, r); err != nil {
+		if _, err := q.ExecContext(ctx, `INSERT INTO embed_site_rooms (site_id, room_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, site, r); err != nil {
 			return fmt.Errorf("store: site rooms: %w", err)
 		}
 	}
@@ -265,7 +265,7 @@ func upsertSiteUser(ctx context.Context, q querier, site int64, c chat.EmbedClai
 	var created int64
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO users (username, password_hash, is_admin, created_at, display_name, site_id, external_id)
-		VALUES (?, '', 0, ?, ?, ?, ?)
+		VALUES (?, '', FALSE, ?, ?, ?, ?)
 		ON CONFLICT (site_id, external_id) WHERE site_id IS NOT NULL DO UPDATE SET display_name = excluded.display_name
 		RETURNING id, created_at, deactivated_at IS NOT NULL, light`,
 		username, millis(now), c.Name, site, c.Sub).Scan(&u.ID, &created, &u.Deactivated, &u.Light)
@@ -288,8 +288,8 @@ func (s *Store) RoomMessagesAfter(ctx context.Context, room, after int64, limit 
 			SELECT `+messageColumns+` FROM `+messageSource+` WHERE m.room_id = ?1 AND m.id > ?2
 			UNION ALL
 			SELECT `+messageColumns+` FROM `+messageSource+`
-			WHERE m.changed > ?2 AND m.changed > 0 AND m.id <= ?2 AND m.room_id = ?1)
-		ORDER BY max(id, changed) LIMIT ?3`, room, after, limit)
+			WHERE m.changed > ?2 AND m.changed > 0 AND m.id <= ?2 AND m.room_id = ?1) AS missed
+		ORDER BY CASE WHEN changed > id THEN changed ELSE id END LIMIT ?3`, room, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: room messages: %w", err)
 	}

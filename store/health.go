@@ -147,7 +147,7 @@ func isDone(o *op) bool {
 func storageFailure(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
-		return false
+		return serverCannotWrite(errorState(err))
 	}
 	switch e.Code() & 0xff { // the primary code, without the extended bits
 	case sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CORRUPT,

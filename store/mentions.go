@@ -45,7 +45,7 @@ func mayMentionRoom(ctx context.Context, q querier, room int64, author chat.User
 	var r chat.Room
 	var roomAdmin bool
 	err := q.QueryRowContext(ctx, `
-		SELECT r.created_by, COALESCE(ms.room_admin, 0)
+		SELECT r.created_by, COALESCE(ms.room_admin, FALSE)
 		FROM rooms r LEFT JOIN memberships ms ON ms.room_id = r.id AND ms.user_id = ?
 		WHERE r.id = ?`, author.ID, room).Scan(&r.CreatedBy, &roomAdmin)
 	if errors.Is(err, sql.ErrNoRows) {

@@ -26,7 +26,7 @@ const (
 		CASE WHEN u.site_id IS NULL THEN u.display_name ELSE '' END,
 		m.changed, COALESCE(m.edited_at, 0), m.deleted_at IS NOT NULL,
 		COALESCE(m.reply_to, 0), COALESCE(CASE WHEN ru.site_id IS NULL THEN COALESCE(NULLIF(ru.display_name, ''), ru.username) ELSE ru.display_name END, ''),
-		COALESCE(substr(rm.body, 1, 400), ''), COALESCE(rm.deleted_at IS NOT NULL, 0),
+		COALESCE(substr(rm.body, 1, 400), ''), COALESCE(rm.deleted_at IS NOT NULL, FALSE),
 		CASE WHEN m.changed > 0 THEN (
 			SELECT group_concat(r.emoji || char(31) || r.user_id || char(31) || ra.username, char(30) ORDER BY r.created_at, r.user_id)
 			FROM reactions r JOIN users ra ON ra.id = r.user_id WHERE r.message_id = m.id) END`
@@ -185,8 +185,8 @@ func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]cha
 			FROM `+messageSource+`
 			WHERE m.changed > ?1 AND m.changed > 0 AND m.id <= ?1
 			  AND m.room_id IN (SELECT room_id FROM memberships WHERE user_id = ?2)
-			  AND NOT (m.kind = ?4 AND m.author_id = ?2))
-		ORDER BY max(id, changed) LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
+			  AND NOT (m.kind = ?4 AND m.author_id = ?2)) AS missed
+		ORDER BY CASE WHEN changed > id THEN changed ELSE id END LIMIT ?3`, after, user, limit, chat.KindAnnouncement)
 	if err != nil {
 		return nil, fmt.Errorf("store: missed: %w", err)
 	}
@@ -197,15 +197,20 @@ func (s *Store) Missed(ctx context.Context, user, after int64, limit int) ([]cha
 	return msgs, nil
 }
 
-// latestEvent reads the newest stream event id given out: a message's or
-// a change's (they share the sequence of message ids).
-const latestEvent = `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`
+// latestEvent is the statement reading the newest stream event id given
+// out: a message's or a change's (they share the sequence of message ids).
+func (s *Store) latestEvent() string {
+	if s.eng != nil {
+		return s.eng.LatestEvent()
+	}
+	return `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`
+}
 
 // LatestID returns the newest stream event id (0 when there are none). A
 // page rendered after reading it resumes its stream from there.
 func (s *Store) LatestID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.rq.QueryRowContext(ctx, latestEvent).Scan(&id); err != nil {
+	if err := s.rq.QueryRowContext(ctx, s.latestEvent()).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: latest id: %w", err)
 	}
 	return id, nil

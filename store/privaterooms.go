@@ -203,15 +203,15 @@ func (s *Store) CreateInviteLink(ctx context.Context, room int64, by chat.User, 
 }
 
 // inviteValid is the condition, on room_invites i and its rooms r at
-// ?now, that a link still works: not revoked, not expired, not used up,
+// ?1 (now), that a link still works: not revoked, not expired, not used up,
 // and its maker can still manage the room (a room admin there, or an
 // active site admin who can see it). So a link dies with its maker's
 // right to invite.
-const inviteValid = `i.revoked_at IS NULL AND i.expires_at > :now AND (i.max_uses = 0 OR i.uses < i.max_uses)
+const inviteValid = `i.revoked_at IS NULL AND i.expires_at > ?1 AND (i.max_uses = 0 OR i.uses < i.max_uses)
 	AND r.kind IN (0, 3) AND EXISTS (
 		SELECT 1 FROM users mk LEFT JOIN memberships mm ON mm.user_id = mk.id AND mm.room_id = i.room_id
 		WHERE mk.id = i.created_by AND mk.deactivated_at IS NULL
-		  AND (mm.room_admin = 1 OR (mk.is_admin AND (mm.user_id IS NOT NULL OR r.kind = 0))))`
+		  AND (mm.room_admin = TRUE OR (mk.is_admin AND (mm.user_id IS NOT NULL OR r.kind = 0))))`
 
 // InviteLinks lists room's working invite links, newest first, for one of
 // its managers.
@@ -226,8 +226,8 @@ func (s *Store) InviteLinks(ctx context.Context, room int64, by chat.User) ([]ch
 	rows, err := s.rq.QueryContext(ctx, `
 		SELECT i.id, i.room_id, u.username, i.created_at, i.expires_at, i.max_uses, i.uses
 		FROM room_invites i JOIN rooms r ON r.id = i.room_id JOIN users u ON u.id = i.created_by
-		WHERE i.room_id = :room AND `+inviteValid+`
-		ORDER BY i.id DESC`, sql.Named("room", room), sql.Named("now", millis(s.now())))
+		WHERE i.room_id = ?2 AND `+inviteValid+`
+		ORDER BY i.id DESC`, millis(s.now()), room)
 	if err != nil {
 		return nil, fmt.Errorf("store: invite links: %w", err)
 	}
@@ -338,10 +338,10 @@ func inviteFor(ctx context.Context, q querier, token string, user int64, now tim
 		SELECT i.id, u.username, i.created_at, i.expires_at, i.max_uses, i.uses, i.since_message,
 		       r.id, r.kind, r.name, r.topic, r.created_by,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = r.id),
-		       EXISTS (SELECT 1 FROM memberships WHERE room_id = r.id AND user_id = :user)
+		       EXISTS (SELECT 1 FROM memberships WHERE room_id = r.id AND user_id = ?2)
 		FROM room_invites i JOIN rooms r ON r.id = i.room_id JOIN users u ON u.id = i.created_by
-		WHERE i.token_hash = :hash AND `+inviteValid,
-		sql.Named("user", user), sql.Named("hash", hashToken(token)), sql.Named("now", millis(now))).
+		WHERE i.token_hash = ?3 AND `+inviteValid,
+		millis(now), user, hashToken(token)).
 		Scan(&inv.Link.ID, &inv.Link.CreatedBy, &created, &expires, &inv.Link.MaxUses, &inv.Link.Uses, &since,
 			&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &r.Members, &inv.Member)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -392,7 +392,7 @@ func roomFor(ctx context.Context, q querier, room int64, by chat.User) (chat.Roo
 	err := q.QueryRowContext(ctx, `
 		SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.group_name,
 		       (SELECT COUNT(*) FROM memberships WHERE room_id = r.id),
-		       m.user_id IS NOT NULL, COALESCE(m.room_admin, 0)
+		       m.user_id IS NOT NULL, COALESCE(m.room_admin, FALSE)
 		FROM rooms r LEFT JOIN memberships m ON m.room_id = r.id AND m.user_id = ?
 		WHERE r.id = ?`, by.ID, room).
 		Scan(&r.ID, &r.Kind, &r.Name, &r.Topic, &r.CreatedBy, &created, &r.GroupName, &r.Members, &in, &admin)
@@ -432,8 +432,8 @@ func setRoomAdmin(ctx context.Context, q querier, room, user int64, admin bool) 
 // with members keeps someone who can manage it.
 func keepAnAdmin(ctx context.Context, q querier, room int64) error {
 	if _, err := q.ExecContext(ctx, `
-		UPDATE memberships SET room_admin = 1
-		WHERE room_id = ?1 AND NOT EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND room_admin = 1)
+		UPDATE memberships SET room_admin = TRUE
+		WHERE room_id = ?1 AND NOT EXISTS (SELECT 1 FROM memberships WHERE room_id = ?1 AND room_admin = TRUE)
 		  AND user_id = (SELECT user_id FROM memberships WHERE room_id = ?1 ORDER BY joined_at, user_id LIMIT 1)`, room); err != nil {
 		return fmt.Errorf("store: keep a room admin: %w", err)
 	}

@@ -16,6 +16,9 @@ type querier struct {
 }
 
 type stmtCache struct {
+	// eng is the engine the statements are for (nil: SQLite itself); it
+	// rewrites them, and statements are cached by their original text.
+	eng   Engine
 	mu    sync.RWMutex
 	stmts map[string]*sql.Stmt
 	// pending holds queries first seen inside a transaction: preparing them
@@ -24,8 +27,16 @@ type stmtCache struct {
 	pending map[string]bool
 }
 
-func newQuerier(db *sql.DB) querier {
-	return querier{db: db, cache: &stmtCache{stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}}
+func newQuerier(db *sql.DB, eng Engine) querier {
+	return querier{db: db, cache: &stmtCache{eng: eng, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}}
+}
+
+// sql returns query as the engine runs it.
+func (c *stmtCache) sql(query string) string {
+	if c.eng == nil {
+		return query
+	}
+	return c.eng.Rebind(query)
 }
 
 // in returns the querier for a transaction on the same database.
@@ -50,7 +61,7 @@ func (q querier) stmt(ctx context.Context, query string) *sql.Stmt {
 		// Prepare without holding the lock: it may wait for the writer's one
 		// connection, whose holder may itself be looking in the cache.
 		var err error
-		if st, err = q.db.PrepareContext(ctx, query); err != nil {
+		if st, err = q.db.PrepareContext(ctx, q.cache.sql(query)); err != nil {
 			return nil
 		}
 		st = q.cache.keep(query, st)
@@ -79,9 +90,9 @@ func (q querier) QueryRowContext(ctx context.Context, query string, args ...any)
 		return st.QueryRowContext(ctx, args...)
 	}
 	if q.tx != nil {
-		return q.tx.QueryRowContext(ctx, query, args...)
+		return q.tx.QueryRowContext(ctx, q.cache.sql(query), args...)
 	}
-	return q.db.QueryRowContext(ctx, query, args...)
+	return q.db.QueryRowContext(ctx, q.cache.sql(query), args...)
 }
 
 func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -89,9 +100,9 @@ func (q querier) QueryContext(ctx context.Context, query string, args ...any) (*
 		return st.QueryContext(ctx, args...)
 	}
 	if q.tx != nil {
-		return q.tx.QueryContext(ctx, query, args...)
+		return q.tx.QueryContext(ctx, q.cache.sql(query), args...)
 	}
-	return q.db.QueryContext(ctx, query, args...)
+	return q.db.QueryContext(ctx, q.cache.sql(query), args...)
 }
 
 func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
@@ -99,9 +110,9 @@ func (q querier) ExecContext(ctx context.Context, query string, args ...any) (sq
 		return st.ExecContext(ctx, args...)
 	}
 	if q.tx != nil {
-		return q.tx.ExecContext(ctx, query, args...)
+		return q.tx.ExecContext(ctx, q.cache.sql(query), args...)
 	}
-	return q.db.ExecContext(ctx, query, args...)
+	return q.db.ExecContext(ctx, q.cache.sql(query), args...)
 }
 
 // preparePending prepares the queries first seen inside transactions; the
@@ -115,7 +126,7 @@ func (q querier) preparePending(ctx context.Context) {
 	clear(q.cache.pending)
 	q.cache.mu.Unlock()
 	for _, query := range queries {
-		if st, err := q.db.PrepareContext(ctx, query); err == nil {
+		if st, err := q.db.PrepareContext(ctx, q.cache.sql(query)); err == nil {
 			q.cache.keep(query, st)
 		}
 	}

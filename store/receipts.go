@@ -111,7 +111,7 @@ func countReceipt(ctx context.Context, q queryRower, announcement int64) (chat.R
 	err := q.QueryRowContext(ctx, `
 		SELECT a.sender_id, COUNT(*), COUNT(r.delivered_at), COUNT(r.read_at)
 		FROM announcements a JOIN announcement_recipients r ON r.announcement_id = a.id
-		WHERE a.id = ?`, announcement).Scan(&r.SenderID, &r.Recipients, &r.Delivered, &r.Read)
+		WHERE a.id = ? GROUP BY a.sender_id`, announcement).Scan(&r.SenderID, &r.Recipients, &r.Delivered, &r.Read)
 	if err != nil {
 		return r, fmt.Errorf("store: count receipts: %w", err)
 	}

@@ -94,7 +94,7 @@ func (s *Store) Rooms(ctx context.Context, user int64) (joined, others []chat.Ro
 			SELECT r.id, r.kind, r.name, r.topic, r.created_by, r.created_at, r.group_name,
 			       (SELECT COUNT(*) FROM memberships m WHERE m.room_id = r.id) AS members,
 			       EXISTS (SELECT 1 FROM memberships m WHERE m.room_id = r.id AND m.user_id = ?1) AS joined
-			FROM rooms r)
+			FROM rooms r) AS listed
 		WHERE joined OR kind = 0
 		ORDER BY joined DESC, kind, CASE WHEN joined THEN 0 ELSE -members END, name COLLATE NOCASE`, user)
 	if err != nil {

@@ -70,6 +70,9 @@ func (s *Store) Search(ctx context.Context, user int64, q chat.SearchQuery) ([]c
 			return nil, false, fmt.Errorf("store: search author: %w", err)
 		}
 	}
+	if ts, ok := s.eng.(textSearcher); ok {
+		return s.searchOn(ctx, ts, user, q, author)
+	}
 	terms := ftsTerms(q.Words)
 	ids, err := s.searchCandidates(ctx, user, matchExpr(terms, rooms, author), q.Room, author, q.Before)
 	if err != nil {
@@ -78,11 +81,60 @@ func (s *Store) Search(ctx context.Context, user int64, q chat.SearchQuery) ([]c
 	if ids, err = s.rank(ctx, terms, ids); err != nil {
 		return nil, false, err
 	}
-	page := min(max(q.Page, 0), chat.MaxSearchPages-1)
-	from := min(len(ids), page*chat.SearchPageSize)
-	to := min(len(ids), from+chat.SearchPageSize)
+	from, to := pageOf(q, len(ids))
 	hits, err := s.searchHits(ctx, user, terms, ids[from:to])
 	return hits, len(ids) > to, err
+}
+
+// pageOf returns where q's page starts and ends among n ranked ids.
+func pageOf(q chat.SearchQuery, n int) (from, to int) {
+	page := min(max(q.Page, 0), chat.MaxSearchPages-1)
+	from = min(n, page*chat.SearchPageSize)
+	return from, min(n, from+chat.SearchPageSize)
+}
+
+// searchOn searches with an engine's own full-text search, in the same
+// steps: ranked candidates, then the page's messages with snippets.
+func (s *Store) searchOn(ctx context.Context, ts textSearcher, user int64, q chat.SearchQuery, author int64) ([]chat.SearchHit, bool, error) {
+	var before int64
+	if !q.Before.IsZero() {
+		before = millis(q.Before)
+	}
+	query, args := ts.SearchCandidates(user, q.Words, q.Room, author, before, searchCandidates)
+	rows, err := s.r.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: search: %w", err)
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return nil, false, err
+	}
+	from, to := pageOf(q, len(ids))
+	if from == to {
+		return nil, len(ids) > to, nil
+	}
+	query, args = ts.SearchHits(s.eng.Rebind(messageColumns), s.eng.Rebind(messageSource), user, ids[from:to])
+	if rows, err = s.r.QueryContext(ctx, query, args...); err != nil {
+		return nil, false, fmt.Errorf("store: search: %w", err)
+	}
+	hits, err := scanHits(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("store: search: %w", err)
+	}
+	for i := range hits {
+		hits[i].Snippet = snippetOf(hits[i].Message.Body, q.Words)
+	}
+	sortLike(hits, ids[from:to])
+	return hits, len(ids) > to, nil
+}
+
+// sortLike puts hits in the order of ids.
+func sortLike(hits []chat.SearchHit, ids []int64) {
+	order := make(map[int64]int, len(ids))
+	for i, id := range ids {
+		order[id] = i
+	}
+	slices.SortFunc(hits, func(a, b chat.SearchHit) int { return order[a.Message.ID] - order[b.Message.ID] })
 }
 
 // memberRooms lists the rooms user is in now.
@@ -189,11 +241,7 @@ func (s *Store) searchHits(ctx context.Context, user int64, terms []string, ids 
 	if err != nil {
 		return nil, fmt.Errorf("store: search: %w", err)
 	}
-	order := make(map[int64]int, len(ids))
-	for i, id := range ids {
-		order[id] = i
-	}
-	slices.SortFunc(hits, func(a, b chat.SearchHit) int { return order[a.Message.ID] - order[b.Message.ID] })
+	sortLike(hits, ids)
 	return hits, nil
 }
 

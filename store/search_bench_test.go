@@ -86,10 +86,10 @@ func seedSearch(tb testing.TB, s *Store, n, rooms int) (vocab []string, searcher
 		tb.Fatal(err)
 	}
 	var firstRoom, firstAuthor int64
-	if err := s.w.QueryRow(`SELECT MIN(id) FROM rooms`).Scan(&firstRoom); err != nil {
+	if err := s.wq.QueryRowContext(context.Background(), `SELECT MIN(id) FROM rooms`).Scan(&firstRoom); err != nil {
 		tb.Fatal(err)
 	}
-	if err := s.w.QueryRow(`SELECT MIN(id) FROM users WHERE username LIKE 'author%'`).Scan(&firstAuthor); err != nil {
+	if err := s.wq.QueryRowContext(context.Background(), `SELECT MIN(id) FROM users WHERE username LIKE 'author%'`).Scan(&firstAuthor); err != nil {
 		tb.Fatal(err)
 	}
 	vocab = searchVocabulary()

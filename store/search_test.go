@@ -143,7 +143,7 @@ func TestSearchShowsOnlyTheSearchersRooms(t *testing.T) {
 	if err := s.Join(ctx, lobby.ID, ben); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec(`INSERT INTO messages (room_id, author_id, kind, body, created_at) VALUES (?, ?, ?, 'secret system line', 0)`,
+	if _, err := s.wq.ExecContext(context.Background(), `INSERT INTO messages (room_id, author_id, kind, body, created_at) VALUES (?, ?, ?, 'secret system line', 0)`,
 		lobby.ID, ben.ID, chat.KindJoin); err != nil {
 		t.Fatal(err)
 	}
@@ -224,8 +224,11 @@ func TestSearchIndexFollowsEditsAndDeletes(t *testing.T) {
 		{"row deleted", `DELETE FROM messages WHERE id = ?`, dropped.ID},
 	}
 	for _, st := range steps {
-		if _, err := s.w.Exec(st.sql, st.id); err != nil {
+		if _, err := s.wq.ExecContext(context.Background(), st.sql, st.id); err != nil {
 			t.Fatal(st.what, err)
+		}
+		if onPostgres() {
+			continue // the index is a generated column: it cannot disagree
 		}
 		if got, want := indexed(t, s); !slices.Equal(got, want) {
 			t.Fatalf("after %s the index holds %v, the messages say %v", st.what, got, want)
@@ -240,7 +243,10 @@ func TestSearchIndexFollowsEditsAndDeletes(t *testing.T) {
 			t.Errorf("%q finds %v, want %v", q, ids, want)
 		}
 	}
-	if _, err := s.w.Exec(`INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)`); err != nil {
+	if onPostgres() {
+		return
+	}
+	if _, err := s.wq.ExecContext(context.Background(), `INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)`); err != nil {
 		t.Errorf("the index is damaged: %v", err)
 	}
 }

@@ -56,7 +56,7 @@ func TestDeletedSessionStaysDeletedUnderConcurrentUse(t *testing.T) {
 			t.Fatalf("round %d: the deleted session is back (found %v, %v)", round, found, err)
 		}
 		var rows int
-		if err := s.r.QueryRow(`SELECT count(*) FROM sessions WHERE token = ?`, token).Scan(&rows); err != nil || rows != 0 {
+		if err := s.rq.QueryRowContext(context.Background(), `SELECT count(*) FROM sessions WHERE token = ?`, token).Scan(&rows); err != nil || rows != 0 {
 			t.Fatalf("round %d: the deleted session was stored again (%d rows, %v)", round, rows, err)
 		}
 	}
@@ -76,7 +76,7 @@ func TestExpiredTombstonesAreSwept(t *testing.T) {
 		t.Fatal(err)
 	}
 	count := func() (n int) {
-		if err := s.r.QueryRow(`SELECT count(*) FROM revoked_sessions`).Scan(&n); err != nil {
+		if err := s.rq.QueryRowContext(context.Background(), `SELECT count(*) FROM revoked_sessions`).Scan(&n); err != nil {
 			t.Fatal(err)
 		}
 		return n

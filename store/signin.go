@@ -152,7 +152,7 @@ func importRow(ctx context.Context, q querier, row chat.ImportRow, by chat.User,
 	err := q.QueryRowContext(ctx, `
 		INSERT INTO users (username, password_hash, is_admin, created_at,
 			display_name, title, department, email, phone, timezone, bio)
-		VALUES (?, '', 0, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		VALUES (?, '', FALSE, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
 		row.Username, millis(now), p.DisplayName, p.Title, p.Department, p.Email, p.Phone, p.TimeZone, p.Bio).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return chat.Invite{}, chat.FieldErrorf("username", chat.Conflict, "The username %q is taken.", row.Username)

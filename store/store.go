@@ -1,4 +1,5 @@
-// Package store keeps RT Messenger's data in SQLite: the source of truth.
+// Package store keeps RT Messenger's data, the source of truth: in SQLite
+// by default, or on a database server through an Engine (store/postgres).
 // Writes go through one writer connection that groups concurrent requests
 // into one transaction (group commit); reads use a separate pool, which WAL
 // lets run beside the writer.
@@ -59,11 +60,12 @@ type Options struct {
 	manualCheckpoints bool
 }
 
-// Store is the SQLite-backed store. Its methods are safe for concurrent use.
+// Store is the store. Its methods are safe for concurrent use.
 type Store struct {
 	w        *sql.DB // exactly one connection: SQLite allows one writer at a time
 	r        *sql.DB
-	ck       *sql.DB // one connection for background checkpoints
+	eng      Engine  // nil: the embedded SQLite
+	ck       *sql.DB // SQLite only: one connection for background checkpoints
 	wq, rq   querier // w and r through cached prepared statements
 	cache    *cache
 	ops      chan *op
@@ -95,17 +97,48 @@ type Store struct {
 // they carried: their ratio is the mean group-commit batch.
 func (s *Store) Stats() (batches, ops int64) { return s.batches.Load(), s.batchedOps.Load() }
 
-// Open opens (creating if needed) the database at path, applies pending
-// migrations and starts the writer.
+// Open opens (creating if needed) the SQLite database at path, applies
+// pending migrations and starts the writer.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	w, r, ck, err := openSQLite(ctx, path, opt)
+	if err != nil {
+		return nil, err
+	}
+	s := newStore(w, r, nil, opt)
+	s.ck = ck
+	if err := s.start(ctx); err != nil {
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close())
+	}
+	if opt.manualCheckpoints {
+		close(s.checkpointsDone)
+	} else {
+		go s.checkpointLoop()
+	}
+	return s, nil
+}
+
+// OpenEngine starts a store on eng, whose pools it closes on Close.
+func OpenEngine(ctx context.Context, eng Engine, opt Options) (*Store, error) {
+	w, r := eng.Pools()
+	s := newStore(w, r, eng, opt)
+	if err := s.start(ctx); err != nil {
+		return nil, errors.Join(err, eng.Close())
+	}
+	close(s.checkpointsDone) // the server checkpoints by itself
+	return s, nil
+}
+
+// openSQLite opens the writer (migrated), the read pool and the
+// checkpointer's connection.
+func openSQLite(ctx context.Context, path string, opt Options) (w, r, ck *sql.DB, err error) {
 	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("store: invalid database path %q", path)
+		return nil, nil, nil, fmt.Errorf("store: invalid database path %q", path)
 	}
 	sync := "NORMAL"
 	if opt.SyncFull {
 		sync = "FULL"
 	}
-	w, err := sql.Open("sqlite", dsn(path, url.Values{
+	w, err = sql.Open("sqlite", dsn(path, url.Values{
 		// Checkpoints run in the background (checkpoint.go), not inside the
 		// commit that crosses the threshold, which would stall every writer.
 		// A large page cache keeps the index pages the writer touches in
@@ -115,7 +148,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		"_txlock": {"immediate"},
 	}))
 	if err != nil {
-		return nil, fmt.Errorf("store: open writer: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: open writer: %w", err)
 	}
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
@@ -123,14 +156,14 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	w.SetConnMaxIdleTime(0)
 	if err := migrate(ctx, w); err != nil {
 		w.Close()
-		return nil, err
+		return nil, nil, nil, err
 	}
-	r, err := sql.Open("sqlite", dsn(path, url.Values{
+	r, err = sql.Open("sqlite", dsn(path, url.Values{
 		"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "query_only(1)", "cache_size(-8192)"},
 	}))
 	if err != nil {
 		w.Close()
-		return nil, fmt.Errorf("store: open readers: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: open readers: %w", err)
 	}
 	n := opt.ReadConns
 	if n <= 0 {
@@ -138,16 +171,19 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
-	ck, err := sql.Open("sqlite", dsn(path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", truncateWait.Milliseconds())}}))
+	ck, err = sql.Open("sqlite", dsn(path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", truncateWait.Milliseconds())}}))
 	if err != nil {
 		w.Close()
 		r.Close()
-		return nil, fmt.Errorf("store: open checkpointer: %w", err)
+		return nil, nil, nil, fmt.Errorf("store: open checkpointer: %w", err)
 	}
 	ck.SetMaxOpenConns(1)
-	var last int64
+	return w, r, ck, nil
+}
+
+func newStore(w, r *sql.DB, eng Engine, opt Options) *Store {
 	s := &Store{
-		w: w, r: r, ck: ck, wq: newQuerier(w), rq: newQuerier(r), cache: newCache(),
+		w: w, r: r, eng: eng, wq: newQuerier(w, eng), rq: newQuerier(r, eng), cache: newCache(eng != nil),
 		stopCheckpoints: make(chan struct{}), checkpointsDone: make(chan struct{}),
 		ops:        make(chan *op, 1024),
 		onCommit:   opt.OnCommit,
@@ -172,17 +208,18 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	s.writeLog = newRepeatLog(s.log, "database writes failing", "database writes work again")
 	s.checkpointLog = newRepeatLog(s.log, "checkpoint failed", "checkpoints work again")
 	s.largeLog = newRepeatLog(s.log, "write-ahead log is large", "write-ahead log is no longer large")
-	if err := w.QueryRowContext(ctx, latestEvent).Scan(&last); err != nil {
-		return nil, errors.Join(fmt.Errorf("store: latest id: %w", err), w.Close(), r.Close(), ck.Close())
+	return s
+}
+
+// start reads where the event ids stand and starts the writer.
+func (s *Store) start(ctx context.Context) error {
+	var last int64
+	if err := s.w.QueryRowContext(ctx, s.wq.cache.sql(s.latestEvent())).Scan(&last); err != nil {
+		return fmt.Errorf("store: latest id: %w", err)
 	}
 	s.lastID.Store(last)
 	go s.writeLoop()
-	if opt.manualCheckpoints {
-		close(s.checkpointsDone)
-	} else {
-		go s.checkpointLoop()
-	}
-	return s, nil
+	return nil
 }
 
 func dsn(path string, q url.Values) string {
@@ -203,6 +240,9 @@ func (s *Store) Close() error {
 	<-s.checkpointsDone
 	s.rq.close()
 	s.wq.close()
+	if s.eng != nil {
+		return s.eng.Close()
+	}
 	// Fold the log into the database so the next start reads a small WAL.
 	// The HTTP server has drained by now, so nobody should hold it up; if
 	// someone does, the next start simply reads a longer log.

@@ -23,10 +23,10 @@ var (
 	unreadCounts = `
 		(SELECT COUNT(*) FROM (SELECT 1 FROM messages um
 			WHERE um.room_id = rm.room_id AND um.id > rm.mark AND um.kind IN (` + countedKinds + `) AND um.author_id != rm.user_id
-			LIMIT ` + maxCounted + `)),
+			LIMIT ` + maxCounted + `) AS unread),
 		(SELECT COUNT(*) FROM (SELECT 1 FROM mentions mn
 			WHERE mn.user_id = rm.user_id AND mn.room_id = rm.room_id AND mn.message_id > rm.mark
-			LIMIT ` + maxCounted + `)),
+			LIMIT ` + maxCounted + `) AS mentioned),
 		(SELECT COALESCE(MAX(lm.id), 0) FROM messages lm WHERE lm.room_id = rm.room_id)`
 
 	// roomMarks is each room user (?1) belongs to, with their mark.
@@ -96,9 +96,10 @@ func (s *Store) MarkReadUpTo(ctx context.Context, user, room, upTo int64) (previ
 		st := chat.ReadState{UserID: user, RoomID: room}
 		err := q.QueryRowContext(ctx, `
 			INSERT INTO read_marks (user_id, room_id, last_read)
-			SELECT ?1, ?2, MIN(?3, (SELECT COALESCE(MAX(id), 0) FROM messages WHERE room_id = ?2))
+			SELECT CAST(?1 AS BIGINT), CAST(?2 AS BIGINT), CASE WHEN newest < ?3 THEN newest ELSE ?3 END
+			FROM (SELECT COALESCE(MAX(id), 0) AS newest FROM messages WHERE room_id = ?2) AS room
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ?1 AND room_id = ?2)
-			ON CONFLICT (user_id, room_id) DO UPDATE SET last_read = MAX(last_read, excluded.last_read)
+			ON CONFLICT (user_id, room_id) DO UPDATE SET last_read = CASE WHEN excluded.last_read > read_marks.last_read THEN excluded.last_read ELSE read_marks.last_read END
 			RETURNING last_read`, user, room, upTo).Scan(&st.LastRead)
 		if err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
@@ -110,7 +111,7 @@ func (s *Store) MarkReadUpTo(ctx context.Context, user, room, upTo int64) (previ
 		if err != nil {
 			return nil, st, err
 		}
-		err = q.QueryRowContext(ctx, `SELECT `+unreadCounts+` FROM (SELECT ?1 AS user_id, ?2 AS room_id, ?3 AS mark) rm`,
+		err = q.QueryRowContext(ctx, `SELECT `+unreadCounts+` FROM (SELECT CAST(?1 AS BIGINT) AS user_id, CAST(?2 AS BIGINT) AS room_id, CAST(?3 AS BIGINT) AS mark) rm`,
 			user, room, st.LastRead).Scan(&st.Unread, &st.Mentions, &st.LastID)
 		if err != nil {
 			return nil, st, fmt.Errorf("store: mark read: count: %w", err)

@@ -134,7 +134,7 @@ func TestMarksNeverMoveBackwards(t *testing.T) {
 	}
 	wg.Wait()
 	var mark int64
-	if err := s.r.QueryRow(`SELECT last_read FROM read_marks WHERE user_id = ? AND room_id = ?`, bob.ID, room.ID).Scan(&mark); err != nil {
+	if err := s.rq.QueryRowContext(context.Background(), `SELECT last_read FROM read_marks WHERE user_id = ? AND room_id = ?`, bob.ID, room.ID).Scan(&mark); err != nil {
 		t.Fatal(err)
 	}
 	if mark != ids[len(ids)-1] {
@@ -215,10 +215,10 @@ func TestMigrationStartsMarksAtWhatWasRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Replay the migration's backfill over a table emptied as if new.
-	if _, err := s.w.Exec(`DELETE FROM read_marks`); err != nil {
+	if _, err := s.wq.ExecContext(context.Background(), `DELETE FROM read_marks`); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.w.Exec(`
+	if _, err := s.wq.ExecContext(context.Background(), `
 		INSERT INTO read_marks (user_id, room_id, last_read)
 		SELECT m.user_id, m.room_id,
 		       COALESCE((SELECT MIN(a.message_id) - 1 FROM announcement_recipients a
@@ -326,7 +326,7 @@ func TestMentionRoomOnlyForCreatorsAndAdmins(t *testing.T) {
 		}
 	}
 	// A room admin the creator appointed may use it too.
-	if _, err := s.w.Exec(`UPDATE memberships SET room_admin = 1 WHERE user_id = ? AND room_id = ?`, bob.ID, room.ID); err != nil {
+	if _, err := s.wq.ExecContext(context.Background(), `UPDATE memberships SET room_admin = TRUE WHERE user_id = ? AND room_id = ?`, bob.ID, room.ID); err != nil {
 		t.Fatal(err)
 	}
 	if m := mustPost(t, s, room.ID, bob, "@room now"); !m.MentionsRoom {

@@ -81,9 +81,13 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	return u, nil
 }
 
+// isUnique reports whether err is a unique constraint's refusal.
 func isUnique(err error) bool {
 	var se *sqlite.Error
-	return errors.As(err, &se) && se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	if errors.As(err, &se) {
+		return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE
+	}
+	return errorState(err) == "23505" // unique_violation
 }
 
 // EnsureUsers creates the named accounts that do not exist yet, all with

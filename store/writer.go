@@ -130,9 +130,20 @@ func (s *Store) commit(batch []*op) {
 		s.wrote(err)
 		return
 	}
+	if s.eng != nil {
+		if err := s.eng.BeginBatch(ctx, tx); err != nil {
+			tx.Rollback()
+			err = fmt.Errorf("store: begin batch: %w", err)
+			failAll(batch, err)
+			s.wrote(err)
+			return
+		}
+	}
 	q := s.wq.in(tx)
 	for _, o := range batch {
-		if o.single {
+		// A server engine aborts the whole transaction on a failed
+		// statement: there every op needs its savepoint.
+		if o.single && s.eng == nil {
 			o.msgs, o.err = runSafely(ctx, q, o.run, now)
 		} else {
 			o.msgs, o.err = s.runOp(ctx, q, o.run, now)

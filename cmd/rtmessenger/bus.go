@@ -4,19 +4,19 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/hub/redisbus"
+	"github.com/rtmessenger/rtmessenger/store/postgres"
 )
 
 // openBus connects the hub to the other nodes through the Redis named by
 // -bus. members reads every membership from the store, for catching up
 // after an outage; it is called only once the bus has started.
 func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(chat.Membership)) error, log *slog.Logger) (*redisbus.Bus, error) {
-	if !strings.Contains(cfg.db, "://") {
+	if !postgres.IsURL(cfg.db) {
 		log.Warn("-bus with an SQLite database: SQLite serves one node only; the bus is for several nodes sharing PostgreSQL")
 	}
 	bus, err := redisbus.New(redisbus.Options{

@@ -50,7 +50,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs := flag.NewFlagSet("rtmessenger", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "listen address")
-	fs.StringVar(&c.db, "db", "data/rtmessenger.db", "SQLite database file, created with its folder if missing")
+	fs.StringVar(&c.db, "db", "data/rtmessenger.db", "SQLite database file (created with its folder if missing), or postgres://user@host:port/db for PostgreSQL, which several nodes can share")
 	fs.StringVar(&c.bus, "bus", "", "redis://host:port/db[?channel=name]: share streams with other nodes through this Redis (empty: in-process, one node)")
 	fs.BoolVar(&c.syncFull, "sync-full", false, "fsync every commit: survives power loss, slower writes")
 	fs.IntVar(&c.replayLimit, "replay-limit", 1000, "most messages replayed to a reconnecting stream; beyond it the page reloads")
@@ -119,13 +119,13 @@ func checkBus(s string) error {
 		return nil
 	}
 	if u, err := url.Parse(s); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
-		return fmt.Errorf("-bus %q: want redis://host:port/db (or rediss:// for TLS)", redactBus(s))
+		return fmt.Errorf("-bus %q: want redis://host:port/db (or rediss:// for TLS)", redactURL(s))
 	}
 	return nil
 }
 
-// redactBus hides a password in the bus URL, for logs and errors.
-func redactBus(s string) string {
+// redactURL hides a password in a -bus or -db URL, for logs and errors.
+func redactURL(s string) string {
 	if u, err := url.Parse(s); err == nil {
 		return u.Redacted()
 	}

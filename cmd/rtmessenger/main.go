@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,9 +57,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 
-	if err := os.MkdirAll(filepath.Dir(cfg.db), 0o750); err != nil {
-		return fmt.Errorf("create database directory: %w", err)
-	}
 	var st *store.Store // opened below, before any stream can connect
 	lightMode := func(user int64) bool {
 		u, err := st.UserByID(context.Background(), user)
@@ -83,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fanout = bus
 	}
 	relay := handlers.NewRelay(fanout, log)
-	st, err = store.Open(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
+	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
 	if err != nil {
 		relay.Close()
 		streams.Close(ctx)
@@ -159,7 +155,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", cfg.db, "bus", cmp.Or(redactBus(cfg.bus), "in-process"))
+	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", redactURL(cfg.db), "bus", cmp.Or(redactURL(cfg.bus), "in-process"))
 
 	if cfg.debugAddr != "" {
 		dl, err := net.Listen("tcp", cfg.debugAddr)
