@@ -1,5 +1,7 @@
 package chat
 
+import "time"
+
 // Presence is whether a person is around: online (a page of theirs is open
 // and was used lately), away (open, but unused for a while) or offline (no
 // page open). It is never stored: the server knows it from open streams.
@@ -43,4 +45,12 @@ type PresenceChange struct {
 type Typist struct {
 	ID   int64
 	Name string
+}
+
+// Seen is someone with a page open on one node, and when they last did
+// something there: what nodes tell each other so that presence is the
+// same on all of them.
+type Seen struct {
+	User   int64
+	Active time.Time
 }

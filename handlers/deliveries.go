@@ -18,6 +18,11 @@ type DeliveryRecorder interface {
 // only when recipients load them. Close stops it.
 func (rl *Relay) Record(rec DeliveryRecorder) { rl.rec.start(rec) }
 
+// Delivered records announcement copies that another node's relay
+// published and that reached a stream of their recipient on this node
+// (see redisbus.Options.Delivered).
+func (rl *Relay) Delivered(ids ...int64) { rl.rec.add(ids) }
+
 // deliveries writes the relay's deliveries on a goroutine of its own: a
 // write waits for a commit, and publishing must not wait for one.
 type deliveries struct {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -15,6 +16,7 @@ import (
 type ReplayStore interface {
 	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
 	MarkDelivered(ctx context.Context, messages []int64) error
+	ReplayFloor(ctx context.Context, after int64, from func(made time.Time) time.Time) (int64, error)
 }
 
 // resetEvent tells a page it missed too much to replay: reload instead.
@@ -52,6 +54,13 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		}
 		if after > latest { // an id from another database, or a restored backup
 			return send(latest, resetEvent, []byte("unknown resume point"))
+		}
+		if h.replayFrom != nil {
+			// Several nodes: events the stream may have been sent out of
+			// order are sent again; a page upserts them by id.
+			if after, err = h.replays.ReplayFloor(ctx, after, h.replayFrom); err != nil {
+				return err
+			}
 		}
 		msgs, err := h.replays.Missed(ctx, u.ID, after, h.replayLimit+1)
 		if err != nil {

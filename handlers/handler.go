@@ -119,6 +119,12 @@ type Deps struct {
 	// Bus, when several nodes share the work, says whether it reaches
 	// the others (/healthz); nil: one node, nothing to report.
 	Bus BusHealth
+	// ReplayFrom, when several nodes share the work, says how far back in
+	// time a resumed stream's replay must reach before the event it
+	// resumes from (redisbus.Bus.ReplayFrom): other nodes' events can
+	// reach a stream after newer ones. nil: one node, where events reach
+	// streams in id order; the replay starts after the resume point.
+	ReplayFrom func(made time.Time) time.Time
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -142,6 +148,7 @@ type Handler struct {
 	log          *slog.Logger
 	assets       views.Assets
 	replayLimit  int
+	replayFrom   func(time.Time) time.Time
 	passwords    *passwords
 	idle         time.Duration
 	trustProxy   bool
@@ -172,6 +179,7 @@ func New(d Deps) *Handler {
 		streams:     d.Streams,
 		log:         d.Logger,
 		replayLimit: d.ReplayLimit,
+		replayFrom:  d.ReplayFrom,
 		assets: views.Assets{
 			CSS:    static.URL("app.css"),
 			HTMX:   static.URL("vendor/htmx/htmx.min.js"),

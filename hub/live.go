@@ -58,25 +58,71 @@ type typist struct {
 
 // person is one user's presence.
 type person struct {
-	open   int           // open connections
+	open   int           // open connections on this node
 	active time.Time     // latest activity in any page of theirs
 	closed time.Time     // when open fell to zero
 	shown  chat.Presence // what their rooms were last told
+	// elsewhere: until when another node says they have a page open
+	// there (see Elsewhere); zero when none has.
+	elsewhere time.Time
 }
 
 // state is p's presence at now. Without a connection they stay as shown
 // for offlineAfter: moving to another page closes one stream and opens the
 // next, which must not flash "offline" to everyone.
 func (p *person) state(now time.Time, awayAfter, offlineAfter time.Duration) chat.Presence {
+	here := p.open > 0 || now.Before(p.elsewhere)
 	switch {
-	case p.open > 0 && now.Sub(p.active) >= awayAfter:
+	case here && now.Sub(p.active) >= awayAfter:
 		return chat.PresenceAway
-	case p.open > 0:
+	case here:
 		return chat.PresenceOnline
-	case now.Sub(p.closed) >= offlineAfter:
+	case now.Sub(later(p.closed, p.elsewhere)) >= offlineAfter:
 		return chat.PresenceOffline
 	}
 	return p.shown
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// Here lists the users with a page open on this node and when each last
+// did something: for the other nodes (Elsewhere).
+func (h *Hub) Here() []chat.Seen {
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	var out []chat.Seen
+	for user, p := range h.live.people {
+		if p.open > 0 {
+			out = append(out, chat.Seen{User: user, Active: p.active})
+		}
+	}
+	return out
+}
+
+// Elsewhere records what another node said it has (its Here): each of
+// those users has a page open until until, unless the node says so again,
+// and was active when it says. A node that stops saying so (they left, or
+// the node died) stops counting at until.
+func (h *Hub) Elsewhere(seen []chat.Seen, until time.Time) {
+	if h.opt.RenderPresence == nil {
+		return // nobody is told
+	}
+	h.live.mu.Lock()
+	defer h.live.mu.Unlock()
+	for _, s := range seen {
+		p := h.live.people[s.User]
+		if p == nil {
+			p = &person{}
+			h.live.people[s.User] = p
+		}
+		p.active = later(p.active, s.Active)
+		p.elsewhere = later(p.elsewhere, until)
+	}
 }
 
 func newLive() *live {

@@ -445,3 +445,52 @@ func TestLiveEventsReachEveryMemberOfABigRoomOnce(t *testing.T) {
 	}
 	lr.sentinel(t, 10, 1, clients...)
 }
+
+// Someone with a page open on another node shows online here while that
+// node keeps saying so (Elsewhere), away when it reports them idle, and
+// offline once it stops (they left, or the node died) and OfflineAfter
+// has passed; a node asking Here learns only of local pages.
+func TestPresenceFromOtherNodes(t *testing.T) {
+	lr := newLiveRig(t, Options{AwayAfter: 5 * time.Minute, OfflineAfter: 5 * time.Second})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2) // 2 is connected to another node only
+	local := lr.connect(1, "")
+	lr.waitConns(1)
+	flush(lr.presnc)
+	if ev := local.next(t); ev.Data != "presence in 10: 1=online" {
+		t.Fatalf("got %+v", ev)
+	}
+	if here := lr.hub.Here(); len(here) != 1 || here[0].User != 1 {
+		t.Fatalf("Here() = %+v, want user 1 only", here)
+	}
+
+	share := func(active time.Time) {
+		lr.hub.Elsewhere([]chat.Seen{{User: 2, Active: active}}, lr.clock.Now().Add(6*time.Second))
+	}
+	share(lr.clock.Now())
+	flush(lr.presnc)
+	if ev := local.next(t); ev.Data != "presence in 10: 2=online" {
+		t.Fatalf("got %+v", ev)
+	}
+	// Still shared, but idle there for five minutes: away.
+	idleSince := lr.clock.Now()
+	for range 60 {
+		lr.clock.Add(5 * time.Second)
+		share(idleSince)
+	}
+	lr.hub.Active(1)
+	flush(lr.presnc)
+	if ev := local.next(t); ev.Data != "presence in 10: 2=away" {
+		t.Fatalf("got %+v", ev)
+	}
+	// The other node stops sharing: offline once its word runs out and
+	// OfflineAfter has passed, not before.
+	lr.clock.Add(6 * time.Second)
+	flush(lr.presnc)
+	lr.sentinel(t, 10, 1, local)
+	lr.clock.Add(5 * time.Second)
+	flush(lr.presnc)
+	if ev := local.next(t); ev.Data != "presence in 10: 2=offline" {
+		t.Fatalf("got %+v", ev)
+	}
+}

@@ -14,8 +14,10 @@ import (
 
 // openBus connects the hub to the other nodes through the Redis named by
 // -bus. members reads every membership from the store, for catching up
-// after an outage; it is called only once the bus has started.
-func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(chat.Membership)) error, log *slog.Logger) (*redisbus.Bus, error) {
+// after an outage; it is called only once the bus has started, as is
+// delivered, which records announcement copies other nodes' relays sent
+// that reached a stream here.
+func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(chat.Membership)) error, delivered func(int64), log *slog.Logger) (*redisbus.Bus, error) {
 	if !postgres.IsURL(cfg.db) {
 		log.Warn("-bus with an SQLite database: SQLite serves one node only; the bus is for several nodes sharing PostgreSQL")
 	}
@@ -30,7 +32,8 @@ func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(ch
 			streams.Resync(all)
 			return nil
 		},
-		Logger: log,
+		Delivered: delivered,
+		Logger:    log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("-bus: %w", err)
@@ -48,7 +51,8 @@ func closeBus(bus *redisbus.Bus, log *slog.Logger) {
 }
 
 // busStreams is the hub for the handlers, with what must reach every
-// node's streams (ended sessions, light mode) sent through the bus.
+// node's streams (ended sessions, light mode, typing) sent through the
+// bus. (Presence the bus shares by itself.)
 type busStreams struct {
 	*hub.Hub
 	bus *redisbus.Bus
@@ -57,3 +61,7 @@ type busStreams struct {
 func (s busStreams) EndSession(user int64, session string) { s.bus.EndSession(user, session) }
 func (s busStreams) Disconnect(user int64)                 { s.bus.Disconnect(user) }
 func (s busStreams) SetLight(user int64, on bool)          { s.bus.SetLight(user, on) }
+func (s busStreams) Typing(room, user int64, name string) bool {
+	return s.bus.Typing(room, user, name)
+}
+func (s busStreams) StoppedTyping(room, user int64) { s.bus.StoppedTyping(room, user) }

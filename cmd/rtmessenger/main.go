@@ -68,17 +68,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	// publishes to this hub and every other node's.
 	var fanout handlers.Fanout = streams
 	var bus *redisbus.Bus
+	var relay *handlers.Relay // made below; the bus hears nothing before Start
 	if cfg.bus != "" {
 		if bus, err = openBus(cfg, streams, func(ctx context.Context, fn func(chat.Membership)) error {
 			return st.Memberships(ctx, fn)
-		}, log); err != nil {
+		}, func(id int64) { relay.Delivered(id) }, log); err != nil {
 			streams.Close(ctx)
 			return err
 		}
 		defer closeBus(bus, log) // after the deferred st.Close: nothing is published after it
 		fanout = bus
 	}
-	relay := handlers.NewRelay(fanout, log)
+	relay = handlers.NewRelay(fanout, log)
 	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
 	if err != nil {
 		relay.Close()
@@ -104,12 +105,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if bus != nil {
 		bus.Start()
 		deps.Streams, deps.Live, deps.Bus = busStreams{streams, bus}, busStreams{streams, bus}, bus
+		deps.ReplayFrom = bus.ReplayFrom
 	}
 
 	h := handlers.New(handlers.Deps{
 		Store:           st,
 		Streams:         deps.Streams,
 		Bus:             deps.Bus,
+		ReplayFrom:      deps.ReplayFrom,
 		Embeds:          st,
 		Sessions:        st.Sessions(),
 		Logger:          log,

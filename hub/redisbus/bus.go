@@ -48,6 +48,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 // Local is this node's hub: what the bus applies ops to.
@@ -60,6 +61,12 @@ type Local interface {
 	EndSession(user int64, session string)
 	Disconnect(user int64)
 	SetLight(user int64, on bool)
+	Typing(room, user int64, name string) bool
+	StoppedTyping(room, user int64)
+	// Here lists who has a page open on this node; Elsewhere records
+	// another node's list, holding until until.
+	Here() []chat.Seen
+	Elsewhere(seen []chat.Seen, until time.Time)
 }
 
 // DefaultChannel is the Pub/Sub channel nodes share unless the URL names
@@ -87,6 +94,13 @@ type Options struct {
 	// QueueSize is how many ops may wait to be published (default 8192);
 	// beyond it ops are dropped and the others told to resync.
 	QueueSize int
+	// ShareEvery is how often this node tells the others who has a page
+	// open here, for presence (default 2 s).
+	ShareEvery time.Duration
+	// Delivered, if set, hears of each event another node sent with
+	// PublishExcept (an announcement copy) that reached a stream here, by
+	// its id, on the receiving goroutine: it must only hand it on.
+	Delivered func(id int64)
 }
 
 // Bus is one node's connection to the others. Its methods are safe for
@@ -105,6 +119,7 @@ type Bus struct {
 	wake   chan struct{}
 
 	health health
+	gaps   gaps
 
 	ctx      context.Context // ends the subscription
 	cancel   context.CancelFunc
@@ -126,6 +141,9 @@ func New(opt Options) (*Bus, error) {
 	}
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 8192
+	}
+	if opt.ShareEvery <= 0 {
+		opt.ShareEvery = 2 * time.Second
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.DiscardHandler)
@@ -170,6 +188,7 @@ func parseURL(raw string) (*redis.Options, string, error) {
 func (b *Bus) Start() {
 	b.done.Go(b.receive)
 	b.done.Go(b.send)
+	b.done.Go(b.share)
 }
 
 // Close publishes what is still queued (until ctx ends), stops, and closes

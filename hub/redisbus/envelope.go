@@ -17,7 +17,11 @@ const (
 	opEndSession                  // a: user, data: session token
 	opDisconnect                  // a: user
 	opLight                       // a: user, b: 1 on, 0 off
-	opResync                      // the sender lost ops: catch up from the database
+	opResync                      // the sender lost ops made from a to b (Unix ms): catch up from the database
+	opTyping                      // a: room, b: user, data: their name
+	opStoppedTyping               // a: room, b: user
+	opHere                        // a: for how many ms it holds, data: who has a page open on the sender (appendSeen)
+	lastOp                        // not an op: one past the last
 )
 
 // version leads every envelope, so a node can refuse one from a newer
@@ -58,7 +62,7 @@ var errEnvelope = errors.New("redisbus: malformed envelope")
 // decode reads an envelope; data aliases p.
 func decode(p []byte) (envelope, error) {
 	var e envelope
-	if len(p) < 10 || p[0] != version || p[1] == 0 || op(p[1]) > opResync {
+	if len(p) < 10 || p[0] != version || p[1] == 0 || op(p[1]) >= lastOp {
 		return e, errEnvelope
 	}
 	e.op, e.origin = op(p[1]), binary.BigEndian.Uint64(p[2:10])

@@ -1,5 +1,7 @@
 package redisbus
 
+import "time"
+
 // Each method applies its op to this node's hub first, then queues it for
 // the others: local readers never wait on Redis, nor lose anything to it.
 
@@ -12,7 +14,7 @@ func (b *Bus) Publish(room, id int64, data []byte) {
 
 // PublishExcept is Publish to all of room's members but one. It reports
 // how many users it reached on this node only: other nodes apply it later
-// and do not answer.
+// and report what reached someone there to their own Options.Delivered.
 func (b *Bus) PublishExcept(room, except, id int64, data []byte) (reached int) {
 	reached = b.local.PublishExcept(room, except, id, data)
 	b.enqueue(body{op: opPublishExcept, a: room, b: except, id: id, data: data})
@@ -69,7 +71,11 @@ func (b *Bus) apply(e envelope) {
 	case opPublish:
 		b.local.Publish(e.a, e.id, e.data)
 	case opPublishExcept:
-		b.local.PublishExcept(e.a, e.b, e.id, e.data)
+		// Announcement copies go this way: one reaching a recipient here
+		// is delivered, which only this node can tell.
+		if b.local.PublishExcept(e.a, e.b, e.id, e.data) > 0 && b.opt.Delivered != nil {
+			b.opt.Delivered(e.id)
+		}
 	case opPublishTo:
 		b.local.PublishTo(e.a, e.id, e.data)
 	case opJoin:
@@ -82,5 +88,16 @@ func (b *Bus) apply(e envelope) {
 		b.local.Disconnect(e.a)
 	case opLight:
 		b.local.SetLight(e.a, e.b == 1)
+	case opTyping:
+		b.local.Typing(e.a, e.b, string(e.data))
+	case opStoppedTyping:
+		b.local.StoppedTyping(e.a, e.b)
+	case opHere:
+		seen, err := readSeen(e.data)
+		if err != nil {
+			b.log.Warn("bus: ignoring a presence list", "err", err)
+			return
+		}
+		b.local.Elsewhere(seen, time.Now().Add(time.Duration(e.a)*time.Millisecond))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/internal/redistest"
 )
@@ -32,6 +33,7 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 		t.Errorf("health says %q", err)
 	}
 	during := []int64{a.post(10, "during 1"), a.post(10, "during 2")}
+	duringAt := time.Now()
 	if got := onA.until(t, during[1]); !slices.Equal(got, []int64{before, during[0], during[1]}) {
 		t.Fatalf("A's own reader got %v during the outage", got)
 	}
@@ -43,6 +45,11 @@ func TestRedisOutageLosesNothing(t *testing.T) {
 	}
 	a.waitHealthy()
 	b.waitHealthy()
+	// B remembers the gap: a stream resuming from an event made during it
+	// replays from before it began, not just Lag back.
+	if from := b.bus.ReplayFrom(duringAt); !from.Before(duringAt.Add(-Lag)) {
+		t.Errorf("B replays an event made during the outage from %v, only Lag before it", from)
+	}
 	after := a.post(10, "after")
 	for name, rd := range map[string]*reader{"A": onA, "B": onB} {
 		if got := rd.until(t, after); got[len(got)-1] != after {
@@ -78,11 +85,17 @@ func TestANodeThatCouldNotPublishMakesTheOthersCatchUp(t *testing.T) {
 		t.Fatalf("B lost Redis too: %v", err)
 	}
 
+	restoredAt := time.Now()
 	pa.Restore()
 	if got := onB.until(t, lost); !slices.Equal(got, []int64{lost}) {
 		t.Fatalf("B's reader got %v, want %v", got, lost)
 	}
 	a.waitHealthy()
+	// A's resync told B when its ops were lost, so B's streams resuming
+	// from then replay from before it.
+	if from := b.bus.ReplayFrom(restoredAt); !from.Before(restoredAt.Add(-Lag)) {
+		t.Errorf("B replays an event made while A could not publish from %v, only Lag before it", from)
+	}
 }
 
 // Ops that do not fit the queue are dropped, never waited for: the

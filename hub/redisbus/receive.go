@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -40,8 +41,14 @@ func (b *Bus) subscription() (up bool, err error) {
 	// The read below does not watch the context; closing the connection
 	// ends it at once when the bus closes.
 	defer context.AfterFunc(b.ctx, func() { ps.Close() })()
-	seen := map[uint64]uint64{} // origin → last sequence number
+	seen := map[uint64]heard{} // origin → its last envelope
 	pinged := false
+	heardAt := time.Now() // when Redis last showed it was there
+	defer func() {
+		if up && b.ctx.Err() == nil {
+			b.gaps.begin(heardAt) // what came after may be lost
+		}
+	}()
 	for b.ctx.Err() == nil {
 		msg, err := ps.ReceiveTimeout(b.ctx, b.opt.PingEvery)
 		if err != nil {
@@ -58,12 +65,15 @@ func (b *Bus) subscription() (up bool, err error) {
 			continue
 		}
 		pinged = false // anything at all shows the connection is alive
+		heardAt = time.Now()
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
 				// From here on nothing published is missed; what was
-				// missed before is in the database.
+				// missed before is in the database. The gap is recorded
+				// before the streams are told to resume (catchUp).
 				up = true
+				b.gaps.end(heardAt)
 				if err := b.catchUp("subscribed"); err != nil {
 					return up, err
 				}
@@ -71,7 +81,7 @@ func (b *Bus) subscription() (up bool, err error) {
 				clear(seen)
 			}
 		case *redis.Message:
-			if err := b.received(m.Payload, seen); err != nil {
+			if err := b.received(m.Payload, seen, heardAt); err != nil {
 				return up, err
 			}
 		}
@@ -79,9 +89,16 @@ func (b *Bus) subscription() (up bool, err error) {
 	return up, b.ctx.Err()
 }
 
+// heard is the last envelope from one other node: its sequence number and
+// when it came.
+type heard struct {
+	seq uint64
+	at  time.Time
+}
+
 // received applies one envelope, or catches up when the sender says it
 // lost ops or its sequence shows a gap.
-func (b *Bus) received(payload string, seen map[uint64]uint64) error {
+func (b *Bus) received(payload string, seen map[uint64]heard, now time.Time) error {
 	e, err := decode([]byte(payload))
 	if err != nil {
 		b.log.Warn("bus: ignoring a message", "err", err)
@@ -91,12 +108,14 @@ func (b *Bus) received(payload string, seen map[uint64]uint64) error {
 		return nil // applied locally when it was made
 	}
 	last, known := seen[e.origin]
-	seen[e.origin] = e.seq
+	seen[e.origin] = heard{e.seq, now}
 	switch {
 	case e.op == opResync:
+		b.gaps.add(time.UnixMilli(e.a), time.UnixMilli(e.b))
 		return b.catchUp("a node lost messages while Redis was away")
-	case known && e.seq != last+1:
-		b.log.Warn("bus: messages from another node went missing", "expected", last+1, "got", e.seq)
+	case known && e.seq != last.seq+1:
+		b.log.Warn("bus: messages from another node went missing", "expected", last.seq+1, "got", e.seq)
+		b.gaps.add(last.at, now)
 		if err := b.catchUp("gap"); err != nil {
 			return err
 		}

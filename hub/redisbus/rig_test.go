@@ -136,10 +136,10 @@ func newNode(t *testing.T, d *db, redisAddr, channel string) *node {
 }
 
 // newStoppedNode is newNode with opt (URL, Local, CatchUp and Logger
-// aside) and its bus not started.
-func newStoppedNode(t *testing.T, d *db, redisAddr, channel string, opt Options) *node {
+// aside) and its bus not started; its hub has hubOpt, if given.
+func newStoppedNode(t *testing.T, d *db, redisAddr, channel string, opt Options, hubOpt ...hub.Options) *node {
 	t.Helper()
-	n := &node{t: t, db: d, hub: hub.New(hub.Options{}), log: &logLines{}}
+	n := &node{t: t, db: d, hub: hub.New(append(hubOpt, hub.Options{})[0]), log: &logLines{}}
 	for _, m := range d.memberships() {
 		n.hub.Join(m.RoomID, m.UserID)
 	}

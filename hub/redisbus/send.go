@@ -40,12 +40,16 @@ func (b *Bus) take() []body {
 func (b *Bus) send() {
 	var seq uint64
 	var buf []byte
-	owe := false // ops were lost: the others must resync
+	owe := false       // ops were lost: the others must resync
+	var lost time.Time // when the first of them was lost
 	retry := newBackoff()
 	var warned time.Time
 	for {
 		ops := b.take()
 		if n := b.health.dropped.Swap(0); n > 0 {
+			if !owe {
+				lost = time.Now()
+			}
 			owe = true
 			if time.Since(warned) >= time.Minute { // a sustained overload must not flood the log
 				warned = time.Now()
@@ -61,7 +65,10 @@ func (b *Bus) send() {
 			}
 		}
 		if owe {
-			ops = append([]body{{op: opResync}}, ops...)
+			// The span tells the others how far back their streams must
+			// replay (gaps.go): ops lost then may be older than events
+			// their streams got since.
+			ops = append([]body{{op: opResync, a: lost.UnixMilli(), b: time.Now().UnixMilli()}}, ops...)
 		}
 		err := b.publish(ops, &seq, &buf)
 		b.health.published(err)
@@ -69,6 +76,9 @@ func (b *Bus) send() {
 			owe = false
 			retry.reset()
 			continue
+		}
+		if !owe {
+			lost = time.Now()
 		}
 		owe = true
 		select {
