@@ -6,12 +6,15 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/internal/attack"
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+	"github.com/rtmessenger/rtmessenger/store"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 )
@@ -277,4 +280,39 @@ func hasClass(n *html.Node, class string) bool {
 		}
 	}
 	return false
+}
+
+// With several nodes (Deps.ReplayFrom) a resumed stream is replayed from
+// before its resume point: another node's older event may have reached
+// this node after the newer one the page saw last.
+func TestStreamReplayReachesBackWhenNodesShareTheWork(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	a := newAppStore(t, hub.Options{}, store.Options{Now: now}, nil, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-1500 * time.Millisecond) }
+	})
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	var ids []int64
+	for i := range 3 { // a second apart
+		mu.Lock()
+		clock = clock.Add(time.Second)
+		mu.Unlock()
+		m, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint("m", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, m.ID)
+	}
+	s := alice.open("", http.Header{"Last-Event-ID": {fmt.Sprint(ids[2])}})
+	for _, want := range ids[1:] { // from the last made 1.5 s before the resume point
+		if ev := s.next(); ev.IntID() != want {
+			t.Fatalf("replay gave id %s, want %d", ev.ID, want)
+		}
+	}
 }

@@ -11,7 +11,8 @@ import (
 // node's hub coalesces and renders them for its own members); presence
 // goes as each node's list of who has a page open there, shared every
 // ShareEvery and valid for three of those, so a node that dies stops
-// counting within seconds without telling anyone.
+// counting within seconds without telling anyone. The list doubles as
+// the node's heartbeat.
 
 // Typing records on every node that user, shown as name, is typing in
 // room. It reports false, and sends nothing, for a non-member.
@@ -29,24 +30,20 @@ func (b *Bus) StoppedTyping(room, user int64) {
 	b.enqueue(body{op: opStoppedTyping, a: room, b: user})
 }
 
-// share sends who has a page open here every ShareEvery until Close.
+// share sends who has a page open here every ShareEvery until Close,
+// even nobody: it is also how the others know this node is alive (see
+// silentNodes).
 func (b *Bus) share() {
 	t := time.NewTicker(b.opt.ShareEvery)
 	defer t.Stop()
-	sentSome := false
 	for {
 		select {
 		case <-b.ctx.Done():
 			return
 		case <-t.C:
 		}
-		seen := b.local.Here()
-		if len(seen) == 0 && !sentSome {
-			continue // nothing to say, and nothing said that needs undoing
-		}
-		sentSome = len(seen) > 0
 		valid := 3 * b.opt.ShareEvery
-		b.enqueue(body{op: opHere, a: valid.Milliseconds(), data: appendSeen(nil, seen)})
+		b.enqueue(body{op: opHere, a: valid.Milliseconds(), data: appendSeen(nil, b.local.Here())})
 	}
 }
 

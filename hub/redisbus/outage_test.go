@@ -129,3 +129,34 @@ func dedupe(ids []int64) []int64 {
 	}
 	return out
 }
+
+// A node that dies between committing a message and publishing it (kill
+// -9) never sends it. Its heartbeats stop, the others notice within three
+// of them, and their readers catch up from the database.
+func TestANodeThatDiesSilentlyMakesTheOthersCatchUp(t *testing.T) {
+	d := newDB()
+	d.setMember(10, 2, true)
+	addr, channel := redistest.Addr(t), redistest.Channel(t)
+	pa := redistest.NewProxy(t, addr)
+	opt := Options{ShareEvery: 50 * time.Millisecond}
+	a := newStoppedNode(t, d, pa.Addr, channel, opt)
+	a.bus.Start()
+	a.waitHealthy()
+	b := newStoppedNode(t, d, addr, channel, opt)
+	b.bus.Start()
+	b.waitHealthy()
+	onB := b.read(2, "s")
+	b.waitConns(1)
+	waitFor(t, "B to hear A's heartbeat", func() bool { return a.log.count("bus connected") > 0 && b.log.count("bus connected") > 0 })
+	seen := a.post(10, "seen")
+	onB.until(t, seen)
+
+	pa.Cut() // A is gone as far as the others can tell
+	lost := d.commit(10, "committed on A, never published")
+	if got := dedupe(onB.until(t, lost)); !slices.Equal(got, []int64{lost}) {
+		t.Fatalf("B's reader got %v, want %v", got, lost)
+	}
+	if n := b.log.count("bus: a node went silent"); n != 1 {
+		t.Errorf("B logged A's silence %d times, want once", n)
+	}
+}

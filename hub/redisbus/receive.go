@@ -1,6 +1,7 @@
 package redisbus
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -55,6 +56,9 @@ func (b *Bus) subscription() (up bool, err error) {
 			if !isTimeout(err) {
 				return up, err
 			}
+			if err := b.silentNodes(seen, time.Now()); err != nil {
+				return up, err
+			}
 			if pinged {
 				return up, errNoPong
 			}
@@ -66,6 +70,9 @@ func (b *Bus) subscription() (up bool, err error) {
 		}
 		pinged = false // anything at all shows the connection is alive
 		heardAt = time.Now()
+		if err := b.silentNodes(seen, heardAt); err != nil {
+			return up, err
+		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
 			if m.Kind == "subscribe" {
@@ -90,10 +97,31 @@ func (b *Bus) subscription() (up bool, err error) {
 }
 
 // heard is the last envelope from one other node: its sequence number and
-// when it came.
+// when it came, and until when that shows the node alive.
 type heard struct {
-	seq uint64
-	at  time.Time
+	seq     uint64
+	at      time.Time
+	valid   time.Duration // how long its heartbeat holds
+	aliveTo time.Time
+}
+
+// silentNodes catches up when a node whose heartbeats stopped is found:
+// it died (kill -9, a lost machine) or lost Redis, and what it committed
+// since it was last heard may never come. Its span goes to gaps, so that
+// streams resuming now replay from before it.
+func (b *Bus) silentNodes(seen map[uint64]heard, now time.Time) error {
+	for origin, h := range seen {
+		if h.aliveTo.IsZero() || now.Before(h.aliveTo) {
+			continue
+		}
+		delete(seen, origin)
+		b.log.Warn("bus: a node went silent; catching up from the database", "node", origin, "last heard", h.at)
+		b.gaps.add(h.at, now)
+		if err := b.catchUp("a node went silent"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // received applies one envelope, or catches up when the sender says it
@@ -108,7 +136,14 @@ func (b *Bus) received(payload string, seen map[uint64]heard, now time.Time) err
 		return nil // applied locally when it was made
 	}
 	last, known := seen[e.origin]
-	seen[e.origin] = heard{e.seq, now}
+	// Anything it sends shows a node alive for as long as its heartbeat
+	// would (its own word on that, once a heartbeat came; else ours).
+	h := heard{seq: e.seq, at: now, valid: cmp.Or(last.valid, 3*b.opt.ShareEvery)}
+	if e.op == opHere {
+		h.valid = time.Duration(e.a) * time.Millisecond
+	}
+	h.aliveTo = now.Add(h.valid)
+	seen[e.origin] = h
 	switch {
 	case e.op == opResync:
 		b.gaps.add(time.UnixMilli(e.a), time.UnixMilli(e.b))
