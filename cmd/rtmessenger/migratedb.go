@@ -44,8 +44,7 @@ func migrateDB(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	if *from == "" || !postgres.IsURL(*to) || fl.NArg() > 0 {
-		fl.Usage()
-		return errors.New("migrate-db: want -from FILE.db and -to postgres://…")
+		return errors.New("migrate-db: want -from FILE.db and -to postgres://… (see migrate-db -h)")
 	}
 	src, err := openSource(ctx, *from)
 	if err != nil {
@@ -139,7 +138,7 @@ func report(stdout io.Writer, from, to string, res copyResult, took time.Duratio
 	}
 	var total int64
 	for _, t := range res.tables {
-		fmt.Fprintf(stdout, "  %-*s %10d rows\n", width, t.name, t.rows)
+		fmt.Fprintf(stdout, "  %-*s %10d rows %8s\n", width, t.name, t.rows, t.took.Round(time.Millisecond))
 		total += t.rows
 	}
 	for _, t := range res.cleared {

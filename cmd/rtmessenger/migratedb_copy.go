@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -13,6 +14,7 @@ import (
 type tableCount struct {
 	name string
 	rows int64
+	took time.Duration
 }
 
 type copyResult struct {
@@ -50,16 +52,7 @@ func copyDatabase(ctx context.Context, src *sql.DB, dst *pgx.Conn) (copyResult, 
 	if res.cleared, err = prepareTarget(ctx, tx, plan); err != nil {
 		return res, err
 	}
-	var later []keyUpdate
-	for _, tc := range plan {
-		n, upd, err := copyTable(ctx, stx, tx, tc)
-		if err != nil {
-			return res, err
-		}
-		res.tables = append(res.tables, tableCount{tc.name, n})
-		later = append(later, upd...)
-	}
-	if err := applyUpdates(ctx, tx, later); err != nil {
+	if res.tables, err = copyTables(ctx, stx, tx, plan); err != nil {
 		return res, err
 	}
 	if res.lastEvent, err = resetSequences(ctx, stx, tx, plan); err != nil {
@@ -69,6 +62,23 @@ func copyDatabase(ctx context.Context, src *sql.DB, dst *pgx.Conn) (copyResult, 
 		return res, err
 	}
 	return res, tx.Commit(ctx)
+}
+
+// copyTables copies the tables in plan order, then sets the columns
+// deferred to break foreign key cycles.
+func copyTables(ctx context.Context, src *sql.Tx, dst pgx.Tx, plan []*tableCopy) ([]tableCount, error) {
+	var counts []tableCount
+	var later []keyUpdate
+	for _, tc := range plan {
+		start := time.Now()
+		n, upd, err := copyTable(ctx, src, dst, tc)
+		if err != nil {
+			return nil, err
+		}
+		counts = append(counts, tableCount{tc.name, n, time.Since(start)})
+		later = append(later, upd...)
+	}
+	return counts, applyUpdates(ctx, dst, later)
 }
 
 // prepareTarget locks the tables against a node started too early,
@@ -99,7 +109,7 @@ func prepareTarget(ctx context.Context, tx pgx.Tx, plan []*tableCopy) ([]tableCo
 			return nil, err
 		}
 		if n := tag.RowsAffected(); n > 0 {
-			cleared = append(cleared, tableCount{tc.name, n})
+			cleared = append(cleared, tableCount{name: tc.name, rows: n})
 		}
 	}
 	return cleared, setTriggers(ctx, tx, plan, "DISABLE")
