@@ -323,19 +323,23 @@ func TestMigrateDBRefuses(t *testing.T) {
 			t.Errorf("target has %d people (%v), want zoe alone", len(people), err)
 		}
 	})
-	t.Run("column only SQLite has", func(t *testing.T) {
+	t.Run("columns only one side has", func(t *testing.T) {
 		lite, err := sql.Open("sqlite", path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := lite.Exec(`ALTER TABLE users ADD COLUMN nickname TEXT`); err != nil {
-			t.Fatal(err)
+		for _, q := range []string{`ALTER TABLE users ADD COLUMN nickname TEXT`, `ALTER TABLE users DROP COLUMN password_hash`} {
+			if _, err := lite.Exec(q); err != nil {
+				t.Fatal(err)
+			}
 		}
 		lite.Close()
 		url := pgtest.URL(t)
 		err = migrateDB(ctx, []string{"-from", path, "-to", url}, &bytes.Buffer{})
-		if err == nil || !strings.Contains(err.Error(), "users.nickname is missing from PostgreSQL") {
-			t.Fatalf("got %v, want the extra column named", err)
+		for _, want := range []string{"users.nickname is missing from PostgreSQL", "users.password_hash is missing from the SQLite file and has no default"} {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("got %v, want %q", err, want)
+			}
 		}
 		if people, err := openPostgresStore(t, url).People(ctx, chat.PeopleQuery{Limit: 10}); err != nil || len(people) != 0 {
 			t.Errorf("target has %d people (%v), want none", len(people), err)
@@ -392,4 +396,52 @@ func openPostgresStore(t *testing.T, url string) *store.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+func TestMigrateDBPlanOrder(t *testing.T) {
+	table := func(name string, nullable bool, fks ...foreignKey) *pgTable {
+		t := &pgTable{name: name, pk: []string{"id"}, fks: fks, cols: []pgColumn{{name: "id", typ: "bigint"}}}
+		for _, fk := range fks {
+			t.cols = append(t.cols, pgColumn{name: fk.cols[0], typ: "bigint", nullable: nullable})
+		}
+		return t
+	}
+	ref := func(col, to string) foreignKey { return foreignKey{cols: []string{col}, ref: to} }
+	tests := []struct {
+		name   string
+		tables []*pgTable
+		want   string // order, deferred columns in brackets
+	}{
+		{"chain", []*pgTable{table("c", false, ref("b_id", "b")), table("b", false, ref("a_id", "a")), table("a", false)}, "a b c"},
+		{"self reference", []*pgTable{table("m", true, ref("reply_to", "m"))}, "m"},
+		{"nullable cycle", []*pgTable{
+			table("users", true, ref("site_id", "sites")),
+			table("sites", false, ref("created_by", "users")),
+			table("rooms", false, ref("created_by", "users")),
+		}, "users[site_id] rooms sites"},
+		{"not null cycle", []*pgTable{table("a", false, ref("b_id", "b")), table("b", false, ref("a_id", "a"))}, "error"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tables := map[string]*pgTable{}
+			for _, tb := range tt.tables {
+				tables[tb.name] = tb
+			}
+			plan, err := planOrder(tables)
+			var got []string
+			for _, tc := range plan {
+				s := tc.name
+				if len(tc.deferred) > 0 {
+					s += "[" + strings.Join(tc.deferred, ",") + "]"
+				}
+				got = append(got, s)
+			}
+			if err != nil {
+				got = []string{"error"}
+			}
+			if g := strings.Join(got, " "); g != tt.want {
+				t.Errorf("got %q (%v), want %q", g, err, tt.want)
+			}
+		})
+	}
 }
