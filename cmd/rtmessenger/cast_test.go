@@ -180,11 +180,11 @@ type dbReader interface {
 	History(ctx context.Context, room, before int64, limit int) ([]chat.Message, bool, error)
 }
 
-// openDB opens the servers' database beside them until the test ends.
-// Only reads go through it.
+// openDB opens the servers' database (an SQLite file or a PostgreSQL URL)
+// beside them until the test ends. Only reads go through it.
 func openDB(t *testing.T, db string) dbReader {
 	t.Helper()
-	st, err := store.Open(context.Background(), db, store.Options{})
+	st, err := openStore(context.Background(), db, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

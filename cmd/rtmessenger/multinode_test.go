@@ -3,12 +3,12 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/rtmessenger/rtmessenger/internal/nginxtest"
+	"github.com/rtmessenger/rtmessenger/internal/pgtest"
 	"github.com/rtmessenger/rtmessenger/internal/redistest"
 )
 
@@ -58,15 +58,17 @@ func TestMultiNodeChaos(t *testing.T) {
 	c.posts.pass(t, 30)
 
 	stored := c.settle(t, openDB(t, db), false)
+	if t.Failed() {
+		return
+	}
 	t.Logf("3 nodes behind nginx, one killed, Redis cut and restored: %d posts acknowledged, %d stored, each once; readers %v moved off the killed node; each reader saw its rooms as stored",
 		c.posts.count(), stored, moved)
 }
 
-// sharedDB is the database all nodes of a test share: one SQLite file for
-// now (its WAL works across processes on one machine), PostgreSQL
-// (pgtest.URL) once the server has a PostgreSQL store.
+// sharedDB is the database all nodes of a test share: a PostgreSQL
+// database of the test's own, as several nodes need.
 func sharedDB(t *testing.T) string {
-	return filepath.Join(t.TempDir(), "shared.db")
+	return pgtest.URL(t)
 }
 
 // cluster is a test's nodes: the server binary, one process per node, all
