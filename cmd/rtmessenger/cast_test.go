@@ -293,7 +293,9 @@ func (r *chaosReader) closed(lastID string) {
 func (r *chaosReader) record(ev sseclient.Event) {
 	m := logTarget.FindStringSubmatch(ev.Data)
 	id := ev.IntID()
-	if m == nil || id <= 0 {
+	// A replay across nodes may repeat events from before the page's
+	// start (see Deps.ReplayFrom): the page shows them already.
+	if m == nil || id <= 0 || id <= r.after {
 		return
 	}
 	room, _ := strconv.ParseInt(m[1], 10, 64)

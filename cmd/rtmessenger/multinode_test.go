@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -23,20 +22,15 @@ func TestMultiNodeChaos(t *testing.T) {
 	if testing.Short() {
 		t.Skip("multi-node: runs three real servers, nginx and Redis")
 	}
-	// Drop this skip (its own commit) once readers resume across nodes
-	// without loss (issue 17, "Order and resume across nodes"). Today
-	// every run loses messages (on SQLite and PostgreSQL), three ways:
-	// (1) a node streams its own commits at once and the others' a little
-	// later, over Redis, so a stream that ends in between resumes from a
-	// Last-Event-ID past messages it never got; (2) while Redis is away
-	// each node's streams still get that node's own posts, so after the
-	// catch-up they resume past everything the other nodes stored
-	// meanwhile; (3) a node killed after a commit but before its relay
-	// reached Redis leaves that message undelivered to every other node's
-	// readers, who never reconnect, and would resume past it if they did.
-	if os.Getenv("RTM_MULTINODE_CHAOS") == "" {
-		t.Skip("multi-node chaos skipped: messages are lost across nodes until issue 17's resume scheme lands; RTM_MULTINODE_CHAOS=1 runs it")
-	}
+	// Three ways a reader once lost messages here, each now covered: (1)
+	// a node streams its own commits at once and the others' a little
+	// later, over Redis, so a stream that ends in between resumed past
+	// one it never got; (2) while Redis is away each node's streams still
+	// get its own posts, so after the catch-up they resumed past what the
+	// other nodes stored meanwhile; (3) a node killed after a commit but
+	// before its relay reached Redis never sent that message. Resumed
+	// streams now replay from before such gaps (redisbus.Bus.ReplayFrom),
+	// and a node whose heartbeat stops makes the others catch up.
 	redis := redistest.NewProxy(t, redistest.Addr(t)) // cut and restored below, in Redis's place
 	db := sharedDB(t)
 	nodes := startNodes(t, 3, db, "redis://"+redis.Addr+"/0?channel="+url.QueryEscape(redistest.Channel(t)))
