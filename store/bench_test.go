@@ -121,3 +121,45 @@ func BenchmarkImport5000(b *testing.B) {
 	}
 	b.ReportMetric(chat.MaxImportRows, "people/op")
 }
+
+// BenchmarkChangesParallel compares, per op under group commit, what the
+// chat mix's actions cost the writer: a post, an edit (the search index
+// follows it) and a reaction, each with many at once as in the mix.
+func BenchmarkChangesParallel(b *testing.B) {
+	for _, action := range []string{"post", "edit", "react"} {
+		b.Run(action, func(b *testing.B) {
+			s, u, r := benchStore(b)
+			ctx := context.Background()
+			var targets []int64
+			for i := range 256 {
+				m, err := s.PostMessage(ctx, r.ID, u, fmt.Sprint("a message to change ", i), "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				targets = append(targets, m.ID)
+			}
+			var n atomic.Int64
+			b.SetParallelism(32)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := n.Add(1)
+					id := targets[i%int64(len(targets))]
+					var err error
+					switch action {
+					case "post":
+						_, err = s.PostMessage(ctx, r.ID, u, "a benchmark message", fmt.Sprint("p", i))
+					case "edit":
+						_, err = s.EditMessage(ctx, r.ID, id, u, fmt.Sprint("an edited message ", i))
+					case "react":
+						_, _, err = s.React(ctx, r.ID, id, u, chat.Reactions[i%int64(len(chat.Reactions))])
+					}
+					if err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
