@@ -7,20 +7,24 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// session is one server process under one workload, with its streams.
+// session is one workload's server processes (one node, or several
+// sharing a database and a bus), with its streams.
 type session struct {
 	e         *env
-	name      string // for profile file names
-	socket    bool   // readers use the WebSocket, not SSE
-	srv       *server
+	name      string  // for profile file names
+	socket    bool    // readers use the WebSocket, not SSE
+	srv       *server // the first node: the one profiled and asked for counters
+	nodes     []*server
 	p         *poster
 	lat       *hist
+	cross     *hist // with several nodes: latency to readers on another node than the post's
 	delivered atomic.Int64
 	changes   changeCounts
 	mu        sync.Mutex
@@ -28,14 +32,26 @@ type session struct {
 	base      int64 // the newest message id before the workload
 }
 
+// open starts e's nodes (one unless e says more), each with extra flags.
 func (e *env) open(ctx context.Context, name string, extra ...string) (*session, error) {
-	srv, err := startServer(e.bin, e.db, extra...)
-	if err != nil {
-		return nil, err
+	ss := &session{e: e, name: name, lat: &hist{}}
+	var urls []string
+	for range max(e.nodes, 1) {
+		srv, err := startServer(e.bin, e.db, append(slices.Clone(e.flags), extra...)...)
+		if err != nil {
+			ss.close()
+			return nil, err
+		}
+		ss.nodes = append(ss.nodes, srv)
+		urls = append(urls, srv.url)
 	}
-	ss := &session{e: e, name: name, srv: srv, p: newPoster(srv.url), lat: &hist{}}
+	ss.srv, ss.p = ss.nodes[0], newPoster(urls...)
+	if len(ss.nodes) > 1 {
+		ss.cross = &hist{}
+	}
+	var err error
 	if ss.base, err = latestID(ctx, ss.p, e.accts[0]); err != nil {
-		srv.stop()
+		ss.close()
 		return nil, err
 	}
 	return ss, nil
@@ -45,7 +61,23 @@ func (ss *session) close() {
 	for _, s := range ss.streams {
 		s.close()
 	}
-	ss.srv.stop()
+	for _, srv := range ss.nodes {
+		srv.stop()
+	}
+}
+
+// nodeOf is the node that serves a.
+func (ss *session) nodeOf(a *account) *server { return ss.nodes[a.node(len(ss.nodes))] }
+
+// usage sums the nodes' CPU time and memory.
+func (ss *session) usage() usage {
+	var sum usage
+	for _, srv := range ss.nodes {
+		u, _ := srv.usage()
+		sum.cpu += u.cpu
+		sum.rss += u.rss
+	}
+	return sum
 }
 
 // onEvent counts a first delivery of a benchmark message and its latency,
@@ -77,7 +109,7 @@ func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
 						return dialSocket(ctx, addr, a, after, seen, on)
 					}
 				}
-				s, err := dial(ctx, ss.srv.addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
+				s, err := dial(ctx, ss.nodeOf(ss.e.accts[i]).addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
 				if err != nil {
 					return err
 				}
@@ -95,16 +127,21 @@ func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
 	return ss.waitConns(ctx, len(ss.streams))
 }
 
-// waitConns waits until the server counts n open streams.
+// waitConns waits until the nodes count n open streams between them.
 func (ss *session) waitConns(ctx context.Context, n int) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		v, err := ss.srv.vars(ctx)
-		if err == nil && int(v["stream_conns"]) == n {
+		open := 0
+		for _, srv := range ss.nodes {
+			if v, err := srv.vars(ctx); err == nil {
+				open += int(v["stream_conns"])
+			}
+		}
+		if open == n {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("server has %v streams, want %d", v["stream_conns"], n)
+			return fmt.Errorf("servers have %d streams, want %d", open, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -162,6 +199,9 @@ func (ss *session) reset(ctx context.Context) error {
 	}
 	ss.base = base
 	ss.lat = &hist{}
+	if ss.cross != nil {
+		ss.cross = &hist{}
+	}
 	ss.delivered.Store(0)
 	ss.changes.reset()
 	for _, s := range ss.streams {

@@ -67,16 +67,15 @@ type mark struct {
 }
 
 func (ss *session) mark() mark {
-	srv, _ := ss.srv.usage()
 	self, _ := procUsage(os.Getpid())
-	return mark{at: time.Now(), server: srv, generator: self.cpu, wire: ss.wire()}
+	return mark{at: time.Now(), server: ss.usage(), generator: self.cpu, wire: ss.wire()}
 }
 
 // measure fills the delivery figures of r for the window since m.
 func (ss *session) measure(r *result, t *tally, m mark) {
 	window := time.Since(m.at)
 	before, wireBefore := m.server, m.wire
-	after, _ := ss.srv.usage()
+	after := ss.usage()
 	self, _ := procUsage(os.Getpid())
 	r.ServerCPUPercent = round(100*float64(after.cpu-before.cpu)/float64(window), 0)
 	r.GeneratorCPUPercent = round(100*float64(self.cpu-m.generator)/float64(window), 0)
@@ -305,7 +304,7 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 		fns = append(fns, func() error {
 			time.Sleep(time.Until(drop.Add(time.Duration(j) * window / time.Duration(len(old)))))
 			<-s.done
-			ns, err := dialStream(ctx, ss.srv.addr, s.acct, ss.base, s.lastID.Load(), s.seen, ss.onEvent)
+			ns, err := dialStream(ctx, ss.nodeOf(s.acct).addr, s.acct, ss.base, s.lastID.Load(), s.seen, ss.onEvent)
 			if err != nil {
 				return err
 			}
@@ -351,7 +350,7 @@ func write(ctx context.Context, e *env, workers int, d time.Duration) (result, e
 	ss.measure(&r, t, m)
 	r.PostP50, r.PostP99 = ms(lat.pct(50)), ms(lat.pct(99))
 	if r.Posts > 0 {
-		after, _ := ss.srv.usage()
+		after := ss.usage()
 		r.Note = fmt.Sprintf("server CPU %.0f µs per post", float64((after.cpu-m.server.cpu)/time.Microsecond)/float64(r.Posts))
 		if v, err := ss.srv.vars(ctx); err == nil && v["write_batches"] > 0 {
 			r.Note += fmt.Sprintf(", %.1f writes per commit", v["write_ops"]/v["write_batches"])
