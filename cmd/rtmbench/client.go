@@ -127,6 +127,7 @@ type delivery struct {
 	id   int64
 	kind kind
 	sent time.Time // the post's or edit's scheduled time, from its body; zero for a reaction
+	seq  int64     // the post's or edit's number in its load, from its body
 	at   time.Time
 }
 

@@ -92,8 +92,21 @@ func (ss *session) onEvent(s *stream, d delivery) {
 		ss.changes.reactions.Add(1)
 	case s.seen.add(d.id):
 		ss.delivered.Add(1)
-		ss.lat.add(d.at.Sub(d.sent))
+		lat := d.at.Sub(d.sent)
+		ss.lat.add(lat)
+		if ss.cross != nil && ss.crossed(s, d.seq) {
+			ss.cross.add(lat)
+		}
 	}
+}
+
+// crossed reports whether post seq reached s through another node, that
+// is over the bus. Only the chat mix runs on several nodes: its target
+// names the author, who posts to their own node.
+func (ss *session) crossed(s *stream, seq int64) bool {
+	n := len(ss.nodes)
+	author, _ := ss.e.mixTarget(seq)
+	return author.node(n) != s.acct.node(n)
 }
 
 // connect opens a stream for each account index (tabs streams each),
