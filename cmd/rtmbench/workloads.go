@@ -243,10 +243,12 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 	t := newTally()
 	m := ss.mark()
 	profiled := ss.profileDuring(ctx, d)
-	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, nil)
+	postLat := &hist{}
+	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, postLat)
 	profiled()
 	ss.drain(t, 10*time.Second)
 	ss.measure(&r, t, m)
+	r.PostP50, r.PostP99 = ms(postLat.pct(50)), ms(postLat.pct(99))
 	if len(stalled) > 0 {
 		for _, s := range stalled {
 			s.paused.Store(false) // read what is left; a cut stream then ends
