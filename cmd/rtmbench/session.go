@@ -24,12 +24,14 @@ type session struct {
 	nodes     []*server
 	p         *poster
 	lat       *hist
-	cross     *hist // with several nodes: latency to readers on another node than the post's
 	delivered atomic.Int64
 	changes   changeCounts
 	mu        sync.Mutex
 	streams   []*stream
 	base      int64 // the newest message id before the workload
+	// With several nodes, latency to readers on the post's node apart from
+	// that to readers on another, whose deliveries went over the bus.
+	same, cross *hist
 }
 
 // open starts e's nodes (one unless e says more), each with extra flags.
@@ -47,7 +49,7 @@ func (e *env) open(ctx context.Context, name string, extra ...string) (*session,
 	}
 	ss.srv, ss.p = ss.nodes[0], newPoster(urls...)
 	if len(ss.nodes) > 1 {
-		ss.cross = &hist{}
+		ss.same, ss.cross = &hist{}, &hist{}
 	}
 	var err error
 	if ss.base, err = latestID(ctx, ss.p, e.accts[0]); err != nil {
@@ -94,8 +96,12 @@ func (ss *session) onEvent(s *stream, d delivery) {
 		ss.delivered.Add(1)
 		lat := d.at.Sub(d.sent)
 		ss.lat.add(lat)
-		if ss.cross != nil && ss.crossed(s, d.seq) {
-			ss.cross.add(lat)
+		if ss.cross != nil {
+			route := ss.same
+			if ss.crossed(s, d.seq) {
+				route = ss.cross
+			}
+			route.add(lat)
 		}
 	}
 }
@@ -213,7 +219,7 @@ func (ss *session) reset(ctx context.Context) error {
 	ss.base = base
 	ss.lat = &hist{}
 	if ss.cross != nil {
-		ss.cross = &hist{}
+		ss.same, ss.cross = &hist{}, &hist{}
 	}
 	ss.delivered.Store(0)
 	ss.changes.reset()

@@ -50,8 +50,10 @@ type result struct {
 	EditP99               float64 `json:"edit_p99_ms,omitempty"`
 	ReactionsPerSec       float64 `json:"reaction_deliveries_per_sec,omitempty"`
 	ChangesMissing        int64   `json:"changes_missing,omitempty"`
-	// Workload 2n on two nodes: deliveries to readers on another node than
-	// the post's, which went over the bus.
+	// Workload 2n on two nodes: deliveries to readers on the post's node,
+	// and to readers on the other, which went over the bus.
+	SameP50      float64 `json:"same_node_p50_ms,omitempty"`
+	SameP99      float64 `json:"same_node_p99_ms,omitempty"`
 	CrossP50     float64 `json:"cross_node_p50_ms,omitempty"`
 	CrossP99     float64 `json:"cross_node_p99_ms,omitempty"`
 	CrossPercent float64 `json:"cross_node_percent,omitempty"`
@@ -93,6 +95,7 @@ func (ss *session) measure(r *result, t *tally, m mark) {
 	r.DeliveriesPerSec = round(float64(r.Delivered)/window.Seconds(), 0)
 	r.P50, r.P99, r.P999, r.Max = ms(ss.lat.pct(50)), ms(ss.lat.pct(99)), ms(ss.lat.pct(99.9)), ms(ss.lat.pct(100))
 	if ss.cross != nil && r.Delivered > 0 {
+		r.SameP50, r.SameP99 = ms(ss.same.pct(50)), ms(ss.same.pct(99))
 		r.CrossP50, r.CrossP99 = ms(ss.cross.pct(50)), ms(ss.cross.pct(99))
 		r.CrossPercent = round(100*float64(ss.cross.n.Load())/float64(r.Delivered), 0)
 	}
