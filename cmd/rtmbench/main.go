@@ -6,7 +6,7 @@
 // on PostgreSQL, on one node and then on two nodes joined by the Redis
 // bus, when both answer. Run it from the repository root:
 //
-//	go run ./cmd/rtmbench          # short run, under 4 minutes
+//	go run ./cmd/rtmbench          # short run, under 3 minutes
 //	go run ./cmd/rtmbench -full    # the full sizes
 package main
 
