@@ -26,23 +26,32 @@ type account struct {
 	token string
 }
 
-// poster sends form posts over a shared pool of keep-alive connections.
+// node is which of n nodes serves a, its stream and its posts alike, as a
+// sticky load balancer would. Accounts alternate, so every room of the
+// layout has half its members on each of two nodes.
+func (a *account) node(n int) int { return int(a.id % int64(n)) }
+
+// poster sends form posts over a shared pool of keep-alive connections,
+// each to its author's node (bases[author.node]).
 type poster struct {
-	base string
-	hc   *http.Client
+	bases []string
+	hc    *http.Client
 }
 
-func newPoster(base string) *poster {
+func newPoster(bases ...string) *poster {
 	tr := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute, DisableCompression: true}
-	return &poster{base: base, hc: &http.Client{
+	return &poster{bases: bases, hc: &http.Client{
 		Transport:     tr,
 		Timeout:       30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 }
 
+// url is path on a's node.
+func (p *poster) url(a *account, path string) string { return p.bases[a.node(len(p.bases))] + path }
+
 func mustReq(ctx context.Context, p *poster, a *account, path string, form url.Values) *http.Request {
-	req, err := http.NewRequestWithContext(ctx, "POST", p.base+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequestWithContext(ctx, "POST", p.url(a, path), strings.NewReader(form.Encode()))
 	if err != nil {
 		panic(err) // only constant, well-formed paths reach here
 	}
@@ -99,7 +108,7 @@ func (p *poster) send(ctx context.Context, a *account, room int64, form url.Valu
 
 // get fetches a page as a and returns its body.
 func (p *poster) get(ctx context.Context, a *account, path string) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", p.base+path, nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", p.url(a, path), nil)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -118,6 +127,7 @@ type delivery struct {
 	id   int64
 	kind kind
 	sent time.Time // the post's or edit's scheduled time, from its body; zero for a reaction
+	seq  int64     // the post's or edit's number in its load, from its body
 	at   time.Time
 }
 

@@ -167,7 +167,7 @@ func startLiveLoad(ctx context.Context, ss *session, e *env, d time.Duration) (s
 				return
 			}
 			// A page opens with the newest id it was rendered with.
-			s, err := dialStream(ctx, ss.srv.addr, a, ss.newestSeen(), 0, &seenSet{}, func(*stream, delivery) {})
+			s, err := dialStream(ctx, ss.nodeOf(a).addr, a, ss.newestSeen(), 0, &seenSet{}, func(*stream, delivery) {})
 			sent.Add(1)
 			if err != nil {
 				if ctx.Err() == nil {

@@ -2,7 +2,9 @@
 // the real server binary on loopback, drives it through the public HTTP
 // contract (form posts, GET /events), and reports delivery latency from each
 // post's scheduled time to its arrival at every member, throughput, CPU and
-// memory per delivery and per stream. Run it from the repository root:
+// memory per delivery and per stream. Workload 2n also runs the chat mix
+// on PostgreSQL, on one node and then on two nodes joined by the Redis
+// bus, when both answer. Run it from the repository root:
 //
 //	go run ./cmd/rtmbench          # short run, under 3 minutes
 //	go run ./cmd/rtmbench -full    # the full sizes
@@ -64,7 +66,9 @@ func run(args []string, stdout io.Writer) error {
 	out := fs.String("out", "bench-out", "folder for the database, binary and JSON results")
 	bin := fs.String("bin", "", "server binary (default: build ./cmd/rtmessenger into -out)")
 	doFull := fs.Bool("full", false, "run the full sizes (about 15 minutes)")
-	only := fs.String("only", "", "comma-separated workloads to run (default all: 1,1w,2,2w,3,3t,3e,4,5,6; w is WebSocket, 3t adds typing and presence to 3, 3e edits and reactions; each runs 3 too)")
+	only := fs.String("only", "", "comma-separated workloads to run (default all: 1,1w,2,2w,3,3t,3e,2n,4,5,6; w is WebSocket, 3t adds typing and presence to 3, 3e edits and reactions, each running 3 too; 2n is the chat mix on PostgreSQL on 1 node, then on 2 nodes joined by the Redis bus, skipped by default where either does not answer)")
+	pgURL := fs.String("postgres", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable", "PostgreSQL for workload 2n: it creates a database there for the run and drops it after")
+	redisURL := fs.String("redis", "redis://127.0.0.1:6379/0", "Redis for workload 2n's bus (a channel of the run's own)")
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	if err := fs.Parse(args); err != nil {
@@ -120,17 +124,26 @@ func run(args []string, stdout io.Writer) error {
 		}
 	}
 	var mixP99 float64
-	if want("3") || want("3t") || want("3e") { // 3t and 3e run on 3's server, after it
-		mixRows, err := mixThen(ctx, e, sz.mixRate, sz.mixFor, want("3t"), want("3e"))
-		for _, r := range mixRows {
+	addAll := func(rs []result, err error) error {
+		for _, r := range rs {
 			if err := add(r, nil); err != nil {
 				return err
 			}
 		}
-		if err != nil {
+		return err
+	}
+	if want("3") || want("3t") || want("3e") { // 3t and 3e run on 3's server, after it
+		mixRows, err := mixThen(ctx, e, sz.mixRate, sz.mixFor, want("3t"), want("3e"))
+		if err := addAll(mixRows, err); err != nil {
 			return err
 		}
 		mixP99 = mixRows[0].P99
+	}
+	if want("2n") {
+		c := cluster{postgres: *pgURL, redis: *redisURL}
+		if err := addAll(twoNodesOrSkip(ctx, e, c, *only != "", stdout, sz.mixRate, sz.mixFor)); err != nil {
+			return err
+		}
 	}
 	if want("4") {
 		r, err := mix(ctx, e, "4 slow readers", sz.mixRate, sz.mixFor, 100)

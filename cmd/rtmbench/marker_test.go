@@ -14,7 +14,8 @@ import (
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
-// The generator finds each benchmark message's scheduled time in the
+// The generator finds each benchmark message's scheduled time (and its
+// number, which tells workload 2n the node it was posted to) in the
 // fragment the server renders, over SSE and the WebSocket alike: if the
 // markup moves on, this fails instead of every workload reporting zero
 // deliveries.
@@ -23,11 +24,11 @@ func TestMarkersFindTheScheduledTime(t *testing.T) {
 	m := chat.Message{ID: 9, RoomID: 1, AuthorID: 2, Author: "u2", Kind: chat.KindText, Body: body(sched, 3), Sent: sched}
 	frag := render(t, views.MessageEvent(m))
 	got := readSSE(9, frag)
-	if len(got) != 1 || got[0].id != 9 || got[0].kind != message || !got[0].sent.Equal(sched) {
-		t.Fatalf("SSE: got %+v, want message 9 sent %v", got, sched)
+	if len(got) != 1 || got[0].id != 9 || got[0].kind != message || !got[0].sent.Equal(sched) || got[0].seq != 3 {
+		t.Fatalf("SSE: got %+v, want message 9 sent %v, post 3", got, sched)
 	}
-	if d, ok := readFrame(t, 9, frag); !ok || d.kind != message || !d.sent.Equal(sched) {
-		t.Fatalf("WebSocket: got %+v (%v), want message 9 sent %v", d, ok, sched)
+	if d, ok := readFrame(t, 9, frag); !ok || d.kind != message || !d.sent.Equal(sched) || d.seq != 3 {
+		t.Fatalf("WebSocket: got %+v (%v), want message 9 sent %v, post 3", d, ok, sched)
 	}
 }
 

@@ -29,6 +29,7 @@ var socketMarkers = markers{
 // event gathers what one event's data says, line by line.
 type event struct {
 	sent             time.Time
+	seq              int64 // the post's number in its load, after the time
 	edited, reaction bool
 }
 
@@ -46,6 +47,10 @@ func (m markers) scan(b []byte, ev *event) {
 			if ns, err := strconv.ParseInt(string(rest[:j]), 10, 64); err == nil {
 				ev.sent = time.Unix(0, ns)
 			}
+			rest = rest[j+1:]
+			if k := bytes.IndexByte(rest, ' '); k > 0 {
+				ev.seq, _ = strconv.ParseInt(string(rest[:k]), 10, 64)
+			}
 		}
 	}
 }
@@ -61,7 +66,7 @@ func (ev event) delivery(id int64, at time.Time) (delivery, bool) {
 	case ev.sent.IsZero():
 		return delivery{}, false
 	case ev.edited:
-		return delivery{id: id, kind: edit, sent: ev.sent, at: at}, true
+		return delivery{id: id, kind: edit, sent: ev.sent, seq: ev.seq, at: at}, true
 	}
-	return delivery{id: id, kind: message, sent: ev.sent, at: at}, true
+	return delivery{id: id, kind: message, sent: ev.sent, seq: ev.seq, at: at}, true
 }

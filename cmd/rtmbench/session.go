@@ -7,18 +7,21 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// session is one server process under one workload, with its streams.
+// session is one workload's server processes (one node, or several
+// sharing a database and a bus), with its streams.
 type session struct {
 	e         *env
-	name      string // for profile file names
-	socket    bool   // readers use the WebSocket, not SSE
-	srv       *server
+	name      string  // for profile file names
+	socket    bool    // readers use the WebSocket, not SSE
+	srv       *server // the first node: the one profiled and asked for counters
+	nodes     []*server
 	p         *poster
 	lat       *hist
 	delivered atomic.Int64
@@ -26,16 +29,31 @@ type session struct {
 	mu        sync.Mutex
 	streams   []*stream
 	base      int64 // the newest message id before the workload
+	// With several nodes, latency to readers on the post's node apart from
+	// that to readers on another, whose deliveries went over the bus.
+	same, cross *hist
 }
 
+// open starts e's nodes (one unless e says more), each with extra flags.
 func (e *env) open(ctx context.Context, name string, extra ...string) (*session, error) {
-	srv, err := startServer(e.bin, e.db, extra...)
-	if err != nil {
-		return nil, err
+	ss := &session{e: e, name: name, lat: &hist{}}
+	var urls []string
+	for range max(e.nodes, 1) {
+		srv, err := startServer(e.bin, e.db, append(slices.Clone(e.flags), extra...)...)
+		if err != nil {
+			ss.close()
+			return nil, err
+		}
+		ss.nodes = append(ss.nodes, srv)
+		urls = append(urls, srv.url)
 	}
-	ss := &session{e: e, name: name, srv: srv, p: newPoster(srv.url), lat: &hist{}}
+	ss.srv, ss.p = ss.nodes[0], newPoster(urls...)
+	if len(ss.nodes) > 1 {
+		ss.same, ss.cross = &hist{}, &hist{}
+	}
+	var err error
 	if ss.base, err = latestID(ctx, ss.p, e.accts[0]); err != nil {
-		srv.stop()
+		ss.close()
 		return nil, err
 	}
 	return ss, nil
@@ -45,7 +63,23 @@ func (ss *session) close() {
 	for _, s := range ss.streams {
 		s.close()
 	}
-	ss.srv.stop()
+	for _, srv := range ss.nodes {
+		srv.stop()
+	}
+}
+
+// nodeOf is the node that serves a.
+func (ss *session) nodeOf(a *account) *server { return ss.nodes[a.node(len(ss.nodes))] }
+
+// usage sums the nodes' CPU time and memory.
+func (ss *session) usage() usage {
+	var sum usage
+	for _, srv := range ss.nodes {
+		u, _ := srv.usage()
+		sum.cpu += u.cpu
+		sum.rss += u.rss
+	}
+	return sum
 }
 
 // onEvent counts a first delivery of a benchmark message and its latency,
@@ -60,8 +94,25 @@ func (ss *session) onEvent(s *stream, d delivery) {
 		ss.changes.reactions.Add(1)
 	case s.seen.add(d.id):
 		ss.delivered.Add(1)
-		ss.lat.add(d.at.Sub(d.sent))
+		lat := d.at.Sub(d.sent)
+		ss.lat.add(lat)
+		if ss.cross != nil {
+			route := ss.same
+			if ss.crossed(s, d.seq) {
+				route = ss.cross
+			}
+			route.add(lat)
+		}
 	}
+}
+
+// crossed reports whether post seq reached s through another node, that
+// is over the bus. Only the chat mix runs on several nodes: its target
+// names the author, who posts to their own node.
+func (ss *session) crossed(s *stream, seq int64) bool {
+	n := len(ss.nodes)
+	author, _ := ss.e.mixTarget(seq)
+	return author.node(n) != s.acct.node(n)
 }
 
 // connect opens a stream for each account index (tabs streams each),
@@ -77,7 +128,7 @@ func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
 						return dialSocket(ctx, addr, a, after, seen, on)
 					}
 				}
-				s, err := dial(ctx, ss.srv.addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
+				s, err := dial(ctx, ss.nodeOf(ss.e.accts[i]).addr, ss.e.accts[i], ss.base, 0, &seenSet{base: ss.base + 1}, ss.onEvent)
 				if err != nil {
 					return err
 				}
@@ -95,16 +146,21 @@ func (ss *session) connect(ctx context.Context, idx []int, tabs int) error {
 	return ss.waitConns(ctx, len(ss.streams))
 }
 
-// waitConns waits until the server counts n open streams.
+// waitConns waits until the nodes count n open streams between them.
 func (ss *session) waitConns(ctx context.Context, n int) error {
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		v, err := ss.srv.vars(ctx)
-		if err == nil && int(v["stream_conns"]) == n {
+		open := 0
+		for _, srv := range ss.nodes {
+			if v, err := srv.vars(ctx); err == nil {
+				open += int(v["stream_conns"])
+			}
+		}
+		if open == n {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("server has %v streams, want %d", v["stream_conns"], n)
+			return fmt.Errorf("servers have %d streams, want %d", open, n)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -162,6 +218,9 @@ func (ss *session) reset(ctx context.Context) error {
 	}
 	ss.base = base
 	ss.lat = &hist{}
+	if ss.cross != nil {
+		ss.same, ss.cross = &hist{}, &hist{}
+	}
 	ss.delivered.Store(0)
 	ss.changes.reset()
 	for _, s := range ss.streams {

@@ -35,7 +35,9 @@ type env struct {
 	profile bool // take CPU profiles of the server
 	out     string
 	bin     string
-	db      string
+	db      string   // an SQLite file or a postgres:// URL
+	nodes   int      // servers per workload, sharing db (0 is 1)
+	flags   []string // more server flags, for every workload
 	accts   []*account
 	layout  layout
 }
@@ -55,16 +57,29 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 			return nil, fmt.Errorf("build server (run rtmbench from the repository root): %w", err)
 		}
 	}
-	sessions := filepath.Join(out, "sessions.tsv")
+	return e, e.populate(ctx, users, filepath.Join(out, "sessions.tsv"), filepath.Join(out, "layout.json"))
+}
+
+// on is an env like e on another database, which it fills with accounts
+// and the layout. The database is made for one run: its layout is not
+// cached.
+func (e *env) on(ctx context.Context, db string, users int) (*env, error) {
+	o := &env{profile: e.profile, out: e.out, bin: e.bin, db: db}
+	return o, o.populate(ctx, users, filepath.Join(e.out, "sessions-postgres.tsv"), "")
+}
+
+// populate creates users accounts with fresh sessions (listed in the file
+// sessions) and the layout, cached in layoutCache unless it is "".
+func (e *env) populate(ctx context.Context, users int, sessions, layoutCache string) error {
 	mint := exec.CommandContext(ctx, e.bin, "bench-users", "-db", e.db, "-count", strconv.Itoa(users), "-sessions", sessions)
 	mint.Stderr = os.Stderr
 	if err := mint.Run(); err != nil {
-		return nil, fmt.Errorf("bench-users: %w", err)
+		return fmt.Errorf("bench-users: %w", err)
 	}
 	if err := e.loadAccounts(sessions); err != nil {
-		return nil, err
+		return err
 	}
-	return e, e.ensureLayout(ctx)
+	return e.ensureLayout(ctx, layoutCache)
 }
 
 func (e *env) loadAccounts(path string) error {
@@ -85,9 +100,8 @@ func (e *env) loadAccounts(path string) error {
 	return sc.Err()
 }
 
-func (e *env) ensureLayout(ctx context.Context) error {
-	cache := filepath.Join(e.out, "layout.json")
-	if b, err := os.ReadFile(cache); err == nil && json.Unmarshal(b, &e.layout) == nil && len(e.layout.Rooms) == roomCount {
+func (e *env) ensureLayout(ctx context.Context, cache string) error {
+	if b, err := os.ReadFile(cache); cache != "" && err == nil && json.Unmarshal(b, &e.layout) == nil && len(e.layout.Rooms) == roomCount {
 		return nil
 	}
 	if len(e.accts) < roomCount*roomSize {
@@ -120,6 +134,9 @@ func (e *env) ensureLayout(ctx context.Context) error {
 	}
 	if err := parallel(32, joins); err != nil {
 		return err
+	}
+	if cache == "" {
+		return nil
 	}
 	b, _ := json.Marshal(e.layout)
 	return os.WriteFile(cache, b, 0o644)

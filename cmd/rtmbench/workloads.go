@@ -50,7 +50,14 @@ type result struct {
 	EditP99               float64 `json:"edit_p99_ms,omitempty"`
 	ReactionsPerSec       float64 `json:"reaction_deliveries_per_sec,omitempty"`
 	ChangesMissing        int64   `json:"changes_missing,omitempty"`
-	Note                  string  `json:"note,omitempty"`
+	// Workload 2n on two nodes: deliveries to readers on the post's node,
+	// and to readers on the other, which went over the bus.
+	SameP50      float64 `json:"same_node_p50_ms,omitempty"`
+	SameP99      float64 `json:"same_node_p99_ms,omitempty"`
+	CrossP50     float64 `json:"cross_node_p50_ms,omitempty"`
+	CrossP99     float64 `json:"cross_node_p99_ms,omitempty"`
+	CrossPercent float64 `json:"cross_node_percent,omitempty"`
+	Note         string  `json:"note,omitempty"`
 }
 
 func round(x float64, digits int) float64 {
@@ -67,16 +74,15 @@ type mark struct {
 }
 
 func (ss *session) mark() mark {
-	srv, _ := ss.srv.usage()
 	self, _ := procUsage(os.Getpid())
-	return mark{at: time.Now(), server: srv, generator: self.cpu, wire: ss.wire()}
+	return mark{at: time.Now(), server: ss.usage(), generator: self.cpu, wire: ss.wire()}
 }
 
 // measure fills the delivery figures of r for the window since m.
 func (ss *session) measure(r *result, t *tally, m mark) {
 	window := time.Since(m.at)
 	before, wireBefore := m.server, m.wire
-	after, _ := ss.srv.usage()
+	after := ss.usage()
 	self, _ := procUsage(os.Getpid())
 	r.ServerCPUPercent = round(100*float64(after.cpu-before.cpu)/float64(window), 0)
 	r.GeneratorCPUPercent = round(100*float64(self.cpu-m.generator)/float64(window), 0)
@@ -88,6 +94,11 @@ func (ss *session) measure(r *result, t *tally, m mark) {
 	r.Duplicates, r.OutOfOrder = ss.disorder()
 	r.DeliveriesPerSec = round(float64(r.Delivered)/window.Seconds(), 0)
 	r.P50, r.P99, r.P999, r.Max = ms(ss.lat.pct(50)), ms(ss.lat.pct(99)), ms(ss.lat.pct(99.9)), ms(ss.lat.pct(100))
+	if ss.cross != nil && r.Delivered > 0 {
+		r.SameP50, r.SameP99 = ms(ss.same.pct(50)), ms(ss.same.pct(99))
+		r.CrossP50, r.CrossP99 = ms(ss.cross.pct(50)), ms(ss.cross.pct(99))
+		r.CrossPercent = round(100*float64(ss.cross.n.Load())/float64(r.Delivered), 0)
+	}
 	if r.Delivered > 0 {
 		r.CPUPerDeliveryUs = round(float64((after.cpu-before.cpu)/time.Microsecond)/float64(r.Delivered), 2)
 		r.BytesPerDelivery = round(float64(ss.wire()-wireBefore)/float64(r.Delivered), 0)
@@ -235,10 +246,12 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 	t := newTally()
 	m := ss.mark()
 	profiled := ss.profileDuring(ctx, d)
-	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, nil)
+	postLat := &hist{}
+	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, postLat)
 	profiled()
 	ss.drain(t, 10*time.Second)
 	ss.measure(&r, t, m)
+	r.PostP50, r.PostP99 = ms(postLat.pct(50)), ms(postLat.pct(99))
 	if len(stalled) > 0 {
 		for _, s := range stalled {
 			s.paused.Store(false) // read what is left; a cut stream then ends
@@ -305,7 +318,7 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 		fns = append(fns, func() error {
 			time.Sleep(time.Until(drop.Add(time.Duration(j) * window / time.Duration(len(old)))))
 			<-s.done
-			ns, err := dialStream(ctx, ss.srv.addr, s.acct, ss.base, s.lastID.Load(), s.seen, ss.onEvent)
+			ns, err := dialStream(ctx, ss.nodeOf(s.acct).addr, s.acct, ss.base, s.lastID.Load(), s.seen, ss.onEvent)
 			if err != nil {
 				return err
 			}
@@ -351,7 +364,7 @@ func write(ctx context.Context, e *env, workers int, d time.Duration) (result, e
 	ss.measure(&r, t, m)
 	r.PostP50, r.PostP99 = ms(lat.pct(50)), ms(lat.pct(99))
 	if r.Posts > 0 {
-		after, _ := ss.srv.usage()
+		after := ss.usage()
 		r.Note = fmt.Sprintf("server CPU %.0f µs per post", float64((after.cpu-m.server.cpu)/time.Microsecond)/float64(r.Posts))
 		if v, err := ss.srv.vars(ctx); err == nil && v["write_batches"] > 0 {
 			r.Note += fmt.Sprintf(", %.1f writes per commit", v["write_ops"]/v["write_batches"])

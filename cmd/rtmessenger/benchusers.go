@@ -17,11 +17,12 @@ import (
 // benchUsers is the `bench-users` command: it creates many accounts at once
 // (one password hash shared by all, so it takes seconds, not hours) and a
 // fresh session for each, written as "username<TAB>cookie value" lines. It
-// works on the database file directly; the load generator runs it before
-// starting the server. Never point it at a production database.
+// works on the database directly (an SQLite file or a postgres:// URL, for
+// the two-node workload); the load generator runs it before starting the
+// server. Never point it at a production database.
 func benchUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("rtmessenger bench-users", flag.ContinueOnError)
-	db := fs.String("db", "", "SQLite database file (required)")
+	db := fs.String("db", "", "SQLite database file or postgres:// URL (required)")
 	prefix := fs.String("prefix", "bench", "usernames are <prefix><number>")
 	count := fs.Int("count", 1000, "how many accounts")
 	password := fs.String("password", "bench-password", "password of every account")
@@ -32,7 +33,7 @@ func benchUsers(ctx context.Context, args []string, stdout io.Writer) error {
 	if *db == "" || *count < 1 {
 		return errors.New("bench-users: -db and a positive -count are required")
 	}
-	st, err := store.Open(ctx, *db, store.Options{})
+	st, err := openStore(ctx, *db, store.Options{})
 	if err != nil {
 		return err
 	}
