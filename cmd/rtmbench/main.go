@@ -71,6 +71,7 @@ func run(args []string, stdout io.Writer) error {
 	redisURL := fs.String("redis", "redis://127.0.0.1:6379/0", "Redis for workload 2n's bus (a channel of the run's own)")
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
+	serverFlags := fs.String("server-flags", "", "more flags for every server started (space-separated), e.g. -sync-full")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +91,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	e.profile = *profile
+	e.flags = append(e.flags, strings.Fields(*serverFlags)...)
 	var rows []result
 	add := func(r result, err error) error {
 		if err != nil {
