@@ -72,6 +72,7 @@ func run(args []string, stdout io.Writer) error {
 	profile := fs.Bool("profile", false, "save CPU profiles of the server during workloads 3, 4 and 6 into -out")
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	serverFlags := fs.String("server-flags", "", "more flags for every server started (space-separated), e.g. -sync-full")
+	mixRate := fs.Float64("mix-rate", 0, "posts per second of the chat mix workloads (default 500)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -81,6 +82,9 @@ func run(args []string, stdout io.Writer) error {
 	sz := short
 	if *doFull {
 		sz = full
+	}
+	if *mixRate > 0 {
+		sz.mixRate = *mixRate
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), sz.limit)
 	defer cancel()

@@ -60,6 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	ensureProcs(cfg.syncFull, log)
 
 	var st *store.Store // opened below, before any stream can connect
 	lightMode := func(user int64) bool {
