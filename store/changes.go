@@ -127,7 +127,7 @@ func editsOf(ctx context.Context, q querier, id int64) ([]chat.Edit, error) {
 // same text again changes nothing.
 func (s *Store) EditMessage(ctx context.Context, room, id int64, by chat.User, body string) (chat.Message, error) {
 	var out chat.Message
-	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+	_, err := s.writeText(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		t, err := memberTarget(ctx, q, room, id, by)
 		if err != nil {
 			return nil, err
@@ -170,7 +170,7 @@ func (s *Store) EditMessage(ctx context.Context, room, id int64, by chat.User, b
 // may, and so may the room's managers (chat.CheckDelete).
 func (s *Store) DeleteMessage(ctx context.Context, room, id int64, by chat.User) (chat.Message, error) {
 	var out chat.Message
-	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+	_, err := s.writeText(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
 		t, err := memberTarget(ctx, q, room, id, by)
 		if err != nil {
 			return nil, err

@@ -203,8 +203,10 @@ func (s *Store) latestEvent() string {
 	if s.eng != nil {
 		return s.eng.LatestEvent()
 	}
-	return `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`
+	return latestSQLiteEvent
 }
+
+const latestSQLiteEvent = `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0)`
 
 // LatestID returns the newest stream event id (0 when there are none). A
 // page rendered after reading it resumes its stream from there.

@@ -277,3 +277,54 @@ func TestAroundAMessage(t *testing.T) {
 		}
 	}
 }
+
+// The writer indexes a batch's new messages at its end (textindex.go); a
+// batch that also edits or deletes one of them (someone guessed the next
+// id) must index it before the edit's trigger updates the index.
+func TestABatchThatPostsAndEditsKeepsTheIndexWhole(t *testing.T) {
+	sqliteOnly(t)
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "lobby")
+	var posted int64
+	post := &op{run: func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		m, err := insertMessage(ctx, q, room.ID, ann, chat.KindText, "first draft words", "", now)
+		posted = m.ID
+		return []chat.Message{m}, err
+	}}
+	edit := &op{text: true, run: func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		_, err := q.ExecContext(ctx, `UPDATE messages SET body = 'second thoughts' WHERE id = ?`, posted)
+		return nil, err
+	}}
+	later := &op{run: func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		m, err := insertMessage(ctx, q, room.ID, ann, chat.KindText, "a later message", "", now)
+		return []chat.Message{m}, err
+	}}
+	tx, err := s.w.BeginTx(ctx, nil) // the writer is idle: its connection is free
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.runBatch(ctx, s.wq.in(tx), []*op{post, edit, later}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range []*op{post, edit, later} {
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := indexed(t, s); !slices.Equal(got, want) {
+		t.Fatalf("the index holds %v, the messages say %v", got, want)
+	}
+	if _, err := s.wq.ExecContext(ctx, `INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 0)`); err != nil {
+		t.Errorf("the index is damaged: %v", err)
+	}
+	for q, want := range map[string]int{"draft": 0, "thoughts": 1, "later": 1} {
+		if ids, _ := search(t, s, ann.ID, chat.SearchQuery{Words: words(q)}); len(ids) != want {
+			t.Errorf("%q finds %v", q, ids)
+		}
+	}
+}

@@ -23,6 +23,7 @@ type txFunc func(ctx context.Context, q querier, now time.Time) ([]chat.Message,
 type op struct {
 	run      txFunc
 	single   bool // run makes at most one change, in one statement: no savepoint needed
+	text     bool // run changes a message's text: new messages are indexed before it (textindex.go)
 	msgs     []chat.Message
 	receipts []chat.Receipt   // set by writeReceipts ops
 	reads    []chat.ReadState // set by writeMark ops
@@ -36,6 +37,11 @@ type op struct {
 // writer's own context), and the caller still learns its outcome.
 func (s *Store) write(ctx context.Context, run txFunc) ([]chat.Message, error) {
 	return s.submit(ctx, &op{run: run, done: make(chan struct{})})
+}
+
+// writeText is write for work that changes the text of messages.
+func (s *Store) writeText(ctx context.Context, run txFunc) ([]chat.Message, error) {
+	return s.submit(ctx, &op{run: run, text: true, done: make(chan struct{})})
 }
 
 // writeOne is write for work that changes at most one thing in one
@@ -140,14 +146,11 @@ func (s *Store) commit(batch []*op) {
 		}
 	}
 	q := s.wq.in(tx)
-	for _, o := range batch {
-		// A server engine aborts the whole transaction on a failed
-		// statement: there every op needs its savepoint.
-		if o.single && s.eng == nil {
-			o.msgs, o.err = runSafely(ctx, q, o.run, now)
-		} else {
-			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
-		}
+	if err := s.runBatch(ctx, q, batch, now); err != nil {
+		tx.Rollback()
+		failAll(batch, err)
+		s.wrote(err)
+		return
 	}
 	if err := tx.Commit(); err != nil {
 		err = fmt.Errorf("store: commit: %w", err)
@@ -160,6 +163,31 @@ func (s *Store) commit(batch []*op) {
 	s.batchedOps.Add(int64(len(batch)))
 	s.wq.preparePending(ctx)
 	s.published(batch)
+}
+
+// runBatch runs each op of batch, and indexes the new messages for
+// search once, at the end (and before an op that changes text). An error
+// is one the whole batch must fail with.
+func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.Time) error {
+	ix, err := s.newTextIndex(ctx, q)
+	if err != nil {
+		return err
+	}
+	for _, o := range batch {
+		if o.text {
+			if err := ix.catchUp(ctx); err != nil {
+				return err
+			}
+		}
+		// A server engine aborts the whole transaction on a failed
+		// statement: there every op needs its savepoint.
+		if o.single && s.eng == nil {
+			o.msgs, o.err = runSafely(ctx, q, o.run, now)
+		} else {
+			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
+		}
+	}
+	return ix.catchUp(ctx)
 }
 
 // wrote records how a batch ended, for Health and the log. It runs before
