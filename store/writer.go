@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -99,20 +100,33 @@ func (s *Store) writeLoop() {
 	batch := make([]*op, 0, maxBatch)
 	for o := range s.ops {
 		batch = append(batch[:0], o)
-	fill:
-		for len(batch) < maxBatch {
-			select {
-			case o, ok := <-s.ops:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, o)
-			default:
-				break fill
-			}
+		batch = s.fill(batch)
+		if len(batch) < maxBatch {
+			// Let the requests already running reach the queue: a commit
+			// costs about the same for one write as for thirty, and a
+			// request that has its answer ready would otherwise wait a
+			// whole commit for the next batch.
+			runtime.Gosched()
+			batch = s.fill(batch)
 		}
 		s.commit(batch)
 	}
+}
+
+// fill adds what is queued, up to maxBatch, without waiting.
+func (s *Store) fill(batch []*op) []*op {
+	for len(batch) < maxBatch {
+		select {
+		case o, ok := <-s.ops:
+			if !ok {
+				return batch
+			}
+			batch = append(batch, o)
+		default:
+			return batch
+		}
+	}
+	return batch
 }
 
 // commit runs a batch in one IMMEDIATE transaction. Each op gets a savepoint
