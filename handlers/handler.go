@@ -182,15 +182,10 @@ func New(d Deps) *Handler {
 		replayFrom:  d.ReplayFrom,
 		assets: views.Assets{
 			CSS:    static.URL("app.css"),
-			HTMX:   static.URL("vendor/htmx/htmx.min.js"),
-			SSE:    static.URL("vendor/htmx/hx-sse.min.js"),
-			WS:     static.URL("vendor/htmx/hx-ws.min.js"),
-			Upsert: static.URL("vendor/htmx/hx-upsert.min.js"),
-			Live:   static.URL("live.js"),
-			App:    static.URL("app.js"),
 			Icon:   static.URL("favicon.svg"),
-
-			Signals: static.URL("signals.js"),
+			Public: static.URL("public.js"),
+			SSE:    static.URL("live-sse.js"),
+			WS:     static.URL("live-ws.js"),
 		},
 		passwords:  newPasswords(d.Password),
 		idle:       d.SessionIdle,

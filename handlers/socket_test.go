@@ -183,12 +183,12 @@ func TestTransportChoice(t *testing.T) {
 	page := alice.get(room, nil).body
 	// live.js makes data-connect hx-sse:connect (or hx-ws:connect) in the
 	// one tab of the browser that holds the stream.
-	mustContain(t, page, `<div id="stream" data-connect="/events?after=`, `hx-post="/rooms/`, "hx-sse.min.js", "Use WebSocket")
-	mustNotContain(t, page, `id="socket"`, "hx-ws.min.js")
+	mustContain(t, page, `<div id="stream" data-connect="/events?after=`, `hx-post="/rooms/`, "live-sse.js", "Use WebSocket")
+	mustNotContain(t, page, `id="socket"`, "live-ws.js")
 
 	// One page on the socket, by query.
 	page = alice.get(room+"?transport=ws", nil).body
-	mustContain(t, page, `id="socket" class="socket-root" data-connect="/ws?after=`, "hx-ws:send", `name="room" value="`, "hx-ws.min.js")
+	mustContain(t, page, `id="socket" class="socket-root" data-connect="/ws?after=`, "hx-ws:send", `name="room" value="`, "live-ws.js")
 	mustNotContain(t, page, `id="stream"`, `hx-post="/rooms/`)
 
 	// Or every page, as a saved choice.

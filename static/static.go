@@ -14,7 +14,11 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
+	"sync"
+
+	"github.com/andybalholm/brotli"
 )
 
 //go:embed app.css app.js live.js signals.js favicon.svg embed.js embed-frame.js embed.css vendor
@@ -24,8 +28,12 @@ var files embed.FS
 const Prefix = "/static/"
 
 type asset struct {
-	body, gz    []byte // gz is nil when compression does not pay
+	body        []byte // as served: our own scripts and styles minified
 	hash, ctype string
+	// Compressed copies, made on first use (brotli at its best is slow)
+	// and nil when compression does not pay.
+	packed sync.Once
+	gz, br []byte
 }
 
 var assets = load()
@@ -40,22 +48,58 @@ func load() map[string]*asset {
 		if err != nil {
 			return err
 		}
-		sum := sha256.Sum256(body)
-		a := &asset{body: body, hash: hex.EncodeToString(sum[:6]), ctype: mime.TypeByExtension(path.Ext(name))}
-		var buf bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-		zw.Write(body)
-		zw.Close()
-		if buf.Len() < len(body)*9/10 {
-			a.gz = buf.Bytes()
+		ctype := mime.TypeByExtension(path.Ext(name))
+		if body, err = minified(name, ctype, body); err != nil {
+			return err
 		}
-		m[name] = a
+		sum := sha256.Sum256(body) // of what is served: a new minifier changes the URL too
+		m[name] = &asset{body: body, hash: hex.EncodeToString(sum[:6]), ctype: ctype}
 		return nil
 	})
 	if err != nil {
 		panic("static: " + err.Error()) // the files are compiled in; this cannot fail at run time
 	}
+	for name, parts := range bundles {
+		var body []byte
+		for _, part := range parts {
+			body = append(append(body, m[part].body...), "\n;\n"...)
+		}
+		sum := sha256.Sum256(body)
+		m[name] = &asset{body: body, hash: hex.EncodeToString(sum[:6]), ctype: "text/javascript; charset=utf-8"}
+	}
 	return m
+}
+
+// bundles are the scripts of each kind of page, served as one file each:
+// one request instead of up to six (a request's headers cost about as
+// much as a small script), compressed together. Their order is the order
+// the page ran them in as separate scripts: htmx before its extensions,
+// app.js before live.js, whose first reports must find it listening.
+var bundles = map[string][]string{
+	"public.js":   {"vendor/htmx/htmx.min.js", "app.js"},
+	"live-sse.js": {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-sse.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "signals.js"},
+	"live-ws.js":  {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-ws.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "signals.js"},
+}
+
+// compressed returns a's gzip and brotli copies, making them once.
+func (a *asset) compressed() (gz, br []byte) {
+	a.packed.Do(func() {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+		zw.Write(a.body)
+		zw.Close()
+		if buf.Len() < len(a.body)*9/10 {
+			a.gz = buf.Bytes()
+		}
+		var bbuf bytes.Buffer
+		bw := brotli.NewWriterLevel(&bbuf, brotli.BestCompression)
+		bw.Write(a.body)
+		bw.Close()
+		if bbuf.Len() < len(a.body)*9/10 {
+			a.br = bbuf.Bytes()
+		}
+	})
+	return a.gz, a.br
 }
 
 // URL returns the versioned URL of an embedded file, e.g. "app.css" →
@@ -108,10 +152,16 @@ func Handler() http.Handler {
 			return
 		}
 		body := a.body
-		if a.gz != nil && AcceptsGzip(r) {
+		gz, br := a.compressed()
+		switch {
+		case br != nil && accepts(r, "br"):
+			h.Set("Content-Encoding", "br")
+			body = br
+		case gz != nil && AcceptsGzip(r):
 			h.Set("Content-Encoding", "gzip")
-			body = a.gz
+			body = gz
 		}
+		h.Set("Content-Length", strconv.Itoa(len(body))) // no chunked framing
 		if r.Method == http.MethodHead {
 			return
 		}
@@ -120,10 +170,13 @@ func Handler() http.Handler {
 }
 
 // AcceptsGzip reports whether the client takes gzip-encoded responses.
-func AcceptsGzip(r *http.Request) bool {
+func AcceptsGzip(r *http.Request) bool { return accepts(r, "gzip") }
+
+// accepts reports whether the client takes responses in encoding.
+func accepts(r *http.Request, encoding string) bool {
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		coding, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(coding), "gzip") && strings.ReplaceAll(q, " ", "") != "q=0" {
+		if strings.EqualFold(strings.TrimSpace(coding), encoding) && strings.ReplaceAll(q, " ", "") != "q=0" {
 			return true
 		}
 	}

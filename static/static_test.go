@@ -3,6 +3,7 @@ package static
 import (
 	"bytes"
 	"compress/gzip"
+	"github.com/andybalholm/brotli"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +30,7 @@ func TestVersionedURLsAreCachedForever(t *testing.T) {
 	res := get(t, url, nil)
 	body, _ := io.ReadAll(res.Body)
 	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Cache-Control"), "immutable") ||
-		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(string(body), "RT Messenger") {
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "text/css") || !strings.Contains(string(body), ".visually-hidden") {
 		t.Fatalf("GET %s: %d %v", url, res.StatusCode, res.Header)
 	}
 	stale := get(t, strings.Replace(url, "/static/", "/static/0000", 1), nil)
@@ -42,22 +43,46 @@ func TestVersionedURLsAreCachedForever(t *testing.T) {
 	}
 }
 
-func TestGzipWhenAccepted(t *testing.T) {
+func TestCompressionWhenAccepted(t *testing.T) {
 	url := URL("vendor/htmx/htmx.min.js")
-	res := get(t, url, http.Header{"Accept-Encoding": {"br, gzip;q=0.8"}})
-	if res.Header.Get("Content-Encoding") != "gzip" || res.Header.Get("Vary") != "Accept-Encoding" {
-		t.Fatalf("headers %v", res.Header)
+	for _, tc := range []struct {
+		accept, encoding string
+		reader           func(io.Reader) (io.Reader, error)
+	}{
+		{"gzip, deflate, br, zstd", "br", func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil }},
+		{"gzip", "gzip", func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{"br;q=0, gzip", "gzip", func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) }},
+		{"gzip;q=0", "", func(r io.Reader) (io.Reader, error) { return r, nil }},
+	} {
+		res := get(t, url, http.Header{"Accept-Encoding": {tc.accept}})
+		if res.Header.Get("Content-Encoding") != tc.encoding || res.Header.Get("Vary") != "Accept-Encoding" {
+			t.Fatalf("Accept-Encoding %q: headers %v", tc.accept, res.Header)
+		}
+		r, err := tc.reader(res.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if js, _ := io.ReadAll(r); !strings.Contains(string(js), "4.0.1") {
+			t.Fatalf("Accept-Encoding %q: the body is not htmx 4.0.1", tc.accept)
+		}
 	}
-	zr, err := gzip.NewReader(res.Body)
-	if err != nil {
-		t.Fatal(err)
+}
+
+// Our own scripts and styles are served minified: smaller, no comments,
+// the same code.
+func TestOwnFilesAreMinified(t *testing.T) {
+	for _, name := range []string{"app.js", "live.js", "signals.js", "app.css"} {
+		source, err := files.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		served := assets[name].body
+		if len(served) > len(source)*19/20 || strings.Contains(string(served), "\n  //") {
+			t.Errorf("%s: %d bytes served of %d, not minified", name, len(served), len(source))
+		}
 	}
-	js, _ := io.ReadAll(zr)
-	if !strings.Contains(string(js), "4.0.1") {
-		t.Fatal("gzipped body is not htmx 4.0.1")
-	}
-	if res := get(t, url, http.Header{"Accept-Encoding": {"gzip;q=0"}}); res.Header.Get("Content-Encoding") != "" {
-		t.Fatal("gzip sent though refused")
+	if !strings.Contains(string(assets["live.js"].body), "rtm-live-") {
+		t.Error("live.js lost its code")
 	}
 }
 

@@ -6,9 +6,10 @@ import "github.com/rtmessenger/rtmessenger/chat"
 
 // Assets holds the versioned URLs of the static files a page links.
 type Assets struct {
-	CSS, HTMX, SSE, WS, Upsert, Live, App, Icon string
-	// Signals is the script for typing, presence and notifications.
-	Signals string
+	CSS, Icon string
+	// The script bundles (static.bundles): for pages without a signed-in
+	// user, and for signed-in pages live over SSE or over the WebSocket.
+	Public, SSE, WS string
 }
 
 // Page is what every full page needs.
