@@ -45,7 +45,7 @@ func (h *Handler) showAnnounce(w http.ResponseWriter, r *http.Request, u chat.Us
 		h.fail(w, r, err)
 		return
 	}
-	h.render(w, r, status, views.AnnounceView(views.AnnouncePage{Page: p, Joined: withoutDirect(joined), Form: form, Mine: mine}))
+	h.render(w, r, status, views.AnnounceView(views.AnnouncePage{Page: p, Joined: joined, Rooms: withoutDirect(joined), Form: form, Mine: mine}))
 }
 
 // withoutDirect leaves out direct conversations: announcing to "everyone

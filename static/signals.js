@@ -50,7 +50,7 @@
     for (const dot of document.querySelectorAll('[data-presence-of="' + CSS.escape(user) + '"]')) {
       dot.dataset.presence = state;
       dot.title = labels[state];
-      if (dot.firstElementChild) dot.firstElementChild.textContent = '(' + labels[state] + ')';
+      if (dot.firstElementChild) dot.firstElementChild.textContent = ' (' + labels[state] + ') '; // spaced as the server renders it
     }
   }
   document.addEventListener('rtm-presence', (e) => {

@@ -59,7 +59,7 @@ func AnnounceView(p AnnouncePage) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = AnnounceFormView(p.Page, p.Joined, p.Form).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = AnnounceFormView(p.Page, p.Rooms, p.Form).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

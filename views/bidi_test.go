@@ -38,7 +38,7 @@ func TestUserTextIsRenderedIsolated(t *testing.T) {
 			[]string{`<div class="body" dir="auto">` + rlo + `</div>`}},
 		{"announcement in a conversation", MessageEvent(chat.Message{ID: 2, RoomID: 7, Author: "eve", Kind: chat.KindAnnouncement, Body: rlo, Sent: sent}),
 			[]string{`<div class="body" dir="auto">` + rlo + `</div>`}},
-		{"announcement list", AnnounceView(AnnouncePage{Page: p, Joined: []chat.Room{room}, Mine: []chat.Announcement{{ID: 3, Body: rlo, Sent: sent}}}),
+		{"announcement list", AnnounceView(AnnouncePage{Page: p, Joined: []chat.Room{room}, Rooms: []chat.Room{room}, Mine: []chat.Announcement{{ID: 3, Body: rlo, Sent: sent}}}),
 			[]string{`dir="auto">` + rlo + `</a>`, `<span># <bdi>שלום</bdi></span> <span class="muted">(3 people)`}},
 		{"announcement page", AnnouncementView(AnnouncementPage{Page: p, Announcement: chat.Announcement{ID: 3, Body: rlo, Sent: sent}}),
 			[]string{`<blockquote class="body announcement-body" dir="auto">` + rlo + `</blockquote>`}},

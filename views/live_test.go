@@ -38,7 +38,7 @@ func TestPresenceEvent(t *testing.T) {
 	if got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	if got := render(t, PresenceDot(9, chat.PresenceAway)); got != `<span class="presence" data-presence-of="9" data-presence="away" title="Away"><span class="visually-hidden">(Away)</span></span>` {
+	if got := render(t, PresenceDot(9, chat.PresenceAway)); got != `<span class="presence" data-presence-of="9" data-presence="away" title="Away"><span class="visually-hidden"> (Away) </span></span>` {
 		t.Errorf("dot: %s", got)
 	}
 }

@@ -151,7 +151,8 @@ type ErrorPage struct {
 // AnnouncePage composes an announcement and lists the sender's earlier ones.
 type AnnouncePage struct {
 	Page
-	Joined []chat.Room
+	Joined []chat.Room // for the sidebar
+	Rooms  []chat.Room // the form offers: Joined but direct conversations
 	Form   AnnounceForm
 	Mine   []chat.Announcement
 }
