@@ -35,6 +35,10 @@ func newRig(t *testing.T, opt Options) *rig {
 	t.Helper()
 	rg := &rig{t: t, hub: New(opt)}
 	rg.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/doc" {
+			rg.serveDoc(w, r) // doc_test.go
+			return
+		}
 		uid, _ := strconv.ParseInt(r.Header.Get("X-User"), 10, 64)
 		var replay Replay
 		if rg.replay != nil {

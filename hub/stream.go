@@ -114,7 +114,16 @@ func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, rep
 func guestsOf(room int64) int64 { return -room }
 
 func (h *Hub) serve(w http.ResponseWriter, r *http.Request, userID int64, c *conn, replay Replay) {
+	h.serveVia(w, r, userID, c, replay, nil)
+}
+
+// serveVia is serve with the stream's sink wrapped by wrap (nil: as is),
+// which encodes it for another transport.
+func (h *Hub) serveVia(w http.ResponseWriter, r *http.Request, userID int64, c *conn, replay Replay, wrap func(sink) sink) {
 	out, raw := newSink(w)
+	if wrap != nil {
+		out = wrap(out)
+	}
 	parent := r.Context()
 	if raw != nil {
 		// The request ends when Serve returns; the stream does not, and it
@@ -129,6 +138,9 @@ func (h *Hub) serve(w http.ResponseWriter, r *http.Request, userID int64, c *con
 		cancel()
 		if why := h.tooMany(err); why != "" {
 			h.log.Debug("stream refused", "user", userID, "err", err)
+			if d, ok := out.(*docSink); ok {
+				d.refused()
+			}
 			refuse(out, why)
 		} else {
 			http.Error(out, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
