@@ -82,6 +82,8 @@ func TestEveryRouteForEveryRole(t *testing.T) {
 		{"GET", "/search?q=launch&room={room}", nil, false, want{"anonymous": 303, "non-member": 404, "member": 200, "admin": 404, "deactivated": 303}},
 		{"GET", "/events", nil, false, want{"anonymous": 401}},
 		{"GET", "/ws", nil, false, want{"anonymous": 401}},
+		// A member's answer never ends (the live log document): see livedoc_test.go.
+		{"GET", "/rooms/{room}/live", nil, false, want{"anonymous": 401, "deactivated": 401, "non-member": 404, "admin": 404}},
 		{"POST", "/settings/transport", url.Values{"transport": {"ws"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/settings/light", url.Values{"light": {"on"}}, false, want{"anonymous": 401, "member": 303}},
 		{"POST", "/logout", nil, false, want{"anonymous": 303, "member": 303}},
@@ -363,6 +365,7 @@ func TestPrivateRoomRoutesForEveryRole(t *testing.T) {
 		{"GET", "/rooms/{room}/messages/{secret}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out, "creator": 200}},
 		{"GET", "/search?q=launch&room={room}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 200, "admin": out}},
 		{"GET", "/search?q=launch", nil, want{"non-member": 200, "removed": 200, "member": 200, "admin": 200}},
+		{"GET", "/rooms/{room}/live", nil, want{"anonymous": 401, "non-member": out, "invited": out, "removed": out, "admin": out}},
 		{"GET", "/invite/{valid}", nil, want{"anonymous": 303, "non-member": 200, "invited": 200, "removed": 403, "member": 303, "admin": 200, "creator": 303}},
 		{"POST", "/invite/{valid}", nil, want{"anonymous": 401, "non-member": 303, "invited": 303, "removed": 403, "member": 303, "admin": 303}},
 		{"GET", "/invite/{expired}", nil, want{"anonymous": 303, "non-member": out, "invited": out, "removed": out, "member": 303, "admin": out}},

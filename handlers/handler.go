@@ -52,6 +52,7 @@ type Streams interface {
 	Online(user int64) bool
 	EndSession(user int64, session string)
 	Disconnect(user int64)
+	LiveDocs
 }
 
 // Deps is everything New needs.

@@ -44,6 +44,7 @@ func (h *Handler) Routes() http.Handler {
 	app.HandleFunc("POST /invite/{token}", h.signedIn(h.acceptInvite))
 	app.HandleFunc("GET /events", h.signedIn(h.events))
 	app.HandleFunc("GET /ws", h.signedIn(h.socket))
+	app.HandleFunc("GET /rooms/{room}/live", h.liveDoc) // signed out, it answers in a document the page can frame
 	app.HandleFunc("POST /settings/transport", h.signedIn(h.setTransport))
 	app.HandleFunc("POST /settings/light", h.signedIn(h.setLight))
 	app.HandleFunc("GET /rooms/{room}/messages/{id}/actions", h.signedIn(h.showMessage))
