@@ -114,8 +114,8 @@ func TestChatWorksWithoutJavaScript(t *testing.T) {
 		t.Fatalf("log after two posts: %q", text)
 	}
 	browsertest.Screenshot(t, cleo.Ctx, "room-nojs")
-	// No live updates without script: the page says so instead of offering
-	// a choice of transports.
+	// Without script there is no choice of transports: the page says what
+	// arrives live instead.
 	cleo.Do(chromedp.WaitVisible(chromedp.CSS(".live-off")), chromedp.WaitNotVisible(chromedp.CSS("form.transport")))
 	cleo.Submit(`.room-head button`) // leave
 	if text, _ := chromedp.Run(cleo.Ctx, chromedp.Text(chromedp.ID("others-h"))); text == "" {
