@@ -134,3 +134,16 @@ func TestNewMessagesShowLiveWithoutJavaScript(t *testing.T) {
 	}
 	problems.Check(t, "cleo")
 }
+
+// w3m shows no frames and renders a document only once it has ended, so
+// it cannot show the live log: its room page says to reload instead, and
+// loading it does not wait on the stream.
+func TestTextBrowserIsToldToReload(t *testing.T) {
+	s := e2e.Start(t)
+	wes := e2e.OpenNoJS(t, s)
+	wes.Submit("/signup", "Sign up", map[string]string{"username": "wes", "password": "password-wes"})
+	page := wes.Submit("/rooms", "Create room", map[string]string{"name": "plain"})
+	if !strings.Contains(page, "Reload the page to see new messages.") || strings.Contains(page, "Show new messages") {
+		t.Fatalf("w3m's room page:\n%s", page)
+	}
+}
