@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
@@ -253,4 +255,64 @@ func (s *stalledStream) drainDoc(t *testing.T) string {
 		t.Fatal("the stalled document did not end")
 	}
 	return b.String()
+}
+
+// A document that is refused, or whose session ends, says so and does
+// not ask to be loaded again.
+func TestLiveDocSaysWhyItEnds(t *testing.T) {
+	a := newAppWith(t, hub.Options{MaxConnsPerSession: 1}, nil, nil)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	room := alice.createRoom("general")
+	bob.join(room)
+
+	bob.open("", nil) // the one stream this browser may hold
+	a.waitConns(1)
+	_, refused := bob.openLive(room, "")
+	if !refused.Ended(streamWait) {
+		t.Fatal("a refused document must end")
+	}
+	text := refused.Text()
+	mustContain(t, text, docStart+`<li class="msg system">Live updates are off in this tab`)
+	mustNotContain(t, text, "http-equiv")
+
+	_, hers := alice.openLive(room, "")
+	hers.WaitFor(t, docStart, streamWait)
+	a.waitConns(2)
+	alice.post("/logout", nil, nil)
+	if !hers.Ended(streamWait) {
+		t.Fatal("the document outlived its session")
+	}
+	mustContain(t, hers.Text(), fmt.Sprintf(`You have been signed out. <a href="/login?next=%%2Frooms%%2F%d">Log in</a></li>`, room))
+}
+
+// Over HTTP/2 (no connection to take over) the document is the same.
+func TestLiveDocOverHTTP2(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	h2 := httptest.NewUnstartedServer(a.srv.Config.Handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(h2.URL)
+	plain, _ := url.Parse(a.srv.URL)
+	jar.SetCookies(u, alice.c.Jar.Cookies(plain))
+	client := h2.Client()
+	client.Jar = jar
+
+	a.settle()
+	resp, err := client.Get(fmt.Sprintf("%s/rooms/%d/live", h2.URL, room))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	if resp.ProtoMajor != 2 || resp.Header.Get("Content-Type") != "text/html; charset=utf-8" || resp.Header.Get("X-Frame-Options") != "SAMEORIGIN" {
+		t.Fatalf("%s over %s: %v", resp.Status, resp.Proto, resp.Header)
+	}
+	doc := docstream.Read(resp.Body)
+	doc.WaitFor(t, docStart, streamWait)
+	a.waitConns(1)
+	id := alice.sayID(room, "over h2")
+	doc.WaitFor(t, fmt.Sprintf(`<li id="msg-%d"`, id), streamWait)
 }
