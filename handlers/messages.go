@@ -13,7 +13,8 @@ import (
 // for this tab's log (the stream brings it too, and the same id replaces
 // itself), so a tab without live updates still shows what it sent; a plain
 // form post is redirected back to the room. The form's client_id makes a retried or
-// double-submitted post store one message and get the same answer.
+// double-submitted post store one message and get the same answer: a retry
+// after a post whose answer never came (the link dropped) is safe.
 func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	room, err := roomParam(r)
 	if err != nil {
@@ -38,6 +39,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		h.composerFailed(w, r, u, typed, err)
 		return
 	}
+	h.forgetKept(r, composerForm(room)) // Back to a refusal of it must not offer it again
 	if !isHTMX(r) {
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
@@ -73,7 +75,8 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 
 // composerFailed shows the error next to the text the user typed, so
 // nothing they wrote is lost. The client id stays: resending the same text
-// must not store it twice.
+// must not store it twice. Without script the room's page shows them
+// (keepRefused), so reloading it sends nothing.
 func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.User, typed views.Composer, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError || status == http.StatusNotFound {
@@ -85,7 +88,17 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 		typed.ClientID = ""
 	}
 	if !isHTMX(r) {
-		h.showRoom(w, r, u, status, typed)
+		if status == http.StatusForbidden {
+			// Not a member (any more): the room's page has no composer to
+			// put the text back in, only the way to join.
+			h.showRoom(w, r, u, status, typed)
+			return
+		}
+		fields := map[string]string{"body": typed.Body, "client_id": typed.ClientID}
+		if typed.ReplyTo != nil {
+			fields["reply_to"] = strconv.FormatInt(typed.ReplyTo.ID, 10)
+		}
+		h.keepRefused(w, r, composerForm(typed.RoomID), fields, err, roomPath(typed.RoomID))
 		return
 	}
 	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), u, typed)))
