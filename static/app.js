@@ -111,6 +111,87 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
+  // An error shown in a form beside its text: the one the server rendered
+  // there, or a new one. The text stays as typed.
+  function formError(form, box, text) {
+    let p = form.querySelector('p.error[role="alert"]');
+    if (!p) {
+      p = document.createElement('p');
+      p.className = 'error';
+      p.setAttribute('role', 'alert');
+      p.id = (box ? box.id : form.id) + '-error';
+      p.dataset.local = ''; // this page's own: it goes when fixed (showLength)
+      (box ? document.getElementById(box.id + '-count') || box : form.firstElementChild).after(p);
+    }
+    p.textContent = text;
+    if (!box) return;
+    box.setAttribute('aria-invalid', 'true');
+    describe(box, p.id, true);
+  }
+  function describe(box, id, on) {
+    const ids = new Set((box.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
+    if (on) ids.add(id);
+    else ids.delete(id);
+    if (ids.size) box.setAttribute('aria-describedby', [...ids].join(' '));
+    else box.removeAttribute('aria-describedby');
+  }
+
+  // Long messages. A message box (textarea[data-max]) takes a paste of any
+  // length, never cut short: from 500 characters before the limit it
+  // shows the count, and a text over the limit is refused here, before it
+  // is sent, in the server's words (chat.CleanMessage), and kept.
+  const countFrom = 500;
+  // lengthOf counts as the server does: characters (code points, not
+  // UTF-16 units) of the text with Go's strings.TrimSpace applied, a line
+  // break as one (a textarea's value already has LF only).
+  const edgeSpace = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+  const lengthOf = (s) => [...s.replace(/\r\n?/g, '\n').replace(edgeSpace, '')].length;
+  const grouped = (n) => n.toLocaleString('en');
+  const tooLong = (n, max) => 'Message is too long: ' + n + ' characters, the limit is ' + max + '.';
+  function showLength(box) {
+    const max = Number(box.dataset.max);
+    const n = lengthOf(box.value);
+    let count = document.getElementById(box.id + '-count');
+    const mine = box.form && box.form.querySelector('p.error[data-local]');
+    if (mine && n <= max && mine.textContent.startsWith('Message is too long')) {
+      describe(box, mine.id, false);
+      box.removeAttribute('aria-invalid');
+      mine.remove();
+    }
+    if (n < max - countFrom) {
+      if (count) count.hidden = true;
+      return;
+    }
+    if (!count) {
+      count = document.createElement('span');
+      count.id = box.id + '-count';
+      count.className = 'char-count';
+      box.after(count);
+    }
+    count.hidden = false;
+    count.textContent = grouped(n) + ' / ' + grouped(max);
+    if (n > max) count.dataset.over = '';
+    else delete count.dataset.over;
+    describe(box, count.id, true);
+  }
+  document.addEventListener('input', (e) => {
+    if (e.target instanceof HTMLTextAreaElement && e.target.dataset.max) showLength(e.target);
+  });
+  // Capturing, so that neither htmx nor the browser sends it.
+  document.addEventListener('submit', (e) => {
+    const box = e.target.querySelector && e.target.querySelector('textarea[data-max]');
+    if (!box) return;
+    const n = lengthOf(box.value);
+    const max = Number(box.dataset.max);
+    if (n <= max) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    showLength(box);
+    formError(e.target, box, tooLong(n, max));
+    box.focus();
+  }, true);
+
+
   // Unread counts. The sidebar comes with each room's counts as of its
   // newest message then (data-last). A later message from someone else
   // counts one, and one more mention if it names this page's user, unless
