@@ -191,6 +191,34 @@
     box.focus();
   }, true);
 
+  // A post that got no answer (offline, the server down, the link cut) or
+  // an answer that is no form (a proxy's 502) stays in its form with why.
+  // The form keeps its client_id, so sending it again stores the message
+  // once even if the first post did arrive.
+  function notSent(form, status, unsent) {
+    const box = form.querySelector('textarea[data-max]');
+    let why;
+    if (unsent) why = 'Not sent: not connected to the server. Your message is kept here; send it again once the page is live.';
+    else if (status) why = 'Not sent: the server had a problem (error ' + status + '). Your message is kept here; send it again.';
+    else if (navigator.onLine === false) why = 'Not sent: you are offline. Your message is kept here; send it again once you are back online.';
+    // The post may have been stored and only its answer lost.
+    else why = 'No answer from the server, so it may not have been sent. Your message is kept here; sending it again will not post it twice.';
+    formError(form, box, why);
+  }
+  const sendsText = (el) => el instanceof HTMLFormElement && el.querySelector('textarea[data-max]');
+  document.addEventListener('htmx:error', (e) => {
+    const ctx = e.detail && e.detail.ctx;
+    if (sendsText(e.target) && ctx && !ctx.response) notSent(e.target); // no answer at all
+  });
+  document.addEventListener('htmx:before:swap', (e) => {
+    const ctx = e.detail && e.detail.ctx;
+    const status = ctx && ctx.response && ctx.response.status;
+    if (status >= 500 && sendsText(ctx.sourceElement)) {
+      e.preventDefault();
+      notSent(ctx.sourceElement, status);
+    }
+  });
+  document.addEventListener('rtm:not-sent', (e) => notSent(e.detail.form, e.detail.status, e.detail.unsent));
 
   // Unread counts. The sidebar comes with each room's counts as of its
   // newest message then (data-last). A later message from someone else
@@ -479,15 +507,38 @@
     el.textContent = text || '';
     el.hidden = !text;
   }
-  // <html data-stream="live|reconnecting|off"> drives the status dot. A
-  // reconnect that succeeds within two seconds shows no notice at all.
+  // <html data-stream> drives the status dot: live, reconnecting, offline
+  // (no network, or the connection failing again and again; live.js),
+  // off (closed for good, the notice says why) or signed-out. A reconnect
+  // that succeeds within two seconds shows no notice at all.
+  const stateNames = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', off: 'Live updates off', 'signed-out': 'Signed out' };
+  const noNetwork = 'You are offline. Anything you write stays here; send it once you are back online.';
+  let reported = { state: '', text: '' }; // as live.js last said
   let pending;
-  function streamState(state, text) {
+  function showState() {
+    let { state, text } = reported;
+    // The browser knows it has no network before the stream finds out
+    // (an open stream can look fine for a while).
+    if (navigator.onLine === false && state !== 'off' && state !== 'signed-out') {
+      state = 'offline';
+      text = noNetwork;
+    }
+    if (!state) return;
     document.documentElement.dataset.stream = state;
+    const dot = document.querySelector('.whoami');
+    if (dot) dot.title = stateNames[state] || '';
     clearTimeout(pending);
+    if (state === 'signed-out') return; // its notice is its own (signedOut)
     if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);
     else notice(text);
   }
+  function streamState(state, text) {
+    if (isSignedOut && state !== 'signed-out') return; // over: nothing reconnects
+    reported = { state, text: text || '' };
+    showState();
+  }
+  addEventListener('online', showState);
+  addEventListener('offline', showState);
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
   document.addEventListener('rtm:state', (e) => streamState(e.detail.state, e.detail.text));
   document.addEventListener('rtm-notice', (e) => notice(e.detail && e.detail.data));
@@ -502,7 +553,7 @@
     const stream = document.getElementById('stream');
     if (stream) stream.remove(); // ends hx-sse's reconnect loop
     saveDrafts();
-    streamState('off', '');
+    streamState('signed-out', '');
     const el = document.getElementById('notice');
     if (!el) return;
     const login = document.createElement('a');
