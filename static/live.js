@@ -113,7 +113,10 @@
       const m = e.detail.message;
       received({ id: Number(m.id) || lastId, event: m.event || '', data: m.data });
     });
-    el.addEventListener('htmx:sse:after:connection', connected);
+    el.addEventListener('htmx:sse:after:connection', (e) => {
+      const conn = e.detail && e.detail.connection;
+      if (!conn || conn.status < 400) connected(); // a refusal (401) is no live stream
+    });
     // A stream that just ended is retried at once; say so before the
     // retry's outcome, which may take a while on a bad link.
     el.addEventListener('htmx:sse:before:connection', (e) => {
