@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -66,11 +67,30 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 		replyTo = typed.ReplyTo.ID
 	}
 	m, err := h.messages.PostReply(ctx, typed.RoomID, u, body, cid, replyTo)
+	if err == nil && cid != "" && m.Body != body {
+		// The id was spent on a message that reads otherwise: a post whose
+		// answer was lost did arrive, and its text was changed before this
+		// resend. Answering "sent" would lose the change without a word.
+		return m, errSentBefore
+	}
 	if err == nil {
 		h.live.StoppedTyping(typed.RoomID, u.ID) // what they typed is sent
 		h.live.Active(u.ID)
 	}
 	return m, err
+}
+
+var errSentBefore = chat.FieldErrorf("body", chat.Conflict,
+	"Your message had already arrived as first written (it is in the room), so this changed text was not sent. Send it again to post it as a new message.")
+
+// keptClientID is the client id a refused composer keeps: the same one,
+// so that sending it again cannot store the message twice, unless the id
+// itself was at fault or is spent (errSentBefore).
+func keptClientID(id string, err error) string {
+	if _, bad := chat.CleanClientID(id); bad != nil || errors.Is(err, errSentBefore) {
+		return ""
+	}
+	return id
 }
 
 // composerFailed shows the error next to the text the user typed, so
@@ -84,9 +104,7 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 		return
 	}
 	typed.Error = chat.ErrorText(err)
-	if _, bad := chat.CleanClientID(typed.ClientID); bad != nil {
-		typed.ClientID = ""
-	}
+	typed.ClientID = keptClientID(typed.ClientID, err)
 	if !isHTMX(r) {
 		if status == http.StatusForbidden {
 			// Not a member (any more): the room's page has no composer to

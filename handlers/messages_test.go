@@ -242,3 +242,32 @@ func TestFiftyConcurrentPostersAllSucceed(t *testing.T) {
 		t.Fatalf("stored %d posts, want %d", texts, 50*each)
 	}
 }
+
+// A post whose answer was lost did arrive; if its text is changed before
+// it is sent again (same client id), the change is not dropped as though
+// sent: the composer keeps it, says so, and takes a fresh id, so sending
+// it once more posts it as a new message.
+func TestAChangedResendIsNotLostSilently(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := roomPath(alice.createRoom("general"))
+	if res := alice.post(room+"/messages", url.Values{"body": {"first version"}, "client_id": {"lost-answer"}}, htmx); res.status != 200 {
+		t.Fatalf("first post: %d", res.status)
+	}
+	res := alice.post(room+"/messages", url.Values{"body": {"second version"}, "client_id": {"lost-answer"}}, htmx)
+	if res.status != http.StatusConflict {
+		t.Fatalf("changed resend: %d, want 409\n%s", res.status, res.body)
+	}
+	mustContain(t, res.body, "second version</textarea>", "had already arrived as first written")
+	fresh := clientIDField.FindStringSubmatch(res.body)
+	if fresh == nil || fresh[1] == "lost-answer" {
+		t.Fatalf("the composer must take a fresh client id: %v", fresh)
+	}
+	if res := alice.post(room+"/messages", url.Values{"body": {"second version"}, "client_id": {fresh[1]}}, htmx); res.status != 200 {
+		t.Fatalf("sent again: %d", res.status)
+	}
+	page := alice.get(room, nil).body
+	if strings.Count(page, "first version") != 1 || strings.Count(page, "second version") != 1 {
+		t.Fatal("want each version once in the room")
+	}
+}
