@@ -101,6 +101,7 @@ func TestLongPasteIsCountedAndRefusedWithTheTextKept(t *testing.T) {
 	anna.Send("")
 	const refusal = "Message is too long: 4100 characters, the limit is 4000."
 	anna.WaitFor("the refusal", composerError+` === '`+refusal+`'`)
+	browsertest.Screenshot(t, anna.Ctx, "long-paste-refused")
 	if n := anna.Eval(`String(` + composerText + `.length)`); n != "4100" {
 		t.Fatalf("after the refusal the box holds %s characters", n)
 	}

@@ -52,6 +52,7 @@ func testPostWhileDown(t *testing.T, transport, says string) {
 	anna.WaitFor("offline", `document.documentElement.dataset.stream === 'offline'`)
 	anna.Send("written while the server was down")
 	anna.WaitFor("the composer saying it was not sent", composerError+`.startsWith('`+says+`')`)
+	browsertest.Screenshot(t, anna.Ctx, "not-sent-"+transport)
 	if got := anna.Eval(composerText); got != "written while the server was down" {
 		t.Fatalf("the composer holds %q", got)
 	}
