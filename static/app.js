@@ -111,108 +111,92 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
-  // An error shown in a form beside its text: the one the server rendered
-  // there, or a new one. The text stays as typed.
-  function formError(form, box, text) {
+  // An error in a form, beside its text (which stays as typed): the one
+  // the server rendered there, or one of this page's own (data-local).
+  function formError(form, box, text, kind) {
     let p = form.querySelector('p.error[role="alert"]');
     if (!p) {
       p = document.createElement('p');
       p.className = 'error';
       p.setAttribute('role', 'alert');
-      p.id = (box ? box.id : form.id) + '-error';
-      p.dataset.local = ''; // this page's own: it goes when fixed (showLength)
-      (box ? document.getElementById(box.id + '-count') || box : form.firstElementChild).after(p);
+      p.id = box.id + '-error';
+      box.after(p);
     }
+    p.dataset.local = kind;
     p.textContent = text;
-    if (!box) return;
     box.setAttribute('aria-invalid', 'true');
     describe(box, p.id, true);
   }
   function describe(box, id, on) {
     const ids = new Set((box.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
-    if (on) ids.add(id);
-    else ids.delete(id);
-    if (ids.size) box.setAttribute('aria-describedby', [...ids].join(' '));
-    else box.removeAttribute('aria-describedby');
+    ids[on ? 'add' : 'delete'](id);
+    box.setAttribute('aria-describedby', [...ids].join(' '));
   }
 
   // Long messages. A message box (textarea[data-max]) takes a paste of any
   // length, never cut short: from 500 characters before the limit it
   // shows the count, and a text over the limit is refused here, before it
-  // is sent, in the server's words (chat.CleanMessage), and kept.
-  const countFrom = 500;
-  // lengthOf counts as the server does: characters (code points, not
-  // UTF-16 units) of the text with Go's strings.TrimSpace applied, a line
-  // break as one (a textarea's value already has LF only).
-  const edgeSpace = /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
-  const lengthOf = (s) => [...s.replace(/\r\n?/g, '\n').replace(edgeSpace, '')].length;
-  const grouped = (n) => n.toLocaleString('en');
-  const tooLong = (n, max) => 'Message is too long: ' + n + ' characters, the limit is ' + max + '.';
+  // is sent, in the server's words (chat.CleanMessage), and kept. Counted
+  // as the server counts: characters (not UTF-16 units) of the trimmed
+  // text (trim and Go's TrimSpace differ only on U+FEFF and U+0085), a
+  // line break as one (a textarea's value has LF only).
+  const lengthOf = (s) => [...s.trim()].length;
   function showLength(box) {
     const max = Number(box.dataset.max);
     const n = lengthOf(box.value);
     let count = document.getElementById(box.id + '-count');
-    const mine = box.form && box.form.querySelector('p.error[data-local]');
-    if (mine && n <= max && mine.textContent.startsWith('Message is too long')) {
-      describe(box, mine.id, false);
+    const refusal = box.form && box.form.querySelector('p[data-local="long"]');
+    if (refusal && n <= max) {
+      describe(box, refusal.id, false);
       box.removeAttribute('aria-invalid');
-      mine.remove();
+      refusal.remove();
     }
-    if (n < max - countFrom) {
-      if (count) count.hidden = true;
-      return;
-    }
+    if (!count && n < max - 500) return;
     if (!count) {
       count = document.createElement('span');
       count.id = box.id + '-count';
       count.className = 'char-count';
       box.after(count);
+      describe(box, count.id, true);
     }
-    count.hidden = false;
-    count.textContent = grouped(n) + ' / ' + grouped(max);
-    if (n > max) count.dataset.over = '';
-    else delete count.dataset.over;
-    describe(box, count.id, true);
+    count.hidden = n < max - 500;
+    count.textContent = n.toLocaleString('en') + ' / ' + max.toLocaleString('en');
+    count.toggleAttribute('data-over', n > max);
   }
   document.addEventListener('input', (e) => {
-    if (e.target instanceof HTMLTextAreaElement && e.target.dataset.max) showLength(e.target);
+    if (e.target.dataset && e.target.dataset.max) showLength(e.target);
   });
   // Capturing, so that neither htmx nor the browser sends it.
   document.addEventListener('submit', (e) => {
-    const box = e.target.querySelector && e.target.querySelector('textarea[data-max]');
-    if (!box) return;
-    const n = lengthOf(box.value);
-    const max = Number(box.dataset.max);
-    if (n <= max) return;
+    const box = e.target.querySelector('textarea[data-max]');
+    const n = box && lengthOf(box.value);
+    if (!box || n <= box.dataset.max) return;
     e.preventDefault();
     e.stopImmediatePropagation();
     showLength(box);
-    formError(e.target, box, tooLong(n, max));
+    formError(e.target, box, 'Message is too long: ' + n + ' characters, the limit is ' + box.dataset.max + '.', 'long');
     box.focus();
   }, true);
 
-  // A post that got no answer (offline, the server down, the link cut) or
-  // an answer that is no form (a proxy's 502) stays in its form with why.
-  // The form keeps its client_id, so sending it again stores the message
-  // once even if the first post did arrive.
+  // A post that got no answer (offline, the server down, the link cut), a
+  // 5xx (a proxy's 502) or that could not go (rtm:not-sent, live.js) stays
+  // in its form with why. The form keeps its client_id: sent again, the
+  // message is stored once even if the first post did arrive.
   function notSent(form, status, unsent) {
     const box = form.querySelector('textarea[data-max]');
-    let why;
-    if (unsent) why = 'Not sent: not connected to the server. Your message is kept here; send it again once the page is live.';
-    else if (status) why = 'Not sent: the server had a problem (error ' + status + '). Your message is kept here; send it again.';
-    else if (navigator.onLine === false) why = 'Not sent: you are offline. Your message is kept here; send it again once you are back online.';
-    // The post may have been stored and only its answer lost.
-    else why = 'No answer from the server, so it may not have been sent. Your message is kept here; sending it again will not post it twice.';
-    formError(form, box, why);
+    formError(form, box, unsent ? 'Not sent: not connected. Send it again once live.'
+      : status ? 'Not sent: the server failed (error ' + status + '). Send it again.'
+      : navigator.onLine === false ? 'Not sent: you are offline. Send it again once back online.'
+      : 'No answer from the server: it may not have been sent. Sending it again will not post it twice.', 'net');
   }
   const sendsText = (el) => el instanceof HTMLFormElement && el.querySelector('textarea[data-max]');
   document.addEventListener('htmx:error', (e) => {
-    const ctx = e.detail && e.detail.ctx;
-    if (sendsText(e.target) && ctx && !ctx.response) notSent(e.target); // no answer at all
+    const ctx = e.detail.ctx;
+    if (ctx && !ctx.response && sendsText(e.target)) notSent(e.target); // no answer at all
   });
   document.addEventListener('htmx:before:swap', (e) => {
-    const ctx = e.detail && e.detail.ctx;
-    const status = ctx && ctx.response && ctx.response.status;
+    const ctx = e.detail.ctx;
+    const status = ctx && ctx.response && ctx.response.status; // none: a swap of the page's own
     if (status >= 500 && sendsText(ctx.sourceElement)) {
       e.preventDefault();
       notSent(ctx.sourceElement, status);
@@ -511,22 +495,21 @@
   // (no network, or the connection failing again and again; live.js),
   // off (closed for good, the notice says why) or signed-out. A reconnect
   // that succeeds within two seconds shows no notice at all.
-  const stateNames = { live: 'Live', reconnecting: 'Reconnecting…', offline: 'Offline', off: 'Live updates off', 'signed-out': 'Signed out' };
-  const noNetwork = 'You are offline. Anything you write stays here; send it once you are back online.';
+  const titles = { live: 'Live', reconnecting: 'Reconnecting', offline: 'Offline', off: 'Off', 'signed-out': 'Signed out' };
   let reported = { state: '', text: '' }; // as live.js last said
   let pending;
   function showState() {
     let { state, text } = reported;
     // The browser knows it has no network before the stream finds out
     // (an open stream can look fine for a while).
-    if (navigator.onLine === false && state !== 'off' && state !== 'signed-out') {
+    if (!navigator.onLine && state !== 'off' && state !== 'signed-out') {
       state = 'offline';
-      text = noNetwork;
+      text = 'You are offline.';
     }
     if (!state) return;
     document.documentElement.dataset.stream = state;
     const dot = document.querySelector('.whoami');
-    if (dot) dot.title = stateNames[state] || '';
+    if (dot) dot.title = titles[state];
     clearTimeout(pending);
     if (state === 'signed-out') return; // its notice is its own (signedOut)
     if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);

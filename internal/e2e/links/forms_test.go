@@ -72,7 +72,7 @@ func paste(tb e2e.Tab, box, text string) {
 	}))
 }
 
-const count = `(document.getElementById('body-count') || {}).textContent || ''`
+const count = `((document.getElementById('body-count') || {}).textContent || '')`
 
 // A long paste is never cut short: near the limit the composer counts,
 // and a text over it is refused before it is sent, in the server's words,
