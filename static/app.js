@@ -125,12 +125,13 @@
     p.dataset.local = kind;
     p.textContent = text;
     box.setAttribute('aria-invalid', 'true');
-    describe(box, p.id, true);
+    describe(box, p.id);
   }
-  function describe(box, id, on) {
-    const ids = new Set((box.getAttribute('aria-describedby') || '').split(' ').filter(Boolean));
-    ids[on ? 'add' : 'delete'](id);
-    box.setAttribute('aria-describedby', [...ids].join(' '));
+  // describe adds id to what describes box (an id left there after its
+  // element went is ignored).
+  function describe(box, id) {
+    const ids = (box.getAttribute('aria-describedby') || '').split(' ');
+    if (!ids.includes(id)) box.setAttribute('aria-describedby', ids.concat(id).join(' ').trim());
   }
 
   // Long messages. A message box (textarea[data-max]) takes a paste of any
@@ -147,7 +148,6 @@
     let count = document.getElementById(box.id + '-count');
     const refusal = box.form && box.form.querySelector('p[data-local="long"]');
     if (refusal && n <= max) {
-      describe(box, refusal.id, false);
       box.removeAttribute('aria-invalid');
       refusal.remove();
     }
@@ -157,7 +157,7 @@
       count.id = box.id + '-count';
       count.className = 'char-count';
       box.after(count);
-      describe(box, count.id, true);
+      describe(box, count.id);
     }
     count.hidden = n < max - 500;
     count.textContent = n.toLocaleString('en') + ' / ' + max.toLocaleString('en');
@@ -183,11 +183,10 @@
   // in its form with why. The form keeps its client_id: sent again, the
   // message is stored once even if the first post did arrive.
   function notSent(form, status, unsent) {
-    const box = form.querySelector('textarea[data-max]');
-    formError(form, box, unsent ? 'Not sent: not connected. Send it again once live.'
-      : status ? 'Not sent: the server failed (error ' + status + '). Send it again.'
-      : navigator.onLine === false ? 'Not sent: you are offline. Send it again once back online.'
-      : 'No answer from the server: it may not have been sent. Sending it again will not post it twice.', 'net');
+    formError(form, form.querySelector('textarea[data-max]'), (unsent ? 'Not sent: not connected.'
+      : status ? 'Not sent: server error ' + status + '.'
+      : navigator.onLine ? 'No answer: it may not have been sent.' : 'Not sent: you are offline.') +
+      ' Send it again; it will not post twice.', 'net');
   }
   const sendsText = (el) => el instanceof HTMLFormElement && el.querySelector('textarea[data-max]');
   document.addEventListener('htmx:error', (e) => {
@@ -495,7 +494,6 @@
   // (no network, or the connection failing again and again; live.js),
   // off (closed for good, the notice says why) or signed-out. A reconnect
   // that succeeds within two seconds shows no notice at all.
-  const titles = { live: 'Live', reconnecting: 'Reconnecting', offline: 'Offline', off: 'Off', 'signed-out': 'Signed out' };
   let reported = { state: '', text: '' }; // as live.js last said
   let pending;
   function showState() {
@@ -509,7 +507,7 @@
     if (!state) return;
     document.documentElement.dataset.stream = state;
     const dot = document.querySelector('.whoami');
-    if (dot) dot.title = titles[state];
+    if (dot) dot.title = state[0].toUpperCase() + state.slice(1).replace('-', ' '); // Live, Signed out, …
     clearTimeout(pending);
     if (state === 'signed-out') return; // its notice is its own (signedOut)
     if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);

@@ -69,8 +69,6 @@
   // server down, the link cut): a reconnect that works on the first try
   // is a blip, three that fail are an outage.
   const lost = 'Connection lost. Reconnecting…';
-  const unreachable = 'Offline: the server cannot be reached. Trying again…';
-  const offlineAfter = 3;
   let failures = 0;
   let firstRetry = null; // the timer retrying a first connection that failed
   function connected() {
@@ -79,7 +77,7 @@
   }
   function failed() {
     failures++;
-    if (failures >= offlineAfter) setState('offline', unreachable);
+    if (failures >= 3) setState('offline', 'Offline: cannot reach the server. Retrying…');
     else setState('reconnecting', lost);
   }
   function troubled() {
@@ -143,13 +141,9 @@
   }
   // Back online: try now instead of at the end of the backoff.
   addEventListener('online', () => {
-    if (!leading || stopped || state.state === 'live') return;
     const conn = el._htmx && el._htmx.sse;
-    if (conn && conn.delayCanceller) conn.delayCanceller();
-    else if (firstRetry) {
-      clearTimeout(firstRetry);
-      connectAgain();
-    }
+    if (conn && conn.delayCanceller) conn.delayCanceller(); // set only while waiting to reconnect
+    else if (firstRetry) connectAgain(clearTimeout(firstRetry));
   });
 
   function withAfter(url, id) {

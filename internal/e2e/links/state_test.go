@@ -67,7 +67,7 @@ func TestConnectionStateIsHonest(t *testing.T) {
 	anna.Eval(recordStates)
 	link.Cut()
 	anna.WaitFor("offline, the server out of reach", `document.documentElement.dataset.stream === 'offline' && `+
-		notice+`.textContent === 'Offline: the server cannot be reached. Trying again…' && !`+notice+`.hidden`)
+		notice+`.textContent === 'Offline: cannot reach the server. Retrying…' && !`+notice+`.hidden`)
 	if got := anna.Eval(`window.states.join(' ')`); got != "live reconnecting offline" {
 		t.Errorf("states shown: %q, want live, reconnecting, offline", got)
 	}
