@@ -107,7 +107,7 @@ func TestChangesRefuseBadInput(t *testing.T) {
 	// A refused edit comes back as the message's page with the reason, the
 	// form still there; a refused reply keeps its quote.
 	res := ann.post(edit, url.Values{"body": {"   "}}, nil)
-	mustContain(t, res.body, `<p class="error" role="alert">`, `class="stack edit-form"`)
+	mustContain(t, res.body, `<p class="error" role="alert" id="edit-`, `class="stack edit-form"`)
 	res = bob.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {""}, "reply_to": {strconv.FormatInt(m.ID, 10)}}, nil)
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("an empty reply: %d", res.status)

@@ -111,27 +111,15 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
-  // An error in a form, beside its text (which stays as typed): the one
-  // the server rendered there, or one of this page's own (data-local).
+  // Message boxes (textarea[data-max]) come with an error line and a count,
+  // empty and so not shown until needed (views.ComposerForm). An error
+  // this page puts there says what kind it is (data-local); the text stays
+  // as typed.
   function formError(form, box, text, kind) {
-    let p = form.querySelector('p.error[role="alert"]');
-    if (!p) {
-      p = document.createElement('p');
-      p.className = 'error';
-      p.setAttribute('role', 'alert');
-      p.id = box.id + '-error';
-      box.after(p);
-    }
+    const p = form.querySelector('p.error[role="alert"]');
     p.dataset.local = kind;
     p.textContent = text;
     box.setAttribute('aria-invalid', 'true');
-    describe(box, p.id);
-  }
-  // describe adds id to what describes box (an id left there after its
-  // element went is ignored).
-  function describe(box, id) {
-    const ids = (box.getAttribute('aria-describedby') || '').split(' ');
-    if (!ids.includes(id)) box.setAttribute('aria-describedby', ids.concat(id).join(' ').trim());
   }
 
   // Long messages. A message box (textarea[data-max]) takes a paste of any
@@ -145,22 +133,13 @@
   function showLength(box) {
     const max = Number(box.dataset.max);
     const n = lengthOf(box.value);
-    let count = document.getElementById(box.id + '-count');
-    const refusal = box.form && box.form.querySelector('p[data-local="long"]');
+    const count = document.getElementById(box.id + '-count');
+    const refusal = box.form.querySelector('p[data-local="long"]');
     if (refusal && n <= max) {
       box.removeAttribute('aria-invalid');
-      refusal.remove();
+      refusal.textContent = refusal.dataset.local = '';
     }
-    if (!count && n < max - 500) return;
-    if (!count) {
-      count = document.createElement('span');
-      count.id = box.id + '-count';
-      count.className = 'char-count';
-      box.after(count);
-      describe(box, count.id);
-    }
-    count.hidden = n < max - 500;
-    count.textContent = n.toLocaleString('en') + ' / ' + max.toLocaleString('en');
+    count.textContent = n < max - 500 ? '' : n.toLocaleString('en') + ' / ' + max.toLocaleString('en');
     count.toggleAttribute('data-over', n > max);
   }
   document.addEventListener('input', (e) => {

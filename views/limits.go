@@ -35,16 +35,3 @@ func grouped(n int) string {
 	}
 	return s
 }
-
-// describedBy lists what describes a composer's text: its error and its
-// count, when shown.
-func describedBy(c Composer) string {
-	var ids []string
-	if c.Error != "" {
-		ids = append(ids, "composer-error")
-	}
-	if messageLength(c.Body) >= countFrom {
-		ids = append(ids, "body-count")
-	}
-	return strings.Join(ids, " ")
-}
