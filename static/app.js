@@ -163,8 +163,7 @@
   // message is stored once even if the first post did arrive.
   function notSent(form, status, unsent) {
     formError(form, form.querySelector('textarea[data-max]'), (unsent ? 'Not sent: not connected.'
-      : status ? 'Not sent: server error ' + status + '.'
-      : navigator.onLine ? 'No answer: it may not have been sent.' : 'Not sent: you are offline.') +
+      : status ? 'Not sent: server error ' + status + '.' : 'No answer: it may not have been sent.') +
       ' Send it again; it will not post twice.', 'net');
   }
   const sendsText = (el) => el instanceof HTMLFormElement && el.querySelector('textarea[data-max]');

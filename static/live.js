@@ -139,12 +139,6 @@
     const url = el.getAttribute('hx-sse:connect');
     if (!stopped && leading && url && !(el._htmx && el._htmx.sse)) htmx.ajax('GET', withAfter(url, lastId), { source: el });
   }
-  // Back online: try now instead of at the end of the backoff.
-  addEventListener('online', () => {
-    const conn = el._htmx && el._htmx.sse;
-    if (conn && conn.delayCanceller) conn.delayCanceller(); // set only while waiting to reconnect
-    else if (firstRetry) connectAgain(clearTimeout(firstRetry));
-  });
 
   function withAfter(url, id) {
     return url.replace(/([?&]after=)\d+/, '$1' + id);

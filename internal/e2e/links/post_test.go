@@ -59,7 +59,7 @@ func testPostWhileDown(t *testing.T, transport, says string) {
 	if got := anna.Eval(composerID); got != id {
 		t.Fatalf("the client_id changed from %q to %q: a resend could be stored twice", id, got)
 	}
-	if got := anna.Eval(`document.getElementById('body').getAttribute('aria-invalid') + ' ' + document.getElementById('body').getAttribute('aria-describedby')`); got != "true composer-error body-count" {
+	if got := anna.Eval(`document.getElementById('body').getAttribute('aria-invalid')`); got != "true" {
 		t.Errorf("the box is not marked with its error: %q", got)
 	}
 
