@@ -485,7 +485,7 @@
     if (!state) return;
     document.documentElement.dataset.stream = state;
     const dot = document.querySelector('.whoami');
-    if (dot) dot.title = state[0].toUpperCase() + state.slice(1).replace('-', ' '); // Live, Signed out, …
+    if (dot) dot.title = state; // not "Live updates" while they are not
     clearTimeout(pending);
     if (state === 'signed-out') return; // its notice is its own (signedOut)
     if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);

@@ -64,10 +64,9 @@
     send({ t: 'state', ...state });
   }
 
-  // Honest state: "reconnecting" from the first sign of trouble, and
-  // "offline" once the connection has failed a few times in a row (the
-  // server down, the link cut): a reconnect that works on the first try
-  // is a blip, three that fail are an outage.
+  // Honest state: "reconnecting" once a connection fails, "offline" once
+  // three in a row have (the server down, the link cut): a reconnect that
+  // works at once is a blip, three that fail are an outage.
   const lost = 'Connection lost. Reconnecting…';
   let failures = 0;
   let firstRetry = null; // the timer retrying a first connection that failed
@@ -79,9 +78,6 @@
     failures++;
     if (failures >= 3) setState('offline', 'Offline: cannot reach the server. Retrying…');
     else setState('reconnecting', lost);
-  }
-  function troubled() {
-    if (state.state === 'live' || !state.state) setState('reconnecting', lost);
   }
 
   if (socket) {
@@ -101,8 +97,7 @@
       if (conn) conn.url = withAfter(conn.url, lastId);
     });
     el.addEventListener('htmx:ws:after:connection', connected);
-    el.addEventListener('htmx:ws:error', troubled); // its close follows: that counts
-    el.addEventListener('htmx:ws:close', (e) => {
+    el.addEventListener('htmx:ws:close', (e) => { // also after an error
       if (e.detail.code === 4001) htmx.trigger(sink, 'rtm-signed-out', {});
       else if (e.detail.code !== 1008) failed(); // 1008: refused, rtm-closed said why
     });
@@ -114,11 +109,6 @@
     el.addEventListener('htmx:sse:after:connection', (e) => {
       const conn = e.detail && e.detail.connection;
       if (!conn || conn.status < 400) connected(); // a refusal (401) is no live stream
-    });
-    // A stream that just ended is retried at once; say so before the
-    // retry's outcome, which may take a while on a bad link.
-    el.addEventListener('htmx:sse:before:connection', (e) => {
-      if (e.detail && e.detail.connection && e.detail.connection.attempt > 0) troubled();
     });
     el.addEventListener('htmx:sse:error', (e) => {
       if (e.detail && e.detail.status === 401) htmx.trigger(sink, 'rtm-signed-out', {});

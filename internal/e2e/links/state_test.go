@@ -45,7 +45,7 @@ func TestConnectionStateIsHonest(t *testing.T) {
 	link := e2e.StartLink(t, s)
 	anna := e2e.OpenTab(t, browser, link.Server())
 	openRoom(anna, "anna", "lobby")
-	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "Live" {
+	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "live" {
 		t.Errorf("the live dot says %q", got)
 	}
 
@@ -71,7 +71,7 @@ func TestConnectionStateIsHonest(t *testing.T) {
 	if got := anna.Eval(`window.states.join(' ')`); got != "live reconnecting offline" {
 		t.Errorf("states shown: %q, want live, reconnecting, offline", got)
 	}
-	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "Offline" {
+	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "offline" {
 		t.Errorf("the dot says %q while offline", got)
 	}
 	link.Restore()
@@ -80,7 +80,7 @@ func TestConnectionStateIsHonest(t *testing.T) {
 	// Signed out elsewhere (here, by a request of this page): the stream says so.
 	anna.Eval(`(fetch('/logout', { method: 'POST' }), '')`)
 	anna.WaitFor("signed out", `document.documentElement.dataset.stream === 'signed-out' && `+notice+`.textContent.startsWith('You have been signed out.')`)
-	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "Signed out" {
+	if got := anna.Eval(`document.querySelector('.whoami').title`); got != "signed-out" {
 		t.Errorf("the dot says %q when signed out", got)
 	}
 }
