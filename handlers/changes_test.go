@@ -98,7 +98,7 @@ func TestChangesRefuseBadInput(t *testing.T) {
 		{fmt.Sprintf("/rooms/%d/messages/%d/reactions", room, m.ID), url.Values{"emoji": {"🍕"}}, http.StatusUnprocessableEntity},
 		{fmt.Sprintf("/rooms/%d/messages/999/edit", room), url.Values{"body": {"x"}}, http.StatusNotFound},
 		{fmt.Sprintf("/rooms/%d/messages/nope/delete", room), nil, http.StatusNotFound},
-		{fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"re"}, "reply_to": {"999"}}, http.StatusUnprocessableEntity},
+		{fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"re"}, "reply_to": {"999"}}, http.StatusSeeOther}, // to the room, saying why
 	} {
 		if res := ann.post(c.path, c.form, nil); res.status != c.status {
 			t.Errorf("%s %v: %d, want %d", c.path, c.form, res.status, c.status)
@@ -107,12 +107,13 @@ func TestChangesRefuseBadInput(t *testing.T) {
 	// A refused edit comes back as the message's page with the reason, the
 	// form still there; a refused reply keeps its quote.
 	res := ann.post(edit, url.Values{"body": {"   "}}, nil)
-	mustContain(t, res.body, `<p class="error" role="alert">`, `class="stack edit-form"`)
+	mustContain(t, res.body, `<p class="error" role="alert" id="edit-`, `class="stack edit-form"`)
 	res = bob.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {""}, "reply_to": {strconv.FormatInt(m.ID, 10)}}, nil)
-	if res.status != http.StatusUnprocessableEntity {
+	if res.status != http.StatusSeeOther {
 		t.Fatalf("an empty reply: %d", res.status)
 	}
-	mustContain(t, res.body, `name="reply_to" value="`+strconv.FormatInt(m.ID, 10)+`"`, "Replying to", "<b>ann</b>", "original")
+	res = bob.get(res.location, nil)
+	mustContain(t, res.body, "Message is empty.", `name="reply_to" value="`+strconv.FormatInt(m.ID, 10)+`"`, "Replying to", "<b>ann</b>", "original")
 	for _, payload := range attack.XSS {
 		ann.post(edit, url.Values{"body": {payload}}, nil)
 		bob.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {payload}, "reply_to": {strconv.FormatInt(m.ID, 10)}}, nil)

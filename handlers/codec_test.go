@@ -22,12 +22,28 @@ func TestSessionCodec(t *testing.T) {
 	if d, out, err := (sessionCodec{}).Decode(old); err != nil || !d.Equal(deadline) || out["uid"] != int64(42) {
 		t.Fatalf("gob data must still decode: %v %v %v", d, out, err)
 	}
-	if _, err := (sessionCodec{}).Encode(deadline, map[string]any{"x": "string"}); err == nil {
-		t.Fatal("non-int64 values must be refused")
+	if _, err := (sessionCodec{}).Encode(deadline, map[string]any{"x": 1.5}); err == nil {
+		t.Fatal("values other than int64 and string must be refused")
 	}
-	for i := 1; i < len(b); i++ {
-		if _, _, err := (sessionCodec{}).Decode(b[:i]); err == nil {
-			t.Fatalf("truncated data (%d of %d bytes) decoded", i, len(b))
+	// A string (a kept form) switches to the tagged form; int64 values
+	// beside it survive.
+	withText := map[string]any{"uid": int64(42), "kept": `{"body":"héllo\n"}`, "empty": ""}
+	tb, err := sessionCodec{}.Encode(deadline, withText)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[0] != codecMagic || tb[0] != codecTagged {
+		t.Fatalf("magic bytes %#x and %#x", b[0], tb[0])
+	}
+	d, out, err = sessionCodec{}.Decode(tb)
+	if err != nil || !d.Equal(deadline) || len(out) != 3 || out["uid"] != int64(42) || out["kept"] != withText["kept"] || out["empty"] != "" {
+		t.Fatalf("tagged round trip: %v %v %v", d, out, err)
+	}
+	for _, data := range [][]byte{b, tb} {
+		for i := 1; i < len(data); i++ {
+			if _, _, err := (sessionCodec{}).Decode(data[:i]); err == nil {
+				t.Fatalf("truncated data (%d of %d bytes, magic %#x) decoded", i, len(data), data[0])
+			}
 		}
 	}
 }

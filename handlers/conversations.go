@@ -17,10 +17,12 @@ type ConversationStore interface {
 
 // startConversation finds or starts a conversation: POST /dm with `with`,
 // usernames separated by commas or repeated. One name makes a direct
-// conversation, more a group. It answers 303 to the conversation.
+// conversation, more a group. It answers 303 to the conversation, or, if
+// refused, to the rooms page showing the form as typed with why: /dm has
+// no page of its own, and a reload must not post it again.
 func (h *Handler) startConversation(w http.ResponseWriter, r *http.Request, u chat.User) {
 	if err := parseForm(w, r); err != nil {
-		h.fail(w, r, err)
+		h.keepRefused(w, r, dmForm, nil, err, "/rooms")
 		return
 	}
 	with := strings.Join(r.PostForm["with"], ", ")
@@ -30,11 +32,15 @@ func (h *Handler) startConversation(w http.ResponseWriter, r *http.Request, u ch
 			h.fail(w, r, err)
 			return
 		}
-		h.showRoomsWith(w, r, u, statusOf(err), views.RoomForm{}, views.ConversationForm{With: with, Error: chat.ErrorText(err)})
+		h.keepRefused(w, r, dmForm, map[string]string{"with": with}, err, "/rooms")
 		return
 	}
+	h.forgetKept(r, dmForm)
 	http.Redirect(w, r, roomPath(room.ID), http.StatusSeeOther)
 }
+
+// dmForm names the start-a-conversation form among kept forms.
+const dmForm = "dm"
 
 func (h *Handler) openConversation(w http.ResponseWriter, r *http.Request, u chat.User, names []string) (chat.Room, error) {
 	if len(names) == 0 {

@@ -226,9 +226,7 @@ func (h *Handler) embedComposerFailed(w http.ResponseWriter, r *http.Request, e 
 		return
 	}
 	typed.Error = chat.ErrorText(err)
-	if _, bad := chat.CleanClientID(typed.ClientID); bad != nil {
-		typed.ClientID = ""
-	}
+	typed.ClientID = keptClientID(typed.ClientID, err)
 	if !isHTMX(r) {
 		h.showEmbed(w, r, e, status, &u, session, typed)
 		return

@@ -32,9 +32,10 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u chat.Us
 		site, err = h.linkSite(r)
 	}
 	if err != nil {
-		h.formFailed(w, r, u, err, func(v *views.SettingsPage) { v.LinkError = chat.ErrorText(err) })
+		h.settingsRefused(w, r, id, linkForm(id), nil, err)
 		return
 	}
+	h.forgetKept(r, linkForm(id))
 	h.showSettings(w, r, u, http.StatusOK, func(v *views.SettingsPage) {
 		v.NewLink = &views.FreshLink{URL: site + chat.InvitePath(link.Token), Expires: link.Expires, Uses: link.UsesLeft()}
 	})

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -13,7 +14,8 @@ import (
 // for this tab's log (the stream brings it too, and the same id replaces
 // itself), so a tab without live updates still shows what it sent; a plain
 // form post is redirected back to the room. The form's client_id makes a retried or
-// double-submitted post store one message and get the same answer.
+// double-submitted post store one message and get the same answer: a retry
+// after a post whose answer never came (the link dropped) is safe.
 func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	room, err := roomParam(r)
 	if err != nil {
@@ -38,6 +40,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		h.composerFailed(w, r, u, typed, err)
 		return
 	}
+	h.forgetKept(r, composerForm(room)) // Back to a refusal of it must not offer it again
 	if !isHTMX(r) {
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
@@ -64,6 +67,12 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 		replyTo = typed.ReplyTo.ID
 	}
 	m, err := h.messages.PostReply(ctx, typed.RoomID, u, body, cid, replyTo)
+	if err == nil && cid != "" && m.Body != body {
+		// The id was spent on a message that reads otherwise: a post whose
+		// answer was lost did arrive, and its text was changed before this
+		// resend. Answering "sent" would lose the change without a word.
+		return m, errSentBefore
+	}
 	if err == nil {
 		h.live.StoppedTyping(typed.RoomID, u.ID) // what they typed is sent
 		h.live.Active(u.ID)
@@ -71,9 +80,23 @@ func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (
 	return m, err
 }
 
+var errSentBefore = chat.FieldErrorf("body", chat.Conflict,
+	"Your message had already arrived as first written (it is in the room), so this changed text was not sent. Send it again to post it as a new message.")
+
+// keptClientID is the client id a refused composer keeps: the same one,
+// so that sending it again cannot store the message twice, unless the id
+// itself was at fault or is spent (errSentBefore).
+func keptClientID(id string, err error) string {
+	if _, bad := chat.CleanClientID(id); bad != nil || errors.Is(err, errSentBefore) {
+		return ""
+	}
+	return id
+}
+
 // composerFailed shows the error next to the text the user typed, so
 // nothing they wrote is lost. The client id stays: resending the same text
-// must not store it twice.
+// must not store it twice. Without script the room's page shows them
+// (keepRefused), so reloading it sends nothing.
 func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.User, typed views.Composer, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError || status == http.StatusNotFound {
@@ -81,11 +104,19 @@ func (h *Handler) composerFailed(w http.ResponseWriter, r *http.Request, u chat.
 		return
 	}
 	typed.Error = chat.ErrorText(err)
-	if _, bad := chat.CleanClientID(typed.ClientID); bad != nil {
-		typed.ClientID = ""
-	}
+	typed.ClientID = keptClientID(typed.ClientID, err)
 	if !isHTMX(r) {
-		h.showRoom(w, r, u, status, typed)
+		if status == http.StatusForbidden {
+			// Not a member (any more): the room's page has no composer to
+			// put the text back in, only the way to join.
+			h.showRoom(w, r, u, status, typed)
+			return
+		}
+		fields := map[string]string{"body": typed.Body, "client_id": typed.ClientID}
+		if typed.ReplyTo != nil {
+			fields["reply_to"] = strconv.FormatInt(typed.ReplyTo.ID, 10)
+		}
+		h.keepRefused(w, r, composerForm(typed.RoomID), fields, err, roomPath(typed.RoomID))
 		return
 	}
 	h.render(w, r, status, views.ComposerForm(h.composer(r.Context(), u, typed)))

@@ -55,6 +55,15 @@ func TestBadMessagesAreRefusedAndTheTextKept(t *testing.T) {
 	for _, c := range cases {
 		for _, hdr := range []http.Header{htmx, nil} {
 			res := alice.post(room+"/messages", url.Values{"body": {c.body}}, hdr)
+			if hdr == nil {
+				// Without script the room's page shows the refusal (kept_test.go).
+				if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, room+"?kept=") {
+					t.Errorf("post %.20q without script: %d to %q, want 303 to the room", c.body, res.status, res.location)
+					continue
+				}
+				res = alice.get(res.location, nil)
+				res.status = c.status
+			}
 			if res.status != c.status || !strings.Contains(res.body, c.says) {
 				t.Errorf("post %.20q (htmx %v): %d, want %d saying %q", c.body, hdr != nil, res.status, c.status, c.says)
 			}
@@ -231,5 +240,34 @@ func TestFiftyConcurrentPostersAllSucceed(t *testing.T) {
 	}
 	if texts != 50*each {
 		t.Fatalf("stored %d posts, want %d", texts, 50*each)
+	}
+}
+
+// A post whose answer was lost did arrive; if its text is changed before
+// it is sent again (same client id), the change is not dropped as though
+// sent: the composer keeps it, says so, and takes a fresh id, so sending
+// it once more posts it as a new message.
+func TestAChangedResendIsNotLostSilently(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := roomPath(alice.createRoom("general"))
+	if res := alice.post(room+"/messages", url.Values{"body": {"first version"}, "client_id": {"lost-answer"}}, htmx); res.status != 200 {
+		t.Fatalf("first post: %d", res.status)
+	}
+	res := alice.post(room+"/messages", url.Values{"body": {"second version"}, "client_id": {"lost-answer"}}, htmx)
+	if res.status != http.StatusConflict {
+		t.Fatalf("changed resend: %d, want 409\n%s", res.status, res.body)
+	}
+	mustContain(t, res.body, "second version</textarea>", "had already arrived as first written")
+	fresh := clientIDField.FindStringSubmatch(res.body)
+	if fresh == nil || fresh[1] == "lost-answer" {
+		t.Fatalf("the composer must take a fresh client id: %v", fresh)
+	}
+	if res := alice.post(room+"/messages", url.Values{"body": {"second version"}, "client_id": {fresh[1]}}, htmx); res.status != 200 {
+		t.Fatalf("sent again: %d", res.status)
+	}
+	page := alice.get(room, nil).body
+	if strings.Count(page, "first version") != 1 || strings.Count(page, "second version") != 1 {
+		t.Fatal("want each version once in the room")
 	}
 }

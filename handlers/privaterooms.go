@@ -33,9 +33,18 @@ type RoomStore interface {
 // settingsPage shows a room's settings to its managers, a group
 // conversation's to its members.
 func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request, u chat.User) {
+	id, _ := roomParam(r) // showSettings refuses a bad one
 	h.showSettings(w, r, u, http.StatusOK, func(v *views.SettingsPage) {
 		v.Saved = r.URL.Query().Get("saved") != ""
 		v.Add.Added = r.URL.Query().Get("added")
+		// Refused no-script posts of the forms on this page that post
+		// elsewhere (settingsRefused).
+		if k, ok := h.keptPost(r, addForm(id)); ok {
+			v.Add = views.AddForm{Username: k.Fields["username"], Error: k.Error}
+		}
+		if k, ok := h.keptPost(r, linkForm(id)); ok {
+			v.LinkError = k.Error
+		}
 	})
 }
 
@@ -144,6 +153,25 @@ func (h *Handler) formFailed(w http.ResponseWriter, r *http.Request, u chat.User
 	h.showSettings(w, r, u, status, change)
 }
 
+// settingsRefused answers a refused form of the settings page that posts
+// to an address of its own (adding a member, making an invite link): the
+// settings page shows it again with why (keepRefused), so the address bar
+// never rests on the post. A refusal that is not about the form is
+// answered as formFailed answers it.
+func (h *Handler) settingsRefused(w http.ResponseWriter, r *http.Request, room int64, form string, fields map[string]string, err error) {
+	status := statusOf(err)
+	if chat.FieldOf(err) == "" && (status == http.StatusInternalServerError || status == http.StatusNotFound || status == http.StatusForbidden) {
+		h.fail(w, r, err)
+		return
+	}
+	h.keepRefused(w, r, form, fields, err, roomPath(room)+"/settings")
+}
+
+// addForm and linkForm name a room's add-a-member and invite-link forms
+// among kept forms.
+func addForm(room int64) string  { return "add:" + strconv.FormatInt(room, 10) }
+func linkForm(room int64) string { return "link:" + strconv.FormatInt(room, 10) }
+
 // addMember invites someone by username: into a room (its managers), a
 // group conversation (its members). They are in at once. Added to a direct
 // conversation, they make it a group: the one with all three is opened.
@@ -167,11 +195,10 @@ func (h *Handler) addMember(w http.ResponseWriter, r *http.Request, u chat.User)
 	}
 	added, err := h.rooms.AddMember(r.Context(), id, username, u)
 	if err != nil {
-		h.formFailed(w, r, u, err, func(v *views.SettingsPage) {
-			v.Add = views.AddForm{Username: username, Error: chat.ErrorText(err)}
-		})
+		h.settingsRefused(w, r, id, addForm(id), map[string]string{"username": username}, err)
 		return
 	}
+	h.forgetKept(r, addForm(id))
 	http.Redirect(w, r, roomPath(id)+"/settings?added="+added.Name, http.StatusSeeOther)
 }
 

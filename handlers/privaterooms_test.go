@@ -111,11 +111,12 @@ func TestInviteByUsernameIsLive(t *testing.T) {
 	if res := bob.get(fmt.Sprintf("/rooms/%d", room), nil); res.status != http.StatusOK {
 		t.Fatalf("bob opens it: %d", res.status)
 	}
+	// Refused: the settings page shows the form as typed and why.
 	res = alice.post(fmt.Sprintf("/rooms/%d/members", room), url.Values{"username": {"nobody"}}, nil)
-	if res.status != http.StatusNotFound {
-		t.Fatalf("inviting nobody: %d", res.status)
+	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, fmt.Sprintf("/rooms/%d/settings?kept=", room)) {
+		t.Fatalf("inviting nobody: %d to %q", res.status, res.location)
 	}
-	mustContain(t, res.body, `Nobody active has the username`, `value="nobody"`)
+	mustContain(t, alice.get(res.location, nil).body, `Nobody active has the username`, `value="nobody"`)
 }
 
 // An invite link: a signed-out visitor logs in (or signs up) and comes

@@ -18,7 +18,11 @@ type OpenRoomStore interface {
 }
 
 func (h *Handler) roomsPage(w http.ResponseWriter, r *http.Request, u chat.User) {
-	h.showRooms(w, r, u, http.StatusOK, views.RoomForm{})
+	var start views.ConversationForm
+	if k, ok := h.keptPost(r, dmForm); ok { // a refused POST /dm
+		start = views.ConversationForm{With: k.Fields["with"], Error: k.Error}
+	}
+	h.showRoomsWith(w, r, u, http.StatusOK, views.RoomForm{}, start)
 }
 
 func (h *Handler) showRooms(w http.ResponseWriter, r *http.Request, u chat.User, status int, form views.RoomForm) {
@@ -74,7 +78,16 @@ func (h *Handler) createRoom(w http.ResponseWriter, r *http.Request, u chat.User
 }
 
 func (h *Handler) roomPage(w http.ResponseWriter, r *http.Request, u chat.User) {
-	h.showRoom(w, r, u, http.StatusOK, views.Composer{})
+	var c views.Composer
+	if id, err := roomParam(r); err == nil {
+		if k, ok := h.keptPost(r, composerForm(id)); ok { // a refused no-script post
+			c = views.Composer{Body: k.Fields["body"], ClientID: k.Fields["client_id"], Error: k.Error}
+			if reply := replyID(k.Fields["reply_to"]); reply > 0 {
+				c.ReplyTo = &chat.Quote{ID: reply}
+			}
+		}
+	}
+	h.showRoom(w, r, u, http.StatusOK, c)
 }
 
 // showRoom renders a room; composer carries what the user typed and any

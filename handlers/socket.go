@@ -72,9 +72,7 @@ func (h *Handler) frame(ctx context.Context, u chat.User, data []byte) []byte {
 		}
 		next = typed // keep the text, and the id unless it was the fault
 		next.Error = chat.ErrorText(err)
-		if _, bad := chat.CleanClientID(next.ClientID); bad != nil {
-			next.ClientID = ""
-		}
+		next.ClientID = keptClientID(next.ClientID, err)
 	}
 	var buf bytes.Buffer
 	if err := views.ComposerForm(h.composer(ctx, u, next)).Render(ctx, &buf); err != nil {

@@ -111,6 +111,76 @@
 
   document.addEventListener('htmx:after:swap', () => localizeTimes(document));
 
+  // Message boxes (textarea[data-max]) come with an error line and a count,
+  // empty and so not shown until needed (views.ComposerForm). An error
+  // this page puts there says what kind it is (data-local); the text stays
+  // as typed.
+  function formError(form, box, text, kind) {
+    const p = form.querySelector('p.error[role="alert"]');
+    p.dataset.local = kind;
+    p.textContent = text;
+    box.setAttribute('aria-invalid', 'true');
+  }
+
+  // Long messages. A message box (textarea[data-max]) takes a paste of any
+  // length, never cut short: from 500 characters before the limit it
+  // shows the count, and a text over the limit is refused here, before it
+  // is sent, in the server's words (chat.CleanMessage), and kept. Counted
+  // as the server counts: characters (not UTF-16 units) of the trimmed
+  // text (trim and Go's TrimSpace differ only on U+FEFF and U+0085), a
+  // line break as one (a textarea's value has LF only).
+  const lengthOf = (s) => [...s.trim()].length;
+  function showLength(box) {
+    const max = Number(box.dataset.max);
+    const n = lengthOf(box.value);
+    const count = document.getElementById(box.id + '-count');
+    const refusal = box.form.querySelector('p[data-local="long"]');
+    if (refusal && n <= max) {
+      box.removeAttribute('aria-invalid');
+      refusal.textContent = refusal.dataset.local = '';
+    }
+    count.textContent = n < max - 500 ? '' : n.toLocaleString('en') + ' / ' + max.toLocaleString('en');
+    count.toggleAttribute('data-over', n > max);
+  }
+  document.addEventListener('input', (e) => {
+    if (e.target.dataset && e.target.dataset.max) showLength(e.target);
+  });
+  // Capturing, so that neither htmx nor the browser sends it.
+  document.addEventListener('submit', (e) => {
+    const box = e.target.querySelector('textarea[data-max]');
+    const n = box && lengthOf(box.value);
+    if (!box || n <= box.dataset.max) return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+    showLength(box);
+    formError(e.target, box, 'Message is too long: ' + n + ' characters, the limit is ' + box.dataset.max + '.', 'long');
+    box.focus();
+  }, true);
+
+  // A post that got no answer (offline, the server down, the link cut), a
+  // 5xx (a proxy's 502) or that could not go (rtm:not-sent, live.js) stays
+  // in its form with why. The form keeps its client_id: sent again, the
+  // message is stored once even if the first post did arrive.
+  function notSent(form, status, unsent) {
+    formError(form, form.querySelector('textarea[data-max]'), (unsent ? 'Not sent: not connected.'
+      : status ? 'Not sent: server error ' + status + '.' : 'No answer: it may not have been sent.') +
+      ' Send it again; it will not post twice.', 'net');
+  }
+  const sendsText = (el) => el instanceof HTMLFormElement && el.querySelector('textarea[data-max]');
+  document.addEventListener('htmx:error', (e) => {
+    const ctx = e.detail.ctx;
+    if (ctx && !ctx.response && sendsText(e.target)) notSent(e.target); // no answer at all
+  });
+  document.addEventListener('htmx:before:swap', (e) => {
+    const ctx = e.detail.ctx;
+    const status = ctx && ctx.response && ctx.response.status; // none: a swap of the page's own
+    if (status >= 500 && sendsText(ctx.sourceElement)) {
+      e.preventDefault();
+      notSent(ctx.sourceElement, status);
+    }
+  });
+  document.addEventListener('rtm:not-sent', (e) => notSent(e.detail.form, e.detail.status, e.detail.unsent));
+
   // Unread counts. The sidebar comes with each room's counts as of its
   // newest message then (data-last). A later message from someone else
   // counts one, and one more mention if it names this page's user, unless
@@ -398,15 +468,36 @@
     el.textContent = text || '';
     el.hidden = !text;
   }
-  // <html data-stream="live|reconnecting|off"> drives the status dot. A
-  // reconnect that succeeds within two seconds shows no notice at all.
+  // <html data-stream> drives the status dot: live, reconnecting, offline
+  // (no network, or the connection failing again and again; live.js),
+  // off (closed for good, the notice says why) or signed-out. A reconnect
+  // that succeeds within two seconds shows no notice at all.
+  let reported = { state: '', text: '' }; // as live.js last said
   let pending;
-  function streamState(state, text) {
+  function showState() {
+    let { state, text } = reported;
+    // The browser knows it has no network before the stream finds out
+    // (an open stream can look fine for a while).
+    if (!navigator.onLine && state !== 'off' && state !== 'signed-out') {
+      state = 'offline';
+      text = 'You are offline.';
+    }
+    if (!state) return;
     document.documentElement.dataset.stream = state;
+    const dot = document.querySelector('.whoami');
+    if (dot) dot.title = state; // not "Live updates" while they are not
     clearTimeout(pending);
+    if (state === 'signed-out') return; // its notice is its own (signedOut)
     if (state === 'reconnecting') pending = setTimeout(() => notice(text), 2000);
     else notice(text);
   }
+  function streamState(state, text) {
+    if (isSignedOut && state !== 'signed-out') return; // over: nothing reconnects
+    reported = { state, text: text || '' };
+    showState();
+  }
+  addEventListener('online', showState);
+  addEventListener('offline', showState);
   document.addEventListener('rtm-closed', (e) => streamState('off', e.detail && e.detail.data));
   document.addEventListener('rtm:state', (e) => streamState(e.detail.state, e.detail.text));
   document.addEventListener('rtm-notice', (e) => notice(e.detail && e.detail.data));
@@ -421,7 +512,7 @@
     const stream = document.getElementById('stream');
     if (stream) stream.remove(); // ends hx-sse's reconnect loop
     saveDrafts();
-    streamState('off', '');
+    streamState('signed-out', '');
     const el = document.getElementById('notice');
     if (!el) return;
     const login = document.createElement('a');

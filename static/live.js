@@ -8,9 +8,9 @@
 // event id any tab saw. Without those APIs each tab connects by itself.
 //
 // To the rest of the page it speaks in DOM events on document: rtm:event
-// (an applied message fragment), rtm:state (live, reconnecting or off) and
-// the stream's named events (rtm-reset, rtm-closed, rtm-signed-out,
-// rtm-notice).
+// (an applied message fragment), rtm:state (live, reconnecting or offline)
+// and the stream's named events (rtm-reset, rtm-closed, rtm-signed-out,
+// rtm-notice), and rtm:not-sent when a composer's post could not go.
 (() => {
   'use strict';
 
@@ -64,7 +64,22 @@
     send({ t: 'state', ...state });
   }
 
+  // Honest state: "reconnecting" once a connection fails, "offline" once
+  // three in a row have (the server down, the link cut): a reconnect that
+  // works at once is a blip, three that fail are an outage.
   const lost = 'Connection lost. Reconnecting…';
+  let failures = 0;
+  let firstRetry = null; // the timer retrying a first connection that failed
+  function connected() {
+    failures = 0;
+    setState('live');
+  }
+  function failed() {
+    failures++;
+    if (failures >= 3) setState('offline', 'Offline: cannot reach the server. Retrying…');
+    else setState('reconnecting', lost);
+  }
+
   if (socket) {
     el.addEventListener('htmx:ws:after:message:incoming', async (e) => {
       let frame;
@@ -81,22 +96,38 @@
       const conn = e.detail && e.detail.connection;
       if (conn) conn.url = withAfter(conn.url, lastId);
     });
-    el.addEventListener('htmx:ws:after:connection', () => setState('live'));
-    el.addEventListener('htmx:ws:error', () => setState('reconnecting', lost));
-    el.addEventListener('htmx:ws:close', (e) => {
+    el.addEventListener('htmx:ws:after:connection', connected);
+    el.addEventListener('htmx:ws:close', (e) => { // also after an error
       if (e.detail.code === 4001) htmx.trigger(sink, 'rtm-signed-out', {});
-      else if (e.detail.code !== 1008) setState('reconnecting', lost); // 1008: refused, rtm-closed said why
+      else if (e.detail.code !== 1008) failed(); // 1008: refused, rtm-closed said why
     });
   } else {
     el.addEventListener('htmx:sse:after:message', (e) => {
       const m = e.detail.message;
       received({ id: Number(m.id) || lastId, event: m.event || '', data: m.data });
     });
-    el.addEventListener('htmx:sse:after:connection', () => setState('live'));
+    el.addEventListener('htmx:sse:after:connection', (e) => {
+      const conn = e.detail && e.detail.connection;
+      if (!conn || conn.status < 400) connected(); // a refusal (401) is no live stream
+    });
     el.addEventListener('htmx:sse:error', (e) => {
       if (e.detail && e.detail.status === 401) htmx.trigger(sink, 'rtm-signed-out', {});
-      else setState('reconnecting', lost);
+      else failed();
     });
+    // hx-sse retries a stream that was open, not a first request that
+    // failed (the link dropped right after the page came): retry that
+    // here, with the same backoff, or the page would never be live.
+    el.addEventListener('htmx:error', () => {
+      if (stopped || !leading || (el._htmx && el._htmx.sse)) return;
+      failed();
+      clearTimeout(firstRetry);
+      firstRetry = setTimeout(connectAgain, Math.min(500 * 2 ** (failures - 1), 10000));
+    });
+  }
+  function connectAgain() {
+    firstRetry = null;
+    const url = el.getAttribute('hx-sse:connect');
+    if (!stopped && leading && url && !(el._htmx && el._htmx.sse)) htmx.ajax('GET', withAfter(url, lastId), { source: el });
   }
 
   function withAfter(url, id) {
@@ -154,9 +185,20 @@
 
   // A follower on a WebSocket page has no socket to post over: its
   // composer posts as a plain htmx request would, and shows the answer.
+  // The leader posts over its socket, which must be open: hx-ws would
+  // queue the post in the page, where nothing says it waits and a page
+  // left loses it. Either way a post that cannot go stays in its form
+  // with why (app.js, rtm:not-sent), to be sent again by hand.
   document.addEventListener('submit', async (e) => {
     const form = e.target;
-    if (!socket || leading || e.defaultPrevented || !form.classList || !form.classList.contains('composer')) return;
+    if (!socket || e.defaultPrevented || !form.classList || !form.classList.contains('composer')) return;
+    if (leading) {
+      const conn = el._htmx && el._htmx.ws && el._htmx.ws.connection;
+      if (conn && conn.socket && conn.socket.readyState === WebSocket.OPEN) return;
+      e.preventDefault();
+      e.stopImmediatePropagation();
+      return emit('rtm:not-sent', { form, unsent: true });
+    }
     e.preventDefault();
     e.stopImmediatePropagation();
     const res = await fetch(form.action, {
@@ -165,8 +207,9 @@
       headers: { 'HX-Request': 'true' },
       credentials: 'same-origin',
     }).catch(() => null);
-    if (!res) return emit('rtm:state', { state: 'reconnecting', text: 'Could not send: no connection. Try again.' });
+    if (!res) return emit('rtm:not-sent', { form });
     if (res.status === 401) return htmx.trigger(sink, 'rtm-signed-out', {});
+    if (res.status >= 500) return emit('rtm:not-sent', { form, status: res.status });
     await htmx.swap({ sourceElement: form, target: form, swap: 'outerHTML', text: await res.text() });
   }, true);
 

@@ -46,8 +46,8 @@ func testSignedOutPage(t *testing.T, socket bool) {
 	first.Submit(`form[action="/logout"] button`)
 
 	second.WaitFor("the signed-out notice", `document.getElementById('notice').textContent.includes('You have been signed out')`)
-	if got := second.Eval(`document.documentElement.dataset.stream + ' ' + (document.getElementById('stream') ? 'stream' : 'no-stream')`); got != "off no-stream" {
-		t.Errorf("after signing out the page is %q, want the stream off and gone", got)
+	if got := second.Eval(`document.documentElement.dataset.stream + ' ' + (document.getElementById('stream') ? 'stream' : 'no-stream')`); got != "signed-out no-stream" {
+		t.Errorf("after signing out the page is %q, want it signed out and the stream gone", got)
 	}
 	if got := second.Eval(`document.querySelector('#notice a').getAttribute('href')`); got != "/login?next="+strings.ReplaceAll(room, "/", "%2F") {
 		t.Errorf("log-in link %q", got)
