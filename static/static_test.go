@@ -148,3 +148,17 @@ func TestEmbedScriptHasAStableURL(t *testing.T) {
 		}
 	}
 }
+
+// Static files are served without a page's security policy (handlers'
+// securityHeaders): an SVG among them must hold nothing that runs.
+func TestSVGsHoldNoScript(t *testing.T) {
+	for name, a := range assets {
+		if !strings.HasSuffix(name, ".svg") {
+			continue
+		}
+		body := strings.ToLower(string(a.body))
+		if strings.Contains(body, "<script") || strings.Contains(body, "javascript:") || strings.Contains(body, " on") && strings.Contains(body, "=") && strings.Contains(body, "onload") {
+			t.Errorf("%s may run script", name)
+		}
+	}
+}
