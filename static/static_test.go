@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -149,6 +150,8 @@ func TestEmbedScriptHasAStableURL(t *testing.T) {
 	}
 }
 
+var eventHandler = regexp.MustCompile(`\son[a-z]+\s*=`)
+
 // Static files are served without a page's security policy (handlers'
 // securityHeaders): an SVG among them must hold nothing that runs.
 func TestSVGsHoldNoScript(t *testing.T) {
@@ -157,7 +160,7 @@ func TestSVGsHoldNoScript(t *testing.T) {
 			continue
 		}
 		body := strings.ToLower(string(a.body))
-		if strings.Contains(body, "<script") || strings.Contains(body, "javascript:") || strings.Contains(body, " on") && strings.Contains(body, "=") && strings.Contains(body, "onload") {
+		if strings.Contains(body, "<script") || strings.Contains(body, "javascript:") || eventHandler.MatchString(body) {
 			t.Errorf("%s may run script", name)
 		}
 	}
