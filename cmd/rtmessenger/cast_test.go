@@ -16,6 +16,7 @@ import (
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/internal/nginxtest"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 	"github.com/rtmessenger/rtmessenger/store"
 )
@@ -135,19 +136,16 @@ func (c *chaosCast) settle(t *testing.T, db dbReader, ordered bool) int {
 // stored in their rooms; the checks after it say what is missing if they
 // do not.
 func (c *chaosCast) waitCaughtUp(want map[int64][]int64) {
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) {
-		done := true
+	poll.Holds(time.Minute, func() bool {
 		for i, r := range c.readers {
 			for _, room := range c.memberOf(i) {
-				done = done && r.hasAll(want[room])
+				if !r.hasAll(want[room]) {
+					return false
+				}
 			}
 		}
-		if done {
-			return
-		}
-		time.Sleep(5 * time.Millisecond) // the polling interval
-	}
+		return true
+	})
 }
 
 // viewDiff describes how a reader's view of a room differs from the

@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
+
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 )
 
 // UpstreamHeader names the response header that says which upstream
@@ -109,20 +111,18 @@ http {
 // with its error log.
 func waitAnswer(t *testing.T, url, dir string) {
 	t.Helper()
-	deadline := time.Now().Add(startLimit)
-	for {
-		res, err := http.Get(url + "/healthz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
+	var err error
+	answered := poll.Holds(startLimit, func() bool {
+		var res *http.Response
+		if res, err = http.Get(url + "/healthz"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("nginx did not answer at %s: %v\n%s", url, err, log)
-		}
-		time.Sleep(50 * time.Millisecond) // the polling interval, not a wait for something
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	if !answered {
+		log, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+		t.Fatalf("nginx did not answer at %s: %v\n%s", url, err, log)
 	}
 }
 

@@ -28,11 +28,20 @@ func Until(tb testing.TB, what string, cond func() bool) {
 // benchmark's size.
 func Within(tb testing.TB, limit time.Duration, what string, cond func() bool) {
 	tb.Helper()
+	if !Holds(limit, cond) {
+		tb.Fatalf("waited %v for %s", limit, what)
+	}
+}
+
+// Holds reports whether cond came to hold within limit, for a caller that
+// explains a failure better itself (what is missing, a log).
+func Holds(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
 	for !cond() {
 		if time.Now().After(deadline) {
-			tb.Fatalf("waited %v for %s", limit, what)
+			return false
 		}
 		time.Sleep(every)
 	}
+	return true
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
 	"github.com/rtmessenger/rtmessenger/internal/e2e"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 )
 
 // frame is JavaScript for the live frame's document (run by the test
@@ -62,17 +63,16 @@ func (p *poster) post(path string, form url.Values) {
 func waitShown(t *testing.T, tab e2e.Tab, text string, since time.Time) time.Duration {
 	t.Helper()
 	js := frame + `.body.innerText.includes(` + fmt.Sprintf("%q", text) + `)`
-	for time.Since(since) < showLimit {
+	shown := poll.Holds(showLimit-time.Since(since), func() bool {
 		ctx, cancel := context.WithTimeout(tab.Ctx, showLimit)
+		defer cancel()
 		shown, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
-		cancel()
-		if err == nil && shown {
-			return time.Since(since)
-		}
-		time.Sleep(5 * time.Millisecond) // the polling interval, not a wait for something
+		return err == nil && shown
+	})
+	if !shown {
+		t.Fatalf("%q not in the live frame after %v\n%s", text, showLimit, tab.Describe())
 	}
-	t.Fatalf("%q not in the live frame after %v\n%s", text, showLimit, tab.Describe())
-	return 0
+	return time.Since(since)
 }
 
 // With JavaScript off, a message another person posts shows in the room's
