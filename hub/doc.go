@@ -1,9 +1,8 @@
 package hub
 
 import (
-	"bytes"
+	"context"
 	"net/http"
-	"strconv"
 )
 
 // Start returns the beginning of a streamed document: everything before
@@ -26,114 +25,59 @@ var heartbeatChunk = []byte("<!--hb-->")
 // ends, for pages without script (an iframe's document that grows as
 // events arrive): start, then each event as chunk makes it, each flushed at
 // once. It is the stream Serve serves, over a third encoding: the same
-// queue, replay, cut-off, session checks and per-user caps (every
+// fan-out, replay, cut-off, session checks and per-user caps (every
 // transport counts). The headers already set on w (a security policy)
 // go out with the document's own.
 func (h *Hub) ServeDocument(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool,
 	replay Replay, start Start, chunk Chunk) {
 	header := w.Header().Clone() // hijacking leaves w's headers behind
-	c := &conn{session: session, valid: valid, light: saveData(r), chose: h.chose(userID)}
-	h.serveVia(w, r, userID, c, replay, func(s sink) sink {
-		return &docSink{sink: s, header: header, start: start, chunk: chunk, retry: true}
-	})
+	out, raw := newSink(w)
+	d := &docFrames{w: h.newStreamWriter(out), header: header, start: start, chunk: chunk, retry: true}
+	c := h.newConn(newQueueOutlet(h.queueLen(), d))
+	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
+	d.w.failed = func() { c.kill() }
+	watchRequest(r, raw, c)
+	h.open(userID, c, raw, replay)
 }
 
-// docSink turns the SSE text r3labs writes into a growing HTML document:
-// each event block becomes its chunk, a heartbeat a comment. It writes
-// through the sink it wraps, a hijacked connection or net/http.
-type docSink struct {
-	sink
-	header http.Header // sent with the document, over what r3labs set
+// docFrames writes events as chunks of a growing HTML document, a
+// heartbeat as a comment.
+type docFrames struct {
+	w      *streamWriter
+	header http.Header // sent with the document
 	start  Start
 	chunk  Chunk
-	retry  bool   // false once the stream is refused: see Start
-	wrote  bool   // the header and start went out
-	part   []byte // an event block not yet complete
+	retry  bool // false once the stream is refused: see Start
 }
 
-func (d *docSink) WriteHeader(code int) {
-	if d.wrote {
-		return
-	}
-	d.wrote = true
-	hd := d.sink.Header()
+func (d *docFrames) begin() {
+	hd := d.w.Header()
 	for k, v := range d.header {
 		hd[k] = v
 	}
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
-	d.sink.WriteHeader(code)
-	d.sink.Write(d.start(d.retry))
+	hd.Set("X-Accel-Buffering", "no")
+	d.w.WriteHeader(http.StatusOK)
+	d.w.Write(d.start(d.retry))
+	d.w.Flush()
 }
 
-// Write collects SSE text and appends each complete event's chunk.
-func (d *docSink) Write(p []byte) (int, error) {
-	if !d.wrote {
-		d.WriteHeader(http.StatusOK)
+func (d *docFrames) write(_ context.Context, ev *Event) error {
+	var b []byte
+	if ev.kind == kindHeartbeat {
+		b = heartbeatChunk
+	} else {
+		b = d.chunk(ev.ID, ev.Name, ev.Data)
 	}
-	d.part = append(d.part, p...)
-	rest := d.part
-	for {
-		block, after, ok := bytes.Cut(rest, []byte("\n\n"))
-		if !ok {
-			break
-		}
-		rest = after
-		if c := d.encode(block); len(c) > 0 {
-			if _, err := d.sink.Write(c); err != nil {
-				d.part = d.part[:0]
-				return 0, err
-			}
-		}
-	}
-	d.part = append(d.part[:0], rest...)
-	if cap(d.part) > 64<<10 { // one huge event: do not keep its buffer
-		d.part = nil
-	}
-	return len(p), nil
-}
-
-// refused marks the stream as refused before its answer is written.
-func (d *docSink) refused() { d.retry = false }
-
-// encode makes one SSE event block (as r3labs or appendEvent frame it)
-// into its chunk: a heartbeat for a comment, chunk's markup for an event.
-func (d *docSink) encode(block []byte) []byte {
-	var id int64
-	var event string
-	var data []byte
-	lines, comment := 0, false
-	for line := range bytes.SplitSeq(block, []byte("\n")) {
-		field, value, _ := bytes.Cut(line, []byte(": "))
-		switch string(field) {
-		case "id":
-			id, _ = strconv.ParseInt(string(value), 10, 64)
-		case "event":
-			event = string(value)
-		case "data":
-			data = joinData(data, value, lines)
-			lines++
-		case "":
-			comment = true // ": hb"
-		}
-	}
-	if lines == 0 {
-		if comment {
-			return heartbeatChunk
-		}
+	if len(b) == 0 {
 		return nil
 	}
-	return d.chunk(id, event, data)
+	_, err := d.w.Write(b)
+	return err
 }
 
-// joinData adds an event's nth data line to what it has so far. The usual
-// event has one line, which is used where it lies, without a copy.
-func joinData(data, line []byte, n int) []byte {
-	if n == 0 {
-		return line
-	}
-	if n == 1 {
-		data = append([]byte(nil), data...)
-	}
-	return append(append(data, '\n'), line...)
-}
+func (d *docFrames) flush()                { d.w.Flush() }
+func (d *docFrames) cut()                  { d.w.cut() }
+func (d *docFrames) close(bool, endReason) { d.w.finish() }
+func (d *docFrames) refused()              { d.retry = false }

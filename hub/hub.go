@@ -1,24 +1,22 @@
 // Package hub fans rendered message fragments out to connected users.
 //
-// Each signed-in user has one r3labs/sse stream, keyed by their user id; each
-// open tab is a subscriber of it. The hub keeps the room → members index and
-// publishes a message's bytes once per member with a non-blocking send, so a
-// slow reader can only ever hurt itself: when its queue is full it is cut off
-// and resumes later from Last-Event-ID. The hub knows users, rooms and bytes;
-// it renders nothing and runs no SQL.
+// Each signed-in user has a stream: one connection per open tab, over SSE
+// (written by r3labs/sse), WebSocket or a streamed HTML document. The hub
+// keeps the room → members index and queues a message's Event once per
+// member connection with a non-blocking send, so a slow reader can only
+// ever hurt itself: when its queue is full it is cut off and resumes later
+// from Last-Event-ID. The hub knows users, rooms and bytes; it renders
+// nothing and runs no SQL.
 package hub
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/r3labs/sse/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
@@ -33,9 +31,9 @@ type Options struct {
 	// WriteTimeout bounds each write to a stream; a reader that does not take
 	// an event within it is disconnected (default 10 s).
 	WriteTimeout time.Duration
-	// QueueSize is how many events may wait per user, beyond the 64 each
-	// connection buffers, before the user counts as lagging and is cut off
-	// (default 64).
+	// QueueSize is how many events may wait per connection, beyond 64
+	// more on their way to the client, before it counts as lagging and is
+	// cut off (default 64).
 	QueueSize int
 	// FlushRate and FlushBurst budget the writes (system calls) per stream:
 	// within the budget each event goes out at once; a busier stream gets
@@ -87,7 +85,7 @@ type Options struct {
 // Hub is the fan-out point. Its methods are safe for concurrent use.
 type Hub struct {
 	opt Options
-	srv *sse.Server
+	sse *sseServer
 	log *slog.Logger
 
 	mu       sync.RWMutex
@@ -97,7 +95,6 @@ type Hub struct {
 	closed   bool
 	drained  chan struct{} // closed once closed and no user remains
 
-	heartbeat     *sse.Event
 	stopHeartbeat chan struct{}
 	heartbeatDone chan struct{}
 
@@ -105,22 +102,17 @@ type Hub struct {
 	live   *live
 }
 
-// user is one user's r3labs stream and the tabs subscribed to it.
+// user is one user's open connections (or one room's guests').
 type user struct {
-	id  int64
-	key string // r3labs stream id: the user id, never anything from the request
-	// refs counts subscribers that r3labs has not yet deregistered plus
-	// connects in progress. The r3labs stream is removed only at zero:
-	// removing it earlier strands its per-request goroutines.
-	refs  int
-	conns map[*conn]struct{}
+	id    int64
+	conns []*conn
 	light int  // connections that sent Save-Data
 	chose bool // the user chose light mode
 }
 
 // wantsLive reports whether u takes typing and presence events: not if
 // they chose light mode, nor while any of their connections saves data
-// (all their connections share one queue).
+// (a Save-Data browser's tabs need not say so each).
 func (u *user) wantsLive() bool { return u.light == 0 && !u.chose }
 
 // New starts a hub.
@@ -161,7 +153,6 @@ func New(opt Options) *Hub {
 		memberOf:      make(map[int64]map[int64]struct{}),
 		users:         make(map[int64]*user),
 		drained:       make(chan struct{}),
-		heartbeat:     &sse.Event{Comment: []byte("hb")},
 		stopHeartbeat: make(chan struct{}),
 		heartbeatDone: make(chan struct{}),
 		live:          newLive(),
@@ -169,13 +160,7 @@ func New(opt Options) *Hub {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
-	h.srv = sse.New()
-	h.srv.AutoReplay = false // it would keep every event forever and rewrite our ids
-	h.srv.AutoStream = false // the hub owns stream lifetimes (see user.refs)
-	h.srv.SplitData = true   // multi-line HTML must become several data: lines
-	h.srv.BufferSize = opt.QueueSize
-	h.srv.Headers["X-Accel-Buffering"] = "no"
-	h.srv.OnUnsubscribe = h.unsubscribed
+	h.sse = newSSEServer(opt.QueueSize)
 	go h.heartbeats()
 	h.startLive()
 	return h
@@ -213,20 +198,20 @@ func (h *Hub) Leave(room, userID int64) {
 
 // Publish sends one message fragment to every connected member of room. The
 // same event, and so the same bytes, goes to all of them. id becomes the
-// SSE id, so it must be the message id: browsers resume from it.
+// event's id, so it must be the message id: browsers resume from it.
 func (h *Hub) Publish(room, id int64, data []byte) {
 	h.PublishExcept(room, 0, id, data)
 }
 
 // PublishExcept is Publish to every member of room but one (an
 // announcement's sender, who sees its status instead). It reports how many
-// users the event reached: queued on at least one open stream of theirs.
+// users the event reached: queued on at least one open connection of theirs.
 func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
-	ev := h.event(id, data)
+	ev := newEvent(id, "", data)
 	if ev == nil {
 		return 0
 	}
-	var lagging []*user
+	var lagging []*conn
 	h.mu.RLock()
 	if !h.closed {
 		for uid := range h.rooms[room] {
@@ -234,46 +219,61 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 				continue
 			}
 			if u := h.users[uid]; u != nil {
-				if h.srv.TryPublish(u.key, ev) {
+				var got bool
+				got, lagging = u.offer(ev, lagging)
+				if got {
 					reached++
-				} else {
-					lagging = append(lagging, u)
 				}
 			}
 		}
 	}
 	h.mu.RUnlock()
 	h.noteLatest(id) // after the fan-out: an event with this id now follows it
-	for _, u := range lagging {
-		h.cut(u, "queue full")
-	}
+	cutAll(lagging, h.log, "queue full")
 	return reached
+}
+
+// offer queues ev on each of u's connections, adding those that lag to
+// lagging. got tells whether any took it.
+func (u *user) offer(ev *Event, lagging []*conn) (got bool, _ []*conn) {
+	for _, c := range u.conns {
+		switch c.offer(ev) {
+		case queued:
+			got = true
+		case full:
+			lagging = append(lagging, c)
+		}
+	}
+	return got, lagging
+}
+
+// cutAll cuts off connections whose queue is full: each resumes from the
+// last event it got.
+func cutAll(conns []*conn, log *slog.Logger, why string) {
+	for _, c := range conns {
+		if c.kill() {
+			log.Info("stream cut off", "reason", why)
+		}
+	}
 }
 
 // PublishTo sends an event to one user's open streams, whatever rooms they
 // are in. id must not run ahead of any message not yet published to them:
 // the caller passes the newest message id already published.
 func (h *Hub) PublishTo(userID, id int64, data []byte) bool {
-	ev := h.event(id, data)
+	ev := newEvent(id, "", data)
 	if ev == nil {
 		return false
 	}
+	var lagging []*conn
+	got := false
 	h.mu.RLock()
-	u := h.users[userID]
-	ok := u != nil && !h.closed && h.srv.TryPublish(u.key, ev)
+	if u := h.users[userID]; u != nil && !h.closed {
+		got, lagging = u.offer(ev, nil)
+	}
 	h.mu.RUnlock()
-	if u != nil && !ok {
-		h.cut(u, "queue full")
-	}
-	return ok
-}
-
-func (h *Hub) event(id int64, data []byte) *sse.Event {
-	data = cleanData(data)
-	if len(data) == 0 {
-		return nil // r3labs reads an empty event as "close the stream"
-	}
-	return &sse.Event{ID: strconv.AppendInt(nil, id, 10), Data: data}
+	cutAll(lagging, h.log, "queue full")
+	return got
 }
 
 // Online reports whether user has an open stream.
@@ -316,12 +316,8 @@ func (h *Hub) Close(ctx context.Context) error {
 	<-h.heartbeatDone
 	h.stopLive()
 
-	// An event with neither data nor comment makes r3labs end the
-	// connection after what is already queued.
 	for _, u := range all {
-		if !h.srv.TryPublish(u.key, &sse.Event{}) {
-			h.cut(u, "shutdown")
-		}
+		h.finishAll(u, endResume)
 	}
 	select {
 	case <-h.drained:
@@ -351,43 +347,35 @@ func (h *Hub) heartbeats() {
 			return
 		case <-ticks:
 		}
-		var lagging []*user
+		var lagging []*conn
 		h.mu.RLock()
 		for _, u := range h.users {
-			if !h.srv.TryPublish(u.key, h.heartbeat) {
-				lagging = append(lagging, u)
-			}
+			_, lagging = u.offer(heartbeatEvent, lagging)
 		}
 		h.mu.RUnlock()
-		for _, u := range lagging {
-			h.cut(u, "queue full")
-		}
+		cutAll(lagging, h.log, "queue full")
 		h.checkSessions()
 	}
 }
 
-// cut disconnects every connection of a user whose queue is full. One user's
-// tabs share a queue, so one stalled tab stalls them all; they all resume.
-func (h *Hub) cut(u *user, why string) {
+// finishAll ends every connection of u in order: what is queued goes
+// out, then the end, and the clients reconnect and resume. The users to
+// finish were listed under h.mu, which is not held now.
+func (h *Hub) finishAll(u *user, why endReason) {
 	h.mu.RLock()
-	defer h.mu.RUnlock()
-	h.cutLocked(u, why)
+	conns := append([]*conn(nil), u.conns...)
+	h.mu.RUnlock()
+	for _, c := range conns {
+		c.finish(nil, why)
+	}
 }
 
+// cutLocked disconnects every connection of a user now. The caller holds
+// h.mu.
 func (h *Hub) cutLocked(u *user, why string) {
-	for c := range u.conns {
+	for _, c := range u.conns {
 		if c.kill() {
-			h.log.Info("stream cut off", "user", u.key, "reason", why)
+			h.log.Info("stream cut off", "user", u.id, "reason", why)
 		}
 	}
-}
-
-// cleanData normalises line breaks: SplitData splits on \n only, and a lone
-// \r would end an SSE line in the browser, letting text forge SSE fields.
-func cleanData(b []byte) []byte {
-	if bytes.IndexByte(b, '\r') >= 0 {
-		b = bytes.ReplaceAll(b, []byte("\r\n"), []byte("\n"))
-		b = bytes.ReplaceAll(b, []byte("\r"), []byte("\n"))
-	}
-	return bytes.TrimRight(b, "\n")
 }

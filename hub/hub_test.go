@@ -384,7 +384,7 @@ func TestTooManyTabsGetAClearRefusal(t *testing.T) {
 	rg.waitConns(3)
 	extra := rg.connect(1, "?session=laptop")
 	ev := extra.next(t)
-	if ev.Name != ClosedEvent || !strings.Contains(ev.Data, "3 other tabs of this browser") || !strings.Contains(ev.Data, "Close a tab") || ev.ID != "" {
+	if ev.Name != ClosedEvent || !strings.Contains(ev.Data, "3 other tabs of this browser") || !strings.Contains(ev.Data, "Close a tab") || ev.ID != "0" {
 		t.Fatalf("refusal = %+v", ev)
 	}
 	if !extra.bg.Ended(time.Second) {

@@ -5,12 +5,10 @@ import (
 	"maps"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/r3labs/sse/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
@@ -374,11 +372,10 @@ const (
 // a stream open, but for light ones (see Options.Light) and guests. Its id
 // is the newest message id already published (see SetLatestID).
 func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
-	data = cleanData(data)
-	if len(data) == 0 {
-		return 0 // r3labs reads an empty event as "close the stream"
+	ev := newEvent(h.latest.Load(), name, data)
+	if ev == nil {
+		return 0
 	}
-	ev := &sse.Event{ID: strconv.AppendInt(nil, h.latest.Load(), 10), Event: []byte(name), Data: data}
 	targets := h.liveTargets(room)
 	for len(targets) > 0 {
 		step := targets[:min(liveStep, len(targets))]
@@ -409,7 +406,7 @@ func (h *Hub) liveTargets(room int64) []int64 {
 // only ever the latest word, the next event replaces it, and a burst of
 // them must not cut a reader that keeps up with messages (only a message
 // that does not fit does that).
-func (h *Hub) publishLiveTo(room int64, users []int64, ev *sse.Event) (reached int) {
+func (h *Hub) publishLiveTo(room int64, users []int64, ev *Event) (reached int) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if h.closed {
@@ -420,7 +417,7 @@ func (h *Hub) publishLiveTo(room int64, users []int64, ev *sse.Event) (reached i
 		if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
 			continue
 		}
-		if h.srv.TryPublish(u.key, ev) {
+		if got, _ := u.offer(ev, nil); got {
 			reached++
 		}
 	}

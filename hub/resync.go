@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"github.com/r3labs/sse/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
@@ -26,12 +25,8 @@ func (h *Hub) Resync(members []chat.Membership) {
 	}
 	h.mu.Unlock()
 
-	// The event with neither data nor comment makes r3labs end each
-	// connection once it has written what was queued before it.
 	for _, u := range all {
-		if !h.srv.TryPublish(u.key, &sse.Event{}) {
-			h.cut(u, "queue full")
-		}
+		h.finishAll(u, endResume)
 	}
 	if len(all) > 0 {
 		h.log.Info("streams told to catch up", "users", len(all))

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"net"
 	"net/http"
 	"strings"
 
@@ -16,9 +17,12 @@ const SignedOutEvent = "rtm-signed-out"
 // private range and not one the browser's client retries.
 const signedOutCode websocket.StatusCode = 4001
 
-// signedOutBlock is the last thing a stream whose session ended sends. It
-// has no id line, so the page's resume point stays where it was.
-var signedOutBlock = []byte("event: " + SignedOutEvent + "\ndata: You have been signed out.\n\n")
+// signedOutNotice is the last event of a stream whose session ended. It
+// carries the id of the newest event before it, so the page's resume point
+// stays where it was.
+func signedOutNotice(lastID int64) *Event {
+	return &Event{ID: lastID, Name: SignedOutEvent, Data: []byte("You have been signed out.")}
+}
 
 // EndSession closes at once every open connection of user that was opened
 // with session (log-out, or a session that expired): each gets what was
@@ -27,9 +31,9 @@ func (h *Hub) EndSession(userID int64, session string) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if u := h.users[userID]; u != nil {
-		for c := range u.conns {
+		for _, c := range u.conns {
 			if c.session == session && c.end() {
-				h.log.Info("stream ended", "user", u.key, "reason", "signed out")
+				h.log.Info("stream ended", "user", u.id, "reason", "signed out")
 			}
 		}
 	}
@@ -42,9 +46,9 @@ func (h *Hub) Disconnect(userID int64) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	if u := h.users[userID]; u != nil {
-		for c := range u.conns {
+		for _, c := range u.conns {
 			if c.end() {
-				h.log.Info("stream ended", "user", u.key, "reason", "all sessions ended")
+				h.log.Info("stream ended", "user", u.id, "reason", "all sessions ended")
 			}
 		}
 	}
@@ -58,7 +62,7 @@ func (h *Hub) checkSessions() {
 	var conns []*conn
 	h.mu.RLock()
 	for _, u := range h.users {
-		for c := range u.conns {
+		for _, c := range u.conns {
 			if c.valid != nil {
 				conns = append(conns, c)
 			}
@@ -76,22 +80,20 @@ func (h *Hub) checkSessions() {
 // way the page understands: 401 with SignedOutEvent for SSE, and for a
 // WebSocket upgrade a socket that says so and closes with code 4001 (a
 // failed handshake would only look like a network error to the page, which
-// would retry forever).
+// would retry forever). The answer is a stream of its own that carries
+// only the notice, through the same path as any event.
 func (h *Hub) RefuseSignedOut(w http.ResponseWriter, r *http.Request) {
+	var c *conn
+	var raw net.Conn
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opt.WSOrigins})
 		if err != nil {
 			return // Accept has answered
 		}
-		out := &wsSink{ws: ws, timeout: h.opt.WriteTimeout, code: signedOutCode}
-		out.Write(signedOutBlock)
-		out.flush()
-		out.close()
-		return
+		c = h.newConn(newQueueOutlet(2, &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
+	} else {
+		c, raw = h.sseConn(w, r, http.StatusUnauthorized)
 	}
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusUnauthorized)
-	w.Write(signedOutBlock)
+	c.finish(signedOutNotice, endSignedOut)
+	h.start(c, nil, raw, nil)
 }

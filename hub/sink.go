@@ -18,8 +18,6 @@ type sink interface {
 	http.ResponseWriter
 	flush() error
 	setWriteDeadline(time.Time) error
-	// signedOut marks the end as final: the client should not reconnect.
-	signedOut()
 	close()
 }
 
@@ -51,7 +49,6 @@ type httpSink struct {
 func (s *httpSink) flush() error                       { return s.rc.Flush() }
 func (s *httpSink) setWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
 func (s *httpSink) close()                             {}
-func (s *httpSink) signedOut()                         {}
 
 // rawSink writes an HTTP/1.1 response itself on a hijacked connection. The
 // body is delimited by closing the connection, which SSE clients expect of
@@ -131,7 +128,6 @@ func (s *rawSink) flush() error {
 }
 
 func (s *rawSink) setWriteDeadline(t time.Time) error { return s.conn.SetWriteDeadline(t) }
-func (s *rawSink) signedOut()                         {}
 
 func (s *rawSink) close() {
 	if s.buf != nil {

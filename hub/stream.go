@@ -4,22 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
-
-	"github.com/r3labs/sse/v2"
 )
 
 // Replay sends what a connecting client missed, one event per send call:
-// id becomes the SSE id, event the SSE event name (empty for a fragment to
-// swap). The hub calls it once the connection is already subscribed to live
-// events, so a message committed while Replay runs is delivered live if not
-// replayed: never lost, at worst sent twice (fragments replace themselves by
-// id). It is an alias so callers need not import this package.
+// id becomes the event's id, event its name (empty for a fragment to swap).
+// The hub calls it once the connection can take live events; live events
+// published meanwhile wait and follow the replay, so a message committed
+// while Replay runs is delivered live if not replayed: never lost, at
+// worst sent twice (fragments replace themselves by id). It is an alias so
+// callers need not import this package.
 type Replay = func(ctx context.Context, send func(id int64, event string, data []byte) error) error
 
 var (
@@ -29,61 +27,44 @@ var (
 	errTooManyBrowsers = errors.New("hub: too many browsers streaming")
 )
 
-// ClosedEvent is the SSE event name of a refusal the page should not retry;
-// its data says why.
+// ClosedEvent is the name of the event refusing a stream that the page
+// should not retry; its data says why.
 const ClosedEvent = "rtm-closed"
 
 // aLongTimeAgo is a deadline that makes any pending write fail at once.
 var aLongTimeAgo = time.Unix(1, 0)
 
-// conn is one open stream connection (one browser tab).
-type conn struct {
-	out    sink
-	cancel context.CancelFunc
-	killed atomic.Bool
-	// session names the sign-in the connection was opened with; valid
-	// re-checks it (nil: never). ended is set when it ends the connection.
-	session string
-	valid   func() bool
-	ended   atomic.Bool
-	guest   bool // a room's read-only guest: no per-user limits
-	light   bool // sent Save-Data: wants no typing or presence events
-	chose   bool // its user chose light mode, as Options.Light said at connect
-}
-
-// end closes the connection because its sign-in is over. Unlike kill, it
-// lets what is queued go out whole and then tells the client why, so a
-// page stops reconnecting and says it was signed out. It reports whether
-// this call did the ending.
-func (c *conn) end() bool {
-	if c.killed.Load() || c.ended.Swap(true) {
-		return false
-	}
-	c.cancel()
-	return true
-}
-
-// kill ends the connection now: its context is cancelled, which makes r3labs
-// deregister it, and every write fails at once. It reports whether this call
-// did the killing.
-func (c *conn) kill() bool {
-	if c.killed.Swap(true) {
-		return false
-	}
-	c.cancel()
-	_ = c.out.setWriteDeadline(aLongTimeAgo)
-	return true
-}
-
-// Serve streams live events of user's rooms to w until the client goes away,
-// the connection is cut off, its session ends or the hub closes. The caller
-// must have authenticated user; nothing in r decides whose stream this is.
-// session names the sign-in (EndSession closes its connections) and valid,
-// if not nil, re-checks it at every heartbeat. On HTTP/1.1 it takes the
-// connection over and returns at once, the stream running on its own
-// goroutine.
+// Serve streams live events of user's rooms to w (as SSE) until the client
+// goes away, the connection is cut off, its session ends or the hub
+// closes. The caller must have authenticated user; nothing in r decides
+// whose stream this is. session names the sign-in (EndSession closes its
+// connections) and valid, if not nil, re-checks it at every heartbeat. On
+// HTTP/1.1 it takes the connection over and returns at once, the stream
+// running on its own goroutine.
 func (h *Hub) Serve(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool, replay Replay) {
-	h.serve(w, r, userID, &conn{session: session, valid: valid, light: saveData(r), chose: h.chose(userID)}, replay)
+	c, raw := h.sseConn(w, r, http.StatusOK)
+	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
+	c.lastID = lastEventID(r)
+	h.open(userID, c, raw, replay)
+}
+
+// lastEventID is the id an SSE client resumes from, or 0. Notices without
+// an id of their own carry it, so the client's resume point stays put.
+func lastEventID(r *http.Request) int64 {
+	id, _ := strconv.ParseInt(r.Header.Get("Last-Event-ID"), 10, 64)
+	return max(id, 0)
+}
+
+// ServeGuest streams room's live events to a visitor with no account (a
+// read-only guest of an embedded room). A room's guests are members of it
+// under one stream key of their own, so publishing to them costs what
+// publishing to one member's tabs does; they are not counted against any
+// user's limits.
+func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, replay Replay) {
+	h.Join(room, guestsOf(room))
+	c, raw := h.sseConn(w, r, http.StatusOK)
+	c.guest = true
+	h.open(guestsOf(room), c, raw, replay)
 }
 
 // chose reports whether user chose light mode (Options.Light).
@@ -101,113 +82,122 @@ func (h *Hub) SetLight(user int64, on bool) {
 	h.mu.Unlock()
 }
 
-// ServeGuest streams room's live events to a visitor with no account (a
-// read-only guest of an embedded room). A room's guests share one stream
-// of their own, as one user's tabs do, so a guest costs what a tab costs;
-// they are not counted against any user's limits.
-func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, replay Replay) {
-	h.Join(room, guestsOf(room))
-	h.serve(w, r, guestsOf(room), &conn{guest: true}, replay)
-}
-
 // guestsOf is the stream key of room's guests: negative, never a user id.
 func guestsOf(room int64) int64 { return -room }
 
-func (h *Hub) serve(w http.ResponseWriter, r *http.Request, userID int64, c *conn, replay Replay) {
-	h.serveVia(w, r, userID, c, replay, nil)
-}
-
-// serveVia is serve with the stream's sink wrapped by wrap (nil: as is),
-// which encodes it for another transport.
-func (h *Hub) serveVia(w http.ResponseWriter, r *http.Request, userID int64, c *conn, replay Replay, wrap func(sink) sink) {
+// sseConn makes an SSE connection answering r with status.
+func (h *Hub) sseConn(w http.ResponseWriter, r *http.Request, status int) (*conn, net.Conn) {
 	out, raw := newSink(w)
-	if wrap != nil {
-		out = wrap(out)
-	}
-	parent := r.Context()
-	if raw != nil {
-		// The request ends when Serve returns; the stream does not, and it
-		// needs nothing from the request's context: letting go of it frees
-		// the request and everything hung on it.
-		parent = context.Background()
-	}
-	ctx, cancel := context.WithCancel(parent)
-	c.out, c.cancel = out, cancel
-	u, err := h.attach(userID, c)
-	if err != nil {
-		cancel()
-		if why := h.tooMany(err); why != "" {
-			h.log.Debug("stream refused", "user", userID, "err", err)
-			if d, ok := out.(*docSink); ok {
-				d.refused()
-			}
-			refuse(out, why)
-		} else {
-			http.Error(out, "The server is restarting; reconnect shortly.", http.StatusServiceUnavailable)
-		}
-		out.flush()
-		out.close()
-		return
-	}
-	if raw == nil {
-		h.run(ctx, c, u, r.URL.Path, replay)
-		return
-	}
-	go watchClose(raw, cancel)
-	go h.run(ctx, c, u, r.URL.Path, replay)
+	sw := h.newStreamWriter(out)
+	c := h.newConn(h.sse.outlet(sw, status))
+	sw.failed = func() { c.kill() }
+	watchRequest(r, raw, c)
+	return c, raw
 }
 
-// run streams until the subscriber ends, then lets go of the connection.
-func (h *Hub) run(ctx context.Context, c *conn, u *user, path string, replay Replay) {
-	sw := &streamWriter{out: c.out, c: c, timeout: h.opt.WriteTimeout,
-		flushRate: h.opt.FlushRate, flushBurst: float64(h.opt.FlushBurst), tokens: float64(h.opt.FlushBurst), last: time.Now()}
-	sw.onSubscribed = func() {
-		if replay == nil {
-			return
+// watchRequest ends c when its client goes away while net/http still owns
+// the connection (HTTP/2): then the request's context tells.
+func watchRequest(r *http.Request, raw net.Conn, c *conn) {
+	if raw == nil {
+		context.AfterFunc(r.Context(), c.cancel)
+	}
+}
+
+func (h *Hub) newConn(out outlet) *conn { return newConn(out, h.queueLen()) }
+
+// queueLen is how many events one connection may have waiting.
+func (h *Hub) queueLen() int { return h.opt.QueueSize + 64 }
+
+// admit registers c as a connection of userID. A connection over the
+// caps is refused through the same path as any event, with a ClosedEvent
+// saying why, and one the hub is closing to ends at once; then u is nil.
+// The replay to run follows.
+func (h *Hub) admit(userID int64, c *conn, replay Replay) (*user, Replay) {
+	u, err := h.attach(userID, c)
+	if err == nil {
+		return u, replay
+	}
+	if why := h.tooMany(err); why != "" {
+		h.log.Debug("stream refused", "user", userID, "err", err)
+		if r, ok := c.out.(interface{ refused() }); ok {
+			r.refused()
 		}
-		// On its own goroutine: the replay's queries and rendering need a
+		c.finish(closedNotice(why), endRefused)
+	} else {
+		if r, ok := c.out.(interface{ unavailable() }); ok {
+			r.unavailable()
+		}
+		c.finish(nil, endResume) // come back shortly
+	}
+	return nil, nil
+}
+
+// open admits c and runs it. raw, when not nil, is the hijacked network
+// connection: the stream then runs on its own goroutine, which watches for
+// the client's going, and open returns at once.
+func (h *Hub) open(userID int64, c *conn, raw net.Conn, replay Replay) {
+	u, replay := h.admit(userID, c, replay)
+	h.start(c, u, raw, replay)
+}
+
+// start runs c; see open.
+func (h *Hub) start(c *conn, u *user, raw net.Conn, replay Replay) {
+	if raw == nil {
+		h.run(c, u, replay)
+		return
+	}
+	go watchClose(raw, c.cancel)
+	go h.run(c, u, replay)
+}
+
+// run streams until the connection ends, then lets go of it. u is nil for
+// a refused connection.
+func (h *Hub) run(c *conn, u *user, replay Replay) {
+	if u != nil {
+		h.log.Debug("stream opened", "user", u.id)
+		defer h.log.Debug("stream closed", "user", u.id)
+	}
+	replayed := make(chan struct{})
+	started := false
+	c.out.serve(c.ctx, func() {
+		started = true
+		// On its own goroutine: the outlet must be reading while the
+		// replay queues, and the replay's queries and rendering need a
 		// deep stack, which would otherwise stay with the stream's
 		// goroutine, idle, for the life of the stream.
-		done := make(chan error, 1)
-		go func() { done <- replay(ctx, sw.send) }()
-		if err := <-done; err != nil && !errors.Is(err, errCut) {
-			h.log.Warn("stream replay failed", "user", u.key, "err", err)
-			c.kill()
-		}
+		go func() {
+			defer close(replayed)
+			h.replay(c, replay)
+		}()
+	})
+	c.cancel()
+	if started {
+		<-replayed
 	}
-
-	h.log.Debug("stream opened", "user", u.key)
-	defer h.log.Debug("stream closed", "user", u.key)
-
-	// r3labs reads only the URL's stream= and Last-Event-ID from the request:
-	// give it a bare one naming the signed-in user's stream, whatever the
-	// query said, and no Last-Event-ID (resuming is our job; AutoReplay is
-	// off). A bare request also holds no copy of the client's headers for
-	// the life of the stream.
-	sub := (&http.Request{
-		Method: http.MethodGet,
-		URL:    &url.URL{Path: path, RawQuery: "stream=" + u.key},
-		Header: http.Header{},
-	}).WithContext(ctx)
-	h.srv.ServeHTTP(sw, sub)
-	sw.finish()
-
-	c.cancel() // lets r3labs deregister the subscriber, which drops the ref
-	h.mu.Lock()
-	delete(u.conns, c)
-	if c.light {
-		u.light--
-	}
-	if !c.guest {
-		h.gone(u.id)
-	}
-	h.mu.Unlock()
-	if !sw.wasSubscribed() {
-		h.release(u) // r3labs returned before subscribing: no unsubscribe will come
+	c.out.close(c.endedInOrder())
+	if u != nil {
+		h.detach(u, c)
 	}
 }
 
-// attach registers a connection and makes sure the user's stream exists.
+// replay runs a connection's replay, then lets the live events held
+// meanwhile go.
+func (h *Hub) replay(c *conn, replay Replay) {
+	if replay != nil {
+		if err := replay(c.ctx, c.send); err != nil {
+			if !errors.Is(err, errCut) && c.ctx.Err() == nil {
+				h.log.Warn("stream replay failed", "err", err)
+			}
+			c.kill()
+			return
+		}
+	}
+	if !c.release() && c.kill() {
+		h.log.Info("stream cut off", "reason", "queue full during replay")
+	}
+}
+
+// attach registers a connection.
 func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -221,22 +211,45 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 		}
 	}
 	if u == nil {
-		u = &user{id: userID, key: strconv.FormatInt(userID, 10), conns: make(map[*conn]struct{})}
-		h.srv.CreateStream(u.key)
+		u = &user{id: userID}
 		h.users[userID] = u
 	}
-	u.refs++
-	u.conns[c] = struct{}{}
+	u.conns = append(u.conns, c)
 	if !c.guest {
 		u.chose = c.chose // the newest word on it
+		h.opened(userID)
 	}
 	if c.light {
 		u.light++
 	}
-	if !c.guest {
-		h.opened(userID)
-	}
 	return u, nil
+}
+
+// detach lets go of an ended connection, and of its user with their last.
+func (h *Hub) detach(u *user, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, x := range u.conns {
+		if x == c {
+			u.conns[i] = u.conns[len(u.conns)-1]
+			u.conns[len(u.conns)-1] = nil
+			u.conns = u.conns[:len(u.conns)-1]
+			break
+		}
+	}
+	if c.light {
+		u.light--
+	}
+	if !c.guest {
+		h.gone(u.id)
+	}
+	if len(u.conns) > 0 {
+		return
+	}
+	delete(h.users, u.id)
+	if h.closed && len(h.users) == 0 {
+		close(h.drained)
+	}
 }
 
 // over reports why one more connection of session would be too many for
@@ -244,7 +257,7 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 func (h *Hub) over(u *user, session string) error {
 	same := 0
 	sessions := make(map[string]struct{}, len(u.conns))
-	for c := range u.conns {
+	for _, c := range u.conns {
 		sessions[c.session] = struct{}{}
 		if c.session == session {
 			same++
@@ -274,42 +287,9 @@ func (h *Hub) tooMany(err error) string {
 	return ""
 }
 
-// refuse answers a stream request with one ClosedEvent. The event has no id
-// field, so the browser's resume point stays where it was.
-func refuse(w http.ResponseWriter, why string) {
-	hd := w.Header()
-	hd.Set("Content-Type", "text/event-stream")
-	hd.Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	w.Write([]byte("event: " + ClosedEvent + "\ndata: " + strings.ReplaceAll(why, "\n", " ") + "\n\n"))
-}
-
-// unsubscribed runs (on its own goroutine, from r3labs) after a subscriber
-// has been deregistered from its stream.
-func (h *Hub) unsubscribed(streamID string, _ *sse.Subscriber) {
-	id, err := strconv.ParseInt(streamID, 10, 64)
-	if err != nil {
-		return
-	}
-	h.mu.RLock()
-	u := h.users[id]
-	h.mu.RUnlock()
-	if u != nil {
-		h.release(u)
-	}
-}
-
-func (h *Hub) release(u *user) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	u.refs--
-	if u.refs > 0 {
-		return
-	}
-	h.srv.RemoveStream(u.key)
-	id, _ := strconv.ParseInt(u.key, 10, 64)
-	delete(h.users, id)
-	if h.closed && len(h.users) == 0 {
-		close(h.drained)
+// closedNotice is the ClosedEvent refusing a stream for why.
+func closedNotice(why string) func(int64) *Event {
+	return func(lastID int64) *Event {
+		return &Event{ID: lastID, Name: ClosedEvent, Data: []byte(strings.ReplaceAll(why, "\n", " "))}
 	}
 }

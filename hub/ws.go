@@ -3,20 +3,18 @@ package hub
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"net/http"
-	"strconv"
-	"sync"
 	"sync/atomic"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
 
 // ServeWebSocket upgrades r to a WebSocket carrying exactly what Serve
-// carries: the user's one stream, from the same fan-out, with the same
-// replay, queue, cut-off and per-user cap (both transports count). Each
-// event becomes one text frame of JSON: {"id":N,"content":"<fragment>"}, or
+// carries: the user's stream, from the same fan-out, with the same replay,
+// queue, cut-off and per-user cap (every transport counts). Each event
+// becomes one text frame of JSON: {"id":N,"content":"<fragment>"}, or
 // {"id":N,"event":"name","data":"..."} for named events. receive handles
 // each text frame the client sends; a non-nil reply goes back as a frame.
 func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool,
@@ -26,47 +24,37 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 		return // Accept has answered: a bad origin gets 403
 	}
 	ws.SetReadLimit(h.opt.WSReadLimit)
-	ctx, cancel := context.WithCancel(context.Background())
-	out := &wsSink{ws: ws, timeout: h.opt.WriteTimeout, code: websocket.StatusGoingAway}
-	c := &conn{out: out, cancel: cancel, session: session, valid: valid, light: saveData(r), chose: h.chose(userID)}
-	u, err := h.attach(userID, c)
-	if err != nil {
-		cancel()
-		if why := h.tooMany(err); why != "" {
-			out.code = websocket.StatusPolicyViolation // no reconnecting: it would be refused again
-			refuse(out, why)
-			out.flush()
-		}
-		out.close()
-		return
+	c := h.newConn(newQueueOutlet(h.queueLen(), &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
+	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
+	u, replay := h.admit(userID, c, replay)
+	if u != nil {
+		go h.readFrames(c, ws, receive)
+		h.schedulePing(c, ws)
 	}
-	go h.readFrames(ctx, c, receive)
-	h.schedulePing(ctx, c)
-	go h.run(ctx, c, u, r.URL.Path, replay)
+	go h.run(c, u, replay)
 }
 
 // readFrames hands the client's text frames to receive until the socket
 // ends; an oversize frame closes it (1009) through the read limit. Reading
-// does not use ctx: cancelling a read closes a socket at once, and a socket
-// whose session ended must stay open long enough to say so. Closing the
-// socket ends the read instead.
-func (h *Hub) readFrames(ctx context.Context, c *conn, receive func(context.Context, []byte) []byte) {
-	out := c.out.(*wsSink)
+// does not use the connection's context: cancelling a read closes a socket
+// at once, and a socket whose session ended must stay open long enough to
+// say so. Closing the socket ends the read instead.
+func (h *Hub) readFrames(c *conn, ws *websocket.Conn, receive func(context.Context, []byte) []byte) {
 	defer c.cancel()
 	for {
-		typ, frame, err := out.ws.Read(context.Background())
+		typ, frame, err := ws.Read(context.Background())
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText || receive == nil || ctx.Err() != nil {
+		if typ != websocket.MessageText || receive == nil || c.ended.Load() || c.ctx.Err() != nil {
 			continue // an ended connection takes no more posts
 		}
-		if reply := receive(ctx, frame); reply != nil {
-			// Not from ctx: a write whose context ends midway closes the
+		if reply := receive(c.ctx, frame); reply != nil {
+			// Not from c.ctx: a write whose context ends midway closes the
 			// socket, and a connection that is ending still has its last
 			// words to send.
 			wctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout)
-			err := out.ws.Write(wctx, websocket.MessageText, reply)
+			err := ws.Write(wctx, websocket.MessageText, reply)
 			cancel()
 			if err != nil {
 				return
@@ -79,208 +67,87 @@ func (h *Hub) readFrames(ctx context.Context, c *conn, receive func(context.Cont
 // peers: every heartbeat a ping goes out, and one unanswered within the
 // write timeout ends the connection. A timer, not a goroutine, waits in
 // between: an idle socket holds no goroutine for it.
-func (h *Hub) schedulePing(ctx context.Context, c *conn) {
+func (h *Hub) schedulePing(c *conn, ws *websocket.Conn) {
 	time.AfterFunc(h.opt.Heartbeat, func() {
-		if ctx.Err() != nil {
+		if c.ctx.Err() != nil {
 			return
 		}
 		pctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout) // see readFrames
-		err := c.out.(*wsSink).ws.Ping(pctx)
+		err := ws.Ping(pctx)
 		cancel()
 		if err != nil {
-			if ctx.Err() == nil {
+			if c.ctx.Err() == nil {
 				c.kill()
 			}
 			return
 		}
-		h.schedulePing(ctx, c)
+		h.schedulePing(c, ws)
 	})
 }
 
-// wsSink turns the SSE text r3labs writes into WebSocket frames: one frame
-// per event, heartbeat comments dropped (pings keep the socket alive).
-type wsSink struct {
+// wsFrames writes each event as one frame; heartbeats are left out (pings
+// keep the socket alive).
+type wsFrames struct {
 	ws      *websocket.Conn
 	timeout time.Duration // for each frame
-	buf     []byte
-	code    websocket.StatusCode // sent when the stream ends
-	header  http.Header
-	dead    atomic.Bool // cut off: close without waiting for the peer's reply
+	dead    atomic.Bool   // cut off: close without waiting for the peer's reply
 }
 
-func (s *wsSink) Header() http.Header {
-	if s.header == nil {
-		s.header = http.Header{}
-	}
-	return s.header
-}
+func (f *wsFrames) begin() {}
+func (f *wsFrames) flush() {}
 
-func (s *wsSink) WriteHeader(int) {}
-
-func (s *wsSink) Write(p []byte) (int, error) {
-	s.buf = append(s.buf, p...)
-	return len(p), nil
-}
-
-// setWriteDeadline only notices a cut (a deadline in the past): every
-// frame gets its own timeout.
-func (s *wsSink) setWriteDeadline(t time.Time) error {
-	if t.Before(time.Now()) {
-		s.dead.Store(true)
-	}
-	return nil
-}
-
-// flush sends every complete event buffered so far.
-func (s *wsSink) flush() error {
-	rest := s.buf
-	for {
-		block, after, ok := bytes.Cut(rest, []byte("\n\n"))
-		if !ok {
-			break
-		}
-		rest = after
-		frame := frames.get(block)
-		if frame == nil {
-			continue
-		}
-		if s.dead.Load() {
-			s.buf = s.buf[:0]
-			return errCut
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), s.timeout)
-		err := s.ws.Write(ctx, websocket.MessageText, frame)
-		cancel()
-		if err != nil {
-			s.buf = s.buf[:0]
-			return err
-		}
-	}
-	s.buf = append(s.buf[:0], rest...)
-	if cap(s.buf) > 64<<10 {
-		s.buf = nil
-	}
-	return nil
-}
-
-// signedOut makes the closing code one the browser's client does not retry.
-func (s *wsSink) signedOut() { s.code = signedOutCode }
-
-// close ends the socket with code: 1001 (going away) tells clients to
-// reconnect and resume. A cut-off socket is dropped without the handshake,
-// which a stalled peer would never finish.
-func (s *wsSink) close() {
-	if s.dead.Load() {
-		s.ws.CloseNow()
-		return
-	}
-	s.ws.Close(s.code, "")
-}
-
-// wsFrame converts one SSE event block (as r3labs or appendEvent frame it)
-// into the JSON of a frame; nil for comments.
-func wsFrame(block []byte) []byte {
-	var id, event []byte
-	var data []byte
-	hasData := false
-	for line := range bytes.SplitSeq(block, []byte("\n")) {
-		field, value, _ := bytes.Cut(line, []byte(": "))
-		switch string(field) {
-		case "id":
-			id = value
-		case "event":
-			event = value
-		case "data":
-			if hasData {
-				data = append(data, '\n')
-			}
-			data = append(data, value...)
-			hasData = true
-		}
-	}
-	if !hasData {
+func (f *wsFrames) write(ctx context.Context, ev *Event) error {
+	if ev.kind != kindData {
 		return nil
 	}
-	b := make([]byte, 0, len(data)+len(event)+48)
-	b = append(b, `{"id":`...)
-	if n, err := strconv.ParseInt(string(id), 10, 64); err == nil {
-		b = strconv.AppendInt(b, n, 10)
-	} else {
-		b = append(b, '0')
-	}
-	if len(event) > 0 {
-		b = append(b, `,"event":`...)
-		b = appendJSONString(b, event)
-		b = append(b, `,"data":`...)
-	} else {
-		b = append(b, `,"content":`...)
-	}
-	b = appendJSONString(b, data)
-	return append(b, '}')
+	wctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	return f.ws.Write(wctx, websocket.MessageText, wsForm(ev))
 }
 
-// appendJSONString quotes s as a JSON string. Unlike encoding/json it does
-// not turn < > & into \u escapes: fragments are HTML, and would grow a
-// fifth.
-func appendJSONString(b, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for len(s) > 0 {
-		r, size := utf8.DecodeRune(s)
-		switch {
-		case r == '"' || r == '\\':
-			b = append(b, '\\', byte(r))
-		case r == '\n':
-			b = append(b, '\\', 'n')
-		case r == '\t':
-			b = append(b, '\\', 't')
-		case r < 0x20 || r == 0x2028 || r == 0x2029 || r == utf8.RuneError && size == 1:
-			if r == utf8.RuneError {
-				r = 0xFFFD
-			}
-			b = append(b, '\\', 'u', hex[r>>12&0xF], hex[r>>8&0xF], hex[r>>4&0xF], hex[r&0xF])
-		default:
-			b = append(b, s[:size]...)
+func (f *wsFrames) cut() { f.dead.Store(true) }
+
+// close ends the socket with a code that tells the client what to do:
+// 1001 (going away) to reconnect and resume, 4001 signed out, 1008
+// refused. A cut-off socket is dropped without the handshake, which a
+// stalled peer would never finish.
+func (f *wsFrames) close(ended bool, why endReason) {
+	switch {
+	case f.dead.Load():
+		f.ws.CloseNow()
+	case ended && why == endSignedOut:
+		f.ws.Close(signedOutCode, "")
+	case ended && why == endRefused:
+		f.ws.Close(websocket.StatusPolicyViolation, "")
+	default:
+		f.ws.Close(websocket.StatusGoingAway, "")
+	}
+}
+
+// wsMessage is the JSON of a frame.
+type wsMessage struct {
+	ID      int64   `json:"id"`
+	Content *string `json:"content,omitempty"` // a fragment to swap in
+	Event   string  `json:"event,omitempty"`
+	Data    *string `json:"data,omitempty"` // a named event's data
+}
+
+// wsForm is ev's frame, made once per event. HTML is not escaped: < > &
+// as \u escapes would make fragments a fifth larger, and a frame's text
+// is only ever parsed as JSON.
+func wsForm(ev *Event) []byte {
+	return ev.form(formWS, func(ev *Event) any {
+		data := string(ev.Data)
+		m := wsMessage{ID: ev.ID, Event: ev.Name, Content: &data}
+		if ev.Name != "" {
+			m.Content, m.Data = nil, &data
 		}
-		s = s[size:]
-	}
-	return append(b, '"')
-}
-
-// frameCache shares the JSON of recent events between sockets: every member
-// of a room gets the same event, so it is converted once, not per socket.
-// Keys are the whole SSE block, which holds the id, the name and the data.
-type frameCache struct {
-	mu    sync.Mutex
-	byKey map[string][]byte
-	order []string // insertion order, for eviction
-}
-
-const frameCacheSize = 256
-
-var frames = &frameCache{byKey: make(map[string][]byte, frameCacheSize)}
-
-func (fc *frameCache) get(block []byte) []byte {
-	if !bytes.HasPrefix(block, []byte("id: ")) {
-		return wsFrame(block) // comments and refusals: not worth caching
-	}
-	fc.mu.Lock()
-	f, ok := fc.byKey[string(block)]
-	fc.mu.Unlock()
-	if ok {
-		return f
-	}
-	f = wsFrame(block)
-	key := string(block)
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	if _, ok := fc.byKey[key]; !ok {
-		if len(fc.order) >= frameCacheSize {
-			delete(fc.byKey, fc.order[0])
-			fc.order = fc.order[1:]
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(m); err != nil {
+			panic(err) // strings and numbers always encode
 		}
-		fc.byKey[key] = f
-		fc.order = append(fc.order, key)
-	}
-	return f
+		return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+	}).([]byte)
 }

@@ -213,21 +213,21 @@ func TestWebSocketGoesAwayOnShutdownAndLeave(t *testing.T) {
 }
 
 func TestWSFrameFormat(t *testing.T) {
-	for in, want := range map[string]string{
-		"id: 7\ndata: <b>x</b>\ndata: y":       `{"id":7,"content":"<b>x</b>\ny"}`,
-		"id: 3\ndata: go\nevent: rtm-reset":    `{"id":3,"event":"rtm-reset","data":"go"}`,
-		": hb":                                 "",
-		"id: 1\ndata: \"q\" \\ \t \x01 \u2028": `{"id":1,"content":"\"q\" \\ \t \u0001 \u2028"}`,
+	for _, tc := range []struct {
+		ev   *Event
+		want string
+	}{
+		{newEvent(7, "", []byte("<b>x</b>\r\ny\n")), `{"id":7,"content":"<b>x</b>\ny"}`},
+		{newEvent(3, "rtm-reset", []byte("go")), `{"id":3,"event":"rtm-reset","data":"go"}`},
+		{newEvent(1, "", []byte("\"q\" \\ \t \x01 \u2028 \xff")), `{"id":1,"content":"\"q\" \\ \t \u0001 \u2028 \ufffd"}`},
 	} {
-		got := string(wsFrame([]byte(in)))
-		if got != want {
-			t.Errorf("wsFrame(%q) = %s, want %s", in, got, want)
+		got := string(wsForm(tc.ev))
+		if got != tc.want {
+			t.Errorf("wsForm(%q) = %s, want %s", tc.ev.Data, got, tc.want)
 		}
-		if got != "" {
-			var v map[string]any
-			if err := json.Unmarshal([]byte(got), &v); err != nil {
-				t.Errorf("%s is not JSON: %v", got, err)
-			}
+		var v map[string]any
+		if err := json.Unmarshal([]byte(got), &v); err != nil {
+			t.Errorf("%s is not JSON: %v", got, err)
 		}
 	}
 }
