@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sessiondata"
 )
 
 // EmbedStore is the storage of embedding sites and their users.
@@ -38,7 +39,9 @@ const embedLifetime = 12 * time.Hour
 
 // startEmbedSession makes the session a spent token signs u in to.
 func (h *Handler) startEmbedSession(u chat.User, site int64) (string, error) {
-	token, data, expiry, err := mintSession(map[string]any{sessionUserKey: u.ID, sessionSeenKey: h.now().Unix(), sessionSiteKey: site}, h.now(), embedLifetime)
+	values := sessiondata.SignedIn(u.ID, h.now())
+	values[sessionSiteKey] = site
+	token, data, expiry, err := sessiondata.Mint(values, h.now(), embedLifetime)
 	if err != nil {
 		return "", err
 	}
@@ -70,7 +73,7 @@ func (h *Handler) embedSession(ctx context.Context, token string) (chat.User, in
 	if err != nil || !found {
 		return chat.User{}, 0, false
 	}
-	_, values, err := sessionCodec{}.Decode(data)
+	_, values, err := sessiondata.Codec{}.Decode(data)
 	if err != nil {
 		return chat.User{}, 0, false
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/alexedwards/scs/v2"
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sessiondata"
 	"github.com/rtmessenger/rtmessenger/ratelimit"
 	"github.com/rtmessenger/rtmessenger/static"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -241,7 +242,7 @@ func New(d Deps) *Handler {
 	sm := &scs.SessionManager{
 		Lifetime: d.SessionLifetime,
 		Store:    d.Sessions,
-		Codec:    sessionCodec{},
+		Codec:    sessiondata.Codec{},
 		Cookie: scs.SessionCookie{
 			Name:     "rtm_session",
 			Path:     "/",

@@ -86,8 +86,10 @@ func TestDirectorySearchesAndPages(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("member%02d", i)
 	}
-	if _, err := a.store.EnsureUsers(context.Background(), names, "x"); err != nil {
-		t.Fatal(err)
+	for _, n := range names {
+		if _, err := a.store.CreateUser(context.Background(), n, "x"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for _, n := range []string{"member07", "member42"} {
 		if _, err := a.store.UpdateProfile(context.Background(), n, chat.Profile{Department: "Finance & <Risk>"}, admin.user()); err != nil {

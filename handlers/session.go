@@ -2,8 +2,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"net"
 	"net/http"
 	"net/url"
@@ -11,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sessiondata"
 )
 
 // SignInStore is what sign-ins need beyond the sessions themselves: when
@@ -21,11 +20,10 @@ type SignInStore interface {
 }
 
 const (
-	sessionUserKey = "uid"
-	// sessionSeenKey holds when the session was last used (Unix seconds), for
-	// the idle timeout. It is refreshed at most once a minute, so an active
-	// user costs one session write a minute, not one per request.
-	sessionSeenKey  = "seen"
+	sessionUserKey = sessiondata.UserKey
+	// sessionSeenKey is refreshed at most once a minute, so an active user
+	// costs one session write a minute, not one per request.
+	sessionSeenKey  = sessiondata.SeenKey
 	seenGranularity = 60
 )
 
@@ -104,7 +102,7 @@ func (h *Handler) sessionAlive(token string, user int64) func() bool {
 		if !found {
 			return false
 		}
-		_, values, err := sessionCodec{}.Decode(data)
+		_, values, err := sessiondata.Codec{}.Decode(data)
 		if err != nil {
 			return false
 		}
@@ -208,29 +206,11 @@ func (h *Handler) clientIP(r *http.Request) string {
 	return host
 }
 
-// MintSession makes a signed-in session for a user without a log-in, in the
-// format this package reads: for admin tooling (bulk benchmark users) that
-// writes sessions straight to the store. The token is the cookie value.
-func MintSession(userID int64, now time.Time, lifetime time.Duration) (token string, data []byte, expiry time.Time, err error) {
-	return mintSession(map[string]any{sessionUserKey: userID, sessionSeenKey: now.Unix()}, now, lifetime)
-}
-
-// mintSession makes a new token and the stored form of values.
-func mintSession(values map[string]any, now time.Time, lifetime time.Duration) (token string, data []byte, expiry time.Time, err error) {
-	var b [32]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", nil, time.Time{}, err
-	}
-	expiry = now.Add(lifetime)
-	data, err = sessionCodec{}.Encode(expiry, values)
-	return base64.RawURLEncoding.EncodeToString(b[:]), data, expiry, err
-}
-
 // sessionOwner reports, for stored session data, whether it signs in the
 // user with this id.
 func sessionOwner(id int64) func(data []byte) bool {
 	return func(data []byte) bool {
-		_, values, err := sessionCodec{}.Decode(data)
+		_, values, err := sessiondata.Codec{}.Decode(data)
 		if err != nil {
 			return false
 		}

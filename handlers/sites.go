@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/sessiondata"
 	"github.com/rtmessenger/rtmessenger/views"
 )
 
@@ -170,7 +171,7 @@ func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http
 // session of site.
 func sessionOfSite(site int64) func(data []byte) bool {
 	return func(data []byte) bool {
-		_, values, err := sessionCodec{}.Decode(data)
+		_, values, err := sessiondata.Codec{}.Decode(data)
 		s, _ := values[sessionSiteKey].(int64)
 		return err == nil && s == site
 	}

@@ -188,10 +188,7 @@ func TestAnnounceToFiveThousandInOneTransaction(t *testing.T) {
 	for i := range names {
 		names[i] = fmt.Sprintf("user%04d", i)
 	}
-	users, err := s.EnsureUsers(ctx, names, "x")
-	if err != nil {
-		t.Fatal(err)
-	}
+	users := mustUsers(t, s, names)
 	admin := users[0]
 	batches, _ := s.Stats()
 	a, err := s.Announce(ctx, admin, chat.AnnouncementTargets{Everyone: true}, "Welcome, all five thousand")

@@ -87,9 +87,7 @@ func BenchmarkAnnounce5000(b *testing.B) {
 	for i := range names {
 		names[i] = fmt.Sprintf("r%05d", i)
 	}
-	if _, err := s.EnsureUsers(ctx, names, "h"); err != nil {
-		b.Fatal(err)
-	}
+	mustUsers(b, s, names)
 	for b.Loop() {
 		a, err := s.Announce(ctx, sender, chat.AnnouncementTargets{Everyone: true}, "all hands")
 		if err != nil || a.Recipients != 5000 {

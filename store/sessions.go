@@ -115,32 +115,3 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
 	}
 	return res.RowsAffected()
 }
-
-// Session is one stored session, for bulk writes.
-type Session struct {
-	Token  string
-	Data   []byte
-	Expiry time.Time
-}
-
-// CommitSessions stores many sessions in one transaction.
-func (s *Store) CommitSessions(ctx context.Context, sessions []Session) error {
-	gen := s.cache.generation()
-	_, err := s.write(ctx, func(ctx context.Context, q querier, _ time.Time) ([]chat.Message, error) {
-		for _, ss := range sessions {
-			if _, err := q.ExecContext(ctx, `
-				INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
-				ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`,
-				ss.Token, ss.Data, millis(ss.Expiry)); err != nil {
-				return nil, fmt.Errorf("store: commit sessions: %w", err)
-			}
-		}
-		return nil, nil
-	})
-	if err == nil {
-		for _, ss := range sessions {
-			s.cache.putSession(ss.Token, ss.Data, ss.Expiry, gen)
-		}
-	}
-	return err
-}

@@ -29,6 +29,33 @@ func openTest(t *testing.T, opt Options) *Store {
 	return s
 }
 
+// mustUsers creates many accounts in one transaction, for tests that
+// need thousands: one CreateUser each would make this a test of commits.
+func mustUsers(tb testing.TB, s *Store, names []string) []chat.User {
+	tb.Helper()
+	ctx := context.Background()
+	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+		for _, name := range names {
+			if _, err := q.ExecContext(ctx, `
+				INSERT INTO users (username, password_hash, is_admin, created_at)
+				VALUES (?, 'x', NOT EXISTS (SELECT 1 FROM users), ?)`, name, millis(now)); err != nil {
+				return nil, fmt.Errorf("create user %q: %w", name, err)
+			}
+		}
+		return nil, nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	users := make([]chat.User, len(names))
+	for i, name := range names {
+		if users[i], _, err = s.UserByName(ctx, name); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return users
+}
+
 func mustUser(t *testing.T, s *Store, name string) chat.User {
 	t.Helper()
 	u, err := s.CreateUser(context.Background(), name, "hash-"+name)

@@ -90,35 +90,6 @@ func isUnique(err error) bool {
 	return errorState(err) == "23505" // unique_violation
 }
 
-// EnsureUsers creates the named accounts that do not exist yet, all with
-// passwordHash, in one transaction, and returns every named account. It is
-// for bulk set-ups (benchmarks, imports), where hashing per user is too slow.
-func (s *Store) EnsureUsers(ctx context.Context, names []string, passwordHash string) ([]chat.User, error) {
-	_, err := s.write(ctx, func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
-		for _, name := range names {
-			if _, err := q.ExecContext(ctx, `
-				INSERT INTO users (username, password_hash, is_admin, created_at)
-				VALUES (?, ?, NOT EXISTS (SELECT 1 FROM users), ?) ON CONFLICT DO NOTHING`,
-				name, passwordHash, millis(now)); err != nil {
-				return nil, fmt.Errorf("store: ensure user %q: %w", name, err)
-			}
-		}
-		return nil, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	users := make([]chat.User, 0, len(names))
-	for _, name := range names {
-		u, _, err := s.UserByName(ctx, name)
-		if err != nil {
-			return nil, err
-		}
-		users = append(users, u)
-	}
-	return users, nil
-}
-
 // SetLight records whether user chose light mode, and returns them as
 // they are now.
 func (s *Store) SetLight(ctx context.Context, user int64, on bool) (chat.User, error) {

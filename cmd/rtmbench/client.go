@@ -22,14 +22,14 @@ import (
 // account is a benchmark user with a ready session.
 type account struct {
 	name  string
-	id    int64
+	index int // in env.accts
 	token string
 }
 
 // node is which of n nodes serves a, its stream and its posts alike, as a
 // sticky load balancer would. Accounts alternate, so every room of the
 // layout has half its members on each of two nodes.
-func (a *account) node(n int) int { return int(a.id % int64(n)) }
+func (a *account) node(n int) int { return a.index % n }
 
 // poster sends form posts over a shared pool of keep-alive connections,
 // each to its author's node (bases[author.node]).

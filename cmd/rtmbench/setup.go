@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 )
 
@@ -57,7 +55,7 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 			return nil, fmt.Errorf("build server (run rtmbench from the repository root): %w", err)
 		}
 	}
-	return e, e.populate(ctx, users, filepath.Join(out, "sessions.tsv"), filepath.Join(out, "layout.json"))
+	return e, e.populate(ctx, users, filepath.Join(out, "layout.json"))
 }
 
 // on is an env like e on another database, which it fills with accounts
@@ -65,39 +63,18 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 // cached.
 func (e *env) on(ctx context.Context, db string, users int) (*env, error) {
 	o := &env{profile: e.profile, out: e.out, bin: e.bin, db: db}
-	return o, o.populate(ctx, users, filepath.Join(e.out, "sessions-postgres.tsv"), "")
+	return o, o.populate(ctx, users, "")
 }
 
-// populate creates users accounts with fresh sessions (listed in the file
-// sessions) and the layout, cached in layoutCache unless it is "".
-func (e *env) populate(ctx context.Context, users int, sessions, layoutCache string) error {
-	mint := exec.CommandContext(ctx, e.bin, "bench-users", "-db", e.db, "-count", strconv.Itoa(users), "-sessions", sessions)
-	mint.Stderr = os.Stderr
-	if err := mint.Run(); err != nil {
-		return fmt.Errorf("bench-users: %w", err)
-	}
-	if err := e.loadAccounts(sessions); err != nil {
-		return err
-	}
-	return e.ensureLayout(ctx, layoutCache)
-}
-
-func (e *env) loadAccounts(path string) error {
-	f, err := os.Open(path)
+// populate creates users accounts with fresh sessions and the layout,
+// cached in layoutCache unless it is "".
+func (e *env) populate(ctx context.Context, users int, layoutCache string) error {
+	accts, err := seed(ctx, e.db, users)
 	if err != nil {
-		return err
+		return fmt.Errorf("accounts: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		parts := strings.Split(sc.Text(), "\t")
-		if len(parts) != 3 {
-			return fmt.Errorf("%s: bad line %q", path, sc.Text())
-		}
-		id, _ := strconv.ParseInt(parts[1], 10, 64)
-		e.accts = append(e.accts, &account{name: parts[0], id: id, token: parts[2]})
-	}
-	return sc.Err()
+	e.accts = accts
+	return e.ensureLayout(ctx, layoutCache)
 }
 
 func (e *env) ensureLayout(ctx context.Context, cache string) error {

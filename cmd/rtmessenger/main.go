@@ -46,14 +46,13 @@ func main() {
 const shutdownGrace = 4 * time.Second
 
 // run is the whole program. With no command it serves until ctx ends and
-// shutdown is done; `bench-users` prepares benchmark accounts, `migrate-db`
-// copies an SQLite database into PostgreSQL.
+// shutdown is done; `migrate-db` copies an SQLite database into PostgreSQL.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "bench-users" {
-		return benchUsers(ctx, args[1:], stdout)
-	}
 	if len(args) > 0 && args[0] == "migrate-db" {
 		return migrateDB(ctx, args[1:], stdout)
+	}
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("unknown command %q: the one command is migrate-db; the server itself takes only flags (-h lists them)", args[0])
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {

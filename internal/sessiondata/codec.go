@@ -1,4 +1,4 @@
-package handlers
+package sessiondata
 
 import (
 	"encoding/binary"
@@ -9,12 +9,12 @@ import (
 	"github.com/alexedwards/scs/v2"
 )
 
-// sessionCodec encodes sessions in a small binary form: every request
+// Codec encodes sessions in a small binary form: every request
 // decodes its session, and gob, scs's default, spends more time on that than
 // the rest of a post. Sessions hold int64 values, and now and then a string
-// (a refused form kept for the page it goes back to, kept.go). Data in gob
+// (a refused form kept for the page it goes back to, handlers/kept.go). Data in gob
 // form (written before this codec) still decodes.
-type sessionCodec struct{}
+type Codec struct{}
 
 const (
 	// codecMagic starts data of int64 values only. A gob stream starts with
@@ -29,7 +29,8 @@ const (
 	tagString   = 1
 )
 
-func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
+// Encode is scs.Codec's Encode.
+func (Codec) Encode(deadline time.Time, values map[string]any) ([]byte, error) {
 	size, tagged := 16, false
 	for k, v := range values {
 		switch v := v.(type) {
@@ -70,7 +71,8 @@ func (sessionCodec) Encode(deadline time.Time, values map[string]any) ([]byte, e
 
 var errBadSession = errors.New("malformed session data")
 
-func (sessionCodec) Decode(b []byte) (time.Time, map[string]any, error) {
+// Decode is scs.Codec's Decode.
+func (Codec) Decode(b []byte) (time.Time, map[string]any, error) {
 	if len(b) == 0 || (b[0] != codecMagic && b[0] != codecTagged) {
 		return scs.GobCodec{}.Decode(b)
 	}
