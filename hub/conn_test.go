@@ -1,0 +1,83 @@
+package hub
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+)
+
+// Each connection has its own queue: one stalled tab of a user is cut off
+// alone, and the user's other tab keeps getting every message.
+func TestAStalledTabIsCutAloneAndItsSiblingKeepsGoing(t *testing.T) {
+	rg := newRig(t, Options{QueueSize: 4, WriteTimeout: 10 * time.Second})
+	rg.hub.Join(10, 1)
+	stalled, err := net.Dial("tcp", rg.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	stalled.(*net.TCPConn).SetReadBuffer(4096)
+	fmt.Fprintf(stalled, "GET /events?session=s HTTP/1.1\r\nHost: x\r\nX-User: 1\r\n\r\n")
+	sibling := rg.connect(1, "?session=s")
+	rg.waitConns(2)
+
+	big := []byte(strings.Repeat("x", 32<<10))
+	for id := int64(1); id <= 400; id++ {
+		rg.hub.Publish(10, id, big)
+		if ev := sibling.next(t); ev.IntID() != id {
+			t.Fatalf("sibling tab got %s, want %d", ev.ID, id)
+		}
+	}
+	rg.waitConns(1)
+}
+
+// Live events wait while a connection replays; a replay so slow that more
+// arrive than a queue holds gets the connection cut, to resume later,
+// rather than held events dropped or the replay overtaken.
+func TestLiveEventsOutgrowingASlowReplayCutIt(t *testing.T) {
+	rg := newRig(t, Options{QueueSize: 2})
+	rg.hub.Join(10, 1)
+	started := make(chan struct{})
+	rg.replay = func(int64) Replay {
+		return func(ctx context.Context, send func(int64, string, []byte) error) error {
+			close(started)
+			<-ctx.Done() // a replay that never ends on its own
+			return ctx.Err()
+		}
+	}
+	c := rg.connect(1, "")
+	<-started
+	for id := int64(1); id <= int64(rg.hub.queueLen())+1; id++ {
+		rg.hub.Publish(10, id, []byte("live"))
+	}
+	if !c.bg.Ended(5 * time.Second) {
+		t.Fatal("the connection must be cut once held events outgrow its queue")
+	}
+	rg.waitConns(0)
+}
+
+// A refusal carries the id the client resumes from, so refusing does not
+// move its resume point.
+func TestARefusalKeepsTheResumePoint(t *testing.T) {
+	rg := newRig(t, Options{MaxConnsPerSession: 1})
+	rg.connect(1, "?session=s")
+	rg.waitConns(1)
+	req, _ := http.NewRequest("GET", rg.srv.URL+"/events?session=s", nil)
+	req.Header.Set("X-User", "1")
+	req.Header.Set("Last-Event-ID", "42")
+	resp, err := rg.srv.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	refused := &client{resp: resp, bg: sseclient.Read(resp.Body)}
+	if ev := refused.next(t); ev.Name != ClosedEvent || ev.ID != "42" {
+		t.Fatalf("refusal = %+v", ev)
+	}
+}
