@@ -126,6 +126,8 @@ type Deps struct {
 	// reach a stream after newer ones. nil: one node, where events reach
 	// streams in id order; the replay starts after the resume point.
 	ReplayFrom func(made time.Time) time.Time
+	// Meter hears what the handlers count, for the metrics; nil: nothing.
+	Meter Meter
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -171,6 +173,7 @@ type Handler struct {
 	live         Live
 	directPeers  DirectPeers
 	bus          BusHealth
+	meter        Meter
 }
 
 // New builds the Handler.
@@ -234,6 +237,10 @@ func New(d Deps) *Handler {
 	}
 	if h.replayLimit <= 0 {
 		h.replayLimit = 1000
+	}
+	h.meter = d.Meter
+	if h.meter == nil {
+		h.meter = noMeter{}
 	}
 	// A literal, not scs.New: New starts an in-memory store whose cleanup
 	// goroutine cannot be stopped without a data race. The zero context key
