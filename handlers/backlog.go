@@ -3,6 +3,7 @@ package handlers
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
@@ -17,6 +18,7 @@ type commit struct {
 	reads    []chat.ReadState
 	lastID   int64
 	reached  chan struct{}
+	queued   time.Time // when it was reported; set only when the relay meters waits
 }
 
 // backlog is the relay's queue: the commits reported but not yet

@@ -184,7 +184,9 @@ func (h *Handler) embedHeaders(w http.ResponseWriter, origins []string) {
 func (h *Handler) embedPost(w http.ResponseWriter, r *http.Request) {
 	id, err := roomParam(r)
 	if err == nil {
-		err = parseForm(w, r)
+		if err = parseForm(w, r); err != nil {
+			h.meter.MessageRefused(refusalReason(err))
+		}
 	}
 	if err != nil {
 		h.embedFail(w, r, nil, err)
@@ -281,7 +283,7 @@ func (h *Handler) embedUserEvents(w http.ResponseWriter, r *http.Request, sessio
 func (h *Handler) guestReplay(room, after int64, known bool) func(context.Context, func(int64, string, []byte) error) error {
 	return func(ctx context.Context, send func(int64, string, []byte) error) error {
 		if !known {
-			return send(after, resetEvent, []byte("unknown resume point"))
+			return h.reset(send, after, unknownResume)
 		}
 		if after < 0 {
 			return nil
@@ -291,7 +293,7 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 			return err
 		}
 		if len(msgs) > h.replayLimit {
-			return send(after, resetEvent, []byte("too much missed to replay"))
+			return h.reset(send, after, tooMuchMissed)
 		}
 		for _, m := range msgs {
 			data, err := renderEvent(ctx, m)
@@ -302,6 +304,7 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 				return err
 			}
 		}
+		h.meter.Replayed(len(msgs))
 		return nil
 	}
 }

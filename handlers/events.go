@@ -43,7 +43,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 	watch, from := watched(r)
 	return func(ctx context.Context, send func(int64, string, []byte) error) error {
 		if !known {
-			return send(after, resetEvent, []byte("unknown resume point"))
+			return h.reset(send, after, unknownResume)
 		}
 		if after < 0 {
 			return nil
@@ -53,7 +53,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			return err
 		}
 		if after > latest { // an id from another database, or a restored backup
-			return send(latest, resetEvent, []byte("unknown resume point"))
+			return h.reset(send, latest, unknownResume)
 		}
 		if h.replayFrom != nil {
 			// Several nodes: events the stream may have been sent out of
@@ -67,7 +67,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			return err
 		}
 		if len(msgs) > h.replayLimit {
-			return send(after, resetEvent, []byte("too much missed to replay"))
+			return h.reset(send, after, tooMuchMissed)
 		}
 		msgs, removed, err := h.withRemovals(ctx, u, after, msgs)
 		if err != nil {
@@ -87,6 +87,7 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			}
 			after = m.EventID()
 		}
+		h.meter.Replayed(len(msgs))
 		if err := h.replays.MarkDelivered(ctx, delivered); err != nil {
 			return err
 		}

@@ -127,6 +127,8 @@ type Deps struct {
 	// reach a stream after newer ones. nil: one node, where events reach
 	// streams in id order; the replay starts after the resume point.
 	ReplayFrom func(made time.Time) time.Time
+	// Meter hears what the handlers count, for the metrics; nil: nothing.
+	Meter Meter
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -172,6 +174,7 @@ type Handler struct {
 	live         Live
 	directPeers  DirectPeers
 	bus          BusHealth
+	meter        Meter
 }
 
 // New builds the Handler.
@@ -235,6 +238,10 @@ func New(d Deps) *Handler {
 	}
 	if h.replayLimit <= 0 {
 		h.replayLimit = 1000
+	}
+	h.meter = d.Meter
+	if h.meter == nil {
+		h.meter = noMeter{}
 	}
 	// A literal, not scs.New: New starts an in-memory store whose cleanup
 	// goroutine cannot be stopped without a data race. The zero context key

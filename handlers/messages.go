@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -23,6 +24,7 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		return
 	}
 	if err := parseForm(w, r); err != nil {
+		h.meter.MessageRefused(refusalReason(err))
 		h.composerFailed(w, r, u, views.Composer{RoomID: room}, err)
 		return
 	}
@@ -48,9 +50,22 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 	h.render(w, r, http.StatusOK, views.ComposerSent(h.composer(r.Context(), u, views.Composer{RoomID: room}), sent))
 }
 
-// send validates and stores what a composer holds; both transports, the
-// form post and the WebSocket frame, go through it, under the same limits.
+// send validates and stores what a composer holds; every transport (the
+// form post, the WebSocket frame, the widget's post) goes through it,
+// under the same limits, and is counted here.
 func (h *Handler) send(ctx context.Context, u chat.User, typed views.Composer) (chat.Message, error) {
+	start := time.Now()
+	m, err := h.sendUncounted(ctx, u, typed)
+	if err != nil {
+		h.meter.MessageRefused(refusalReason(err))
+		return m, err
+	}
+	h.meter.MessagePosted(time.Since(start))
+	return m, nil
+}
+
+// sendUncounted is send without the counting.
+func (h *Handler) sendUncounted(ctx context.Context, u chat.User, typed views.Composer) (chat.Message, error) {
 	if ok, wait := h.limits.Posts.Allow(strconv.FormatInt(u.ID, 10)); !ok {
 		return chat.Message{}, rateLimited(wait, "You are sending messages too fast.")
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
@@ -35,6 +36,8 @@ type Relay struct {
 	q    *backlog
 	done chan struct{} // closed when the goroutine has published everything
 	rec  deliveries
+	// waited, if set, hears how long each commit waited to be published.
+	waited func(time.Duration)
 }
 
 // NewRelay starts a Relay publishing to out. Close stops it.
@@ -65,7 +68,16 @@ func (rl *Relay) Reads(lastID int64, reads []chat.ReadState) {
 	rl.queue(commit{reads: reads, lastID: lastID})
 }
 
+// MeterWaits has the relay report, for each commit it publishes, how long
+// it waited from its report until it was handed on (for the metrics).
+// Call it before the first commit; waited runs on the relay's goroutine
+// and must be quick.
+func (rl *Relay) MeterWaits(waited func(time.Duration)) { rl.waited = waited }
+
 func (rl *Relay) queue(c commit) {
+	if rl.waited != nil {
+		c.queued = time.Now()
+	}
 	if n := rl.q.push(c); n == backlogWarn {
 		rl.log.Warn("stream relay falling behind", "commits_waiting", n)
 	}
@@ -118,6 +130,9 @@ func (rl *Relay) run() {
 				continue
 			}
 			rl.publish(c)
+			if rl.waited != nil {
+				rl.waited(time.Since(c.queued))
+			}
 			rl.q.waiting.Add(-1)
 		}
 		rl.q.done(batch)

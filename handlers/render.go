@@ -159,6 +159,7 @@ func (h *Handler) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Handler) crossOrigin(w http.ResponseWriter, r *http.Request) {
+	h.meter.CrossOriginRefused()
 	h.fail(w, r, chat.Errorf(chat.Forbidden, "This request came from another site and was refused."))
 }
 

@@ -6,6 +6,7 @@ package ratelimit
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,8 @@ type Limiter struct {
 	mu      sync.Mutex
 	buckets map[string]*bucket
 	swept   time.Time
+
+	refused atomic.Int64 // Allow's refusals, for the metrics
 }
 
 type bucket struct {
@@ -54,7 +57,17 @@ func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
 		return true, 0
 	}
 	wait := time.Duration(math.Ceil((1 - b.tokens) / l.rate * float64(time.Second)))
+	l.refused.Add(1)
 	return false, wait
+}
+
+// Refused reports how many events Allow has refused so far (Peek refuses
+// nothing: it takes no token). A nil limiter refuses none.
+func (l *Limiter) Refused() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.refused.Load()
 }
 
 // Peek reports whether key has a token, without taking it.

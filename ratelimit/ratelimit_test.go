@@ -27,6 +27,9 @@ func TestBucket(t *testing.T) {
 	if ok, _ := l.Peek("a"); ok {
 		t.Fatal("peek sees a token that is not there")
 	}
+	if n := l.Refused(); n != 1 {
+		t.Fatalf("refused %d events, counted %d", 1, n)
+	}
 	l.Reset("a")
 	if ok, _ := l.Peek("a"); !ok {
 		t.Fatal("reset must refill")
@@ -45,6 +48,9 @@ func TestNoLimit(t *testing.T) {
 			if ok, _ := l.Allow("x"); !ok {
 				t.Fatal("a zero rate must not limit")
 			}
+		}
+		if n := l.Refused(); n != 0 {
+			t.Fatalf("no limit, yet %d refusals counted", n)
 		}
 	}
 }

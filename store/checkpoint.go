@@ -43,6 +43,12 @@ func (s *Store) checkpointLoop() {
 // checkpoint. It returns the log's size before, in frames, and whether it
 // truncated the log.
 func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
+	start := time.Now()
+	defer func() {
+		if s.meter != nil && err == nil {
+			s.meter.Checkpoint(time.Since(start), truncated)
+		}
+	}()
 	var busy, done int
 	err = s.ck.QueryRowContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done)
 	now := s.now()

@@ -54,6 +54,8 @@ type Options struct {
 	// WALTruncateFrames is the write-ahead log size, in pages, at which it
 	// is truncated (checkpoint.go); zero means 64 MiB worth.
 	WALTruncateFrames int
+	// Meter, if set, hears of every committed batch and checkpoint.
+	Meter Meter
 
 	// manualCheckpoints stops the background checkpointer; this package's
 	// tests call checkpointOnce instead, so no test waits for a ticker.
@@ -76,6 +78,8 @@ type Store struct {
 	lastID     atomic.Int64
 	log        *slog.Logger
 	now        func() time.Time
+	meter      Meter  // nil: nothing measured
+	path       string // the SQLite file; empty on an Engine
 
 	mu      sync.RWMutex // guards closed against concurrent sends on ops
 	closed  bool
@@ -105,7 +109,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := newStore(w, r, nil, opt)
-	s.ck = ck
+	s.ck, s.path = ck, path
 	if err := s.start(ctx); err != nil {
 		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close())
 	}
@@ -191,6 +195,7 @@ func newStore(w, r *sql.DB, eng Engine, opt Options) *Store {
 		onReads:    opt.OnReads,
 		log:        opt.Logger,
 		now:        opt.Now,
+		meter:      opt.Meter,
 		stopped:    make(chan struct{}),
 
 		walTruncateFrames: opt.WALTruncateFrames,

@@ -30,6 +30,7 @@ type op struct {
 	reads    []chat.ReadState // set by writeMark ops
 	err      error
 	done     chan struct{}
+	queued   time.Time // when it was handed to the writer; set only for a Meter
 }
 
 // write queues run for the writer and waits until its batch has committed.
@@ -87,6 +88,9 @@ func (s *Store) enqueue(ctx context.Context, o *op) error {
 	if s.closed {
 		return ErrClosed
 	}
+	if s.meter != nil {
+		o.queued = time.Now()
+	}
 	select {
 	case s.ops <- o:
 		return nil
@@ -143,6 +147,10 @@ func (s *Store) commit(batch []*op) {
 		s.reconnect = false
 	}
 	now := s.now()
+	var began time.Time
+	if s.meter != nil {
+		began = time.Now()
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		err = fmt.Errorf("store: begin: %w", err)
@@ -175,6 +183,10 @@ func (s *Store) commit(batch []*op) {
 	s.wrote(storageFailureIn(batch))
 	s.batches.Add(1)
 	s.batchedOps.Add(int64(len(batch)))
+	if s.meter != nil {
+		// batch[0] is the oldest: the queue is first in, first out.
+		s.meter.Batch(len(batch), began.Sub(batch[0].queued), time.Since(began))
+	}
 	s.wq.preparePending(ctx)
 	s.published(batch)
 }

@@ -7,11 +7,13 @@ import (
 	"runtime"
 )
 
-// debugHandler serves profiles and a few live counters on a separate,
-// private address (-debug-addr): never expose it to users.
+// debugHandler serves profiles, a few live counters and the Prometheus
+// metrics on a separate, private address (-debug-addr): never expose it
+// to users.
 func debugHandler(streams interface{ Stats() (users, conns int) }, st interface{ Stats() (batches, ops int64) },
-	relay interface{ Backlog() (waiting, peak int64) }) http.Handler {
+	relay interface{ Backlog() (waiting, peak int64) }, metrics http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metrics)
 	// Contention sampling costs CPU on every lock and wait, so it is off
 	// until asked for: /debug/contention?on=1 (or 0).
 	mux.HandleFunc("/debug/contention", func(w http.ResponseWriter, r *http.Request) {

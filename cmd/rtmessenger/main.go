@@ -24,6 +24,7 @@ import (
 	"github.com/rtmessenger/rtmessenger/handlers"
 	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/hub/redisbus"
+	"github.com/rtmessenger/rtmessenger/metrics"
 	"github.com/rtmessenger/rtmessenger/ratelimit"
 	"github.com/rtmessenger/rtmessenger/store"
 )
@@ -61,7 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
 	ensureProcs(cfg.syncFull, log)
 
-	var st *store.Store // opened below, before any stream can connect
+	meter := metrics.New() // served on -debug-addr only
+	var st *store.Store    // opened below, before any stream can connect
 	lightMode := func(user int64) bool {
 		u, err := st.UserByID(context.Background(), user)
 		return err == nil && u.Light
@@ -84,7 +86,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fanout = bus
 	}
 	relay = handlers.NewRelay(fanout, log)
-	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, Logger: log})
+	relay.MeterWaits(meter.RelayWaited)
+	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads,
+		Logger: log, Meter: meter})
 	if err != nil {
 		relay.Close()
 		streams.Close(ctx)
@@ -111,6 +115,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		deps.Streams, deps.Live, deps.Bus = busStreams{streams, bus}, busStreams{streams, bus}, bus
 		deps.ReplayFrom = bus.ReplayFrom
 	}
+	limits := handlers.Limits{
+		LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
+		// Ten failed log-ins per account, then one more every 90 seconds.
+		LoginPerAccount: ratelimit.New(1.0/90, 10),
+		Posts:           ratelimit.New(cfg.postRate, cfg.postBurst),
+		Streams:         ratelimit.New(cfg.streamRate/60, 30),
+		Announcements:   ratelimit.New(cfg.announceRate/3600, 5),
+		// Pages send one every 3 s while typing; a few tabs may type at once.
+		Typing: ratelimit.New(1, 5),
+	}
+	watch(meter, streams, st, relay, bus, limits)
 
 	h := handlers.New(handlers.Deps{
 		Store:           st,
@@ -131,16 +146,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		OnSignedIn:      func(r *http.Request) { connlimit.Trust(r.Context()) },
 		Live:            deps.Live,
 		Peers:           st,
-		Limits: handlers.Limits{
-			LoginPerIP: ratelimit.New(cfg.loginRate/60, int(5*cfg.loginRate)),
-			// Ten failed log-ins per account, then one more every 90 seconds.
-			LoginPerAccount: ratelimit.New(1.0/90, 10),
-			Posts:           ratelimit.New(cfg.postRate, cfg.postBurst),
-			Streams:         ratelimit.New(cfg.streamRate/60, 30),
-			Announcements:   ratelimit.New(cfg.announceRate/3600, 5),
-			// Pages send one every 3 s while typing; a few tabs may type at once.
-			Typing: ratelimit.New(1, 5),
-		},
+		Limits:          limits,
+		Meter:           meter,
 	})
 	tcp, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
@@ -170,10 +177,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			streams.Close(ctx)
 			return fmt.Errorf("-debug-addr: %w", err)
 		}
-		dbg := &http.Server{Handler: debugHandler(streams, st, relay), ReadHeaderTimeout: 10 * time.Second}
+		dbg := &http.Server{Handler: debugHandler(streams, st, relay, meter.Handler()), ReadHeaderTimeout: 10 * time.Second}
 		go dbg.Serve(dl)
 		defer dbg.Close()
-		log.Info("debug endpoints", "url", "http://"+dl.Addr().String()+"/debug/")
+		log.Info("debug endpoints", "url", "http://"+dl.Addr().String()+"/debug/", "metrics", "http://"+dl.Addr().String()+"/metrics")
 	}
 
 	served := make(chan error, 1)

@@ -1,0 +1,41 @@
+package metrics
+
+import vm "github.com/VictoriaMetrics/metrics"
+
+// HubMeter is what the hub reports: streams open by transport, deliveries
+// and cut-off readers. Its methods are meant to be called by the hub (its
+// Options would take an interface with them); each is an atomic add.
+type HubMeter struct {
+	open      labeled[*vm.Gauge]
+	delivered *vm.Counter
+	cut       labeled[*vm.Counter]
+}
+
+// Hub registers the hub's metrics, once, and returns what the hub reports
+// them through. Until something calls it they are left out, rather than
+// served as zeros nobody counts.
+func (m *Metrics) Hub() *HubMeter {
+	m.hubOnce.Do(func() {
+		gauge := func(name string) *vm.Gauge { return m.set.NewGauge(name, nil) }
+		m.hub = &HubMeter{
+			open:      newLabeled(gauge, "rtm_streams_open", "transport", "sse", "ws", "doc"),
+			delivered: m.set.NewCounter("rtm_deliveries_total"),
+			cut:       newLabeled(m.set.NewCounter, "rtm_stream_cutoffs_total", "reason", "queue_full", "write_timeout", "ping_timeout", "shutdown"),
+		}
+	})
+	return m.hub
+}
+
+// StreamOpened counts a stream connection that began, by transport: "sse",
+// "ws" or "doc" (the no-script document stream).
+func (h *HubMeter) StreamOpened(transport string) { h.open.of(transport).Inc() }
+
+// StreamClosed counts one that ended; call it once for each StreamOpened.
+func (h *HubMeter) StreamClosed(transport string) { h.open.of(transport).Dec() }
+
+// Delivered counts events handed to n stream connections.
+func (h *HubMeter) Delivered(n int) { h.delivered.Add(n) }
+
+// CutOff counts a connection cut off, by reason: "queue_full" (a reader
+// too slow for its queue), "write_timeout", "ping_timeout", "shutdown".
+func (h *HubMeter) CutOff(reason string) { h.cut.of(reason).Inc() }
