@@ -41,11 +41,12 @@ const (
 // has reached it. Without holding, a live event could overtake the replay
 // and move the client's resume point past events it never received.
 type conn struct {
-	out    outlet
-	ctx    context.Context
-	cancel context.CancelFunc
-	killed atomic.Bool
-	ended  atomic.Bool // finish queued the end: the client takes no more posts
+	out       outlet
+	transport string // "sse", "ws" or "doc", for metrics and logs
+	ctx       context.Context
+	cancel    context.CancelFunc
+	killed    atomic.Bool
+	ended     atomic.Bool // finish queued the end: the client takes no more posts
 
 	// session names the sign-in the connection was opened with; valid
 	// re-checks it (nil: never).
@@ -64,9 +65,9 @@ type conn struct {
 	lastID  int64     // the newest id queued, for notices without their own
 }
 
-func newConn(out outlet, heldMax int) *conn {
+func newConn(transport string, out outlet, heldMax int) *conn {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &conn{out: out, ctx: ctx, cancel: cancel, holding: true, heldMax: heldMax}
+	return &conn{out: out, transport: transport, ctx: ctx, cancel: cancel, holding: true, heldMax: heldMax}
 }
 
 // offer queues a live event without waiting.

@@ -3,9 +3,11 @@ package hub
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +17,8 @@ import (
 // Each connection has its own queue: one stalled tab of a user is cut off
 // alone, and the user's other tab keeps getting every message.
 func TestAStalledTabIsCutAloneAndItsSiblingKeepsGoing(t *testing.T) {
-	rg := newRig(t, Options{QueueSize: 4, WriteTimeout: 10 * time.Second})
+	meter := &countingMeter{}
+	rg := newRig(t, Options{QueueSize: 4, WriteTimeout: 10 * time.Second, Meter: meter})
 	rg.hub.Join(10, 1)
 	stalled, err := net.Dial("tcp", rg.srv.Listener.Addr().String())
 	if err != nil {
@@ -35,6 +38,42 @@ func TestAStalledTabIsCutAloneAndItsSiblingKeepsGoing(t *testing.T) {
 		}
 	}
 	rg.waitConns(1)
+	if m := meter.snapshot(); m.cut["queue_full"] != 1 || m.open["sse"] != 1 || m.delivered < 400 {
+		t.Fatalf("metered %+v: want one cut-off for a full queue, one stream open, 400+ deliveries", m)
+	}
+}
+
+// countingMeter records what a hub reports.
+type countingMeter struct {
+	mu sync.Mutex
+	m  meterCounts
+}
+
+type meterCounts struct {
+	open      map[string]int
+	cut       map[string]int
+	delivered int
+}
+
+func (c *countingMeter) add(f func(*meterCounts)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m.open == nil {
+		c.m.open, c.m.cut = map[string]int{}, map[string]int{}
+	}
+	f(&c.m)
+}
+
+func (c *countingMeter) StreamOpened(t string) { c.add(func(m *meterCounts) { m.open[t]++ }) }
+func (c *countingMeter) StreamClosed(t string) { c.add(func(m *meterCounts) { m.open[t]-- }) }
+func (c *countingMeter) Delivered(n int)       { c.add(func(m *meterCounts) { m.delivered += n }) }
+func (c *countingMeter) CutOff(r string)       { c.add(func(m *meterCounts) { m.cut[r]++ }) }
+
+func (c *countingMeter) snapshot() (m meterCounts) {
+	c.add(func(x *meterCounts) {
+		m = meterCounts{open: maps.Clone(x.open), cut: maps.Clone(x.cut), delivered: x.delivered}
+	})
+	return m
 }
 
 // Live events wait while a connection replays; a replay so slow that more

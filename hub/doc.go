@@ -33,9 +33,9 @@ func (h *Hub) ServeDocument(w http.ResponseWriter, r *http.Request, userID int64
 	header := w.Header().Clone() // hijacking leaves w's headers behind
 	out, raw := newSink(w)
 	d := &docFrames{w: h.newStreamWriter(out), header: header, start: start, chunk: chunk, retry: true}
-	c := h.newConn(newQueueOutlet(h.queueLen(), d))
+	c := h.newConn("doc", newQueueOutlet(h.queueLen(), d))
 	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
-	d.w.failed = func() { c.kill() }
+	d.w.failed = func() { h.cutOff(c, "write_timeout") }
 	watchRequest(r, raw, c)
 	h.open(userID, c, raw, replay)
 }

@@ -80,7 +80,31 @@ type Options struct {
 	// streams get neither kind of event, whichever of their browsers
 	// asked: all their connections share one queue.
 	Light func(user int64) bool
+	// Meter, if set, is told of streams opening and closing, deliveries
+	// and cut-offs (metrics).
+	Meter Meter
 }
+
+// Meter counts what the hub does. Each method must be cheap: they run on
+// the fan-out path.
+type Meter interface {
+	// StreamOpened and StreamClosed count connections by transport:
+	// "sse", "ws" or "doc" (the no-script document stream).
+	StreamOpened(transport string)
+	StreamClosed(transport string)
+	// Delivered counts events queued on n connections.
+	Delivered(n int)
+	// CutOff counts a connection cut off: "queue_full", "write_timeout",
+	// "ping_timeout" or "shutdown".
+	CutOff(reason string)
+}
+
+type noMeter struct{}
+
+func (noMeter) StreamOpened(string) {}
+func (noMeter) StreamClosed(string) {}
+func (noMeter) Delivered(int)       {}
+func (noMeter) CutOff(string)       {}
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
 type Hub struct {
@@ -138,6 +162,9 @@ func New(opt Options) *Hub {
 	if opt.MaxConnsPerSession <= 0 {
 		opt.MaxConnsPerSession = 4
 	}
+	if opt.Meter == nil {
+		opt.Meter = noMeter{}
+	}
 	if opt.MaxSessionsPerUser <= 0 {
 		opt.MaxSessionsPerUser = 10
 	}
@@ -192,7 +219,9 @@ func (h *Hub) Leave(room, userID int64) {
 	}
 	h.left(room, userID)
 	if u := h.users[userID]; u != nil {
-		h.cutLocked(u, "left a room")
+		for _, c := range u.conns {
+			c.kill() // not a slow reader: no cut-off to count
+		}
 	}
 }
 
@@ -212,6 +241,7 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 		return 0
 	}
 	var lagging []*conn
+	delivered := 0
 	h.mu.RLock()
 	if !h.closed {
 		for uid := range h.rooms[room] {
@@ -219,41 +249,49 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 				continue
 			}
 			if u := h.users[uid]; u != nil {
-				var got bool
-				got, lagging = u.offer(ev, lagging)
-				if got {
+				var n int
+				n, lagging = u.offer(ev, lagging)
+				if n > 0 {
 					reached++
+					delivered += n
 				}
 			}
 		}
 	}
 	h.mu.RUnlock()
 	h.noteLatest(id) // after the fan-out: an event with this id now follows it
-	cutAll(lagging, h.log, "queue full")
+	h.opt.Meter.Delivered(delivered)
+	h.cutLagging(lagging)
 	return reached
 }
 
 // offer queues ev on each of u's connections, adding those that lag to
-// lagging. got tells whether any took it.
-func (u *user) offer(ev *Event, lagging []*conn) (got bool, _ []*conn) {
+// lagging. n is how many took it.
+func (u *user) offer(ev *Event, lagging []*conn) (n int, _ []*conn) {
 	for _, c := range u.conns {
 		switch c.offer(ev) {
 		case queued:
-			got = true
+			n++
 		case full:
 			lagging = append(lagging, c)
 		}
 	}
-	return got, lagging
+	return n, lagging
 }
 
-// cutAll cuts off connections whose queue is full: each resumes from the
-// last event it got.
-func cutAll(conns []*conn, log *slog.Logger, why string) {
+// cutLagging cuts off connections whose queue is full: each resumes from
+// the last event it got.
+func (h *Hub) cutLagging(conns []*conn) {
 	for _, c := range conns {
-		if c.kill() {
-			log.Info("stream cut off", "reason", why)
-		}
+		h.cutOff(c, "queue_full")
+	}
+}
+
+// cutOff kills c now and counts it under reason.
+func (h *Hub) cutOff(c *conn, reason string) {
+	if c.kill() {
+		h.opt.Meter.CutOff(reason)
+		h.log.Info("stream cut off", "transport", c.transport, "reason", reason)
 	}
 }
 
@@ -266,14 +304,15 @@ func (h *Hub) PublishTo(userID, id int64, data []byte) bool {
 		return false
 	}
 	var lagging []*conn
-	got := false
+	n := 0
 	h.mu.RLock()
 	if u := h.users[userID]; u != nil && !h.closed {
-		got, lagging = u.offer(ev, nil)
+		n, lagging = u.offer(ev, nil)
 	}
 	h.mu.RUnlock()
-	cutAll(lagging, h.log, "queue full")
-	return got
+	h.opt.Meter.Delivered(n)
+	h.cutLagging(lagging)
+	return n > 0
 }
 
 // Online reports whether user has an open stream.
@@ -326,7 +365,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.mu.RLock()
 	for _, u := range h.users {
-		h.cutLocked(u, "shutdown timeout")
+		h.cutLocked(u, "shutdown")
 	}
 	h.mu.RUnlock()
 	<-h.drained
@@ -353,7 +392,7 @@ func (h *Hub) heartbeats() {
 			_, lagging = u.offer(heartbeatEvent, lagging)
 		}
 		h.mu.RUnlock()
-		cutAll(lagging, h.log, "queue full")
+		h.cutLagging(lagging)
 		h.checkSessions()
 	}
 }
@@ -372,10 +411,8 @@ func (h *Hub) finishAll(u *user, why endReason) {
 
 // cutLocked disconnects every connection of a user now. The caller holds
 // h.mu.
-func (h *Hub) cutLocked(u *user, why string) {
+func (h *Hub) cutLocked(u *user, reason string) {
 	for _, c := range u.conns {
-		if c.kill() {
-			h.log.Info("stream cut off", "user", u.id, "reason", why)
-		}
+		h.cutOff(c, reason)
 	}
 }

@@ -417,8 +417,9 @@ func (h *Hub) publishLiveTo(room int64, users []int64, ev *Event) (reached int) 
 		if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
 			continue
 		}
-		if got, _ := u.offer(ev, nil); got {
+		if n, _ := u.offer(ev, nil); n > 0 {
 			reached++
+			h.opt.Meter.Delivered(n)
 		}
 	}
 	return reached

@@ -90,7 +90,7 @@ func (h *Hub) RefuseSignedOut(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return // Accept has answered
 		}
-		c = h.newConn(newQueueOutlet(2, &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
+		c = h.newConn("ws", newQueueOutlet(2, &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
 	} else {
 		c, raw = h.sseConn(w, r, http.StatusUnauthorized)
 	}

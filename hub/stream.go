@@ -89,8 +89,8 @@ func guestsOf(room int64) int64 { return -room }
 func (h *Hub) sseConn(w http.ResponseWriter, r *http.Request, status int) (*conn, net.Conn) {
 	out, raw := newSink(w)
 	sw := h.newStreamWriter(out)
-	c := h.newConn(h.sse.outlet(sw, status))
-	sw.failed = func() { c.kill() }
+	c := h.newConn("sse", h.sse.outlet(sw, status))
+	sw.failed = func() { h.cutOff(c, "write_timeout") }
 	watchRequest(r, raw, c)
 	return c, raw
 }
@@ -103,7 +103,9 @@ func watchRequest(r *http.Request, raw net.Conn, c *conn) {
 	}
 }
 
-func (h *Hub) newConn(out outlet) *conn { return newConn(out, h.queueLen()) }
+func (h *Hub) newConn(transport string, out outlet) *conn {
+	return newConn(transport, out, h.queueLen())
+}
 
 // queueLen is how many events one connection may have waiting.
 func (h *Hub) queueLen() int { return h.opt.QueueSize + 64 }
@@ -192,8 +194,8 @@ func (h *Hub) replay(c *conn, replay Replay) {
 			return
 		}
 	}
-	if !c.release() && c.kill() {
-		h.log.Info("stream cut off", "reason", "queue full during replay")
+	if !c.release() {
+		h.cutOff(c, "queue_full")
 	}
 }
 
@@ -215,6 +217,7 @@ func (h *Hub) attach(userID int64, c *conn) (*user, error) {
 		h.users[userID] = u
 	}
 	u.conns = append(u.conns, c)
+	h.opt.Meter.StreamOpened(c.transport)
 	if !c.guest {
 		u.chose = c.chose // the newest word on it
 		h.opened(userID)
@@ -240,6 +243,7 @@ func (h *Hub) detach(u *user, c *conn) {
 	if c.light {
 		u.light--
 	}
+	h.opt.Meter.StreamClosed(c.transport)
 	if !c.guest {
 		h.gone(u.id)
 	}

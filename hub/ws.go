@@ -24,7 +24,7 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 		return // Accept has answered: a bad origin gets 403
 	}
 	ws.SetReadLimit(h.opt.WSReadLimit)
-	c := h.newConn(newQueueOutlet(h.queueLen(), &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
+	c := h.newConn("ws", newQueueOutlet(h.queueLen(), &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
 	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
 	u, replay := h.admit(userID, c, replay)
 	if u != nil {
@@ -77,7 +77,7 @@ func (h *Hub) schedulePing(c *conn, ws *websocket.Conn) {
 		cancel()
 		if err != nil {
 			if c.ctx.Err() == nil {
-				c.kill()
+				h.cutOff(c, "ping_timeout")
 			}
 			return
 		}

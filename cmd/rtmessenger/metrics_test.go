@@ -73,7 +73,9 @@ func TestMetricsOnTheDebugAddressOnly(t *testing.T) {
 
 	anna := s.signup("anna")
 	room := anna.createRoom("metered")
+	live := anna.stream("")
 	anna.say(room, "counted")
+	live.next() // the stream is open and got the message
 	resp, err := anna.c.PostForm(s.url+room+"/messages", url.Values{"body": {strings.Repeat("x", chat.MaxMessageRunes+1)}})
 	if err != nil {
 		t.Fatal(err)
@@ -87,6 +89,7 @@ func TestMetricsOnTheDebugAddressOnly(t *testing.T) {
 		"rtm_store_checkpoint_duration_seconds_count", "rtm_store_wal_bytes", "rtm_sessions", "rtm_stream_users", "rtm_stream_connections",
 		"rtm_relay_backlog", "rtm_relay_backlog_peak", "rtm_relay_wait_seconds_count", `rtm_rate_limited_total{limiter="posts"}`,
 		"rtm_cross_origin_refused_total", "rtm_stream_replays_total", `rtm_stream_resets_total{reason="too_much_missed"}`, "go_goroutines",
+		`rtm_streams_open{transport="sse"}`, "rtm_deliveries_total", `rtm_stream_cutoffs_total{reason="queue_full"}`,
 	} {
 		if _, ok := after[name]; !ok {
 			t.Errorf("%s is not served", name)
@@ -99,6 +102,10 @@ func TestMetricsOnTheDebugAddressOnly(t *testing.T) {
 		}
 	}
 	moved("rtm_messages_accepted_total", 1)
+	moved(`rtm_streams_open{transport="sse"}`, 1)
+	if after["rtm_deliveries_total"] < before["rtm_deliveries_total"]+1 {
+		t.Errorf("rtm_deliveries_total %v → %v: the message reached an open stream", before["rtm_deliveries_total"], after["rtm_deliveries_total"])
+	}
 	moved("rtm_message_post_duration_seconds_count", 1)
 	moved(`rtm_messages_refused_total{reason="invalid"}`, 1)
 	moved(`rtm_messages_refused_total{reason="rate_limited"}`, 0)
