@@ -51,6 +51,7 @@ func watch(m *metrics.Metrics, streams *hub.Hub, st *store.Store, relay *handler
 			}
 			return 1
 		})
+		m.CounterOf("rtm_bus_dropped_total", bus.Dropped)
 	}
 }
 

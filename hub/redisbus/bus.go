@@ -221,3 +221,8 @@ func (b *Bus) Close(ctx context.Context) error {
 // Health is nil while this node reaches Redis both ways, and otherwise
 // says what is wrong and since when.
 func (b *Bus) Health() error { return b.health.err() }
+
+// Dropped reports how many ops this node has dropped since it started
+// because Redis could not take them fast enough (each made the other
+// nodes catch up).
+func (b *Bus) Dropped() int64 { return b.health.lost.Load() }

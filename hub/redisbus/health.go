@@ -21,6 +21,7 @@ type health struct {
 	log     *slog.Logger
 	addr    string
 	dropped atomic.Int64 // ops dropped from a full queue, not yet owed as a resync
+	lost    atomic.Int64 // every op ever dropped, for metrics
 
 	mu       sync.Mutex
 	subErr   error // nil while subscribed

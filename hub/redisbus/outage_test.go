@@ -115,6 +115,9 @@ func TestAFullQueueMakesTheOthersCatchUp(t *testing.T) {
 	if a.log.count("bus queue full") != 1 {
 		t.Errorf("the drop was not logged once")
 	}
+	if n := a.bus.Dropped(); n < 2 {
+		t.Errorf("Dropped() = %d, want the two posts that did not fit", n)
+	}
 }
 
 // dedupe drops repeated ids, keeping the first: a page's fragments

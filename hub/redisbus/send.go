@@ -15,6 +15,7 @@ func (b *Bus) enqueue(op body) {
 	}
 	if len(b.queue) >= b.opt.QueueSize {
 		b.health.dropped.Add(1)
+		b.health.lost.Add(1)
 		b.mu.Unlock()
 		return
 	}
