@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rtmessenger/rtmessenger/internal/nginxtest"
 )
 
 // visitor is a browser without script, with a known password.
@@ -149,5 +151,27 @@ func TestLogsKeepSecrets(t *testing.T) {
 		if routes[route] == 0 {
 			t.Errorf("no request line for %s; have %v", route, routes)
 		}
+	}
+}
+
+// Behind the shipped nginx configuration one id names a request in both
+// logs: nginx makes it, the server logs it and sends it back.
+func TestRequestIDThroughNginx(t *testing.T) {
+	s := startServer(t, filepath.Join(t.TempDir(), "proxied.db"), "-trust-proxy")
+	base := nginxtest.Start(t, strings.TrimPrefix(s.url, "http://"))
+	resp, err := http.Get(base + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	id := resp.Header.Get("X-Request-Id")
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(id) {
+		t.Fatalf("X-Request-Id %q: want nginx's $request_id", id)
+	}
+	if err := s.stop(); err != nil {
+		t.Fatal(err)
+	}
+	if log := strings.Join(s.log.all(t), "\n"); !strings.Contains(log, "request_id="+id+` method=GET route="GET /login"`) {
+		t.Errorf("no request line with nginx's id %s in:\n%s", id, log)
 	}
 }
