@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -214,5 +216,26 @@ func TestStatusLineCode(t *testing.T) {
 		if got := statusLineCode([]byte(in)); got != want {
 			t.Errorf("%q: %d, want %d", in, got, want)
 		}
+	}
+}
+
+// BenchmarkRequestLog is what the request log adds to every request: the
+// id, the counting writer, the context value and a JSON line.
+func BenchmarkRequestLog(b *testing.B) {
+	h := &Handler{log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /rooms/{room}", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("hello")) })
+	for _, c := range []struct {
+		name string
+		next http.Handler
+	}{{"bare", mux}, {"logged", h.logRequests(func(*http.Request) string { return "" }, recordRoute(mux, ""))}} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", "/rooms/7", nil)
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.next.ServeHTTP(w, req)
+			}
+		})
 	}
 }
