@@ -1,9 +1,12 @@
 # RT Messenger. Needs only Go; everything else is fetched or skipped with a message.
 .DEFAULT_GOAL := help
-.PHONY: help run test test-short fuzz bench bench-full build generate lint fmt vendor-htmx clean
+.PHONY: help run test test-short fuzz bench bench-full build dist generate lint fmt vendor-htmx clean
 
 ADDR ?= 127.0.0.1:8080
 DB   ?= data/rtmessenger.db
+# Stamped into the binaries that build, run and dist make (rtmessenger -version).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+DIST_PLATFORMS := linux/amd64 linux/arm64
 HTMX_VERSION := 4.0.1
 HTMX_FILES   := htmx.min.js ext/hx-sse.min.js ext/hx-ws.min.js ext/hx-upsert.min.js
 
@@ -21,8 +24,12 @@ RACE := $(shell [ "$$(go env CGO_ENABLED)" = 1 ] && command -v "$$(go env CC)" >
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-run: ## start the server on $(ADDR) with the SQLite database $(DB)
-	go run ./cmd/rtmessenger -addr $(ADDR) -db $(DB)
+# Built first, with a word on what is going on: the first build downloads
+# modules and compiles SQLite, minutes of silence otherwise.
+run: ## build bin/rtmessenger, then start it on $(ADDR) with the SQLite database $(DB)
+	@echo "building RT Messenger (the first run downloads modules and compiles, a few minutes)…"
+	@go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/rtmessenger ./cmd/rtmessenger
+	@exec bin/rtmessenger -addr $(ADDR) -db $(DB)
 
 # A test that skips for a missing tool (Chromium) leaves a line in the
 # directory $RTM_TEST_NOTES names; `make test` prints each distinct line with
@@ -57,7 +64,17 @@ bench-full: ## load-test at the full sizes (about 15 minutes); results in bench-
 	go run ./cmd/rtmbench -full -out bench-out-full
 
 build: ## build bin/rtmessenger
-	go build -trimpath -o bin/rtmessenger ./cmd/rtmessenger
+	go build -trimpath -ldflags "-X main.version=$(VERSION)" -o bin/rtmessenger ./cmd/rtmessenger
+
+dist: ## static release binaries for linux/amd64 and linux/arm64 in dist/, stamped with their version
+	@rm -rf dist && mkdir -p dist
+	@for p in $(DIST_PLATFORMS); do \
+		os=$${p%/*}; arch=$${p#*/}; out=dist/rtmessenger-$$os-$$arch; \
+		echo "$$out ($(VERSION))"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch go build -trimpath \
+			-ldflags "-s -w -X main.version=$(VERSION)" -o $$out ./cmd/rtmessenger || exit 1; \
+	done
+	@cd dist && sha256sum rtmessenger-* > SHA256SUMS
 
 generate: ## regenerate templ output (commit the *_templ.go files)
 	go tool templ generate
@@ -81,4 +98,4 @@ vendor-htmx: ## refresh static/vendor/htmx from the npm package htmx.org@$(HTMX_
 	echo "static/vendor/htmx refreshed from htmx.org@$(HTMX_VERSION)"
 
 clean: ## remove build output (keeps the database)
-	rm -rf bin
+	rm -rf bin dist

@@ -153,7 +153,7 @@ func (h *Handler) embedPageModel(r *http.Request, e embedRequest) views.EmbedPag
 func (h *Handler) embedFail(w http.ResponseWriter, r *http.Request, origins []string, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		h.log.Error("embed request failed", "path", r.URL.Path, "err", err)
+		h.log.Error("embed request failed", append(failedRequest(r), "err", err)...)
 	}
 	if isHTMX(r) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")

@@ -98,7 +98,7 @@ func (h *Handler) liveSignedOut(w http.ResponseWriter, r *http.Request) {
 func (h *Handler) liveFailed(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("request failed", append(failedRequest(r), "err", err)...)
 	}
 	h.liveNotice(w, status, chat.ErrorText(err), "", "", 0)
 }

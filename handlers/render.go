@@ -133,7 +133,7 @@ func statusOf(err error) int {
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
 	if status == http.StatusInternalServerError {
-		h.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		h.log.Error("request failed", append(failedRequest(r), "err", err)...)
 	}
 	msg := chat.ErrorText(err)
 	if isHTMX(r) {

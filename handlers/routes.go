@@ -90,11 +90,19 @@ func (h *Handler) Routes() http.Handler {
 		app.HandleFunc("POST /admin/sites/{site}/disable", h.signedIn(h.setSiteDisabled(true)))
 		app.HandleFunc("POST /admin/sites/{site}/enable", h.signedIn(h.setSiteDisabled(false)))
 	}
-	root.Handle("/", h.sessions.LoadAndSave(h.loadUser(app)))
+	const appMount = "/"
+	root.Handle(appMount, h.sessions.LoadAndSave(h.loadUser(recordRoute(app, ""))))
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(h.crossOrigin))
-	return h.recoverPanics(h.bodyDeadline(securityHeaders(csrf.Handler(root))))
+	lookup := func(r *http.Request) string {
+		if _, p := root.Handler(r); p != appMount {
+			return p
+		}
+		_, p := app.Handler(r)
+		return p
+	}
+	return h.logRequests(lookup, h.recoverPanics(h.bodyDeadline(securityHeaders(csrf.Handler(recordRoute(root, appMount))))))
 }
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request) {
@@ -132,7 +140,7 @@ func (h *Handler) recoverPanics(next http.Handler) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				h.log.Error("handler panicked", "method", r.Method, "path", r.URL.Path, "panic", p)
+				h.log.Error("handler panicked", append(failedRequest(r), "panic", p)...)
 				http.Error(w, "internal error", http.StatusInternalServerError)
 			}
 		}()

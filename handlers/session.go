@@ -55,6 +55,7 @@ func (h *Handler) loadUser(next http.Handler) http.Handler {
 				h.sessions.Put(ctx, sessionSeenKey, h.now().Unix())
 				h.touchLastSeen(ctx, u.ID)
 			}
+			noteUser(r, u.ID)
 			r = r.WithContext(context.WithValue(ctx, userKey{}, u))
 		case u.ID == 0: // account gone: the session means nothing now
 			h.sessions.Remove(ctx, sessionUserKey)
@@ -174,6 +175,7 @@ func (h *Handler) startSession(r *http.Request, u chat.User) error {
 	}
 	h.sessions.Put(r.Context(), sessionUserKey, u.ID)
 	h.sessions.Put(r.Context(), sessionSeenKey, h.now().Unix())
+	noteUser(r, u.ID)
 	h.touchLastSeen(r.Context(), u.ID)
 	return nil
 }

@@ -128,6 +128,21 @@ func TestFirstUserIsAdminAndNamesAreUniqueIgnoringCase(t *testing.T) {
 	}
 }
 
+// Until the first account exists the next one becomes the admin, which
+// the server tells whoever starts it on an empty database.
+func TestHasUsersOnceTheFirstAdminExists(t *testing.T) {
+	s := openTest(t, Options{})
+	if has, err := s.HasUsers(context.Background()); err != nil || has {
+		t.Fatalf("empty database: HasUsers = %v, %v", has, err)
+	}
+	if u := mustUser(t, s, "alice"); !u.Admin {
+		t.Fatal("the first account is not the admin")
+	}
+	if has, err := s.HasUsers(context.Background()); err != nil || !has {
+		t.Fatalf("after the first account: HasUsers = %v, %v", has, err)
+	}
+}
+
 func TestCreateJoinLeaveRecordSystemLines(t *testing.T) {
 	var mu sync.Mutex
 	var committed []chat.Message

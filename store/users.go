@@ -35,6 +35,16 @@ func (s *Store) CreateUser(ctx context.Context, name, passwordHash string) (chat
 	return u, err
 }
 
+// HasUsers reports whether any account exists: until one does, the next
+// to be created becomes the admin (CreateUser).
+func (s *Store) HasUsers(ctx context.Context) (bool, error) {
+	var found bool
+	if err := s.rq.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&found); err != nil {
+		return false, fmt.Errorf("store: any users: %w", err)
+	}
+	return found, nil
+}
+
 // UserByName finds an account by username (case-insensitively) and returns
 // it with its password hash.
 func (s *Store) UserByName(ctx context.Context, name string) (chat.User, string, error) {

@@ -43,6 +43,8 @@ type config struct {
 	anonPerIP     int
 	anonTotal     int
 	logLevel      slog.Level
+	logFormat     string
+	showVersion   bool
 }
 
 func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -76,6 +78,8 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.IntVar(&c.anonPerIP, "anon-conns-per-ip", 256, "most connections one client address may hold before any request on them is signed in (0: no limit; not applied with -trust-proxy)")
 	fs.IntVar(&c.anonTotal, "anon-conns", 4096, "most connections all clients together may hold before any request on them is signed in (0: no limit)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text (key=value lines) or json (one JSON object a line)")
+	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "Usage: rtmessenger [flags]\n\nEvery flag may also be set as RTM_<NAME> in the environment (-max-tabs: RTM_MAX_TABS).")
 		fs.PrintDefaults()
@@ -91,6 +95,9 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if err := c.logLevel.UnmarshalText([]byte(*level)); err != nil {
 		return c, fmt.Errorf("-log-level: %w", err)
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("-log-format %q: want text or json", c.logFormat)
 	}
 	if (c.tlsCert == "") != (c.tlsKey == "") {
 		return c, errors.New("-tls-cert and -tls-key go together")

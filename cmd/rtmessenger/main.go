@@ -59,7 +59,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	if cfg.showVersion {
+		fmt.Fprintln(stdout, "rtmessenger", buildVersion())
+		return nil
+	}
+	log := newLogger(cfg, stdout)
 	ensureProcs(cfg.syncFull, log)
 
 	meter := metrics.New() // served on -debug-addr only
@@ -87,6 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	relay = handlers.NewRelay(fanout, log)
 	relay.MeterWaits(meter.RelayWaited)
+	existed := sqliteFileExists(cfg.db)
 	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads,
 		Logger: log, Meter: meter})
 	if err != nil {
@@ -104,6 +109,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	}
 	streams.SetLatestID(latest)
+	adminNote, err := firstAdminNote(ctx, st, cfg.db, existed)
+	if err != nil {
+		streams.Close(ctx)
+		return err
+	}
 	// The hub must know every membership before the first stream connects.
 	if err := st.Memberships(ctx, func(m chat.Membership) { streams.Join(m.RoomID, m.UserID) }); err != nil {
 		streams.Close(ctx)
@@ -169,7 +179,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if cfg.tlsCert != "" {
 		scheme = "https"
 	}
-	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", redactURL(cfg.db), "bus", cmp.Or(redactURL(cfg.bus), "in-process"))
+	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", redactURL(cfg.db), "bus", cmp.Or(redactURL(cfg.bus), "in-process"), "version", buildVersion())
+	announceReady(log, cfg, scheme, ln.Addr(), adminNote)
 
 	if cfg.debugAddr != "" {
 		dl, err := net.Listen("tcp", cfg.debugAddr)

@@ -90,8 +90,8 @@ func startProc(t *testing.T, addr, db string, args ...string) *proc {
 			if echo {
 				t.Log(sc.Text())
 			}
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
+			if u := listeningURL(sc.Text()); u != "" {
+				urls <- u
 			}
 		}
 		io.Copy(io.Discard, out)

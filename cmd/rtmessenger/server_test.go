@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,20 @@ type server struct {
 type serverLog struct {
 	mu    sync.Mutex
 	lines []string
+	ended chan struct{} // closed once the server's output has ended (startServer)
+}
+
+// all returns every line, once the server has stopped and its output ended.
+func (l *serverLog) all(t *testing.T) []string {
+	t.Helper()
+	select {
+	case <-l.ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server's output did not end")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.lines)
 }
 
 func (l *serverLog) add(line string) {
@@ -64,7 +79,16 @@ func (l *serverLog) shutdownWarnings() []string {
 	return out
 }
 
-var listening = regexp.MustCompile(`msg=listening url=(\S+)`)
+// listening finds the server's URL in its "listening" line, in either
+// log format.
+var listening = regexp.MustCompile(`msg=listening url=(\S+)|"msg":"listening","url":"([^"]+)"`)
+
+func listeningURL(line string) string {
+	if m := listening.FindStringSubmatch(line); m != nil {
+		return m[1] + m[2]
+	}
+	return ""
+}
 
 // startServer runs the server on db until the test ends (or stop is called).
 func startServer(t *testing.T, db string, args ...string) *server {
@@ -80,16 +104,17 @@ func startServer(t *testing.T, db string, args ...string) *server {
 	}()
 	urls := make(chan string, 1)
 	echo := os.Getenv("RTM_TEST_LOG") != "" // show the server's log in test output
-	log := &serverLog{}
+	log := &serverLog{ended: make(chan struct{})}
 	go func() {
+		defer close(log.ended)
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
 			log.add(sc.Text())
 			if echo {
 				t.Log(sc.Text())
 			}
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				urls <- m[1]
+			if u := listeningURL(sc.Text()); u != "" {
+				urls <- u
 			}
 		}
 		io.Copy(io.Discard, pr)
@@ -365,7 +390,7 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 func TestBadFlagsFail(t *testing.T) {
 	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}, {"-tls-cert", "x.pem"}, {"-post-rate", "-1"},
 		{"-public-url", "chat.example.com"}, {"-public-url", "https://chat.example.com/app"}, {"-public-url", "ftp://chat.example.com"},
-		{"-bus", "http://127.0.0.1:6379"}, {"-bus", "redis://127.0.0.1:6379/0?bogus=1"}} {
+		{"-bus", "http://127.0.0.1:6379"}, {"-bus", "redis://127.0.0.1:6379/0?bogus=1"}, {"-log-format", "xml"}} {
 		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("run %v: want an error", args)
 		}

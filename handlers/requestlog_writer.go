@@ -1,0 +1,127 @@
+package handlers
+
+import (
+	"bufio"
+	"net"
+	"net/http"
+	"sync/atomic"
+)
+
+// loggedWriter counts what a response sends and logs the request when it
+// is over: when the handler returns, or, once the connection was
+// hijacked, when both the handler has returned and the connection is
+// closed (whichever comes last logs).
+type loggedWriter struct {
+	http.ResponseWriter
+	status  atomic.Int32 // atomics: a hijacked connection is written and closed on other goroutines
+	bytes   atomic.Int64
+	pending atomic.Int32 // the handler, plus the connection once hijacked
+	done    func(status int, bytes int64)
+}
+
+// wrapped returns w as the handlers get it: able to hijack only where the
+// server's own writer is (HTTP/1.x), so that code choosing a transport by
+// what the writer can do (the WebSocket library) chooses as before.
+func (w *loggedWriter) wrapped() http.ResponseWriter {
+	if _, ok := w.ResponseWriter.(http.Hijacker); ok {
+		return hijackableWriter{w}
+	}
+	return w
+}
+
+func (w *loggedWriter) WriteHeader(code int) {
+	// 1xx but 101 are interim answers; the final status comes after them.
+	if code >= 200 || code == http.StatusSwitchingProtocols {
+		w.status.CompareAndSwap(0, int32(code))
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *loggedWriter) Write(p []byte) (int, error) {
+	w.status.CompareAndSwap(0, http.StatusOK)
+	n, err := w.ResponseWriter.Write(p)
+	w.bytes.Add(int64(n))
+	return n, err
+}
+
+// Flush is for code that asserts http.Flusher (r3labs/sse does).
+func (w *loggedWriter) Flush() { _ = w.FlushError() }
+
+func (w *loggedWriter) FlushError() error {
+	return http.NewResponseController(w.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach deadlines and the rest.
+func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// finish is one of the request's ends; the last logs it.
+func (w *loggedWriter) finish() {
+	if w.pending.Add(-1) != 0 {
+		return
+	}
+	status := int(w.status.Load())
+	if status == 0 {
+		status = http.StatusOK // nothing written: net/http answers 200
+	}
+	w.done(status, w.bytes.Load())
+}
+
+type hijackableWriter struct{ *loggedWriter }
+
+func (w hijackableWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
+	if err != nil {
+		return c, brw, err
+	}
+	w.pending.Add(1)
+	lc := &loggedConn{Conn: c, w: w.loggedWriter}
+	// The buffered writer net/http hands over is empty and writes to the
+	// bare connection; pointed at ours, what goes through it counts too.
+	if brw.Writer.Buffered() == 0 {
+		brw.Writer.Reset(lc)
+	}
+	return lc, brw, nil
+}
+
+// loggedConn is a hijacked connection: it counts what is written to it,
+// takes the status from the response line its new owner writes (the hub
+// writes HTTP/1.1 itself), and ends the request's log on Close.
+type loggedConn struct {
+	net.Conn
+	w      *loggedWriter
+	closed atomic.Bool
+}
+
+func (c *loggedConn) Write(p []byte) (int, error) {
+	if c.w.status.Load() == 0 {
+		c.w.status.CompareAndSwap(0, int32(statusLineCode(p)))
+	}
+	n, err := c.Conn.Write(p)
+	c.w.bytes.Add(int64(n))
+	return n, err
+}
+
+func (c *loggedConn) Close() error {
+	err := c.Conn.Close()
+	if c.closed.CompareAndSwap(false, true) {
+		c.w.finish()
+	}
+	return err
+}
+
+// statusLineCode reads the status code of an "HTTP/1.1 200 OK" line at the
+// start of p, or returns 0.
+func statusLineCode(p []byte) int {
+	const prefix = "HTTP/1.x "
+	if len(p) < len(prefix)+3 || string(p[:5]) != "HTTP/" {
+		return 0
+	}
+	code := 0
+	for _, c := range p[len(prefix) : len(prefix)+3] {
+		if c < '0' || c > '9' {
+			return 0
+		}
+		code = code*10 + int(c-'0')
+	}
+	return code
+}
