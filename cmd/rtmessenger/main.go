@@ -47,13 +47,13 @@ const shutdownGrace = 4 * time.Second
 
 // run is the whole program. With no command it serves until ctx ends and
 // shutdown is done; `bench-users` prepares benchmark accounts, `migrate-db`
-// copies an SQLite database into PostgreSQL.
+// copies an SQLite database into PostgreSQL, `backup` and `restore` copy
+// an SQLite database and put a copy back.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "bench-users" {
-		return benchUsers(ctx, args[1:], stdout)
-	}
-	if len(args) > 0 && args[0] == "migrate-db" {
-		return migrateDB(ctx, args[1:], stdout)
+	if len(args) > 0 {
+		if cmd, ok := commands[args[0]]; ok {
+			return cmd(ctx, args[1:], stdout)
+		}
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
@@ -213,6 +213,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	busy.drain(sctx, srv, shut, log)
 	log.Info("stopped", "after", time.Since(start))
 	return nil
+}
+
+// commands are the subcommands: run's first argument, when it names one.
+var commands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
+	"bench-users": benchUsers,
+	"migrate-db":  migrateDB,
+	"backup":      backupCmd,
+	"restore":     restoreCmd,
 }
 
 // inflight counts running handlers, so shutdown knows when the work is done.
