@@ -226,6 +226,11 @@ func mintSession(values map[string]any, now time.Time, lifetime time.Duration) (
 	return base64.RawURLEncoding.EncodeToString(b[:]), data, expiry, err
 }
 
+// SessionOf reports, for stored session data, whether it signs in the
+// user with this id: for admin tooling that ends someone's sessions with
+// the store's DeleteSessionsOf.
+func SessionOf(id int64) func(data []byte) bool { return sessionOwner(id) }
+
 // sessionOwner reports, for stored session data, whether it signs in the
 // user with this id.
 func sessionOwner(id int64) func(data []byte) bool {

@@ -70,6 +70,7 @@ type Store struct {
 	lock     *os.File // SQLite only: the lock file, held shared (see dbLockPath)
 	wq, rq   querier  // w and r through cached prepared statements
 	cache    *cache
+	watch    versionWatch // SQLite only: other processes' commits (watch.go)
 	ops      chan *op
 	onCommit func([]chat.Message)
 	// onReceipts and lastID: see Options.OnReceipts.
@@ -118,6 +119,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	s := newStore(w, r, nil, opt)
 	s.ck, s.lock = ck, lock
+	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline, before anything is cached
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
+	}
 	if err := s.start(ctx); err != nil {
 		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
 	}

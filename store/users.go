@@ -60,6 +60,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	if u, ok := s.cache.user(id); ok {
 		return u, nil
 	}
+	gen := s.cache.generation()
 	var u chat.User
 	var created int64
 	var origin string
@@ -77,7 +78,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 		return u, fmt.Errorf("store: user by id: %w", err)
 	}
 	u.Created = fromMillis(created)
-	s.cache.putUser(u)
+	s.cache.putUser(u, gen)
 	return u, nil
 }
 
@@ -140,6 +141,6 @@ func (s *Store) SetLight(ctx context.Context, user int64, on bool) (chat.User, e
 		return u, err
 	}
 	u.Light = on
-	s.cache.putUser(u)
+	s.cache.userChanged(u)
 	return u, nil
 }

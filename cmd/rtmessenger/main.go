@@ -48,7 +48,7 @@ const shutdownGrace = 4 * time.Second
 // run is the whole program. With no command it serves until ctx ends and
 // shutdown is done; `bench-users` prepares benchmark accounts, `migrate-db`
 // copies an SQLite database into PostgreSQL, `backup` and `restore` copy
-// an SQLite database and put a copy back.
+// an SQLite database and put a copy back, `admin` manages accounts.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 {
 		if cmd, ok := commands[args[0]]; ok {
@@ -221,6 +221,9 @@ var commands = map[string]func(ctx context.Context, args []string, stdout io.Wri
 	"migrate-db":  migrateDB,
 	"backup":      backupCmd,
 	"restore":     restoreCmd,
+	"admin": func(ctx context.Context, args []string, stdout io.Writer) error {
+		return adminCmd(ctx, args, os.Stdin, stdout)
+	},
 }
 
 // inflight counts running handlers, so shutdown knows when the work is done.
