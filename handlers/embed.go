@@ -286,6 +286,13 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 		if after < 0 {
 			return nil
 		}
+		why, at, err := h.unreplayable(ctx, after)
+		switch {
+		case err != nil:
+			return err
+		case why != "":
+			return send(at, resetEvent, []byte(why))
+		}
 		msgs, err := h.embeds.RoomMessagesAfter(ctx, room, after, h.replayLimit+1)
 		if err != nil {
 			return err

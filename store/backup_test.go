@@ -163,9 +163,13 @@ func TestRestoreRoundTrip(t *testing.T) {
 		t.Fatal("a user created after the backup survived the restore")
 	}
 	// Ids go on after the replaced database's: a page that saw the lost
-	// message resumes from its id, which must not be handed out again.
-	if latest, _ := s.LatestID(t.Context()); latest != lost.ID {
-		t.Fatalf("latest id after restore %d, want %d (the replaced database's)", latest, lost.ID)
+	// message resumes from its id, which must not be handed out again,
+	// and replay resets it (the horizon), while a page opened now starts
+	// at the horizon and replays normally.
+	latest, _ := s.LatestID(t.Context())
+	horizon, _ := s.ReplayHorizon(t.Context())
+	if latest != lost.ID+1 || horizon != latest {
+		t.Fatalf("after restore: latest id %d, replay horizon %d; want both %d (past the replaced database's %d)", latest, horizon, lost.ID+1, lost.ID)
 	}
 	if n, err := s.PostMessage(t.Context(), room.ID, alice, "after the restore", ""); err != nil || n.ID <= lost.ID {
 		t.Fatalf("post after restore: %+v, %v; want an id above %d", n, err, lost.ID)

@@ -134,7 +134,10 @@ func replaceWith(ctx context.Context, from, path string, replaced int64) error {
 // continueIDs makes the restored database hand out event ids above every
 // one the replaced database did (replaced: its newest). Pages opened on
 // the replaced data resume from such ids; were they handed out again, a
-// page could resume past messages it never saw.
+// page could resume past messages it never saw. What the replaced database
+// held beyond the backup is lost, so the replay horizon moves past it too:
+// those pages reload (replay resets them) instead of showing lost
+// messages as if they were there.
 func continueIDs(ctx context.Context, path string, replaced int64) error {
 	db, err := sql.Open("sqlite", fileURL(path, url.Values{"mode": {"rw"}}))
 	if err != nil {
@@ -142,11 +145,27 @@ func continueIDs(ctx context.Context, path string, replaced int64) error {
 	}
 	defer db.Close()
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) SELECT 'messages', ?
-		WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = 'messages')`, replaced); err != nil {
+	var backup int64
+	if err := db.QueryRowContext(ctx, latestSQLiteEvent).Scan(&backup); err != nil {
 		return fmt.Errorf("continue event ids: %w", err)
 	}
-	if _, err := db.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'messages'`, replaced); err != nil {
+	if replaced <= backup {
+		return nil
+	}
+	// One past the replaced database's ids: its pages hold ids below the
+	// horizon, and a page opened now starts at it, which is not below.
+	next := replaced + 1
+	if _, err := db.ExecContext(ctx, `DELETE FROM sqlite_sequence WHERE name = 'messages'`); err != nil {
+		return fmt.Errorf("continue event ids: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `INSERT INTO sqlite_sequence (name, seq) VALUES ('messages', ?)`, next); err != nil {
+		return fmt.Errorf("continue event ids: %w", err)
+	}
+	var tables int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'retention'`).Scan(&tables); err != nil || tables == 0 {
+		return err // a backup from before retention: the server adds the table, empty
+	}
+	if err := raiseHorizon(ctx, db, next); err != nil {
 		return fmt.Errorf("continue event ids: %w", err)
 	}
 	return nil

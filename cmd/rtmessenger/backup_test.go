@@ -72,6 +72,9 @@ func TestBackupWhileServingThenRestore(t *testing.T) {
 	if err := run(t.Context(), []string{"restore", "-from", out, "-db", db}, noEnv, io.Discard); err == nil || !strings.Contains(err.Error(), "stop it") {
 		t.Fatalf("restore under a running server: %v", err)
 	}
+	es := a.stream("")
+	a.say(room, "the last word before the restore")
+	last := es.next() // an id the restored database never had
 	if err := s.stop(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,6 +95,9 @@ func TestBackupWhileServingThenRestore(t *testing.T) {
 	u, _ := url.Parse(s2.url)
 	old, _ := url.Parse(s.url)
 	jar.SetCookies(u, jar.Cookies(old))
+	if ev := a.stream(last.ID).next(); ev.Name != "rtm-reset" {
+		t.Fatalf("a page that saw a message the restore lost resumed with %+v; want a reset", ev)
+	}
 	a.say(room, "after the restore")
 }
 
@@ -138,7 +144,7 @@ func postForm(ctx context.Context, p *person, path string, form url.Values) erro
 // messageBodies reads the text of every message in an SQLite file.
 func messageBodies(t *testing.T, path string) map[string]bool {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -188,6 +188,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var sweeper sync.WaitGroup
 	defer sweeper.Wait() // before the deferred st.Close
 	sweeper.Go(func() { sweepSessions(ctx, st, log) })
+	if cfg.retentionDays > 0 {
+		sweeper.Go(func() { purgeOldMessages(ctx, st, cfg.retentionDays, log) })
+	}
 
 	select {
 	case err := <-served:
