@@ -288,6 +288,13 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 		if after < 0 {
 			return nil
 		}
+		why, at, err := h.unreplayable(ctx, after)
+		switch {
+		case err != nil:
+			return err
+		case why != nil:
+			return h.reset(send, at, *why)
+		}
 		msgs, err := h.embeds.RoomMessagesAfter(ctx, room, after, h.replayLimit+1)
 		if err != nil {
 			return err

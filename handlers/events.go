@@ -17,6 +17,9 @@ type ReplayStore interface {
 	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
 	MarkDelivered(ctx context.Context, messages []int64) error
 	ReplayFloor(ctx context.Context, after int64, from func(made time.Time) time.Time) (int64, error)
+	// ReplayHorizon is the newest message id deleted by retention (or
+	// lost to a restore): replay from before it would leave a gap.
+	ReplayHorizon(ctx context.Context) (int64, error)
 }
 
 // resetEvent tells a page it missed too much to replay: reload instead.
@@ -48,12 +51,12 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		if after < 0 {
 			return nil
 		}
-		latest, err := h.store.LatestID(ctx)
-		if err != nil {
+		why, at, err := h.unreplayable(ctx, after)
+		switch {
+		case err != nil:
 			return err
-		}
-		if after > latest { // an id from another database, or a restored backup
-			return h.reset(send, latest, unknownResume)
+		case why != nil:
+			return h.reset(send, at, *why)
 		}
 		if h.replayFrom != nil {
 			// Several nodes: events the stream may have been sent out of
@@ -96,6 +99,26 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		}
 		return nil
 	}
+}
+
+// unreplayable says why a stream resuming after the event id after cannot
+// be replayed, and the id its reset event carries; why is nil when it can.
+func (h *Handler) unreplayable(ctx context.Context, after int64) (why *streamReset, at int64, err error) {
+	latest, err := h.store.LatestID(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if after > latest { // an id from another database, or a restored backup
+		return &unknownResume, latest, nil
+	}
+	horizon, err := h.replays.ReplayHorizon(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if after < horizon { // messages after it were deleted (retention, a restore)
+		return &pastHorizon, after, nil
+	}
+	return nil, 0, nil
 }
 
 // resumePoint returns the id to replay after: -1 for "nothing to replay";

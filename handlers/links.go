@@ -90,11 +90,15 @@ func isLoopbackName(name string) bool {
 	return strings.EqualFold(name, "localhost") || name == "127.0.0.1" || name == "::1"
 }
 
+// SignInLinkURL is the address of a sign-in link (an invitation, or a
+// fresh start for someone who forgot their password) on site.
+func SignInLinkURL(site, token string) string { return site + "/welcome/" + token }
+
 // inviteLink is the address an invited person opens, on site.
 func inviteLink(site string, inv chat.Invite) views.InviteLink {
 	return views.InviteLink{
 		Person:  inv.Person,
-		URL:     site + "/welcome/" + inv.Token,
+		URL:     SignInLinkURL(site, inv.Token),
 		Expires: inv.Expires.UTC().Format("2 Jan 2006 15:04 UTC"),
 	}
 }

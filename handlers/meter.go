@@ -20,7 +20,8 @@ type Meter interface {
 	// Replayed: a stream that resumed was sent the messages it missed.
 	Replayed(messages int)
 	// StreamReset: a resuming stream was told to reload instead of
-	// replaying, for reason ("unknown_resume_point", "too_much_missed").
+	// replaying, for reason ("unknown_resume_point", "too_much_missed",
+	// "deleted": resuming from before messages retention or a restore removed).
 	StreamReset(reason string)
 }
 
@@ -61,6 +62,7 @@ type streamReset struct{ label, text string }
 var (
 	unknownResume = streamReset{"unknown_resume_point", "unknown resume point"}
 	tooMuchMissed = streamReset{"too_much_missed", "too much missed to replay"}
+	pastHorizon   = streamReset{"deleted", "older messages were deleted"}
 )
 
 // reset tells a resuming stream to reload, as id, and counts it.

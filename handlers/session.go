@@ -208,6 +208,11 @@ func (h *Handler) clientIP(r *http.Request) string {
 	return host
 }
 
+// SessionOf reports, for stored session data, whether it signs in the
+// user with this id: for admin tooling that ends someone's sessions with
+// the store's DeleteSessionsOf.
+func SessionOf(id int64) func(data []byte) bool { return sessionOwner(id) }
+
 // sessionOwner reports, for stored session data, whether it signs in the
 // user with this id.
 func sessionOwner(id int64) func(data []byte) bool {

@@ -27,7 +27,7 @@ func newMessageMetrics(set *vm.Set) messageMetrics {
 		crossOrigin: set.NewCounter("rtm_cross_origin_refused_total"),
 		replays:     set.NewCounter("rtm_stream_replays_total"),
 		replayed:    set.NewCounter("rtm_stream_replayed_messages_total"),
-		resets:      newLabeled(set.NewCounter, "rtm_stream_resets_total", "reason", "unknown_resume_point", "too_much_missed"),
+		resets:      newLabeled(set.NewCounter, "rtm_stream_resets_total", "reason", "unknown_resume_point", "too_much_missed", "deleted"),
 		relayWait:   set.NewPrometheusHistogramExt("rtm_relay_wait_seconds", latency),
 	}
 }

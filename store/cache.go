@@ -8,13 +8,13 @@ import (
 )
 
 // cache keeps what nearly every request reads (its session, its user, a
-// room's name) in memory. On SQLite this process makes every change to
-// them, so it updates or drops an entry whenever it writes one: the cache
-// is never stale. (Another process writing the same file may add rows,
-// which a miss finds; it must not change or delete them while the server
-// runs.) On a server engine other nodes change them too (a log-out there
-// must end the session here at once), so the cache is off: every lookup
-// reads the database.
+// room's name) in memory. On SQLite this process makes nearly every change
+// to them, so it updates or drops an entry whenever it writes one. Another
+// process may write the same file (an admin command ending sessions,
+// deactivating someone): the store notices within a second (watch.go) and
+// flushes the whole cache. On a server engine other nodes change them all
+// the time (a log-out there must end the session here at once), so the
+// cache is off: every lookup reads the database.
 //
 // It exists because SQLite's page cache is shared by all connections
 // behind one mutex, and every commit makes each reader reload its pages:
@@ -23,13 +23,14 @@ type cache struct {
 	off      bool // nothing is kept: see above
 	mu       sync.RWMutex
 	sessions map[string]cachedSession
-	// sessionGen counts ended sessions. A session read from the database
-	// is cached only if no session ended since the read began: otherwise
-	// the read may have seen a row whose deletion was committing, and
-	// caching it would bring an ended session back to life.
-	sessionGen uint64
-	users      map[int64]chat.User
-	rooms      map[int64]chat.Room // id, kind and name only
+	// gen counts ended sessions and flushes. An entry read from the
+	// database is cached only if gen has not moved since the read began:
+	// otherwise the read may have seen a row whose deletion or change was
+	// committing, and caching it would bring an ended session (or an old
+	// version of a user) back to life.
+	gen   uint64
+	users map[int64]chat.User
+	rooms map[int64]chat.Room // id, kind and name only
 }
 
 type cachedSession struct {
@@ -57,12 +58,12 @@ func (c *cache) session(token string, now time.Time) ([]byte, bool) {
 	return e.data, true
 }
 
-// generation is read before a session is looked up or written in the
-// database, and handed to putSession afterwards.
+// generation is read before an entry is looked up or written in the
+// database, and handed to the put afterwards.
 func (c *cache) generation() uint64 {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.sessionGen
+	return c.gen
 }
 
 // putSession caches a session read or written while the generation was
@@ -70,7 +71,7 @@ func (c *cache) generation() uint64 {
 func (c *cache) putSession(token string, data []byte, expiry time.Time, gen uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.off || gen != c.sessionGen {
+	if c.off || gen != c.gen {
 		return
 	}
 	if _, ok := c.sessions[token]; !ok && len(c.sessions) >= maxCachedSessions {
@@ -93,8 +94,19 @@ func (c *cache) forgetSession(token string) {
 // every fill that began before now a no-op.
 func (c *cache) endSession(token string) {
 	c.mu.Lock()
-	c.sessionGen++
+	c.gen++
 	delete(c.sessions, token)
+	c.mu.Unlock()
+}
+
+// flush forgets every entry, and makes every fill that began before now
+// a no-op: another process changed the database.
+func (c *cache) flush() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.sessions)
+	clear(c.users)
+	clear(c.rooms)
 	c.mu.Unlock()
 }
 
@@ -108,13 +120,25 @@ func (c *cache) user(id int64) (chat.User, bool) {
 	return u, ok
 }
 
-func (c *cache) putUser(u chat.User) {
-	if c.off {
+// putUser caches u, read while the generation was gen.
+func (c *cache) putUser(u chat.User, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off || gen != c.gen {
 		return
 	}
-	c.mu.Lock()
 	c.users[u.ID] = u
-	c.mu.Unlock()
+}
+
+// userChanged caches u as a write just committed it, and makes every fill
+// that began before now a no-op: it may hold u's previous version.
+func (c *cache) userChanged(u chat.User) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	if !c.off {
+		c.users[u.ID] = u
+	}
 }
 
 func (c *cache) roomName(id int64) (chat.Room, bool) {
@@ -127,17 +151,21 @@ func (c *cache) roomName(id int64) (chat.Room, bool) {
 	return r, ok
 }
 
-func (c *cache) putRoomName(r chat.Room) {
-	if c.off {
+// putRoomName caches r, read while the generation was gen.
+func (c *cache) putRoomName(r chat.Room, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.off || gen != c.gen {
 		return
 	}
-	c.mu.Lock()
 	c.rooms[r.ID] = r
-	c.mu.Unlock()
 }
 
+// dropRoomName forgets a room whose name changed, and makes every fill
+// that began before now a no-op.
 func (c *cache) dropRoomName(id int64) {
 	c.mu.Lock()
+	c.gen++
 	delete(c.rooms, id)
 	c.mu.Unlock()
 }

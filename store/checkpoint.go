@@ -19,7 +19,8 @@ const defaultWALTruncateFrames = 16_384
 // out, the next tick tries again. (Passive checkpoints never wait.)
 const truncateWait = 100 * time.Millisecond
 
-// checkpointLoop runs checkpointOnce every checkpointEvery until Close.
+// checkpointLoop runs checkpointOnce every checkpointEvery until Close,
+// and looks for other processes' commits (watch.go) as often.
 func (s *Store) checkpointLoop() {
 	defer close(s.checkpointsDone)
 	t := time.NewTicker(checkpointEvery)
@@ -30,6 +31,10 @@ func (s *Store) checkpointLoop() {
 			return
 		case <-t.C:
 			s.checkpointOnce()
+			if err := s.noticeOtherWriters(context.Background()); err != nil {
+				s.cache.flush() // unable to tell: assume the worst
+				s.log.Debug("cache flushed", "err", err)
+			}
 		}
 	}
 }

@@ -240,7 +240,7 @@ func (s *Store) EmbedSignIn(ctx context.Context, site chat.Site, c chat.EmbedCla
 		return []chat.Message{m}, err
 	})
 	if err == nil {
-		s.cache.putUser(u)
+		s.cache.userChanged(u)
 	}
 	return u, err
 }

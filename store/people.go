@@ -93,7 +93,7 @@ func (s *Store) UpdateProfile(ctx context.Context, username string, p chat.Profi
 			WHERE id = ?`, p.DisplayName, p.Title, p.Department, p.Email, p.Phone, p.TimeZone, p.Bio, old.ID); err != nil {
 			return nil, fmt.Errorf("store: update profile: %w", err)
 		}
-		if err := auditProfile(ctx, q, old.ID, by.ID, old.Profile, p, now); err != nil {
+		if err := auditProfile(ctx, q, old.ID, by, old.Profile, p, now); err != nil {
 			return nil, err
 		}
 		out = old
@@ -102,13 +102,13 @@ func (s *Store) UpdateProfile(ctx context.Context, username string, p chat.Profi
 		return nil, nil
 	})
 	if err == nil {
-		s.cache.putUser(out.User) // their next message shows the new name
+		s.cache.userChanged(out.User) // their next message shows the new name
 	}
 	return out, err
 }
 
 // auditProfile keeps one audit row per field that differs between old and new.
-func auditProfile(ctx context.Context, q querier, user, by int64, old, new chat.Profile, now time.Time) error {
+func auditProfile(ctx context.Context, q querier, user int64, by chat.User, old, new chat.Profile, now time.Time) error {
 	for _, f := range chat.ProfileFields {
 		was, is := f.Value(old), f.Value(new)
 		if was == is {
@@ -121,10 +121,11 @@ func auditProfile(ctx context.Context, q querier, user, by int64, old, new chat.
 	return nil
 }
 
-func audit(ctx context.Context, q querier, user, by int64, field, old, new string, now time.Time) error {
+// audit records a change to user's account by by (CommandLine: no one).
+func audit(ctx context.Context, q querier, user int64, by chat.User, field, old, new string, now time.Time) error {
 	if _, err := q.ExecContext(ctx, `
 		INSERT INTO profile_changes (user_id, changed_by, field, old_value, new_value, changed_at)
-		VALUES (?, ?, ?, ?, ?, ?)`, user, by, field, old, new, millis(now)); err != nil {
+		VALUES (?, ?, ?, ?, ?, ?)`, user, actor(by), field, old, new, millis(now)); err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}
 	return nil
@@ -133,8 +134,8 @@ func audit(ctx context.Context, q querier, user, by int64, field, old, new strin
 // ProfileChanges returns the newest limit entries of a person's audit trail.
 func (s *Store) ProfileChanges(ctx context.Context, username string, limit int) ([]chat.ProfileChange, error) {
 	rows, err := s.rq.QueryContext(ctx, `
-		SELECT c.id, u.username, b.username, c.field, c.old_value, c.new_value, c.changed_at
-		FROM profile_changes c JOIN users u ON u.id = c.user_id JOIN users b ON b.id = c.changed_by
+		SELECT c.id, u.username, COALESCE(b.username, ''), c.field, c.old_value, c.new_value, c.changed_at
+		FROM profile_changes c JOIN users u ON u.id = c.user_id LEFT JOIN users b ON b.id = c.changed_by
 		WHERE u.username = ? ORDER BY c.id DESC LIMIT ?`, username, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: profile changes: %w", err)
@@ -181,10 +182,10 @@ func (s *Store) SetDeactivated(ctx context.Context, username string, deactivate 
 			return nil, fmt.Errorf("store: deactivate: %w", err)
 		}
 		out.Deactivated = deactivate
-		return nil, audit(ctx, q, p.ID, by.ID, "account", accountState(p.Deactivated), accountState(deactivate), now)
+		return nil, audit(ctx, q, p.ID, by, "account", accountState(p.Deactivated), accountState(deactivate), now)
 	})
 	if err == nil {
-		s.cache.putUser(out)
+		s.cache.userChanged(out)
 	}
 	return out, err
 }

@@ -71,6 +71,7 @@ func (s *Store) RoomName(ctx context.Context, id int64) (chat.Room, error) {
 	if r, ok := s.cache.roomName(id); ok {
 		return r, nil
 	}
+	gen := s.cache.generation()
 	r := chat.Room{ID: id}
 	err := s.rq.QueryRowContext(ctx, `SELECT kind, name, group_name FROM rooms WHERE id = ?`, id).Scan(&r.Kind, &r.Name, &r.GroupName)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -79,7 +80,7 @@ func (s *Store) RoomName(ctx context.Context, id int64) (chat.Room, error) {
 	if err != nil {
 		return r, fmt.Errorf("store: room name: %w", err)
 	}
-	s.cache.putRoomName(r) // dropped when a room is renamed or a conversation's members change
+	s.cache.putRoomName(r, gen) // dropped when a room is renamed or a conversation's members change
 	return r, nil
 }
 

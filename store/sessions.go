@@ -75,7 +75,7 @@ func (ss Sessions) DeleteCtx(ctx context.Context, token string) error {
 		return nil, nil
 	})
 	// After the commit: a lookup that read the row before it cannot cache
-	// it any more (see cache.sessionGen).
+	// it any more (see cache.gen).
 	ss.s.cache.endSession(token)
 	return err
 }

@@ -27,7 +27,7 @@ func hashToken(token string) []byte {
 }
 
 // insertSignInLink replaces any unused link of user with a new one.
-func insertSignInLink(ctx context.Context, q querier, user, by int64, now time.Time) (string, time.Time, error) {
+func insertSignInLink(ctx context.Context, q querier, user int64, by chat.User, now time.Time) (string, time.Time, error) {
 	if _, err := q.ExecContext(ctx, `DELETE FROM sign_in_links WHERE user_id = ? AND used_at IS NULL`, user); err != nil {
 		return "", time.Time{}, fmt.Errorf("store: sign-in link: %w", err)
 	}
@@ -35,7 +35,7 @@ func insertSignInLink(ctx context.Context, q querier, user, by int64, now time.T
 	expires := now.Add(chat.SignInLinkLifetime)
 	if _, err := q.ExecContext(ctx, `
 		INSERT INTO sign_in_links (token_hash, user_id, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		hash, user, by, millis(now), millis(expires)); err != nil {
+		hash, user, actor(by), millis(now), millis(expires)); err != nil {
 		return "", time.Time{}, fmt.Errorf("store: sign-in link: %w", err)
 	}
 	return token, expires, nil
@@ -57,7 +57,7 @@ func (s *Store) CreateSignInLink(ctx context.Context, username string, by chat.U
 			return nil, chat.Errorf(chat.Invalid, "%s is deactivated: reactivate the account first.", p.Name)
 		}
 		inv.Person = p
-		inv.Token, inv.Expires, err = insertSignInLink(ctx, q, p.ID, by.ID, now)
+		inv.Token, inv.Expires, err = insertSignInLink(ctx, q, p.ID, by, now)
 		return nil, err
 	})
 	return inv, err
@@ -160,11 +160,11 @@ func importRow(ctx context.Context, q querier, row chat.ImportRow, by chat.User,
 	if err != nil {
 		return chat.Invite{}, fmt.Errorf("store: import %q: %w", row.Username, err)
 	}
-	if err := auditProfile(ctx, q, id, by.ID, chat.Profile{}, p, now); err != nil {
+	if err := auditProfile(ctx, q, id, by, chat.Profile{}, p, now); err != nil {
 		return chat.Invite{}, err
 	}
 	inv := chat.Invite{Person: chat.Person{User: chat.User{ID: id, Name: row.Username, Created: now}, Profile: p}}
-	inv.Token, inv.Expires, err = insertSignInLink(ctx, q, id, by.ID, now)
+	inv.Token, inv.Expires, err = insertSignInLink(ctx, q, id, by, now)
 	return inv, err
 }
 

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"runtime"
 	"sort"
 	"strings"
@@ -66,10 +67,12 @@ type Options struct {
 type Store struct {
 	w        *sql.DB // exactly one connection: SQLite allows one writer at a time
 	r        *sql.DB
-	eng      Engine  // nil: the embedded SQLite
-	ck       *sql.DB // SQLite only: one connection for background checkpoints
-	wq, rq   querier // w and r through cached prepared statements
+	eng      Engine   // nil: the embedded SQLite
+	ck       *sql.DB  // SQLite only: one connection for background checkpoints
+	lock     *os.File // SQLite only: the lock file, held shared (see dbLockPath)
+	wq, rq   querier  // w and r through cached prepared statements
 	cache    *cache
+	watch    versionWatch // SQLite only: other processes' commits (watch.go)
 	ops      chan *op
 	onCommit func([]chat.Message)
 	// onReceipts and lastID: see Options.OnReceipts.
@@ -104,14 +107,27 @@ func (s *Store) Stats() (batches, ops int64) { return s.batches.Load(), s.batche
 // Open opens (creating if needed) the SQLite database at path, applies
 // pending migrations and starts the writer.
 func Open(ctx context.Context, path string, opt Options) (*Store, error) {
+	if path == "" || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("store: invalid database path %q", path)
+	}
+	lock, err := lockDB(path, false)
+	if errors.Is(err, errDBLocked) {
+		return nil, fmt.Errorf("store: %s is being restored (%s is held): start again once the restore is done", path, dbLockPath(path))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: lock %s: %w", path, err)
+	}
 	w, r, ck, err := openSQLite(ctx, path, opt)
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, closeLock(lock))
 	}
 	s := newStore(w, r, nil, opt)
-	s.ck, s.path = ck, path
+	s.ck, s.path, s.lock = ck, path, lock
+	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline, before anything is cached
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
+	}
 	if err := s.start(ctx); err != nil {
-		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close())
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
 	}
 	if opt.manualCheckpoints {
 		close(s.checkpointsDone)
@@ -135,9 +151,6 @@ func OpenEngine(ctx context.Context, eng Engine, opt Options) (*Store, error) {
 // openSQLite opens the writer (migrated), the read pool and the
 // checkpointer's connection.
 func openSQLite(ctx context.Context, path string, opt Options) (w, r, ck *sql.DB, err error) {
-	if path == "" || strings.ContainsAny(path, "?#") {
-		return nil, nil, nil, fmt.Errorf("store: invalid database path %q", path)
-	}
 	sync := "NORMAL"
 	if opt.SyncFull {
 		sync = "FULL"
@@ -252,7 +265,15 @@ func (s *Store) Close() error {
 	// The HTTP server has drained by now, so nobody should hold it up; if
 	// someone does, the next start simply reads a longer log.
 	_, ckErr := s.truncateWAL()
-	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close())
+	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close(), closeLock(s.lock))
+}
+
+// closeLock lets go of the lock file, after the database is closed.
+func closeLock(f *os.File) error {
+	if f == nil {
+		return nil
+	}
+	return f.Close()
 }
 
 // migrate applies the embedded migrations newer than PRAGMA user_version,

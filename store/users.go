@@ -70,6 +70,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 	if u, ok := s.cache.user(id); ok {
 		return u, nil
 	}
+	gen := s.cache.generation()
 	var u chat.User
 	var created int64
 	var origin string
@@ -87,7 +88,7 @@ func (s *Store) UserByID(ctx context.Context, id int64) (chat.User, error) {
 		return u, fmt.Errorf("store: user by id: %w", err)
 	}
 	u.Created = fromMillis(created)
-	s.cache.putUser(u)
+	s.cache.putUser(u, gen)
 	return u, nil
 }
 
@@ -121,6 +122,6 @@ func (s *Store) SetLight(ctx context.Context, user int64, on bool) (chat.User, e
 		return u, err
 	}
 	u.Light = on
-	s.cache.putUser(u)
+	s.cache.userChanged(u)
 	return u, nil
 }

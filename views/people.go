@@ -63,10 +63,22 @@ func fieldLabel(name string) string {
 			return f.Label
 		}
 	}
-	if name == "account" {
+	switch name {
+	case "account":
 		return "Account"
+	case "admin":
+		return "Admin"
 	}
 	return name
+}
+
+// changedBy names who made a change: no one is the command line
+// (rtmessenger admin), which acts with no account.
+func changedBy(c chat.ProfileChange) string {
+	if c.By == "" {
+		return "command line"
+	}
+	return c.By
 }
 
 func fieldValue(p chat.Profile, name string) string {

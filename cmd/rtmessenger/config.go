@@ -42,6 +42,7 @@ type config struct {
 	publicURL     string
 	anonPerIP     int
 	anonTotal     int
+	retentionDays int
 	logLevel      slog.Level
 	logFormat     string
 	showVersion   bool
@@ -77,6 +78,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.StringVar(&c.wsOrigins, "ws-origins", "", "comma-separated origins (host patterns) allowed to open /ws besides the site itself")
 	fs.IntVar(&c.anonPerIP, "anon-conns-per-ip", 256, "most connections one client address may hold before any request on them is signed in (0: no limit; not applied with -trust-proxy)")
 	fs.IntVar(&c.anonTotal, "anon-conns", 4096, "most connections all clients together may hold before any request on them is signed in (0: no limit)")
+	fs.IntVar(&c.retentionDays, "retention-days", 0, "delete messages older than this many days, in the background (0: keep them forever)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text (key=value lines) or json (one JSON object a line)")
 	fs.BoolVar(&c.showVersion, "version", false, "print the version and exit")
@@ -113,7 +115,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	}
 	if c.replayLimit < 1 || c.heartbeat <= 0 || c.awayAfter <= 0 || c.passwordKiB < 8 || c.maxTabs < 1 || c.maxBrowsers < 1 || c.postBurst < 1 ||
 		c.sessionIdle <= 0 || c.sessionLife <= 0 || c.postRate < 0 || c.loginRate < 0 || c.streamRate < 0 || c.announceRate < 0 ||
-		c.anonPerIP < 0 || c.anonTotal < 0 {
+		c.anonPerIP < 0 || c.anonTotal < 0 || c.retentionDays < 0 {
 		return c, errors.New("counts and durations must be positive, rates zero or more")
 	}
 	return c, nil

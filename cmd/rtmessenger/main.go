@@ -47,13 +47,17 @@ func main() {
 const shutdownGrace = 4 * time.Second
 
 // run is the whole program. With no command it serves until ctx ends and
-// shutdown is done; `migrate-db` copies an SQLite database into PostgreSQL.
+// shutdown is done; `migrate-db` copies an SQLite database into
+// PostgreSQL, `backup` and `restore` copy an SQLite database and put a copy
+// back, `admin` manages accounts.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	if len(args) > 0 && args[0] == "migrate-db" {
-		return migrateDB(ctx, args[1:], stdout)
+	if len(args) > 0 {
+		if cmd, ok := commands[args[0]]; ok {
+			return cmd(ctx, args[1:], stdout)
+		}
 	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("unknown command %q: the one command is migrate-db; the server itself takes only flags (-h lists them)", args[0])
+		return fmt.Errorf("unknown command %q: the commands are admin, backup, restore and migrate-db; the server itself takes only flags (-h lists them)", args[0])
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
@@ -205,6 +209,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	var sweeper sync.WaitGroup
 	defer sweeper.Wait() // before the deferred st.Close
 	sweeper.Go(func() { sweepSessions(ctx, st, log) })
+	if cfg.retentionDays > 0 {
+		sweeper.Go(func() { purgeOldMessages(ctx, st, cfg.retentionDays, log) })
+	}
 
 	select {
 	case err := <-served:
@@ -230,6 +237,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	busy.drain(sctx, srv, shut, log)
 	log.Info("stopped", "after", time.Since(start))
 	return nil
+}
+
+// commands are the subcommands: run's first argument, when it names one.
+var commands = map[string]func(ctx context.Context, args []string, stdout io.Writer) error{
+	"migrate-db": migrateDB,
+	"backup":     backupCmd,
+	"restore":    restoreCmd,
+	"admin": func(ctx context.Context, args []string, stdout io.Writer) error {
+		return adminCmd(ctx, args, os.Stdin, stdout)
+	},
 }
 
 // inflight counts running handlers, so shutdown knows when the work is done.

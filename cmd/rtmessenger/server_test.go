@@ -390,7 +390,7 @@ func TestShutdownEndsOpenStreams(t *testing.T) {
 func TestBadFlagsFail(t *testing.T) {
 	for _, args := range [][]string{{"-replay-limit", "0"}, {"-log-level", "loud"}, {"stray"}, {"-tls-cert", "x.pem"}, {"-post-rate", "-1"},
 		{"-public-url", "chat.example.com"}, {"-public-url", "https://chat.example.com/app"}, {"-public-url", "ftp://chat.example.com"},
-		{"-bus", "http://127.0.0.1:6379"}, {"-bus", "redis://127.0.0.1:6379/0?bogus=1"}, {"-log-format", "xml"}} {
+		{"-bus", "http://127.0.0.1:6379"}, {"-bus", "redis://127.0.0.1:6379/0?bogus=1"}, {"-log-format", "xml"}, {"-retention-days", "-1"}} {
 		if err := run(context.Background(), args, func(string) string { return "" }, io.Discard); err == nil {
 			t.Errorf("run %v: want an error", args)
 		}

@@ -101,11 +101,14 @@ func (e *Engine) NextEvent() string {
 
 // LatestEvent reads the newest committed event id: under the commit lock
 // every id below it has committed too. (The sequence itself would name
-// ids still uncommitted.)
+// ids still uncommitted.) It is never below the retention horizon: with
+// every message up to it deleted, a page must still start from there, or
+// replay would send it to reload again and again.
 func (e *Engine) LatestEvent() string {
 	return `SELECT GREATEST(
 		(SELECT COALESCE(MAX(id), 0) FROM messages),
-		COALESCE((SELECT changed FROM messages WHERE changed > 0 ORDER BY changed DESC LIMIT 1), 0))`
+		COALESCE((SELECT changed FROM messages WHERE changed > 0 ORDER BY changed DESC LIMIT 1), 0),
+		COALESCE((SELECT horizon FROM retention WHERE id = 1), 0))`
 }
 
 // Close closes both pools.

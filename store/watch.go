@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sync"
+)
+
+// versionWatch notices commits that another process made to the SQLite
+// file (an admin command ending someone's sessions), so that the cache
+// never hides them for long. PRAGMA data_version changes, on a given
+// connection, whenever another connection has committed: on the writer's
+// connection, which makes every commit of this store, only another
+// process's commits (or a checkpoint that starts the log over) move it.
+// The checkpoint loop reads it every checkpointEvery; when it moved, the
+// whole cache is flushed.
+type versionWatch struct {
+	mu      sync.Mutex
+	conn    any // the writer's driver connection version was read on
+	version int64
+}
+
+// noticeOtherWriters flushes the cache if another process has committed
+// since the last look. The first look only takes the baseline. A new
+// writer connection (one was discarded after a failure) counts its own
+// versions, so it cannot tell what happened meanwhile: it flushes too.
+func (s *Store) noticeOtherWriters(ctx context.Context) error {
+	c, err := s.w.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: data version: %w", err)
+	}
+	defer c.Close()
+	var conn any
+	if err := c.Raw(func(dc any) error { conn = dc; return nil }); err != nil {
+		return fmt.Errorf("store: data version: %w", err)
+	}
+	var version int64
+	if err := c.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+		return fmt.Errorf("store: data version: %w", err)
+	}
+	w := &s.watch
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.conn == conn && w.version == version {
+		return nil
+	}
+	if w.conn != nil {
+		s.cache.flush()
+		s.log.Debug("another process changed the database; cache flushed")
+	}
+	w.conn, w.version = conn, version
+	return nil
+}
