@@ -17,6 +17,9 @@ type loggedWriter struct {
 	bytes   atomic.Int64
 	pending atomic.Int32 // the handler, plus the connection once hijacked
 	done    func(status int, bytes int64)
+	// hijacked is called once the connection is taken over, and makes
+	// done keep nothing of the request.
+	hijacked func()
 }
 
 // wrapped returns w as the handlers get it: able to hijack only where the
@@ -68,12 +71,24 @@ func (w *loggedWriter) finish() {
 
 type hijackableWriter struct{ *loggedWriter }
 
+// gone stands for net/http's writer once the connection is hijacked: like
+// it, it refuses to write.
+type gone struct{}
+
+func (gone) Header() http.Header       { return http.Header{} }
+func (gone) Write([]byte) (int, error) { return 0, http.ErrHijacked }
+func (gone) WriteHeader(int)           {}
+func (gone) FlushError() error         { return http.ErrHijacked }
+
 func (w hijackableWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c, brw, err := http.NewResponseController(w.ResponseWriter).Hijack()
 	if err != nil {
 		return c, brw, err
 	}
 	w.pending.Add(1)
+	w.hijacked()
+	w.hijacked = nil
+	w.ResponseWriter = gone{} // net/http's writer is done with: let it go
 	lc := &loggedConn{Conn: c, w: w.loggedWriter}
 	// The buffered writer net/http hands over is empty and writes to the
 	// bare connection; pointed at ours, what goes through it counts too.

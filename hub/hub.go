@@ -80,6 +80,11 @@ type Options struct {
 	// streams get neither kind of event, whichever of their browsers
 	// asked: all their connections share one queue.
 	Light func(user int64) bool
+	// StreamPrimer is typical SSE text of the app's events (a rendered
+	// message or two): SSE streams to clients that accept gzip are
+	// compressed against it (see gzip.go). Without it they are compressed
+	// all the same, less.
+	StreamPrimer []byte
 	// Meter, if set, is told of streams opening and closing, deliveries
 	// and cut-offs (metrics).
 	Meter Meter
@@ -108,9 +113,10 @@ func (noMeter) CutOff(string)       {}
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
 type Hub struct {
-	opt Options
-	sse *sseServer
-	log *slog.Logger
+	opt  Options
+	sse  *sseServer
+	gzip *streamCodec
+	log  *slog.Logger
 
 	mu       sync.RWMutex
 	rooms    map[int64]map[int64]struct{} // room → member user ids, connected or not
@@ -188,6 +194,7 @@ func New(opt Options) *Hub {
 		h.log = slog.New(slog.DiscardHandler)
 	}
 	h.sse = newSSEServer(opt.QueueSize)
+	h.gzip = newStreamCodec(opt.StreamPrimer)
 	go h.heartbeats()
 	h.startLive()
 	return h

@@ -47,14 +47,15 @@ type sseOutlet struct {
 	s      *sseServer
 	key    string
 	w      *streamWriter
-	status int // of the response: 200, or 401 for a refusal of a signed-out client
+	gzip   *streamCodec // compresses the response, when not nil
+	status int          // of the response: 200, or 401 for a refusal of a signed-out client
 
 	subscribed bool
 	gone       chan struct{}
 }
 
-func (s *sseServer) outlet(w *streamWriter, status int) *sseOutlet {
-	o := &sseOutlet{s: s, key: "c" + strconv.FormatInt(s.next.Add(1), 10), w: w, status: status, gone: make(chan struct{})}
+func (s *sseServer) outlet(w *streamWriter, gzip *streamCodec, status int) *sseOutlet {
+	o := &sseOutlet{s: s, key: "c" + strconv.FormatInt(s.next.Add(1), 10), w: w, gzip: gzip, status: status, gone: make(chan struct{})}
 	s.gone.Store(o.key, o.gone)
 	s.srv.CreateStream(o.key)
 	return o
@@ -104,7 +105,11 @@ func (o *sseOutlet) serve(ctx context.Context, ready func()) {
 		URL:    &url.URL{Path: "/", RawQuery: "stream=" + o.key},
 		Header: http.Header{},
 	}).WithContext(ctx)
-	o.s.srv.ServeHTTP(&subscribing{streamWriter: o.w, status: o.status, ready: func() {
+	var w flushWriter = o.w
+	if o.gzip != nil {
+		w = &gzipUnits{flushWriter: o.w, codec: o.gzip}
+	}
+	o.s.srv.ServeHTTP(&subscribing{flushWriter: w, status: o.status, ready: func() {
 		o.subscribed = true
 		ready()
 	}}, sub)
@@ -124,16 +129,16 @@ func (o *sseOutlet) close(bool, endReason) {
 // subscribing tells the outlet when r3labs first flushes, and answers with
 // the outlet's status.
 type subscribing struct {
-	*streamWriter
+	flushWriter
 	status int
 	ready  func()
 	once   bool
 }
 
-func (s *subscribing) WriteHeader(int) { s.streamWriter.WriteHeader(s.status) }
+func (s *subscribing) WriteHeader(int) { s.flushWriter.WriteHeader(s.status) }
 
 func (s *subscribing) Flush() {
-	s.streamWriter.Flush()
+	s.flushWriter.Flush()
 	if !s.once {
 		s.once = true
 		s.ready()

@@ -87,9 +87,13 @@ func guestsOf(room int64) int64 { return -room }
 
 // sseConn makes an SSE connection answering r with status.
 func (h *Hub) sseConn(w http.ResponseWriter, r *http.Request, status int) (*conn, net.Conn) {
+	var gzip *streamCodec
+	if acceptsGzip(r) {
+		gzip = h.gzip
+	}
 	out, raw := newSink(w)
 	sw := h.newStreamWriter(out)
-	c := h.newConn("sse", h.sse.outlet(sw, status))
+	c := h.newConn("sse", h.sse.outlet(sw, gzip, status))
 	sw.failed = func() { h.cutOff(c, "write_timeout") }
 	watchRequest(r, raw, c)
 	return c, raw

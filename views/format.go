@@ -60,8 +60,9 @@ func streamQuery(p Page) string {
 	return q
 }
 
-// isoTime is the machine-readable time the page script localises.
-func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+// isoTime is the machine-readable time the page script localises, to the
+// second: milliseconds would cost every message on the wire and show nowhere.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05Z") }
 
 // clockTime is what readers without the script see: the same bytes go to
 // every member, so it cannot be in each reader's zone.

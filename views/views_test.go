@@ -24,7 +24,7 @@ func TestMessageEventFragment(t *testing.T) {
 	for _, want := range []string{
 		`<hx-upsert hx-target="#log-7" sort>`,
 		`<li id="msg-42" class="msg a3" data-author="3">`,
-		`<time datetime="2026-11-22T09:05:00.000Z">09:05 UTC</time>`,
+		`<time datetime="2026-11-22T09:05:00Z">09:05 UTC</time>`,
 		"&lt;img src=x onerror=alert(1)&gt;\nline two",
 	} {
 		if !strings.Contains(out, want) {

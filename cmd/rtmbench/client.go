@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
@@ -184,7 +185,9 @@ func dialStream(ctx context.Context, addr string, acct *account, after, lastID i
 	if lastID > 0 {
 		resume = "Last-Event-ID: " + strconv.FormatInt(lastID, 10) + "\r\n"
 	}
-	fmt.Fprintf(conn, "GET /events?after=%d HTTP/1.1\r\nHost: %s\r\nCookie: rtm_session=%s\r\nAccept: text/event-stream\r\n%s\r\n",
+	// Like a browser, it accepts gzip: the wire bytes counted are the
+	// compressed ones.
+	fmt.Fprintf(conn, "GET /events?after=%d HTTP/1.1\r\nHost: %s\r\nCookie: rtm_session=%s\r\nAccept: text/event-stream\r\nAccept-Encoding: gzip\r\n%s\r\n",
 		after, addr, acct.token, resume)
 	br := bufio.NewReaderSize(countingConn{conn, &s.wire}, 4096)
 	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
@@ -198,8 +201,31 @@ func dialStream(ctx context.Context, addr string, acct *account, after, lastID i
 		conn.Close()
 		return nil, fmt.Errorf("stream for %s: %s", acct.name, resp.Status)
 	}
-	go s.read(resp.Body, onEvent)
+	body := io.Reader(resp.Body)
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		// The header arrives with the stream's first event, not before.
+		body = &lazyGzip{r: resp.Body}
+	}
+	go s.read(body, onEvent)
 	return s, nil
+}
+
+// lazyGzip decodes a gzip body, starting at the first read: a compressed
+// stream's gzip header comes with its first event.
+type lazyGzip struct {
+	r  io.Reader
+	zr *gzip.Reader
+}
+
+func (l *lazyGzip) Read(p []byte) (int, error) {
+	if l.zr == nil {
+		zr, err := gzip.NewReader(l.r)
+		if err != nil {
+			return 0, err
+		}
+		l.zr = zr
+	}
+	return l.zr.Read(p)
 }
 
 func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {

@@ -77,7 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err == nil && u.Light
 	}
 	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log, Meter: meter.Hub(),
-		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter, Light: lightMode})
+		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter, Light: lightMode,
+		StreamPrimer: handlers.StreamPrimer()})
 	// One node: the relay publishes to the hub. Several: to the bus, which
 	// publishes to this hub and every other node's.
 	var fanout handlers.Fanout = streams

@@ -1,0 +1,172 @@
+package hub
+
+import (
+	"bytes"
+	"compress/flate"
+	"hash/maphash"
+	"net/http"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// A compressed SSE stream (Content-Encoding: gzip) costs each delivered
+// message a fifth of its plain bytes, and the server no memory per stream
+// and one compression per event, however many members get it.
+//
+// The trick is a primer: a comment line of typical markup that the stream
+// starts with and that follows every event. Each event is compressed on its
+// own, with the primer as its preset dictionary, together with the primer
+// after it, and ends on a byte boundary (a sync flush). So whatever came
+// before, a client's decoder has just seen the primer when an event's
+// bytes begin, and the same bytes decode right on every stream: an event
+// is compressed once and shared. The markup it shares with the primer
+// costs a few bytes; the primer repeated after it, a few more, as one long
+// match. The decoder holds the window, not the server.
+
+// streamCodec makes the compressed form of SSE text, one event at a time.
+type streamCodec struct {
+	primer []byte // the comment line
+	prefix []byte // what a compressed stream starts with: the gzip header and the primer
+	// writers holds the compressors not in use. There are at most as many
+	// as Ps, made as needed: each holds about a megabyte, so they are
+	// neither made per event nor let grow with the streams.
+	writers chan *flate.Writer
+	started atomic.Int64 // compressors made
+	seed    maphash.Seed
+	slots   [512]unitSlot // recent events' compressed forms, by their text
+	made    atomic.Int64  // compressions done: for tests
+}
+
+type unitSlot struct {
+	mu    sync.Mutex
+	plain string
+	unit  []byte
+}
+
+// gzipHeader starts a gzip member: deflate, no name, no time, unknown OS.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
+
+// newStreamCodec makes a codec whose primer is sample (typical SSE text of
+// the app's events) made into one comment line.
+func newStreamCodec(sample []byte) *streamCodec {
+	line := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(sample))
+	c := &streamCodec{primer: []byte(": " + line + "\n"), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
+	var first bytes.Buffer
+	w, _ := flate.NewWriter(&first, 6)
+	w.Write(c.primer)
+	w.Flush()
+	c.prefix = append(append([]byte(nil), gzipHeader...), first.Bytes()...)
+	return c
+}
+
+// unit is the compressed form of one event's SSE text, followed by the
+// primer; computed once per distinct text while it is recent. The slot
+// stays locked while it compresses: the other members' streams want the
+// same unit, and wait for it rather than make it again.
+func (c *streamCodec) unit(plain []byte) []byte {
+	s := &c.slots[maphash.Bytes(c.seed, plain)%uint64(len(c.slots))]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.plain != string(plain) {
+		s.plain, s.unit = string(plain), c.compress(plain)
+	}
+	return s.unit
+}
+
+func (c *streamCodec) compress(plain []byte) []byte {
+	c.made.Add(1)
+	var out bytes.Buffer
+	w := c.writer()
+	w.Reset(&out)
+	w.Write(plain)
+	w.Write(c.primer)
+	w.Flush()
+	c.writers <- w // never blocks: no more are made than it holds
+	return out.Bytes()
+}
+
+// writer takes a free compressor, makes one if fewer than the limit
+// exist, or waits for one.
+func (c *streamCodec) writer() *flate.Writer {
+	select {
+	case w := <-c.writers:
+		return w
+	default:
+	}
+	if c.started.Add(1) <= int64(cap(c.writers)) {
+		w, err := flate.NewWriterDict(nil, 6, c.primer)
+		if err != nil {
+			panic(err) // only for a bad level
+		}
+		return w
+	}
+	c.started.Add(-1)
+	return <-c.writers
+}
+
+// acceptsGzip reports whether a request's Accept-Encoding takes gzip.
+func acceptsGzip(r *http.Request) bool {
+	for _, v := range r.Header.Values("Accept-Encoding") {
+		for part := range strings.SplitSeq(v, ",") {
+			name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
+			if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// flushWriter is what r3labs writes an SSE response to.
+type flushWriter interface {
+	http.ResponseWriter
+	http.Flusher
+}
+
+// gzipUnits compresses an SSE response event by event: r3labs writes each
+// event's text and then flushes, and each flush sends that event's unit.
+type gzipUnits struct {
+	flushWriter
+	codec   *streamCodec
+	plain   *[]byte // the event being written; from plains, nil between events
+	started bool
+}
+
+// plains recycles event buffers, so an idle stream holds none.
+var plains = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// WriteHeader says the body is gzip; no Vary, since a stream is never
+// cached.
+func (g *gzipUnits) WriteHeader(code int) {
+	g.Header().Set("Content-Encoding", "gzip")
+	g.flushWriter.WriteHeader(code)
+}
+
+func (g *gzipUnits) Write(p []byte) (int, error) {
+	if g.plain == nil {
+		g.plain = plains.Get().(*[]byte)
+	}
+	*g.plain = append(*g.plain, p...)
+	return len(p), nil
+}
+
+// Flush sends the event written since the last flush as its unit. The
+// stream's prefix goes with the first event, not with the response head:
+// a page that gets no event before it moves on never pays for the primer.
+func (g *gzipUnits) Flush() {
+	if g.plain != nil {
+		if !g.started {
+			g.started = true
+			g.flushWriter.Write(g.codec.prefix)
+		}
+		g.flushWriter.Write(g.codec.unit(*g.plain))
+		*g.plain = (*g.plain)[:0]
+		if cap(*g.plain) <= 64<<10 { // a huge event's buffer is not kept
+			plains.Put(g.plain)
+		}
+		g.plain = nil
+	}
+	g.flushWriter.Flush()
+}

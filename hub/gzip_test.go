@@ -1,0 +1,118 @@
+package hub
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/rtmessenger/rtmessenger/internal/sseclient"
+)
+
+// A client that accepts gzip gets its stream compressed, and each event
+// can be decoded as soon as it is sent, before the next one exists.
+func TestACompressedStreamDeliversEachEventAtOnce(t *testing.T) {
+	rg := newRig(t, Options{StreamPrimer: []byte(`<hx-upsert hx-target="#log-1" sort><li id="msg-1" class="msg">a message</li></hx-upsert>`)})
+	rg.hub.Join(10, 1)
+	conn, err := net.Dial("tcp", rg.srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "GET /events HTTP/1.1\r\nHost: x\r\nX-User: 1\r\nAccept-Encoding: br, gzip;q=0.9\r\n\r\n")
+	br := bufio.NewReader(conn)
+	header := readHeader(t, br)
+	if !strings.Contains(header, "Content-Encoding: gzip") {
+		t.Fatalf("no gzip in the response head:\n%s", header)
+	}
+	rg.waitConns(1)
+	zr, err := gzip.NewReader(br)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := sseclient.NewReader(zr)
+	for id := int64(1); id <= 3; id++ {
+		text := fmt.Sprintf(`<hx-upsert hx-target="#log-10" sort><li id="msg-%d" class="msg">message %d</li></hx-upsert>`, id, id)
+		rg.hub.Publish(10, id, []byte(text))
+		ev, err := events.Next()
+		if err != nil || ev.IntID() != id || ev.Data != text {
+			t.Fatalf("event %d: %+v, %v", id, ev, err)
+		}
+	}
+}
+
+// An event is compressed once, whoever gets it, and the plain stream of a
+// client that does not accept gzip is as before.
+func TestAnEventIsCompressedOnceForEveryone(t *testing.T) {
+	rg := newRig(t, Options{})
+	const members = 20
+	var clients []*client
+	for u := int64(1); u <= members; u++ {
+		rg.hub.Join(10, u)
+		clients = append(clients, rg.connect(u, "")) // Go's client asks for gzip and decodes it
+	}
+	rg.waitConns(members)
+	if !clients[0].resp.Uncompressed {
+		t.Fatal("the stream was not compressed")
+	}
+	before := rg.hub.gzip.made.Load()
+	rg.hub.Publish(10, 1, []byte("the same bytes for everyone"))
+	for _, c := range clients {
+		if ev := c.next(t); ev.Data != "the same bytes for everyone" {
+			t.Fatalf("got %+v", ev)
+		}
+	}
+	if made := rg.hub.gzip.made.Load() - before; made != 1 {
+		t.Fatalf("compressed %d times for %d members, want once", made, members)
+	}
+}
+
+// What the primer holds costs little: a typical fragment, compressed
+// against a primer of the same markup, takes a fifth of its size or less.
+func TestThePrimerMakesTypicalEventsSmall(t *testing.T) {
+	fragment := func(id int64, author, text string) []byte {
+		return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-7\" sort><li id=\"msg-%d\" class=\"msg a3\" data-author=\"3\">"+
+			"<div class=\"meta\"><strong class=\"author\">%s</strong> <time datetime=\"2026-11-30T11:00:0%dZ\">11:00</time>"+
+			"<a class=\"copy\" href=\"/rooms/7?around=%d#msg-%d\" aria-label=\"Copy link\">#</a><a class=\"more\" href=\"/rooms/7/messages/%d/actions\" aria-label=\"Message actions\">⋯</a></div>"+
+			"<p class=\"body\" dir=\"auto\">%s</p></li></hx-upsert>\n\n", id, id, author, id%10, id, id, id, text)
+	}
+	c := newStreamCodec(fragment(1, "someone", "the message"))
+	plain := fragment(1234, "ben", "hello there, message 7")
+	unit := c.unit(plain)
+	if len(unit)*5 > len(plain) {
+		t.Fatalf("%d plain bytes became %d", len(plain), len(unit))
+	}
+	// And the stream decodes to exactly what was written.
+	stream := append(append(append([]byte(nil), c.prefix...), unit...), c.unit(fragment(1235, "ann", "hi"))...)
+	zr, err := gzip.NewReader(bytes.NewReader(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != io.ErrUnexpectedEOF { // a stream has no gzip trailer until it ends
+		t.Fatalf("reading the stream: %v", err)
+	}
+	want := string(c.primer) + string(plain) + string(c.primer) + string(fragment(1235, "ann", "hi")) + string(c.primer)
+	if string(got) != want {
+		t.Fatalf("decoded:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+func readHeader(t *testing.T, br *bufio.Reader) string {
+	t.Helper()
+	var head strings.Builder
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			t.Fatalf("reading the response head: %v", err)
+		}
+		if line == "\r\n" {
+			return head.String()
+		}
+		head.WriteString(line)
+	}
+}
