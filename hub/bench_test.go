@@ -112,3 +112,21 @@ func inUse() uint64 {
 	runtime.ReadMemStats(&ms)
 	return ms.HeapInuse + ms.StackInuse
 }
+
+// BenchmarkCompressEvent is what compressing one event for every
+// compressed stream costs: a message fragment against a primer of the
+// same markup.
+func BenchmarkCompressEvent(b *testing.B) {
+	fragment := func(id int) []byte {
+		return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-7\" sort><li id=\"msg-%d\" class=\"msg a3\" data-author=\"3\">"+
+			"<div class=\"meta\"><strong class=\"author\">someone</strong> <time datetime=\"2026-11-30T11:00:00Z\">11:00 UTC</time></div>"+
+			"<div class=\"body\" dir=\"auto\">message number %d</div></li></hx-upsert>\n\n", id, id, id)
+	}
+	c := newStreamCodec(fragment(1))
+	b.ReportAllocs()
+	var n int
+	for b.Loop() {
+		n++
+		b.SetBytes(int64(len(c.compress(fragment(n)))))
+	}
+}
