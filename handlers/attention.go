@@ -69,7 +69,8 @@ func (h *Handler) markRead(w http.ResponseWriter, r *http.Request, u chat.User) 
 }
 
 // publishReads sends each moved read mark to its reader's own streams, so
-// their other tabs show the room's new counts.
+// their other tabs show the room's new counts: the latest word about the
+// room's counts, which streams that save data get coalesced.
 func (rl *Relay) publishReads(lastID int64, reads []chat.ReadState) {
 	for _, st := range reads {
 		var buf bytes.Buffer
@@ -77,7 +78,7 @@ func (rl *Relay) publishReads(lastID int64, reads []chat.ReadState) {
 			rl.log.Error("render read mark for stream", "user", st.UserID, "room", st.RoomID, "err", err)
 			continue
 		}
-		rl.out.PublishTo(st.UserID, lastID, buf.Bytes())
+		rl.out.PublishSidebar(st.UserID, st.RoomID, lastID, buf.Bytes())
 	}
 }
 

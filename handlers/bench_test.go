@@ -49,11 +49,12 @@ func BenchmarkLogin(b *testing.B) {
 // discardFanout takes events and drops them.
 type discardFanout struct{}
 
-func (discardFanout) Publish(int64, int64, []byte)                  {}
-func (discardFanout) PublishExcept(int64, int64, int64, []byte) int { return 0 }
-func (discardFanout) PublishTo(int64, int64, []byte) bool           { return false }
-func (discardFanout) Join(int64, int64)                             {}
-func (discardFanout) Leave(int64, int64)                            {}
+func (discardFanout) Publish(int64, int64, []byte)                    {}
+func (discardFanout) PublishExcept(int64, int64, int64, []byte) int   { return 0 }
+func (discardFanout) PublishTo(int64, int64, []byte) bool             { return false }
+func (discardFanout) PublishSidebar(int64, int64, int64, []byte) bool { return false }
+func (discardFanout) Join(int64, int64)                               {}
+func (discardFanout) Leave(int64, int64)                              {}
 
 // BenchmarkRelay compares publishing one-message commits on the caller's
 // goroutine, as the store's writer once did, with queueing them for the

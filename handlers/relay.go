@@ -15,6 +15,9 @@ type Fanout interface {
 	Publish(room, id int64, data []byte)
 	PublishExcept(room, except, id int64, data []byte) (reached int)
 	PublishTo(user, id int64, data []byte) bool
+	// PublishSidebar sends a user's sidebar update about a room; streams
+	// that save data get them coalesced.
+	PublishSidebar(user, room, id int64, data []byte) bool
 	Join(room, user int64)
 	Leave(room, user int64)
 }

@@ -41,6 +41,12 @@ func (g gatedFanout) PublishTo(user, id int64, data []byte) bool {
 	return g.Fanout.PublishTo(user, id, data)
 }
 
+func (g gatedFanout) PublishSidebar(user, room, id int64, data []byte) bool {
+	g.gate.RLock()
+	defer g.gate.RUnlock()
+	return g.Fanout.PublishSidebar(user, room, id, data)
+}
+
 // recordedFanout is a Fanout that writes down what it is handed.
 type recordedFanout struct {
 	mu    sync.Mutex
@@ -60,6 +66,10 @@ func (f *recordedFanout) PublishExcept(room, except, id int64, _ []byte) int {
 }
 func (f *recordedFanout) PublishTo(user, id int64, _ []byte) bool {
 	f.add("publish %d to user %d", id, user)
+	return true
+}
+func (f *recordedFanout) PublishSidebar(user, room, id int64, _ []byte) bool {
+	f.add("publish %d to user %d's sidebar for room %d", id, user, room)
 	return true
 }
 func (f *recordedFanout) Join(room, user int64)  { f.add("join %d to room %d", user, room) }
@@ -97,7 +107,7 @@ func TestRelayQueuesWithoutBlockingAndPublishesInCommitOrder(t *testing.T) {
 		want = append(want,
 			"join 7 to room 1", fmt.Sprintf("publish %d to room 1", id),
 			"leave 7 from room 1", fmt.Sprintf("publish %d to room 1", id+1),
-			fmt.Sprintf("publish %d to room 2", id+2), fmt.Sprintf("publish %d to user 8", id+2))
+			fmt.Sprintf("publish %d to room 2", id+2), fmt.Sprintf("publish %d to user 8's sidebar for room 2", id+2))
 	}
 	if waiting, peak := rl.Backlog(); waiting != 2*batches || peak != 2*batches {
 		t.Errorf("backlog while stuck: %d waiting, peak %d; want %d both", waiting, peak, 2*batches)

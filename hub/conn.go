@@ -60,9 +60,10 @@ type conn struct {
 	holding bool     // until ready and replayed
 	held    []*Event // live events offered while holding
 	heldMax int
-	closing bool      // the end event is queued: nothing more goes in
-	why     endReason // the end event's reason
-	lastID  int64     // the newest id queued, for notices without their own
+	closing bool             // the end event is queued: nothing more goes in
+	why     endReason        // the end event's reason
+	lastID  int64            // the newest id queued, for notices without their own
+	sidebar map[int64][]byte // room → the newest sidebar update held back (see PublishSidebar)
 }
 
 func newConn(transport string, out outlet, heldMax int) *conn {

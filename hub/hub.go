@@ -80,6 +80,11 @@ type Options struct {
 	// streams get neither kind of event, whichever of their browsers
 	// asked: all their connections share one queue.
 	Light func(user int64) bool
+	// SidebarEvery is how often connections that save data get their
+	// coalesced sidebar updates (default 5 s); SidebarTicks, if set,
+	// drives them instead: for tests.
+	SidebarEvery time.Duration
+	SidebarTicks <-chan time.Time
 	// StreamPrimer is typical SSE text of the app's events (a rendered
 	// message or two): SSE streams to clients that accept gzip are
 	// compressed against it (see gzip.go). Without it they are compressed
@@ -179,6 +184,7 @@ func New(opt Options) *Hub {
 	opt.PresenceEvery = cmp.Or(max(opt.PresenceEvery, 0), DefaultPresenceEvery)
 	opt.AwayAfter = cmp.Or(max(opt.AwayAfter, 0), DefaultAwayAfter)
 	opt.OfflineAfter = cmp.Or(max(opt.OfflineAfter, 0), DefaultOfflineAfter)
+	opt.SidebarEvery = cmp.Or(max(opt.SidebarEvery, 0), DefaultSidebarEvery)
 	h := &Hub{
 		opt:           opt,
 		log:           opt.Logger,

@@ -143,6 +143,7 @@ func (h *Hub) now() time.Time {
 // typing and presence each on its own goroutine: a big room's paced fan-out
 // (see liveStep) of one must not hold up the other.
 func (h *Hub) startLive() {
+	h.live.loops.Go(func() { h.flushEvery(h.opt.SidebarTicks, h.opt.SidebarEvery, h.flushSidebars) })
 	if h.opt.RenderTyping != nil {
 		h.live.loops.Go(func() { h.flushEvery(h.opt.TypingTicks, h.opt.TypingEvery, h.flushTyping) })
 	}

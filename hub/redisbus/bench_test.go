@@ -18,16 +18,17 @@ func (a *arrivals) Publish(room, id int64, data []byte) { a.at <- time.Now() }
 func (a *arrivals) PublishExcept(room, except, id int64, data []byte) int {
 	return 0
 }
-func (a *arrivals) PublishTo(user, id int64, data []byte) bool  { return false }
-func (a *arrivals) Join(room, user int64)                       {}
-func (a *arrivals) Leave(room, user int64)                      {}
-func (a *arrivals) EndSession(user int64, session string)       {}
-func (a *arrivals) Disconnect(user int64)                       {}
-func (a *arrivals) SetLight(user int64, on bool)                {}
-func (a *arrivals) Typing(room, user int64, name string) bool   { return true }
-func (a *arrivals) StoppedTyping(room, user int64)              {}
-func (a *arrivals) Here() []chat.Seen                           { return nil }
-func (a *arrivals) Elsewhere(seen []chat.Seen, until time.Time) {}
+func (a *arrivals) PublishTo(user, id int64, data []byte) bool            { return false }
+func (a *arrivals) PublishSidebar(user, room, id int64, data []byte) bool { return false }
+func (a *arrivals) Join(room, user int64)                                 {}
+func (a *arrivals) Leave(room, user int64)                                {}
+func (a *arrivals) EndSession(user int64, session string)                 {}
+func (a *arrivals) Disconnect(user int64)                                 {}
+func (a *arrivals) SetLight(user int64, on bool)                          {}
+func (a *arrivals) Typing(room, user int64, name string) bool             { return true }
+func (a *arrivals) StoppedTyping(room, user int64)                        {}
+func (a *arrivals) Here() []chat.Seen                                     { return nil }
+func (a *arrivals) Elsewhere(seen []chat.Seen, until time.Time)           {}
 
 // benchBuses starts a sending and a receiving bus on one channel.
 func benchBuses(b *testing.B) (from *Bus, to *arrivals) {

@@ -56,6 +56,7 @@ type Local interface {
 	Publish(room, id int64, data []byte)
 	PublishExcept(room, except, id int64, data []byte) (reached int)
 	PublishTo(user, id int64, data []byte) bool
+	PublishSidebar(user, room, id int64, data []byte) bool
 	Join(room, user int64)
 	Leave(room, user int64)
 	EndSession(user int64, session string)

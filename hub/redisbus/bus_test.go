@@ -26,16 +26,18 @@ func TestPublishReachesEveryNodeOnce(t *testing.T) {
 		}
 	}
 
-	// To one user, and to all but one, likewise.
+	// To one user, to one user's sidebar, and to all but one, likewise.
 	to := d.commit(0, "receipt")
 	a.bus.PublishTo(2, to, []byte("receipt"))
+	sidebar := d.commit(0, "counts")
+	a.bus.PublishSidebar(2, 10, sidebar, []byte("counts"))
 	except := d.commit(10, "announcement")
 	if reached := a.bus.PublishExcept(10, 1, except, []byte("announcement")); reached != 0 {
 		t.Errorf("PublishExcept reached %d on A, where only the sender is", reached)
 	}
 	sentinel = a.post(10, "sentinel") // after the others on every node: A sent them in order
-	if got := onB.until(t, sentinel); !slices.Equal(got, []int64{to, except, sentinel}) {
-		t.Errorf("member on B got %v, want %v", got, []int64{to, except, sentinel})
+	if got := onB.until(t, sentinel); !slices.Equal(got, []int64{to, sidebar, except, sentinel}) {
+		t.Errorf("member on B got %v, want %v", got, []int64{to, sidebar, except, sentinel})
 	}
 	if got := onA.until(t, sentinel); !slices.Equal(got, []int64{sentinel}) {
 		t.Errorf("the excepted sender on A got %v, want only %v", got, sentinel)

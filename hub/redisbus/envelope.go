@@ -9,19 +9,20 @@ import (
 type op byte
 
 const (
-	opPublish       op = iota + 1 // a: room, id, data
-	opPublishExcept               // a: room, b: except, id, data
-	opPublishTo                   // a: user, id, data
-	opJoin                        // a: room, b: user
-	opLeave                       // a: room, b: user
-	opEndSession                  // a: user, data: session token
-	opDisconnect                  // a: user
-	opLight                       // a: user, b: 1 on, 0 off
-	opResync                      // the sender lost ops made from a to b (Unix ms): catch up from the database
-	opTyping                      // a: room, b: user, data: their name
-	opStoppedTyping               // a: room, b: user
-	opHere                        // a: for how many ms it holds, data: who has a page open on the sender (appendSeen)
-	lastOp                        // not an op: one past the last
+	opPublish        op = iota + 1 // a: room, id, data
+	opPublishExcept                // a: room, b: except, id, data
+	opPublishTo                    // a: user, id, data
+	opJoin                         // a: room, b: user
+	opLeave                        // a: room, b: user
+	opEndSession                   // a: user, data: session token
+	opDisconnect                   // a: user
+	opLight                        // a: user, b: 1 on, 0 off
+	opResync                       // the sender lost ops made from a to b (Unix ms): catch up from the database
+	opTyping                       // a: room, b: user, data: their name
+	opStoppedTyping                // a: room, b: user
+	opHere                         // a: for how many ms it holds, data: who has a page open on the sender (appendSeen)
+	opPublishSidebar               // a: user, b: room, id, data
+	lastOp                         // not an op: one past the last
 )
 
 // version leads every envelope, so a node can refuse one from a newer

@@ -12,6 +12,7 @@ func TestEnvelopeRoundTrip(t *testing.T) {
 		{origin: math.MaxUint64, seq: math.MaxUint64, body: body{op: opPublishExcept, a: math.MaxInt64, b: -3, id: math.MinInt64, data: []byte{}}},
 		{origin: 42, seq: 9, body: body{op: opEndSession, a: 5, data: []byte("token")}},
 		{origin: 42, seq: 10, body: body{op: opResync, data: []byte{}}},
+		{origin: 42, seq: 11, body: body{op: opPublishSidebar, a: 5, b: 10, id: 99, data: []byte("<span>1</span>")}},
 	} {
 		got, err := decode(e.appendTo(nil))
 		if err != nil || !reflect.DeepEqual(got, e) {

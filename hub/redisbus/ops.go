@@ -29,6 +29,14 @@ func (b *Bus) PublishTo(user, id int64, data []byte) bool {
 	return ok
 }
 
+// PublishSidebar sends one user's sidebar update about room to their
+// streams on every node (see hub.Hub.PublishSidebar).
+func (b *Bus) PublishSidebar(user, room, id int64, data []byte) bool {
+	ok := b.local.PublishSidebar(user, room, id, data)
+	b.enqueue(body{op: opPublishSidebar, a: user, b: room, id: id, data: data})
+	return ok
+}
+
 // Join records on every node that user is a member of room.
 func (b *Bus) Join(room, user int64) {
 	b.local.Join(room, user)
@@ -78,6 +86,8 @@ func (b *Bus) apply(e envelope) {
 		}
 	case opPublishTo:
 		b.local.PublishTo(e.a, e.id, e.data)
+	case opPublishSidebar:
+		b.local.PublishSidebar(e.a, e.b, e.id, e.data)
 	case opJoin:
 		b.local.Join(e.a, e.b)
 	case opLeave:
