@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
@@ -12,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
 	"github.com/rtmessenger/rtmessenger/internal/e2e"
+	"github.com/rtmessenger/rtmessenger/internal/poll"
 )
 
 // createRoom makes a room from the rooms page and returns its path.
@@ -114,13 +116,23 @@ func TestPresenceDotFollowsThePerson(t *testing.T) {
 
 	bob.Do(chromedp.Navigate(s.URL + room))
 	bob.WaitLive()
-	ann.WaitFor("bob online again", dotOf(bobID)+` === 'online'`)
+	moves := 0
+	move := func() {
+		moves++
+		bob.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := cdp.Call(ctx, t, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: float64(200 + moves%50), Y: 200})
+			return err
+		}))
+	}
+	// On a busy machine bob's page may take longer to go live than the 8 s
+	// that make him away: he moves until ann sees him online.
+	poll.Within(t, time.Minute, "ann to see bob online again", func() bool {
+		move()
+		return ann.Eval("String("+dotOf(bobID)+")") == "online"
+	})
 	ann.WaitFor("bob away after 8 s untouched", dotOf(bobID)+` === 'away'`)
 	bob.WaitFor("bob's page told he is away", `document.documentElement.dataset.presence === 'away'`)
-	bob.Do(chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		_, err := cdp.Call(ctx, t, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: input.DispatchMouseEventTypeMouseMoved, X: 200, Y: 200})
-		return err
-	}))
+	move()
 	ann.WaitFor("bob back once he moves", dotOf(bobID)+` === 'online'`)
 
 	// The members page of a room, rendered now, shows the same.
