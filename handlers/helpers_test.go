@@ -169,6 +169,17 @@ func (b *browser) postRaw(path, body string, header http.Header) result {
 	return b.do(req)
 }
 
+// follow loads the page a form's answer redirects to (303), as a browser
+// does: where a secret made by the form is shown (fresh.go). Any other
+// answer is returned as it is.
+func (b *browser) follow(res result) result {
+	b.a.t.Helper()
+	if res.status != http.StatusSeeOther {
+		return res
+	}
+	return b.get(res.location, nil)
+}
+
 var htmx = http.Header{"Hx-Request": {"true"}}
 
 // createRoom makes a room as b and returns its id.

@@ -9,7 +9,7 @@ import (
 )
 
 // createInvite makes an invite link and shows it, this once, on the
-// settings page: only its hash is kept.
+// settings page (see fresh.go): only its hash is kept.
 func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u chat.User) {
 	id, err := roomParam(r)
 	if err == nil {
@@ -36,9 +36,8 @@ func (h *Handler) createInvite(w http.ResponseWriter, r *http.Request, u chat.Us
 		return
 	}
 	h.forgetKept(r, linkForm(id))
-	h.showSettings(w, r, u, http.StatusOK, func(v *views.SettingsPage) {
-		v.NewLink = &views.FreshLink{URL: site + chat.InvitePath(link.Token), Expires: link.Expires, Uses: link.UsesLeft()}
-	})
+	h.showFresh(w, r, linkForm(id), views.FreshLink{URL: site + chat.InvitePath(link.Token), Expires: link.Expires, Uses: link.UsesLeft()},
+		roomPath(id)+"/settings")
 }
 
 // revokeInvite stops an invite link working.

@@ -77,7 +77,7 @@ func TestSignInLinksRefuseAForgedHost(t *testing.T) {
 	a := newApp(t)
 	admin := a.signup("admin")
 	a.signup("eve")
-	res := admin.post("/people/eve/link", nil, nil)
+	res := admin.follow(admin.post("/people/eve/link", nil, nil))
 	old := welcomeLink.FindStringSubmatch(res.body)
 	if res.status != http.StatusOK || old == nil {
 		t.Fatalf("link from the server's own address: %d", res.status)
@@ -93,7 +93,7 @@ func TestSignInLinksRefuseAForgedHost(t *testing.T) {
 		t.Fatalf("the earlier link was replaced by a refused request: %d", page.status)
 	}
 	// The same server's loopback name is fine.
-	res = admin.postHost("localhost:"+port, "/people/eve/link", "application/x-www-form-urlencoded", "")
+	res = admin.follow(admin.postHost("localhost:"+port, "/people/eve/link", "application/x-www-form-urlencoded", ""))
 	if m := welcomeLink.FindStringSubmatch(res.body); res.status != http.StatusOK || m == nil || m[1] != "http://localhost:"+port {
 		t.Fatalf("loopback name: %d %q", res.status, m)
 	}
@@ -121,7 +121,7 @@ func TestPublicURLWinsOverTheHost(t *testing.T) {
 	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.PublicURL = "https://chat.example.com" })
 	admin := a.signup("admin")
 	a.signup("eve")
-	res := admin.postHost("evil.example", "/people/eve/link", "application/x-www-form-urlencoded", "")
+	res := admin.follow(admin.postHost("evil.example", "/people/eve/link", "application/x-www-form-urlencoded", ""))
 	if m := welcomeLink.FindStringSubmatch(res.body); res.status != http.StatusOK || m == nil || m[1] != "https://chat.example.com" {
 		t.Fatalf("public URL: %d %q", res.status, m)
 	}

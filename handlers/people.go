@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -77,6 +78,10 @@ func (h *Handler) shell(r *http.Request, u chat.User, title string) (views.Page,
 func (h *Handler) personPage(w http.ResponseWriter, r *http.Request, u chat.User) {
 	h.showPerson(w, r, u, http.StatusOK, func(v *views.PersonPage) {
 		v.Saved = r.URL.Query().Get("saved") == "1"
+		var link views.InviteLink
+		if u.Admin && h.freshValue(r, signInLinkOf(r.PathValue("username")), &link) {
+			v.Invite = &link
+		}
 	})
 }
 
@@ -203,5 +208,9 @@ func (h *Handler) makeSignInLink(w http.ResponseWriter, r *http.Request, u chat.
 		return
 	}
 	link := inviteLink(site, inv)
-	h.showPerson(w, r, u, http.StatusOK, func(v *views.PersonPage) { v.Invite = &link })
+	name := r.PathValue("username")
+	h.showFresh(w, r, signInLinkOf(name), link, "/people/"+url.PathEscape(name))
 }
+
+// signInLinkOf names a person's fresh sign-in link (see fresh.go).
+func signInLinkOf(username string) string { return "sign-in:" + username }

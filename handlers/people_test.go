@@ -273,7 +273,7 @@ func TestImportReportsBadLinesAndInvitesTheRest(t *testing.T) {
 	a.signupAgain("dana")
 
 	// An admin can make a fresh link for someone who lost theirs.
-	res = admin.post("/people/eve/link", nil, nil)
+	res = admin.follow(admin.post("/people/eve/link", nil, nil))
 	if res.status != http.StatusOK || !regexp.MustCompile(`/welcome/[A-Za-z0-9_-]{20,}`).MatchString(res.body) {
 		t.Fatalf("new link: %d", res.status)
 	}
@@ -342,7 +342,7 @@ func TestSignInLinksUseThePublicURL(t *testing.T) {
 		a := newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.PublicURL = c.public })
 		admin := a.signup("admin")
 		a.signup("eve")
-		res := admin.post("/people/eve/link", nil, nil)
+		res := admin.follow(admin.post("/people/eve/link", nil, nil))
 		if res.status != http.StatusOK || !regexp.MustCompile(c.want).MatchString(res.body) {
 			t.Errorf("public URL %q: %d, want a link matching %s", c.public, res.status, c.want)
 		}

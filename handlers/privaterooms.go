@@ -45,6 +45,10 @@ func (h *Handler) settingsPage(w http.ResponseWriter, r *http.Request, u chat.Us
 		if k, ok := h.keptPost(r, linkForm(id)); ok {
 			v.LinkError = k.Error
 		}
+		var link views.FreshLink
+		if h.freshValue(r, linkForm(id), &link) {
+			v.NewLink = &link
+		}
 	})
 }
 

@@ -26,7 +26,7 @@ var inviteURL = regexp.MustCompile(`/invite/([A-Za-z0-9_-]{20,})`)
 // makeLink makes an invite link to room as b and returns its token.
 func (b *browser) makeLink(room int64, hours, uses string) string {
 	b.a.t.Helper()
-	res := b.post(fmt.Sprintf("/rooms/%d/invites", room), url.Values{"expires": {hours}, "uses": {uses}}, nil)
+	res := b.follow(b.post(fmt.Sprintf("/rooms/%d/invites", room), url.Values{"expires": {hours}, "uses": {uses}}, nil))
 	m := inviteURL.FindStringSubmatch(res.body)
 	if res.status != http.StatusOK || m == nil {
 		b.a.t.Fatalf("make invite link: %d\n%.500s", res.status, res.body)

@@ -98,7 +98,7 @@ var sessionEnds = []sessionEnd{
 		e.clk.add(40 * time.Minute)
 	}},
 	{name: "reset", end: func(t *testing.T, e *endRig) {
-		res := e.admin.post("/people/alice/link", nil, nil)
+		res := e.admin.follow(e.admin.post("/people/alice/link", nil, nil))
 		_, rest, ok := strings.Cut(res.body, "/welcome/")
 		if !ok {
 			t.Fatalf("no sign-in link made: %d\n%s", res.status, res.body)

@@ -61,7 +61,7 @@ func (h *Handler) createSite(w http.ResponseWriter, r *http.Request, u chat.User
 		return
 	}
 	h.log.Info("embedding site registered", "origin", site.Origin, "by", u.Name)
-	h.showSite(w, r, u, http.StatusCreated, site.ID, func(p *views.SitePage) { p.Secret = secret })
+	h.showFresh(w, r, secretOf(site.ID), secret, sitePathOf(site.ID))
 }
 
 // sitePage shows a site's settings: GET /admin/sites/{site}.
@@ -72,7 +72,11 @@ func (h *Handler) sitePage(w http.ResponseWriter, r *http.Request, u chat.User) 
 		return
 	}
 	saved := r.URL.Query().Get("saved") != ""
-	h.showSite(w, r, u, http.StatusOK, id, func(p *views.SitePage) { p.Saved = saved })
+	var secret string
+	if u.Admin {
+		h.freshValue(r, secretOf(id), &secret)
+	}
+	h.showSite(w, r, u, http.StatusOK, id, func(p *views.SitePage) { p.Saved, p.Secret = saved, secret })
 }
 
 func (h *Handler) showSite(w http.ResponseWriter, r *http.Request, u chat.User, status int, id int64, change func(*views.SitePage)) {
@@ -143,8 +147,13 @@ func (h *Handler) rotateSiteSecret(w http.ResponseWriter, r *http.Request, u cha
 		return
 	}
 	h.log.Info("embedding site secret rotated", "site", id, "by", u.Name)
-	h.showSite(w, r, u, http.StatusOK, id, func(p *views.SitePage) { p.Secret = secret })
+	h.showFresh(w, r, secretOf(id), secret, sitePathOf(id))
 }
+
+// secretOf names a site's fresh secret (see fresh.go).
+func secretOf(site int64) string { return "secret:" + strconv.FormatInt(site, 10) }
+
+func sitePathOf(site int64) string { return "/admin/sites/" + strconv.FormatInt(site, 10) }
 
 // setSiteDisabled stops or restarts a site's widgets. Disabling ends the
 // sessions of the site's users; their open streams end at the next

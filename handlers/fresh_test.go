@@ -1,0 +1,53 @@
+package handlers
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// A form that makes a secret (an invite link, a sign-in link, a site's
+// secret) answers with a redirect to the page that shows it: reloading
+// that page shows the same secret again and makes no other, and the page
+// without the fresh id, or in another browser, shows none.
+func TestFreshSecretsAreShownAfterARedirect(t *testing.T) {
+	e := newEmbedRig(t)
+	admin := e.admin
+	e.a.signup("eve")
+	room := admin.createRoom("hideout")
+	for _, c := range []struct {
+		name, path string
+		form       url.Values
+		page       string
+		secret     *regexp.Regexp
+	}{
+		{"invite link", fmt.Sprintf("/rooms/%d/invites", room), url.Values{"expires": {"24"}, "uses": {"1"}}, fmt.Sprintf("/rooms/%d/settings", room), inviteURL},
+		{"sign-in link", "/people/eve/link", nil, "/people/eve", welcomeLink},
+		{"site secret", fmt.Sprintf("/admin/sites/%d/secret", e.site), nil, fmt.Sprintf("/admin/sites/%d", e.site), secretRe},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res := admin.post(c.path, c.form, nil)
+			if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, c.page+"?fresh=") {
+				t.Fatalf("answer: %d to %q, want 303 to %s?fresh=…", res.status, res.location, c.page)
+			}
+			first := admin.get(res.location, nil)
+			shown := c.secret.FindString(first.body)
+			if first.status != http.StatusOK || shown == "" {
+				t.Fatalf("the page after the redirect: %d, no secret\n%.500s", first.status, first.body)
+			}
+			if again := admin.get(res.location, nil); c.secret.FindString(again.body) != shown {
+				t.Fatalf("a reload shows %q, want the same %q", c.secret.FindString(again.body), shown)
+			}
+			if plain := admin.get(c.page, nil); strings.Contains(plain.body, shown) {
+				t.Fatal("the page without its fresh id shows the secret")
+			}
+			other := e.a.signup("other-" + strings.ReplaceAll(c.name, " ", "-"))
+			if page := other.get(res.location, nil); strings.Contains(page.body, shown) {
+				t.Fatal("another browser sees the secret")
+			}
+		})
+	}
+}
