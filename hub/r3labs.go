@@ -144,3 +144,55 @@ func (s *subscribing) Flush() {
 		s.ready()
 	}
 }
+
+// flushWriter is what r3labs writes an SSE response to.
+type flushWriter interface {
+	http.ResponseWriter
+	http.Flusher
+}
+
+// gzipUnits compresses an SSE response event by event: r3labs writes each
+// event's text and then flushes, and each flush sends that event's unit.
+type gzipUnits struct {
+	flushWriter
+	codec   *streamCodec
+	plain   *[]byte // the event being written; from plains, nil between events
+	started bool
+}
+
+// plains recycles event buffers, so an idle stream holds none.
+var plains = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+// WriteHeader says the body is gzip; no Vary, since a stream is never
+// cached.
+func (g *gzipUnits) WriteHeader(code int) {
+	g.Header().Set("Content-Encoding", "gzip")
+	g.flushWriter.WriteHeader(code)
+}
+
+func (g *gzipUnits) Write(p []byte) (int, error) {
+	if g.plain == nil {
+		g.plain = plains.Get().(*[]byte)
+	}
+	*g.plain = append(*g.plain, p...)
+	return len(p), nil
+}
+
+// Flush sends the event written since the last flush as its unit. The
+// stream's prefix goes with the first event, not with the response head:
+// a page that gets no event before it moves on never pays for the primer.
+func (g *gzipUnits) Flush() {
+	if g.plain != nil {
+		if !g.started {
+			g.started = true
+			g.flushWriter.Write(g.codec.prefix)
+		}
+		g.flushWriter.Write(g.codec.unit(*g.plain))
+		*g.plain = (*g.plain)[:0]
+		if cap(*g.plain) <= 64<<10 { // a huge event's buffer is not kept
+			plains.Put(g.plain)
+		}
+		g.plain = nil
+	}
+	g.flushWriter.Flush()
+}
