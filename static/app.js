@@ -624,6 +624,22 @@
       setTimeout(() => { a.textContent = 'Copy link'; }, 2000);
     }, () => { location.href = a.href; }); // no clipboard here: open it instead
   });
+
+  // The live-updates switch comes without words or button, so that a page
+  // without script shows no switch that does nothing (views.TransportSwitch).
+  for (const form of document.querySelectorAll('form.transport[data-other]')) {
+    if (form.querySelector('button')) continue;
+    const now = document.createElement('span');
+    now.className = 'muted';
+    now.textContent = form.dataset.now;
+    const b = document.createElement('button');
+    b.type = 'submit';
+    b.name = 'transport';
+    b.value = form.dataset.other;
+    b.className = 'link';
+    b.textContent = form.dataset.otherLabel;
+    form.append(now, b);
+  }
 })();
 
 // --- Message actions: react, reply, edit, delete. ---

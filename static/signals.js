@@ -121,9 +121,20 @@
   };
   function showToggle(note) {
     const box = document.getElementById('notify');
+    if (!box) return;
+    if (!document.getElementById('notify-toggle')) { // the page leaves it to us: see views.NotifyToggle
+      const b = document.createElement('button');
+      b.type = 'button';
+      b.className = 'link';
+      b.id = 'notify-toggle';
+      const s = document.createElement('span');
+      s.className = 'muted';
+      s.id = 'notify-state';
+      s.setAttribute('role', 'status');
+      box.append(b, s);
+    }
     const button = document.getElementById('notify-toggle');
     const state = document.getElementById('notify-state');
-    if (!box || !button || !state) return;
     box.hidden = false;
     const on = notifyOn() && Notification.permission === 'granted';
     button.setAttribute('aria-pressed', String(on));

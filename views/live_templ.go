@@ -371,9 +371,10 @@ func TypingLine(room int64) templ.Component {
 	})
 }
 
-// NotifyToggle turns browser notifications for mentions and direct
-// messages on or off, in this browser. It needs the page's script, which
-// shows it where the browser has notifications; off until turned on.
+// NotifyToggle is where the page's script puts the switch for browser
+// notifications of mentions and direct messages, where the browser has
+// them: empty in the page, so that a browser without script (a text one,
+// which shows even what is hidden) offers nothing that cannot work.
 func NotifyToggle() templ.Component {
 	return templruntime.GeneratedTemplate(func(templ_7745c5c3_Input templruntime.GeneratedComponentInput) (templ_7745c5c3_Err error) {
 		templ_7745c5c3_W, ctx := templ_7745c5c3_Input.Writer, templ_7745c5c3_Input.Context
@@ -395,7 +396,7 @@ func NotifyToggle() templ.Component {
 			templ_7745c5c3_Var19 = templ.NopComponent
 		}
 		ctx = templ.ClearChildren(ctx)
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<div class=\"notify\" id=\"notify\" hidden><button type=\"button\" class=\"link\" id=\"notify-toggle\" aria-pressed=\"false\">Notify me of mentions and direct messages</button> <span class=\"muted\" id=\"notify-state\" role=\"status\"></span></div>")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "<div class=\"notify\" id=\"notify\" hidden></div>")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -33,6 +33,13 @@ func mustRead(t *testing.T, what, page string, wants ...string) {
 	if m := gluedText.FindString(page); m != "" {
 		t.Errorf("%s shows hidden text run together: %q\n%s", what, m, page)
 	}
+	// Controls that only the page's script can make work are the
+	// script's to show.
+	for _, scriptOnly := range []string{"Use WebSocket", "Use Server-Sent Events", "Notify me of"} {
+		if strings.Contains(page, scriptOnly) {
+			t.Errorf("%s offers %q, which needs script:\n%s", what, scriptOnly, page)
+		}
+	}
 }
 
 // A person with w3m (no script, no CSS) does it all with plain forms
