@@ -22,20 +22,26 @@ type sseServer struct {
 	next atomic.Int64 // names the next connection's stream
 	// gone holds, per stream, a channel closed once r3labs has let go of
 	// its subscriber: removing a stream before that strands the goroutine
-	// r3labs keeps per request.
-	gone sync.Map // stream id → chan struct{}
+	// r3labs keeps per request. (A plain map: a sync.Map's entry costs a
+	// stream three times the memory.)
+	mu   sync.Mutex
+	gone map[string]chan struct{}
 }
 
 func newSSEServer(queueSize int) *sseServer {
-	s := &sseServer{srv: sse.New()}
+	s := &sseServer{srv: sse.New(), gone: make(map[string]chan struct{})}
 	s.srv.AutoReplay = false // it would keep every event forever and rewrite our ids
 	s.srv.AutoStream = false // each connection's stream lives exactly as long as it
 	s.srv.SplitData = true   // multi-line HTML must become several data: lines
 	s.srv.BufferSize = queueSize
 	s.srv.Headers["X-Accel-Buffering"] = "no"
 	s.srv.OnUnsubscribe = func(stream string, _ *sse.Subscriber) {
-		if ch, ok := s.gone.Load(stream); ok {
-			close(ch.(chan struct{}))
+		s.mu.Lock()
+		ch, ok := s.gone[stream]
+		delete(s.gone, stream)
+		s.mu.Unlock()
+		if ok {
+			close(ch)
 		}
 	}
 	return s
@@ -56,7 +62,9 @@ type sseOutlet struct {
 
 func (s *sseServer) outlet(w *streamWriter, gzip *streamCodec, status int) *sseOutlet {
 	o := &sseOutlet{s: s, key: "c" + strconv.FormatInt(s.next.Add(1), 10), w: w, gzip: gzip, status: status, gone: make(chan struct{})}
-	s.gone.Store(o.key, o.gone)
+	s.mu.Lock()
+	s.gone[o.key] = o.gone
+	s.mu.Unlock()
 	s.srv.CreateStream(o.key)
 	return o
 }
@@ -122,7 +130,9 @@ func (o *sseOutlet) close(bool, endReason) {
 		<-o.gone
 	}
 	o.s.srv.RemoveStream(o.key)
-	o.s.gone.Delete(o.key)
+	o.s.mu.Lock()
+	delete(o.s.gone, o.key) // never subscribed: no unsubscribe took it out
+	o.s.mu.Unlock()
 	o.w.finish()
 }
 
