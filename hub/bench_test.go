@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/rtmessenger/rtmessenger/internal/poll"
+	"github.com/rtmessenger/rtmessenger/static"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -68,7 +69,7 @@ func BenchmarkIdleStreamMemory(b *testing.B) {
 }
 
 func idleStreamBytes(b *testing.B, kind string, n int) float64 {
-	h := New(Options{})
+	h := New(Options{AcceptsGzip: static.AcceptsGzip})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if kind == "guest" {
 			h.ServeGuest(w, r, 1, nil)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/flate"
 	"hash/maphash"
-	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -104,17 +103,4 @@ func (c *streamCodec) writer() *flate.Writer {
 	}
 	c.started.Add(-1)
 	return <-c.writers
-}
-
-// acceptsGzip reports whether a request's Accept-Encoding takes gzip.
-func acceptsGzip(r *http.Request) bool {
-	for _, v := range r.Header.Values("Accept-Encoding") {
-		for part := range strings.SplitSeq(v, ",") {
-			name, q, _ := strings.Cut(strings.TrimSpace(part), ";")
-			if strings.EqualFold(strings.TrimSpace(name), "gzip") && strings.ReplaceAll(strings.TrimSpace(q), " ", "") != "q=0" {
-				return true
-			}
-		}
-	}
-	return false
 }

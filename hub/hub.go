@@ -13,6 +13,7 @@ import (
 	"cmp"
 	"context"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,6 +86,9 @@ type Options struct {
 	// drives them instead: for tests.
 	SidebarEvery time.Duration
 	SidebarTicks <-chan time.Time
+	// AcceptsGzip reports whether a stream request takes gzip (the app's
+	// own content negotiation); without it streams are never compressed.
+	AcceptsGzip func(*http.Request) bool
 	// StreamPrimer is typical SSE text of the app's events (a rendered
 	// message or two): SSE streams to clients that accept gzip are
 	// compressed against it (see gzip.go). Without it they are compressed
@@ -263,7 +267,7 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 			}
 			if u := h.users[uid]; u != nil {
 				var n int
-				n, lagging = u.offer(ev, lagging)
+				n, lagging = u.offer(ev, lagging, nil)
 				if n > 0 {
 					reached++
 					delivered += n
@@ -279,9 +283,14 @@ func (h *Hub) PublishExcept(room, except, id int64, data []byte) (reached int) {
 }
 
 // offer queues ev on each of u's connections, adding those that lag to
-// lagging. n is how many took it.
-func (u *user) offer(ev *Event, lagging []*conn) (n int, _ []*conn) {
+// lagging. hold, if not nil, may take the event for a connection instead
+// (and report so). n is how many took it.
+func (u *user) offer(ev *Event, lagging []*conn, hold func(*user, *conn) bool) (n int, _ []*conn) {
 	for _, c := range u.conns {
+		if hold != nil && hold(u, c) {
+			n++
+			continue
+		}
 		switch c.offer(ev) {
 		case queued:
 			n++
@@ -312,7 +321,11 @@ func (h *Hub) cutOff(c *conn, reason string) {
 // are in. id must not run ahead of any message not yet published to them:
 // the caller passes the newest message id already published.
 func (h *Hub) PublishTo(userID, id int64, data []byte) bool {
-	ev := newEvent(id, "", data)
+	return h.publishToUser(userID, newEvent(id, "", data), nil)
+}
+
+// publishToUser queues ev on user's connections (hold: see user.offer).
+func (h *Hub) publishToUser(userID int64, ev *Event, hold func(*user, *conn) bool) bool {
 	if ev == nil {
 		return false
 	}
@@ -320,7 +333,7 @@ func (h *Hub) PublishTo(userID, id int64, data []byte) bool {
 	n := 0
 	h.mu.RLock()
 	if u := h.users[userID]; u != nil && !h.closed {
-		n, lagging = u.offer(ev, nil)
+		n, lagging = u.offer(ev, nil, hold)
 	}
 	h.mu.RUnlock()
 	h.opt.Meter.Delivered(n)
@@ -402,7 +415,7 @@ func (h *Hub) heartbeats() {
 		var lagging []*conn
 		h.mu.RLock()
 		for _, u := range h.users {
-			_, lagging = u.offer(heartbeatEvent, lagging)
+			_, lagging = u.offer(heartbeatEvent, lagging, nil)
 		}
 		h.mu.RUnlock()
 		h.cutLagging(lagging)

@@ -418,7 +418,7 @@ func (h *Hub) publishLiveTo(room int64, users []int64, ev *Event) (reached int) 
 		if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
 			continue
 		}
-		if n, _ := u.offer(ev, nil); n > 0 {
+		if n, _ := u.offer(ev, nil, nil); n > 0 {
 			reached++
 			h.opt.Meter.Delivered(n)
 		}

@@ -16,48 +16,37 @@ const DefaultSidebarEvery = 5 * time.Second
 // theirs took the update or holds it.
 func (h *Hub) PublishSidebar(userID, room, id int64, data []byte) bool {
 	ev := newEvent(id, "", data)
-	if ev == nil {
-		return false
-	}
-	var lagging []*conn
-	n := 0
-	h.mu.RLock()
-	if u := h.users[userID]; u != nil && !h.closed {
-		for _, c := range u.conns {
-			switch {
-			case c.light || u.chose:
-				c.holdSidebar(room, ev.Data)
-				n++
-			case c.offer(ev) == queued:
-				n++
-			case !c.closingNow():
-				lagging = append(lagging, c)
-			}
+	return h.publishToUser(userID, ev, func(u *user, c *conn) bool {
+		if !c.light && !u.chose {
+			return false
 		}
-	}
-	h.mu.RUnlock()
-	h.cutLagging(lagging)
-	return n > 0
+		c.holdSidebar(room, ev.Data)
+		return true
+	})
 }
 
 // flushSidebars sends each connection the sidebar updates held for it,
 // under the newest message id published: every message before them has
 // been queued already.
 func (h *Hub) flushSidebars(time.Time) {
-	var held []*conn
+	type updates struct {
+		c    *conn
+		held map[int64][]byte
+	}
+	var due []updates
 	h.mu.RLock()
 	for _, u := range h.users {
 		for _, c := range u.conns {
-			if c.hasSidebar() {
-				held = append(held, c)
+			if held := c.takeSidebar(); len(held) > 0 {
+				due = append(due, updates{c, held})
 			}
 		}
 	}
 	h.mu.RUnlock()
 	id := h.latest.Load()
-	for _, c := range held {
-		for _, data := range c.takeSidebar() {
-			if c.offer(newEvent(id, "", data)) == full {
+	for _, d := range due {
+		for _, data := range d.held {
+			if d.c.offer(newEvent(id, "", data)) == full {
 				break // not a message: the next flush or a reconnect brings the counts
 			}
 		}
@@ -74,12 +63,6 @@ func (c *conn) holdSidebar(room int64, data []byte) {
 	c.sidebar[room] = data
 }
 
-func (c *conn) hasSidebar() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.sidebar) > 0
-}
-
 // takeSidebar returns the updates held and holds none.
 func (c *conn) takeSidebar() map[int64][]byte {
 	c.mu.Lock()
@@ -87,12 +70,4 @@ func (c *conn) takeSidebar() map[int64][]byte {
 	held := c.sidebar
 	c.sidebar = nil
 	return held
-}
-
-// closingNow reports whether c is ending in order (or was cut): an update
-// it did not take is no reason to cut it.
-func (c *conn) closingNow() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.closing || c.killed.Load()
 }

@@ -88,7 +88,7 @@ func guestsOf(room int64) int64 { return -room }
 // sseConn makes an SSE connection answering r with status.
 func (h *Hub) sseConn(w http.ResponseWriter, r *http.Request, status int) (*conn, net.Conn) {
 	var gzip *streamCodec
-	if acceptsGzip(r) {
+	if h.opt.AcceptsGzip != nil && h.opt.AcceptsGzip(r) {
 		gzip = h.gzip
 	}
 	out, raw := newSink(w)

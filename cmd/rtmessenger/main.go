@@ -26,6 +26,7 @@ import (
 	"github.com/rtmessenger/rtmessenger/hub/redisbus"
 	"github.com/rtmessenger/rtmessenger/metrics"
 	"github.com/rtmessenger/rtmessenger/ratelimit"
+	"github.com/rtmessenger/rtmessenger/static"
 	"github.com/rtmessenger/rtmessenger/store"
 )
 
@@ -78,7 +79,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	streams := hub.New(hub.Options{Heartbeat: cfg.heartbeat, MaxConnsPerSession: cfg.maxTabs, MaxSessionsPerUser: cfg.maxBrowsers, WSOrigins: splitList(cfg.wsOrigins), Logger: log, Meter: meter.Hub(),
 		RenderTyping: handlers.RenderTyping, RenderPresence: handlers.RenderPresence, AwayAfter: cfg.awayAfter, Light: lightMode,
-		StreamPrimer: handlers.StreamPrimer()})
+		StreamPrimer: handlers.StreamPrimer(), AcceptsGzip: static.AcceptsGzip})
 	// One node: the relay publishes to the hub. Several: to the bus, which
 	// publishes to this hub and every other node's.
 	var fanout handlers.Fanout = streams
