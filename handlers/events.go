@@ -17,9 +17,10 @@ type ReplayStore interface {
 	Missed(ctx context.Context, user, after int64, limit int) ([]chat.Message, error)
 	MarkDelivered(ctx context.Context, messages []int64) error
 	ReplayFloor(ctx context.Context, after int64, from func(made time.Time) time.Time) (int64, error)
-	// ReplayHorizon is the newest message id deleted by retention (or
-	// lost to a restore): replay from before it would leave a gap.
-	ReplayHorizon(ctx context.Context) (int64, error)
+	// ReplayBounds is the newest event id, and the newest message id
+	// deleted by retention (or lost to a restore): replay from before that
+	// would leave a gap.
+	ReplayBounds(ctx context.Context) (latest, horizon int64, err error)
 }
 
 // resetEvent tells a page it missed too much to replay: reload instead.
@@ -104,16 +105,12 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 // unreplayable says why a stream resuming after the event id after cannot
 // be replayed, and the id its reset event carries; why is nil when it can.
 func (h *Handler) unreplayable(ctx context.Context, after int64) (why *streamReset, at int64, err error) {
-	latest, err := h.store.LatestID(ctx)
+	latest, horizon, err := h.replays.ReplayBounds(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
 	if after > latest { // an id from another database, or a restored backup
 		return &unknownResume, latest, nil
-	}
-	horizon, err := h.replays.ReplayHorizon(ctx)
-	if err != nil {
-		return nil, 0, err
 	}
 	if after < horizon { // messages after it were deleted (retention, a restore)
 		return &pastHorizon, after, nil

@@ -20,7 +20,8 @@ const week = 7 * 24 * time.Hour
 // the horizon on, replay goes on as before.
 func TestStreamResetsFromBeforeTheRetentionHorizon(t *testing.T) {
 	clk := &clock{t: time.Now().Add(-4 * week)}
-	a := newAppStore(t, hub.Options{}, store.Options{Now: clk.now}, nil, nil)
+	meter := &countingMeter{}
+	a := newAppStore(t, hub.Options{}, store.Options{Now: clk.now}, nil, func(d *Deps) { d.Meter = meter })
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
 	post := func(body string) int64 {
@@ -37,7 +38,7 @@ func TestStreamResetsFromBeforeTheRetentionHorizon(t *testing.T) {
 	if n, err := a.store.PurgeOlderThan(t.Context(), week, store.PurgeBatch); err != nil || n == 0 {
 		t.Fatalf("purge: %d, %v", n, err)
 	}
-	horizon, err := a.store.ReplayHorizon(t.Context())
+	_, horizon, err := a.store.ReplayBounds(t.Context())
 	if err != nil || horizon < first {
 		t.Fatalf("horizon %d, %v", horizon, err)
 	}
@@ -48,6 +49,9 @@ func TestStreamResetsFromBeforeTheRetentionHorizon(t *testing.T) {
 			t.Fatalf("resuming after %d (horizon %d): got %+v, want a reset", from, horizon, ev)
 		}
 		s.close()
+	}
+	if n := meter.get("reset deleted"); n != 3 {
+		t.Errorf("resets counted as deleted: %d, want 3", n)
 	}
 	s := alice.open("", http.Header{"Last-Event-ID": {fmt.Sprint(horizon)}})
 	if ev := s.next(); ev.IntID() != kept {

@@ -166,8 +166,7 @@ func TestRestoreRoundTrip(t *testing.T) {
 	// message resumes from its id, which must not be handed out again,
 	// and replay resets it (the horizon), while a page opened now starts
 	// at the horizon and replays normally.
-	latest, _ := s.LatestID(t.Context())
-	horizon, _ := s.ReplayHorizon(t.Context())
+	latest, horizon, _ := s.ReplayBounds(t.Context())
 	if latest != lost.ID+1 || horizon != latest {
 		t.Fatalf("after restore: latest id %d, replay horizon %d; want both %d (past the replaced database's %d)", latest, horizon, lost.ID+1, lost.ID)
 	}

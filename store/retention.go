@@ -148,13 +148,14 @@ func wrapPurge(err error) error {
 	return fmt.Errorf("store: purge: %w", err)
 }
 
-// ReplayHorizon returns the newest message id that retention deleted (0
-// if none): a stream resuming from before it would miss messages replay
-// cannot send, so it must reload instead.
-func (s *Store) ReplayHorizon(ctx context.Context) (int64, error) {
-	var h int64
-	if err := s.rq.QueryRowContext(ctx, `SELECT COALESCE((SELECT horizon FROM retention WHERE id = 1), 0)`).Scan(&h); err != nil {
-		return 0, fmt.Errorf("store: replay horizon: %w", err)
+// ReplayBounds returns, in one read, the newest stream event id (as
+// LatestID) and the newest message id deleted by retention or lost to a
+// restore (0 when none): what a resuming stream needs to know whether it
+// can be replayed.
+func (s *Store) ReplayBounds(ctx context.Context) (latest, horizon int64, err error) {
+	q := `SELECT (` + s.latestEvent() + `), COALESCE((SELECT horizon FROM retention WHERE id = 1), 0)`
+	if err := s.rq.QueryRowContext(ctx, q).Scan(&latest, &horizon); err != nil {
+		return 0, 0, fmt.Errorf("store: replay bounds: %w", err)
 	}
-	return h, nil
+	return latest, horizon, nil
 }
