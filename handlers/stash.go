@@ -1,0 +1,64 @@
+package handlers
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
+
+// A stash is how a form's answer reaches the page it redirects to (Post/
+// Redirect/Get): the value waits in the session, and the page shows it
+// while its address carries the value's id (?<param>=), so a reload or
+// Back shows it again, for a while, instead of posting the form again.
+// kept.go (a refused form) and fresh.go (a secret shown once) use it.
+type stash struct {
+	key string        // the session key, which is also the address's parameter
+	ttl time.Duration // how long a reload still shows the value
+}
+
+// stashed is a value on its way to a page.
+type stashed struct {
+	ID    string          `json:"id"`
+	Tag   string          `json:"tag"` // which form or secret: composerForm(room), "secret:3", ...
+	Value json.RawMessage `json:"value"`
+	At    int64           `json:"at"` // Unix seconds
+}
+
+// put stores value as tag and redirects to the page to (a path on this
+// site) with the value's id.
+func (st stash) put(h *Handler, w http.ResponseWriter, r *http.Request, tag string, value any, to string) {
+	v, err := json.Marshal(value)
+	if err == nil {
+		var b []byte
+		s := stashed{ID: chat.NewClientID()[:12], Tag: tag, Value: v, At: h.now().Unix()}
+		if b, err = json.Marshal(s); err == nil {
+			h.sessions.Put(r.Context(), st.key, string(b))
+			http.Redirect(w, r, to+"?"+st.key+"="+s.ID, http.StatusSeeOther)
+			return
+		}
+	}
+	h.fail(w, r, err) // only plain values go in: cannot happen
+}
+
+// get fills dst with the value of tag that r's address asks for, and
+// reports whether there was one still fresh.
+func (st stash) get(h *Handler, r *http.Request, tag string, dst any) bool {
+	id := r.URL.Query().Get(st.key)
+	if id == "" {
+		return false
+	}
+	s, ok := st.current(h, r)
+	return ok && s.ID == id && s.Tag == tag && json.Unmarshal(s.Value, dst) == nil
+}
+
+// current is the value in the session, if any and not too old.
+func (st stash) current(h *Handler, r *http.Request) (stashed, bool) {
+	var s stashed
+	raw := h.sessions.GetString(r.Context(), st.key)
+	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || h.now().Unix()-s.At > int64(st.ttl/time.Second) {
+		return stashed{}, false
+	}
+	return s, true
+}
