@@ -26,13 +26,14 @@ func StreamPrimer() []byte {
 	reacted := msg
 	reacted.Reactions = []chat.Reaction{{Emoji: "👍", Users: []chat.Reactor{{ID: 21, Name: "another"}}}}
 	var b bytes.Buffer
+	// In the order r3labs/sse writes an event's fields (id, data, event), so
+	// that a named event's framing matches the primer's too.
 	event := func(name string, id int64, c templ.Component) {
-		fmt.Fprintf(&b, "id: %d\n", id)
-		if name != "" {
-			fmt.Fprintf(&b, "event: %s\n", name)
-		}
-		b.WriteString("data: ")
+		fmt.Fprintf(&b, "id: %d\ndata: ", id)
 		c.Render(context.Background(), &b) // rendering into memory does not fail
+		if name != "" {
+			fmt.Fprintf(&b, "\nevent: %s", name)
+		}
 		b.WriteString("\n\n")
 	}
 	event("", reply.ID, views.MessageEvent(reply))
