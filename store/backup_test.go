@@ -319,3 +319,34 @@ func TestRestoreOverADamagedDatabase(t *testing.T) {
 		t.Fatalf("after restoring over a ruined file: %v", err)
 	}
 }
+
+// A restore that cannot read the database it replaces for any reason but
+// its being no database stops: going on without its newest id could hand
+// that file's ids out again.
+func TestRestoreStopsWhenItCannotReadTheOldDatabase(t *testing.T) {
+	sqliteOnly(t)
+	path := filepath.Join(t.TempDir(), "db.db")
+	s, err := Open(t.Context(), path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := mustUser(t, s, "alice")
+	room, err := s.CreateRoom(t.Context(), alice, "general", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.PostMessage(t.Context(), room.ID, alice, "hello", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := settle(cancelled, path); err == nil {
+		t.Fatal("settle went on without reading the old database's newest id")
+	}
+	if latest, err := settle(t.Context(), path); err != nil || latest == 0 {
+		t.Fatalf("settle on a readable database: %d, %v", latest, err)
+	}
+}

@@ -77,12 +77,25 @@ func settle(ctx context.Context, path string) (latest int64, err error) {
 	if isBusy(err) {
 		return 0, fmt.Errorf("%w: another process has %s open (an older server, or an sqlite3 shell?); close it, then restore", ErrInUse, path)
 	}
-	if err != nil {
+	if unreadable(err) {
 		return 0, nil
+	}
+	if err != nil {
+		// Anything else (cancelled, an I/O error) must stop the restore:
+		// going on without the old file's newest id could hand its ids out
+		// again.
+		return 0, fmt.Errorf("store: restore: reading %s: %w", path, err)
 	}
 	_, _ = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)") // best effort: the log is discarded next
 	_ = db.QueryRowContext(ctx, latestSQLiteEvent).Scan(&latest)
 	return latest, nil
+}
+
+// unreadable reports whether err says the file is no SQLite database, or a
+// damaged one.
+func unreadable(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_NOTADB || se.Code()&0xff == sqlite3.SQLITE_CORRUPT)
 }
 
 func isBusy(err error) bool {
