@@ -2,28 +2,24 @@ package metrics
 
 import vm "github.com/VictoriaMetrics/metrics"
 
-// HubMeter is what the hub reports: streams open by transport, deliveries
-// and cut-off readers. Its methods are meant to be called by the hub (its
-// Options would take an interface with them); each is an atomic add.
+// HubMeter is what the hub reports (hub.Options.Meter): streams open by
+// transport, deliveries and cut-off readers. Each method is an atomic add.
 type HubMeter struct {
 	open      labeled[*vm.Gauge]
 	delivered *vm.Counter
 	cut       labeled[*vm.Counter]
 }
 
-// Hub registers the hub's metrics, once, and returns what the hub reports
-// them through. Until something calls it they are left out, rather than
-// served as zeros nobody counts.
-func (m *Metrics) Hub() *HubMeter {
-	m.hubOnce.Do(func() {
-		gauge := func(name string) *vm.Gauge { return m.set.NewGauge(name, nil) }
-		m.hub = &HubMeter{
-			open:      newLabeled(gauge, "rtm_streams_open", "transport", "sse", "ws", "doc"),
-			delivered: m.set.NewCounter("rtm_deliveries_total"),
-			cut:       newLabeled(m.set.NewCounter, "rtm_stream_cutoffs_total", "reason", "queue_full", "write_timeout", "ping_timeout", "shutdown"),
-		}
-	})
-	return m.hub
+// Hub is what the hub reports its metrics through.
+func (m *Metrics) Hub() *HubMeter { return m.hub }
+
+func newHubMeter(set *vm.Set) *HubMeter {
+	gauge := func(name string) *vm.Gauge { return set.NewGauge(name, nil) }
+	return &HubMeter{
+		open:      newLabeled(gauge, "rtm_streams_open", "transport", "sse", "ws", "doc"),
+		delivered: set.NewCounter("rtm_deliveries_total"),
+		cut:       newLabeled(set.NewCounter, "rtm_stream_cutoffs_total", "reason", "queue_full", "write_timeout", "ping_timeout", "shutdown"),
+	}
 }
 
 // StreamOpened counts a stream connection that began, by transport: "sse",

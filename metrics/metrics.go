@@ -27,8 +27,7 @@ type Metrics struct {
 
 	messageMetrics
 	storeMetrics
-	hubOnce sync.Once
-	hub     *HubMeter
+	hub *HubMeter
 }
 
 // latency is the bucket list of every duration histogram, in seconds:
@@ -46,6 +45,7 @@ func New() *Metrics {
 	m := &Metrics{set: vm.NewSet()}
 	m.messageMetrics = newMessageMetrics(m.set)
 	m.storeMetrics = newStoreMetrics(m.set)
+	m.hub = newHubMeter(m.set)
 	return m
 }
 

@@ -97,15 +97,9 @@ func TestScrapeTimeSources(t *testing.T) {
 }
 
 // The hub's metrics appear once the hub is wired to report them.
-func TestHubMetricsOnceWired(t *testing.T) {
+func TestHubMetrics(t *testing.T) {
 	m := New()
-	if _, ok := scrape(t, m)["rtm_deliveries_total"]; ok {
-		t.Fatal("the hub's metrics are served before anything reports them")
-	}
 	h := m.Hub()
-	if m.Hub() != h {
-		t.Fatal("Hub must register its metrics once")
-	}
 	h.StreamOpened("ws")
 	h.StreamOpened("ws")
 	h.StreamClosed("ws")
