@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -128,12 +129,7 @@ func adminCommandOf(args []string) (name string, cmd adminCommand, arg string, e
 }
 
 func adminCommandNames() []string {
-	var names []string
-	for n := range adminCommands {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(adminCommands))
 }
 
 // openAdminStore opens the server's database as the server does, but an

@@ -9,10 +9,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,7 +60,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		}
 	}
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return fmt.Errorf("unknown command %q: the commands are admin, backup, restore and migrate-db; the server itself takes only flags (-h lists them)", args[0])
+		return fmt.Errorf("unknown command %q: the commands are %s; the server itself takes only flags (-h lists them)",
+			args[0], strings.Join(slices.Sorted(maps.Keys(commands)), ", "))
 	}
 	cfg, err := parseConfig(args, getenv, stdout)
 	if err != nil {
