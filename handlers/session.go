@@ -173,8 +173,9 @@ func (h *Handler) startSession(r *http.Request, u chat.User) error {
 	if err := h.sessions.RenewToken(r.Context()); err != nil {
 		return err
 	}
-	h.sessions.Put(r.Context(), sessionUserKey, u.ID)
-	h.sessions.Put(r.Context(), sessionSeenKey, h.now().Unix())
+	for k, v := range sessiondata.SignedIn(u.ID, h.now()) { // the same values rtmbench's sessions hold
+		h.sessions.Put(r.Context(), k, v)
+	}
 	noteUser(r, u.ID)
 	h.touchLastSeen(r.Context(), u.ID)
 	return nil

@@ -71,14 +71,8 @@ func (a *adminRun) room(ctx context.Context, which string) (chat.Room, error) {
 	}
 	if len(rooms) == 0 {
 		if id, err := strconv.ParseInt(which, 10, 64); err == nil {
-			rooms, err = a.st.AllRooms(ctx)
-			if err != nil {
-				return chat.Room{}, err
-			}
-			for _, r := range rooms {
-				if r.ID == id {
-					return r, nil
-				}
+			if r, err := a.st.Room(ctx, id); err == nil && !r.Conversation() {
+				return r, nil
 			}
 		}
 		return chat.Room{}, fmt.Errorf("no room is named %q (rooms lists them)", which)
