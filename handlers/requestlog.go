@@ -57,21 +57,7 @@ func (h *Handler) logRequests(lookup func(*http.Request) string, next http.Handl
 		} else {
 			info.id = newRequestID()
 		}
-		lw := &loggedWriter{ResponseWriter: w, done: func(status int, bytes int64) {
-			if info.route == "" {
-				info.route = lookup(r)
-			}
-			h.logRequest(r.Method, info, status, bytes, time.Since(start))
-		}}
-		// A hijacked connection (a stream) may live for hours: its log
-		// line then keeps nothing of the request, nor net/http's writer.
-		lw.hijacked = func() {
-			if info.route == "" {
-				info.route = lookup(r)
-			}
-			method := r.Method
-			lw.done = func(status int, bytes int64) { h.logRequest(method, info, status, bytes, time.Since(start)) }
-		}
+		lw := &loggedWriter{ResponseWriter: w, h: h, r: r, lookup: lookup, method: r.Method, info: info, start: start}
 		lw.pending.Store(1)
 		defer lw.finish() // also when the handler panics
 		next.ServeHTTP(lw.wrapped(), r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, info)))

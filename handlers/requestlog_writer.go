@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sync/atomic"
+	"time"
 )
 
 // loggedWriter counts what a response sends and logs the request when it
@@ -16,10 +17,16 @@ type loggedWriter struct {
 	status  atomic.Int32 // atomics: a hijacked connection is written and closed on other goroutines
 	bytes   atomic.Int64
 	pending atomic.Int32 // the handler, plus the connection once hijacked
-	done    func(status int, bytes int64)
-	// hijacked is called once the connection is taken over, and makes
-	// done keep nothing of the request.
-	hijacked func()
+
+	// What the log line needs. r is let go once the connection is
+	// hijacked: a stream may live for hours, and its line keeps nothing
+	// of the request.
+	h      *Handler
+	r      *http.Request
+	lookup func(*http.Request) string // the route, where no mux recorded one
+	method string
+	info   *requestInfo
+	start  time.Time
 }
 
 // wrapped returns w as the handlers get it: able to hijack only where the
@@ -66,7 +73,15 @@ func (w *loggedWriter) finish() {
 	if status == 0 {
 		status = http.StatusOK // nothing written: net/http answers 200
 	}
-	w.done(status, w.bytes.Load())
+	w.settleRoute()
+	w.h.logRequest(w.method, w.info, status, w.bytes.Load(), time.Since(w.start))
+}
+
+// settleRoute finds the route while the request is still at hand.
+func (w *loggedWriter) settleRoute() {
+	if w.info.route == "" && w.r != nil {
+		w.info.route = w.lookup(w.r)
+	}
 }
 
 type hijackableWriter struct{ *loggedWriter }
@@ -86,8 +101,8 @@ func (w hijackableWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return c, brw, err
 	}
 	w.pending.Add(1)
-	w.hijacked()
-	w.hijacked = nil
+	w.settleRoute()
+	w.r = nil
 	w.ResponseWriter = gone{} // net/http's writer is done with: let it go
 	lc := &loggedConn{Conn: c, w: w.loggedWriter}
 	// The buffered writer net/http hands over is empty and writes to the
