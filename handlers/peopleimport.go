@@ -22,19 +22,37 @@ func (h *Handler) importPage(w http.ResponseWriter, r *http.Request, u chat.User
 		h.fail(w, r, errAdminsOnly)
 		return
 	}
-	h.showImport(w, r, u, http.StatusOK, views.ImportPage{})
+	var v views.ImportPage
+	var report importReport
+	if h.freshValue(r, importForm, &report) || keptStash.get(h, r, importForm, &report) {
+		v.Error, v.RowErrors, v.Invites = report.Error, report.RowErrors, report.Invites
+	}
+	h.showImport(w, r, u, v)
+}
+
+// An import is answered with a redirect to the form's page (Post/Redirect/
+// Get), which shows its report while its address carries the report's id:
+// a reload there shows the report again instead of uploading the file
+// again. The sign-in links it made are secrets, kept like any fresh secret
+// (fresh.go); a refusal is kept like any refused form (kept.go).
+const importForm = "import"
+
+type importReport struct {
+	Error     string             `json:"error,omitempty"`
+	RowErrors []chat.RowError    `json:"rows,omitempty"`
+	Invites   []views.InviteLink `json:"invites,omitempty"`
 }
 
 var errAdminsOnly = chat.Errorf(chat.Forbidden, "Only admins can do this.")
 
-func (h *Handler) showImport(w http.ResponseWriter, r *http.Request, u chat.User, status int, v views.ImportPage) {
+func (h *Handler) showImport(w http.ResponseWriter, r *http.Request, u chat.User, v views.ImportPage) {
 	p, joined, err := h.shell(r, u, "Import people")
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	v.Page, v.Joined = p, joined
-	h.render(w, r, status, views.ImportView(v))
+	h.render(w, r, http.StatusOK, views.ImportView(v))
 }
 
 // importPeople reads an uploaded CSV (POST /people/import, multipart field
@@ -48,7 +66,7 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 	// nobody could be told how to sign in.
 	site, err := h.linkSite(r)
 	if err != nil {
-		h.importFailed(w, r, u, err, nil)
+		h.importFailed(w, r, err, nil)
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
@@ -59,7 +77,7 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 		} else {
 			err = chat.FieldErrorf("file", chat.Invalid, "Choose a CSV file to import.")
 		}
-		h.importFailed(w, r, u, err, nil)
+		h.importFailed(w, r, err, nil)
 		return
 	}
 	defer file.Close()
@@ -68,34 +86,34 @@ func (h *Handler) importPeople(w http.ResponseWriter, r *http.Request, u chat.Us
 		err = chat.FieldErrorf("file", chat.Invalid, "The file lists nobody to import.")
 	}
 	if err != nil || len(rowErrs) > 0 {
-		h.importFailed(w, r, u, err, rowErrs)
+		h.importFailed(w, r, err, rowErrs)
 		return
 	}
 	invites, rowErrs, err := h.imports.ImportPeople(r.Context(), rows, u)
 	if err != nil || len(rowErrs) > 0 {
-		h.importFailed(w, r, u, err, rowErrs)
+		h.importFailed(w, r, err, rowErrs)
 		return
 	}
-	v := views.ImportPage{}
+	var report importReport
 	for _, inv := range invites {
-		v.Invites = append(v.Invites, inviteLink(site, inv))
+		report.Invites = append(report.Invites, inviteLink(site, inv))
 	}
 	h.log.Info("people imported", "count", len(invites), "by", u.Name)
-	h.showImport(w, r, u, http.StatusOK, v)
+	h.showFresh(w, r, importForm, report, "/people/import")
 }
 
-// importFailed shows the form again with the file's problem or its bad lines.
-func (h *Handler) importFailed(w http.ResponseWriter, r *http.Request, u chat.User, err error, rowErrs []chat.RowError) {
-	status := http.StatusUnprocessableEntity
-	v := views.ImportPage{RowErrors: rowErrs}
+// importFailed sends the browser back to the form, which shows the file's
+// problem or its bad lines.
+func (h *Handler) importFailed(w http.ResponseWriter, r *http.Request, err error, rowErrs []chat.RowError) {
+	report := importReport{RowErrors: rowErrs}
 	if err != nil {
-		if status = statusOf(err); status == http.StatusInternalServerError {
+		if statusOf(err) == http.StatusInternalServerError {
 			h.fail(w, r, err)
 			return
 		}
-		v.Error = chat.ErrorText(err)
+		report.Error = chat.ErrorText(err)
 	}
-	h.showImport(w, r, u, status, v)
+	keptStash.put(h, w, r, importForm, report, "/people/import")
 }
 
 // exportPeople sends the directory as CSV: GET /people.csv. It holds what
