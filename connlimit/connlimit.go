@@ -10,9 +10,11 @@ package connlimit
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -125,6 +127,15 @@ func (c *conn) Close() error {
 	return c.Conn.Close()
 }
 
+// SyscallConn reaches the socket under the count, for those that watch it
+// without a goroutine of their own (the hub's streams).
+func (c *conn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}
+
 type ctxKey struct{}
 
 // ConnContext is for http.Server.ConnContext: it lets Trust find the
@@ -158,3 +169,5 @@ func hostOf(a net.Addr) string {
 	}
 	return host
 }
+
+var _ syscall.Conn = (*conn)(nil) // see SyscallConn

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,4 +132,33 @@ func TestAnonymousConnectionsAreCappedInAll(t *testing.T) {
 
 func TestTrustOutsideAListenerDoesNothing(t *testing.T) {
 	Trust(context.Background()) // must not panic
+}
+
+// The hub watches hijacked streams' sockets through SyscallConn; a counted
+// connection must not hide its socket.
+func TestAcceptedConnectionsShowTheirSocket(t *testing.T) {
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := Wrap(inner, Options{Refusal: []byte(refusal)})
+	defer l.Close()
+	dial(t, inner.Addr().String())
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		t.Fatalf("%T hides its socket", c)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(s uintptr) { fd = s }); err != nil || fd == 0 {
+		t.Fatalf("socket: %d %v", fd, err)
+	}
 }

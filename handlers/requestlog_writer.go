@@ -2,9 +2,11 @@ package handlers
 
 import (
 	"bufio"
+	"errors"
 	"net"
 	"net/http"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -131,6 +133,15 @@ func (c *loggedConn) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// SyscallConn reaches the socket under the count, for the hub to watch
+// its stream without a goroutine of its own.
+func (c *loggedConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.ErrUnsupported
+}
+
 func (c *loggedConn) Close() error {
 	err := c.Conn.Close()
 	if c.closed.CompareAndSwap(false, true) {
@@ -155,3 +166,5 @@ func statusLineCode(p []byte) int {
 	}
 	return code
 }
+
+var _ syscall.Conn = (*loggedConn)(nil) // see SyscallConn

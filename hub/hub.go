@@ -125,7 +125,10 @@ type Hub struct {
 	opt  Options
 	sse  *sseServer
 	gzip *streamCodec
-	log  *slog.Logger
+	// closes tells hijacked streams that their clients went away (nil:
+	// each watches on a goroutine of its own).
+	closes *closeWatch
+	log    *slog.Logger
 
 	mu       sync.RWMutex
 	rooms    map[int64]map[int64]struct{} // room → member user ids, connected or not
@@ -205,6 +208,7 @@ func New(opt Options) *Hub {
 	}
 	h.sse = newSSEServer(opt.QueueSize)
 	h.gzip = newStreamCodec(opt.StreamPrimer)
+	h.closes = newCloseWatch()
 	go h.heartbeats()
 	h.startLive()
 	return h
@@ -362,6 +366,7 @@ func (h *Hub) Stats() (users, conns int) {
 // Close ends every stream cleanly (clients reconnect and resume) and waits
 // until all are gone or ctx ends, when it cuts the rest off.
 func (h *Hub) Close(ctx context.Context) error {
+	defer h.closes.stop() // once every stream has ended
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()

@@ -136,7 +136,8 @@ func (s *rawSink) close() {
 	s.conn.Close()
 }
 
-// watchClose cancels a raw stream when its client goes away: reading
+// watchClose cancels a raw stream when its client goes away, where no
+// closeWatch can (see closewatch_linux.go): reading
 // returns only at the client's end (or when the hub closes the connection).
 func watchClose(c net.Conn, cancel func()) {
 	var b [1]byte

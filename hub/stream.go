@@ -152,6 +152,13 @@ func (h *Hub) start(c *conn, u *user, raw net.Conn, replay Replay) {
 		h.run(c, u, replay)
 		return
 	}
+	if forget, ok := h.closes.watch(raw, c.cancel); ok {
+		go func() {
+			h.run(c, u, replay)
+			forget()
+		}()
+		return
+	}
 	go watchClose(raw, c.cancel)
 	go h.run(c, u, replay)
 }
