@@ -60,6 +60,29 @@ func TestFreshSecretsAreShownAfterARedirect(t *testing.T) {
 			if page := admin.get(res.location, nil); strings.Contains(page.body, shown) {
 				t.Fatal("the secret is still shown after ten minutes")
 			}
+			// Nor is it kept: the next page dropped it from the session.
+			admin.get("/rooms", nil)
+			if sessionHolds(t, admin, shown) {
+				t.Fatal("the session still holds the secret after ten minutes")
+			}
 		})
 	}
+}
+
+// sessionHolds reports whether b's session, as stored, contains s.
+func sessionHolds(t *testing.T, b *browser, s string) bool {
+	t.Helper()
+	u, _ := url.Parse(b.a.srv.URL)
+	for _, c := range b.c.Jar.Cookies(u) {
+		if c.Name != "rtm_session" {
+			continue
+		}
+		data, found, err := b.a.store.Sessions().FindCtx(t.Context(), c.Value)
+		if err != nil || !found {
+			t.Fatalf("session: found %v, %v", found, err)
+		}
+		return strings.Contains(string(data), s)
+	}
+	t.Fatal("no session cookie")
+	return false
 }

@@ -52,6 +52,7 @@ func (h *Handler) forgetKept(r *http.Request, form string) {
 	}
 	if s, ok := keptStash.current(h, r); !ok || s.Tag == form {
 		h.sessions.Remove(r.Context(), keptStash.key)
+		h.sessions.Remove(r.Context(), keptStash.atKey())
 	}
 }
 

@@ -241,7 +241,9 @@ func TestImportReportsBadLinesAndInvitesTheRest(t *testing.T) {
 	if res = bob.upload("/people/import", "people.csv", "username\nzed\n"); res.status != http.StatusForbidden {
 		t.Fatalf("non-admin import: %d", res.status)
 	}
-	report = importAnswer(t, admin, admin.upload("/people/import", "people.csv", "username\n"+strings.Repeat("x", chat.MaxImportBytes+1)))
+	res = admin.upload("/people/import", "people.csv", "username\n"+strings.Repeat("x", chat.MaxImportBytes+1))
+	refusedAt := res.location
+	report = importAnswer(t, admin, res)
 	mustContain(t, report.body, "larger than 2 MB")
 	if plain := admin.get("/people/import", nil); strings.Contains(plain.body, "larger than") {
 		t.Fatal("the form's own address shows an old refusal")
@@ -256,6 +258,9 @@ func TestImportReportsBadLinesAndInvitesTheRest(t *testing.T) {
 		t.Fatal("reloading the import's page did not show its links again")
 	}
 	res = report
+	if back := admin.get(refusedAt, nil); strings.Contains(back.body, "larger than") {
+		t.Fatal("Back to the refusal after a good import still shows the refusal")
+	}
 	mustContain(t, res.body, "Imported 2 people")
 	links := regexp.MustCompile(`value="http://[^"/]+(/welcome/[A-Za-z0-9_-]+)"`).FindAllStringSubmatch(res.body, -1)
 	if len(links) != 2 {

@@ -74,6 +74,8 @@ func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
 			return p, err
 		}
 		p.StreamAfter = after
+		freshStash.dropStale(h, r)
+		keptStash.dropStale(h, r)
 		h.live.Active(u.ID) // opening a page is activity
 		p.Peers = h.peers(r.Context(), u)
 		// The page lists the user's conversations with their waiting

@@ -35,6 +35,7 @@ func (st stash) put(h *Handler, w http.ResponseWriter, r *http.Request, tag stri
 		s := stashed{ID: chat.NewClientID()[:12], Tag: tag, Value: v, At: h.now().Unix()}
 		if b, err = json.Marshal(s); err == nil {
 			h.sessions.Put(r.Context(), st.key, string(b))
+			h.sessions.Put(r.Context(), st.atKey(), s.At)
 			http.Redirect(w, r, to+"?"+st.key+"="+s.ID, http.StatusSeeOther)
 			return
 		}
@@ -57,8 +58,26 @@ func (st stash) get(h *Handler, r *http.Request, tag string, dst any) bool {
 func (st stash) current(h *Handler, r *http.Request) (stashed, bool) {
 	var s stashed
 	raw := h.sessions.GetString(r.Context(), st.key)
-	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || h.now().Unix()-s.At > int64(st.ttl/time.Second) {
+	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || st.stale(h, s.At) {
 		return stashed{}, false
 	}
 	return s, true
+}
+
+// atKey holds when the value was put, beside it: telling whether it is
+// stale must not mean decoding it (an import's report can be large).
+func (st stash) atKey() string { return st.key + "-at" }
+
+func (st stash) stale(h *Handler, at int64) bool {
+	return h.now().Unix()-at > int64(st.ttl/time.Second)
+}
+
+// dropStale removes a value past its time from the session, so that it
+// weighs on no request after: pages call it as they are built.
+func (st stash) dropStale(h *Handler, r *http.Request) {
+	ctx := r.Context()
+	if at := h.sessions.GetInt64(ctx, st.atKey()); at != 0 && st.stale(h, at) {
+		h.sessions.Remove(ctx, st.key)
+		h.sessions.Remove(ctx, st.atKey())
+	}
 }

@@ -51,7 +51,8 @@ func newCloseWatch() *closeWatch {
 }
 
 // watch calls cancel once c's client sends anything or hangs up. It
-// returns a func that stops watching, or false if c cannot be watched here.
+// returns a func to call once c is closed, or false if c cannot be watched
+// here.
 func (w *closeWatch) watch(c net.Conn, cancel func()) (forget func(), ok bool) {
 	sc, isSys := c.(syscall.Conn)
 	if w == nil || !isSys {
@@ -79,22 +80,15 @@ func (w *closeWatch) watch(c net.Conn, cancel func()) (forget func(), ok bool) {
 		return nil, false
 	}
 	w.cancels[token] = cancel
-	return func() { w.forget(rc, token) }, true
+	return func() { w.forget(token) }, true
 }
 
-// forget stops watching a connection. Its descriptor leaves the set if the
-// connection is still open (closing it would remove it too); the set is
-// used under the lock only, so never after stop closed it.
-func (w *closeWatch) forget(rc syscall.RawConn, token uint64) {
+// forget stops watching a connection, once its stream has closed it:
+// closing the socket took it out of the set, so only its token is left.
+func (w *closeWatch) forget(token uint64) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	_, live := w.cancels[token]
 	delete(w.cancels, token)
-	if live && !w.stopped {
-		rc.Control(func(fd uintptr) {
-			unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, int(fd), nil)
-		})
-	}
 }
 
 // loop cancels the streams whose clients the set reports, until stop
@@ -145,15 +139,23 @@ func (w *closeWatch) fire(events []unix.EpollEvent) {
 	}
 }
 
-// giveUp ends a watcher whose set failed: streams from now on watch on
-// goroutines of their own (and those watched so far are cut by their
-// heartbeats' failing, like any vanished client).
+// giveUp ends a watcher whose set failed. The streams it watched are
+// ended (their clients come back at once, on a new stream), since nothing
+// would tell them of a client that half-closed; streams from now on watch
+// on goroutines of their own.
 func (w *closeWatch) giveUp() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.stopped {
-		w.stopped = true
-		w.set.Close()
+	if w.stopped {
+		w.mu.Unlock()
+		return
+	}
+	w.stopped = true
+	w.set.Close()
+	watched := w.cancels
+	w.cancels = map[uint64]func(){}
+	w.mu.Unlock()
+	for _, cancel := range watched {
+		cancel()
 	}
 }
 

@@ -35,11 +35,11 @@ func TestCloseWatchTellsEachStreamItsClientWent(t *testing.T) {
 
 	const n = 200
 	var told [n]atomic.Int32
-	clients := make([]net.Conn, n)
+	servers, clients := make([]net.Conn, n), make([]net.Conn, n)
 	forgets := make([]func(), n)
 	for i := range n {
 		server, client := tcpPair(t, ln)
-		clients[i] = client
+		servers[i], clients[i] = server, client
 		forget, ok := w.watch(server, func() { told[i].Add(1) })
 		if !ok {
 			t.Fatalf("conn %d not watched", i)
@@ -48,7 +48,8 @@ func TestCloseWatchTellsEachStreamItsClientWent(t *testing.T) {
 	}
 	// The first half hang up; the next quarter send a byte (a client has
 	// nothing to say on a stream: anything it sends ends it too); the
-	// last quarter stop being watched, then hang up.
+	// last quarter end on the server's side first, as a stream that ends
+	// does (closed, then forgotten), then their clients hang up.
 	for i := range n / 2 {
 		clients[i].Close()
 	}
@@ -56,6 +57,7 @@ func TestCloseWatchTellsEachStreamItsClientWent(t *testing.T) {
 		clients[i].Write([]byte("x"))
 	}
 	for i := 3 * n / 4; i < n; i++ {
+		servers[i].Close()
 		forgets[i]()
 		clients[i].Close()
 	}
@@ -130,4 +132,31 @@ func TestAHijackedStreamIsWatchedByTheSet(t *testing.T) {
 	c.resp.Body.Close()
 	rg.waitConns(0)
 	waitFor(t, "the stream to leave the set", func() bool { return watched() == 0 })
+}
+
+// A watcher whose set fails ends the streams it watched: nothing would
+// tell them of a client that only half-closed.
+func TestAFailedCloseWatchEndsItsStreams(t *testing.T) {
+	w := newCloseWatch()
+	defer w.stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var told atomic.Int32
+	for range 3 {
+		server, _ := tcpPair(t, ln)
+		if _, ok := w.watch(server, func() { told.Add(1) }); !ok {
+			t.Fatal("not watched")
+		}
+	}
+	w.giveUp()
+	if n := told.Load(); n != 3 {
+		t.Fatalf("%d of 3 streams ended", n)
+	}
+	server, _ := tcpPair(t, ln)
+	if _, ok := w.watch(server, func() {}); ok {
+		t.Fatal("a failed watcher took a connection")
+	}
 }
