@@ -73,6 +73,9 @@ func (s *Store) Search(ctx context.Context, user int64, q chat.SearchQuery) ([]c
 	if ts, ok := s.eng.(textSearcher); ok {
 		return s.searchOn(ctx, ts, user, q, author)
 	}
+	if err := s.indexForSearch(ctx); err != nil {
+		return nil, false, err
+	}
 	terms := ftsTerms(q.Words)
 	ids, err := s.searchCandidates(ctx, user, matchExpr(terms, rooms, author), q.Room, author, q.Before)
 	if err != nil {

@@ -73,6 +73,7 @@ type Store struct {
 	wq, rq   querier  // w and r through cached prepared statements
 	cache    *cache
 	watch    versionWatch // SQLite only: other processes' commits (watch.go)
+	text     textIndex    // SQLite only: the search index's progress (textindex.go)
 	ops      chan *op
 	onCommit func([]chat.Message)
 	// onReceipts and lastID: see Options.OnReceipts.

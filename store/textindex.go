@@ -3,41 +3,60 @@ package store
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-// textIndex adds a batch's new messages to the search index (SQLite's
-// FTS5) in one statement, in the batch's transaction: see
-// migrations/0013_fts_batched.sql. Messages get ids above from, the
-// newest id given out before them; only this writer gives ids out.
+// textIndex adds new messages to the search index (SQLite's FTS5) in one
+// statement, in a write batch's transaction: see
+// migrations/0013_fts_batched.sql. FTS5 writes a new index segment for
+// every transaction that adds to it, and that segment (a few pages, and
+// its merges later) was more than half of what a commit of one post cost:
+// 175–208 µs a post committed alone, 73–97 µs with the index caught up a
+// few times a second instead (BenchmarkPostMessage). So batches index
+// what is new only every indexEvery, before any op that changes a
+// message's text (whose trigger must find that message indexed), and
+// whenever a search asks for it (Store.indexForSearch): a search always
+// sees every message committed before it began.
+//
+// Where it stands is kept in the database (search_progress), read and
+// moved in the batch's transaction, so a batch that rolls back, a restart
+// and another process writing to the file (the admin command line) all
+// find it right. The rest belongs to the writer goroutine; searches read
+// upTo.
 type textIndex struct {
-	q    querier
-	from int64
+	q    querier   // the current batch's transaction
+	from int64     // messages up to this id are indexed (or are not text)
+	at   time.Time // when this process last caught up
+	// upTo is from as of the last commit.
+	upTo atomic.Int64
 }
 
-// newTextIndex reads where the batch's new messages will start. A server
-// engine indexes by itself (textSearcher): then it does nothing.
-func (s *Store) newTextIndex(ctx context.Context, q querier) (*textIndex, error) {
-	if s.eng != nil {
-		return nil, nil
+// indexEvery is how often a busy writer brings the index up to date.
+const indexEvery = 250 * time.Millisecond
+
+// begin reads where the index stands, for a batch on q.
+func (ix *textIndex) begin(ctx context.Context, q querier) error {
+	ix.q = q
+	if err := q.QueryRowContext(ctx, `SELECT upto FROM search_progress`).Scan(&ix.from); err != nil {
+		return fmt.Errorf("store: search index: %w", err)
 	}
-	ix := &textIndex{q: q}
-	if err := q.QueryRowContext(ctx, latestSQLiteEvent).Scan(&ix.from); err != nil {
-		return nil, fmt.Errorf("store: search index: %w", err)
-	}
-	return ix, nil
+	return nil
 }
 
-// catchUp indexes the text messages added since the last catchUp. It runs
-// at the end of a batch, and before an op that changes a message's text,
-// whose trigger must find that message indexed.
-func (ix *textIndex) catchUp(ctx context.Context) error {
-	if ix == nil {
-		return nil
-	}
+// due reports whether the batch ending at now should bring the index up
+// to date.
+func (ix *textIndex) due(now time.Time) bool { return now.Sub(ix.at) >= indexEvery }
+
+// catchUp indexes the text messages added since the index last caught up.
+func (ix *textIndex) catchUp(ctx context.Context, now time.Time) error {
 	var upTo int64
 	if err := ix.q.QueryRowContext(ctx, latestSQLiteEvent).Scan(&upTo); err != nil {
 		return fmt.Errorf("store: search index: %w", err)
 	}
+	ix.at = now
 	if upTo <= ix.from {
 		return nil
 	}
@@ -47,6 +66,33 @@ func (ix *textIndex) catchUp(ctx context.Context) error {
 		WHERE id > ? AND id <= ? AND kind IN (0, 4) AND body <> ''`, ix.from, upTo); err != nil {
 		return fmt.Errorf("store: search index: %w", err)
 	}
+	if _, err := ix.q.ExecContext(ctx, `UPDATE search_progress SET upto = ?`, upTo); err != nil {
+		return fmt.Errorf("store: search index: %w", err)
+	}
 	ix.from = upTo
 	return nil
+}
+
+// end settles the batch: once it committed, searches may rely on what it
+// indexed.
+func (ix *textIndex) end(committed bool) {
+	if committed {
+		ix.upTo.Store(ix.from)
+	}
+	ix.q = querier{}
+}
+
+// indexForSearch brings the search index up to date with every message
+// committed before the call, waiting for the writer if it is behind.
+func (s *Store) indexForSearch(ctx context.Context) error {
+	if s.eng != nil {
+		return nil // a server engine indexes by itself
+	}
+	latest, err := s.LatestID(ctx)
+	if err != nil || s.text.upTo.Load() >= latest {
+		return err
+	}
+	// An op that changes text has the index caught up before it runs.
+	_, err = s.writeText(ctx, func(context.Context, querier, time.Time) ([]chat.Message, error) { return nil, nil })
+	return err
 }

@@ -170,16 +170,19 @@ func (s *Store) commit(batch []*op) {
 	q := s.wq.in(tx)
 	if err := s.runBatch(ctx, q, batch, now); err != nil {
 		tx.Rollback()
+		s.endTextIndex(false)
 		failAll(batch, err)
 		s.wrote(err)
 		return
 	}
 	if err := tx.Commit(); err != nil {
+		s.endTextIndex(false)
 		err = fmt.Errorf("store: commit: %w", err)
 		failAll(batch, err)
 		s.wrote(err)
 		return
 	}
+	s.endTextIndex(true)
 	s.wrote(storageFailureIn(batch))
 	s.batches.Add(1)
 	s.batchedOps.Add(int64(len(batch)))
@@ -191,17 +194,19 @@ func (s *Store) commit(batch []*op) {
 	s.published(batch)
 }
 
-// runBatch runs each op of batch, and indexes the new messages for
-// search once, at the end (and before an op that changes text). An error
-// is one the whole batch must fail with.
+// runBatch runs each op of batch, and indexes new messages for search
+// before an op that changes text and, if due, at the end (textindex.go).
+// An error is one the whole batch must fail with.
 func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.Time) error {
-	ix, err := s.newTextIndex(ctx, q)
-	if err != nil {
-		return err
+	ix := &s.text
+	if s.eng == nil {
+		if err := ix.begin(ctx, q); err != nil {
+			return err
+		}
 	}
 	for _, o := range batch {
-		if o.text {
-			if err := ix.catchUp(ctx); err != nil {
+		if o.text && s.eng == nil {
+			if err := ix.catchUp(ctx, now); err != nil {
 				return err
 			}
 		}
@@ -213,7 +218,18 @@ func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.T
 			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
 		}
 	}
-	return ix.catchUp(ctx)
+	if s.eng == nil && ix.due(now) {
+		return ix.catchUp(ctx, now)
+	}
+	return nil
+}
+
+// endTextIndex settles the search index's state once a batch committed or
+// rolled back (a server engine indexes by itself).
+func (s *Store) endTextIndex(committed bool) {
+	if s.eng == nil {
+		s.text.end(committed)
+	}
 }
 
 // wrote records how a batch ended, for Health and the log. It runs before

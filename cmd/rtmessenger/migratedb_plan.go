@@ -16,11 +16,11 @@ import (
 // column only one side has stops the copy instead of being dropped.
 
 // skipTable reports whether a table is no data of the chat's: each
-// engine's migration records, SQLite's own bookkeeping and full-text
-// index (PostgreSQL's is a generated column), and the health check's
-// scratch row.
+// engine's migration records, SQLite's own bookkeeping, full-text index
+// and how far that index has caught up (PostgreSQL's is a generated
+// column), and the health check's scratch row.
 func skipTable(name string) bool {
-	return name == "schema_migrations" || name == "health" ||
+	return name == "schema_migrations" || name == "health" || name == "search_progress" ||
 		strings.HasPrefix(name, "sqlite_") || strings.HasPrefix(name, "messages_fts")
 }
 
