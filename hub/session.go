@@ -54,6 +54,11 @@ func (h *Hub) Disconnect(userID int64) {
 	}
 }
 
+// CheckSessions checks every connection's session now rather than at the
+// next heartbeat: for when sessions changed where the hub cannot see (the
+// admin command line, another process, ended them).
+func (h *Hub) CheckSessions() { h.checkSessions() }
+
 // checkSessions asks each connection's valid function whether its session
 // is still live, and ends those whose session is over (idle too long, past
 // its lifetime, removed by another node). It runs on the heartbeat

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,8 @@ func TestAnotherProcessesChangesReachTheCache(t *testing.T) {
 	sqliteOnly(t)
 	ctx := t.Context()
 	path := filepath.Join(t.TempDir(), "shared.db")
-	server := openAt(t, path, Options{manualCheckpoints: true})
+	var told atomic.Int32
+	server := openAt(t, path, Options{manualCheckpoints: true, OnOutsideChange: func() { told.Add(1) }})
 	alice, bob := mustUser(t, server, "alice"), mustUser(t, server, "bob")
 	room := mustRoom(t, server, alice, "general")
 	ss := server.Sessions()
@@ -47,6 +49,9 @@ func TestAnotherProcessesChangesReachTheCache(t *testing.T) {
 	if err := server.noticeOtherWriters(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if n := told.Load(); n != 1 {
+		t.Fatalf("the server was told of the other process's change %d times, want 1", n)
+	}
 	if _, found, _ := ss.FindCtx(ctx, "bobs-token"); found {
 		t.Fatal("a session ended by another process still signs in")
 	}
@@ -63,6 +68,9 @@ func TestAnotherProcessesChangesReachTheCache(t *testing.T) {
 	}
 	if _, ok := server.cache.user(bob.ID); !ok {
 		t.Fatal("the store's own commit flushed its cache")
+	}
+	if n := told.Load(); n != 1 {
+		t.Fatalf("the store's own commit was reported as another process's (%d)", n)
 	}
 }
 

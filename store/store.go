@@ -49,7 +49,13 @@ type Options struct {
 	// OnReads receives the read marks a batch moved, with where each
 	// person now stands, after OnReceipts; lastID as for OnReceipts.
 	OnReads func(lastID int64, reads []chat.ReadState)
-	Logger  *slog.Logger
+	// OnOutsideChange, SQLite only, hears that another process (the admin
+	// command line) committed to the file, once the store has dropped what
+	// it cached: within a second of that commit, from the store's
+	// background goroutine. The server checks its open streams' sessions
+	// then, not at their next heartbeat.
+	OnOutsideChange func()
+	Logger          *slog.Logger
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 	// WALTruncateFrames is the write-ahead log size, in pages, at which it
@@ -79,6 +85,7 @@ type Store struct {
 	// onReceipts and lastID: see Options.OnReceipts.
 	onReceipts func(lastID int64, receipts []chat.Receipt)
 	onReads    func(lastID int64, reads []chat.ReadState)
+	onOutside  func() // see Options.OnOutsideChange
 	lastID     atomic.Int64
 	log        *slog.Logger
 	now        func() time.Time
@@ -207,6 +214,7 @@ func newStore(w, r *sql.DB, eng Engine, opt Options) *Store {
 		onCommit:   opt.OnCommit,
 		onReceipts: opt.OnReceipts,
 		onReads:    opt.OnReads,
+		onOutside:  opt.OnOutsideChange,
 		log:        opt.Logger,
 		now:        opt.Now,
 		meter:      opt.Meter,

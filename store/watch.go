@@ -25,29 +25,46 @@ type versionWatch struct {
 // writer connection (one was discarded after a failure) counts its own
 // versions, so it cannot tell what happened meanwhile: it flushes too.
 func (s *Store) noticeOtherWriters(ctx context.Context) error {
+	moved, err := s.readDataVersion(ctx)
+	if moved && s.onOutside != nil {
+		s.onOutside() // with the writer's connection free again
+	}
+	return err
+}
+
+// readDataVersion reads the writer connection's data version and records
+// it (sawOtherWriter).
+func (s *Store) readDataVersion(ctx context.Context) (moved bool, err error) {
 	c, err := s.w.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("store: data version: %w", err)
+		return false, fmt.Errorf("store: data version: %w", err)
 	}
 	defer c.Close()
 	var conn any
 	if err := c.Raw(func(dc any) error { conn = dc; return nil }); err != nil {
-		return fmt.Errorf("store: data version: %w", err)
+		return false, fmt.Errorf("store: data version: %w", err)
 	}
 	var version int64
 	if err := c.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
-		return fmt.Errorf("store: data version: %w", err)
+		return false, fmt.Errorf("store: data version: %w", err)
 	}
+	return s.sawOtherWriter(conn, version), nil
+}
+
+// sawOtherWriter records the version read on conn, flushing the cache if
+// it moved, and reports whether it did (not at the first look).
+func (s *Store) sawOtherWriter(conn any, version int64) bool {
 	w := &s.watch
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.conn == conn && w.version == version {
-		return nil
+		return false
 	}
-	if w.conn != nil {
+	moved := w.conn != nil
+	if moved {
 		s.cache.flush()
 		s.log.Debug("another process changed the database; cache flushed")
 	}
 	w.conn, w.version = conn, version
-	return nil
+	return moved
 }

@@ -101,7 +101,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	relay = handlers.NewRelay(fanout, log)
 	relay.MeterWaits(meter.RelayWaited)
 	existed := sqliteFileExists(cfg.db)
-	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads,
+	st, err = openStore(ctx, cfg.db, store.Options{SyncFull: cfg.syncFull, OnCommit: relay.Committed, OnReceipts: relay.Receipts, OnReads: relay.Reads, OnOutsideChange: streams.CheckSessions,
 		Logger: log, Meter: meter})
 	if err != nil {
 		relay.Close()
