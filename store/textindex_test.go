@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/internal/readonly"
 )
 
 // ftsRows counts the messages in the search index itself (the table's
@@ -99,5 +100,36 @@ func TestTheSearchIndexCatchesUpLaterButSearchesMissNothing(t *testing.T) {
 	}
 	if n := duplicatePostings(t, s); n != 0 {
 		t.Fatalf("%d words indexed twice", n)
+	}
+}
+
+// While the database cannot be written, a search still answers from what
+// is indexed (its catch-up fails), rather than failing.
+func TestASearchAnswersWhileTheDatabaseIsReadOnly(t *testing.T) {
+	sqliteOnly(t)
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "ro.db")
+	s, err := Open(ctx, path, Options{manualCheckpoints: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "lobby")
+	posted := mustPost(t, s, room.ID, ann, "still findable")
+	if err := s.indexForSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mustPost(t, s, room.ID, ann, "not indexed yet") // the catch-up will have to write
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	readonly.Database(t, path)
+	s = openAt(t, path, Options{manualCheckpoints: true})
+	if _, err := s.PostMessage(ctx, room.ID, ann, "cannot be stored", ""); err == nil {
+		t.Fatal("a post was stored in a read-only database: this test no longer tests a failing writer")
+	}
+	got, _ := search(t, s, ann.ID, chat.SearchQuery{Words: words("findable")})
+	if !slices.Equal(got, []int64{posted.ID}) {
+		t.Fatalf("a search while writes fail found %v, want [%d]", got, posted.ID)
 	}
 }
