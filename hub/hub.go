@@ -139,6 +139,7 @@ type Hub struct {
 
 	stopHeartbeat chan struct{}
 	heartbeatDone chan struct{}
+	checkNow      chan struct{} // CheckSessions: a check of every session, soon
 
 	latest atomic.Int64 // the newest message id published
 	live   *live
@@ -200,6 +201,7 @@ func New(opt Options) *Hub {
 		users:         make(map[int64]*user),
 		drained:       make(chan struct{}),
 		stopHeartbeat: make(chan struct{}),
+		checkNow:      make(chan struct{}, 1),
 		heartbeatDone: make(chan struct{}),
 		live:          newLive(),
 	}
@@ -415,6 +417,9 @@ func (h *Hub) heartbeats() {
 		select {
 		case <-h.stopHeartbeat:
 			return
+		case <-h.checkNow:
+			h.checkSessions()
+			continue
 		case <-ticks:
 		}
 		var lagging []*conn

@@ -54,10 +54,17 @@ func (h *Hub) Disconnect(userID int64) {
 	}
 }
 
-// CheckSessions checks every connection's session now rather than at the
-// next heartbeat: for when sessions changed where the hub cannot see (the
-// admin command line, another process, ended them).
-func (h *Hub) CheckSessions() { h.checkSessions() }
+// CheckSessions has every connection's session checked now rather than at
+// the next heartbeat, for when sessions changed where the hub cannot see
+// (the admin command line, another process, ended them). The check runs on
+// the heartbeat goroutine, so it never blocks the caller and requests made
+// while one is pending are one check.
+func (h *Hub) CheckSessions() {
+	select {
+	case h.checkNow <- struct{}{}:
+	default: // one is pending already
+	}
+}
 
 // checkSessions asks each connection's valid function whether its session
 // is still live, and ends those whose session is over (idle too long, past

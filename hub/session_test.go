@@ -70,6 +70,36 @@ func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
 	}
 }
 
+// CheckSessions checks every stream's session without waiting for a
+// heartbeat (none comes here), and calls made while one is pending merge.
+func TestCheckSessionsEndsStreamsWithoutAHeartbeat(t *testing.T) {
+	rg := newRig(t, Options{HeartbeatTicks: make(chan time.Time)})
+	var mu sync.Mutex
+	over := map[string]bool{}
+	rg.valid = func(session string) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return !over[session]
+	}
+	rg.hub.Join(10, 1)
+	old, fresh := rg.connect(1, "?session=old"), rg.connect(1, "?session=fresh")
+	rg.waitConns(2)
+	mu.Lock()
+	over["old"] = true
+	mu.Unlock()
+	for range 3 {
+		rg.hub.CheckSessions()
+	}
+	if ev := old.next(t); ev.Name != SignedOutEvent {
+		t.Fatalf("want the signed-out event, got %+v", ev)
+	}
+	rg.waitConns(1)
+	rg.hub.Publish(10, 1, []byte("still here"))
+	if ev := fresh.next(t); ev.Data != "still here" {
+		t.Fatalf("the valid session's stream got %+v", ev)
+	}
+}
+
 // Disconnect (deactivation, a new password) ends every stream of the user,
 // whatever sign-in opened it, and no one else's.
 func TestDisconnectEndsAllOfAUsersStreams(t *testing.T) {

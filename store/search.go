@@ -74,10 +74,15 @@ func (s *Store) Search(ctx context.Context, user int64, q chat.SearchQuery) ([]c
 		return s.searchOn(ctx, ts, user, q, author)
 	}
 	if err := s.indexForSearch(ctx); err != nil {
+		if !storageFailure(err) {
+			return nil, false, err
+		}
 		// The database cannot take writes (a full disk, say): search what
 		// is indexed rather than nothing; the newest messages may be
 		// missing from the results.
-		s.log.Warn("search index not caught up", "err", err)
+		s.searchLog.fail(s.now(), "err", err)
+	} else {
+		s.searchLog.ok(s.now())
 	}
 	terms := ftsTerms(q.Words)
 	ids, err := s.searchCandidates(ctx, user, matchExpr(terms, rooms, author), q.Room, author, q.Before)

@@ -283,9 +283,9 @@ func TestAroundAMessage(t *testing.T) {
 	}
 }
 
-// The writer indexes a batch's new messages at its end (textindex.go); a
-// batch that also edits or deletes one of them (someone guessed the next
-// id) must index it before the edit's trigger updates the index.
+// The writer indexes new messages now and then (textindex.go); a batch
+// that edits or deletes one of them (someone guessed the next id) must
+// index it before the edit's trigger updates the index.
 func TestABatchThatPostsAndEditsKeepsTheIndexWhole(t *testing.T) {
 	sqliteOnly(t)
 	s := openTest(t, Options{})

@@ -52,8 +52,10 @@ type Options struct {
 	// OnOutsideChange, SQLite only, hears that another process (the admin
 	// command line) committed to the file, once the store has dropped what
 	// it cached: within a second of that commit, from the store's
-	// background goroutine. The server checks its open streams' sessions
-	// then, not at their next heartbeat.
+	// checkpoint goroutine, so it must not block. The server has its open
+	// streams' sessions checked then, not at their next heartbeat. It is
+	// also called after the store's own truncating checkpoint or a new
+	// writer connection, which look the same from inside.
 	OnOutsideChange func()
 	Logger          *slog.Logger
 	// Now is the clock; tests replace it.
@@ -102,10 +104,10 @@ type Store struct {
 	walTruncateFrames                int
 
 	// Health (health.go) and the log lines of failures that repeat.
-	writes                            writerHealth
-	probe                             prober
-	writeLog, checkpointLog, largeLog *repeatLog
-	reconnect                         bool // the writer's next batch needs a fresh connection; writer goroutine only
+	writes                                       writerHealth
+	probe                                        prober
+	writeLog, checkpointLog, largeLog, searchLog *repeatLog
+	reconnect                                    bool // the writer's next batch needs a fresh connection; writer goroutine only
 }
 
 // Stats reports how many write transactions committed and how many writes
@@ -235,6 +237,7 @@ func newStore(w, r *sql.DB, eng Engine, opt Options) *Store {
 	s.writeLog = newRepeatLog(s.log, "database writes failing", "database writes work again")
 	s.checkpointLog = newRepeatLog(s.log, "checkpoint failed", "checkpoints work again")
 	s.largeLog = newRepeatLog(s.log, "write-ahead log is large", "write-ahead log is no longer large")
+	s.searchLog = newRepeatLog(s.log, "searching without the newest messages: the search index cannot catch up", "the search index catches up again")
 	return s
 }
 
