@@ -36,11 +36,12 @@ func TestEndSessionClosesOnlyThatSessionsStreams(t *testing.T) {
 	}
 }
 
-// At each heartbeat every stream's session is checked again; one that is
-// no longer valid ends then, and only that one.
-func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
-	ticks := make(chan time.Time)
-	rg := newRig(t, Options{HeartbeatTicks: ticks})
+// twoSessions opens a stream for each of user 1's sessions "old" and
+// "fresh", in room 10, on a hub whose heartbeats come from ticks; expire
+// makes a session invalid.
+func twoSessions(t *testing.T, ticks chan time.Time) (rg *rig, old, fresh *client, expire func(session string)) {
+	t.Helper()
+	rg = newRig(t, Options{HeartbeatTicks: ticks})
 	var mu sync.Mutex
 	over := map[string]bool{}
 	rg.valid = func(session string) bool {
@@ -49,14 +50,30 @@ func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
 		return !over[session]
 	}
 	rg.hub.Join(10, 1)
-	old, fresh := rg.connect(1, "?session=old"), rg.connect(1, "?session=fresh")
+	old, fresh = rg.connect(1, "?session=old"), rg.connect(1, "?session=fresh")
 	rg.waitConns(2)
+	return rg, old, fresh, func(session string) {
+		mu.Lock()
+		defer mu.Unlock()
+		over[session] = true
+	}
+}
 
+// At each heartbeat every stream's session is checked again; one that is
+// no longer valid ends then, and only that one.
+func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
+	ticks := make(chan time.Time)
+	rg, old, fresh, expire := twoSessions(t, ticks)
 	ticks <- time.Now() // all valid: nothing ends
-	mu.Lock()
-	over["old"] = true
-	mu.Unlock()
+	expire("old")
 	ticks <- time.Now()
+	onlyOldEnds(t, rg, old, fresh)
+}
+
+// onlyOldEnds checks that old got the signed-out event and closed while
+// fresh, the valid session's stream, goes on.
+func onlyOldEnds(t *testing.T, rg *rig, old, fresh *client) {
+	t.Helper()
 	if ev := old.next(t); ev.Name != SignedOutEvent {
 		t.Fatalf("want the signed-out event, got %+v", ev)
 	}
@@ -73,31 +90,12 @@ func TestHeartbeatEndsStreamsWhoseSessionIsOver(t *testing.T) {
 // CheckSessions checks every stream's session without waiting for a
 // heartbeat (none comes here), and calls made while one is pending merge.
 func TestCheckSessionsEndsStreamsWithoutAHeartbeat(t *testing.T) {
-	rg := newRig(t, Options{HeartbeatTicks: make(chan time.Time)})
-	var mu sync.Mutex
-	over := map[string]bool{}
-	rg.valid = func(session string) bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return !over[session]
-	}
-	rg.hub.Join(10, 1)
-	old, fresh := rg.connect(1, "?session=old"), rg.connect(1, "?session=fresh")
-	rg.waitConns(2)
-	mu.Lock()
-	over["old"] = true
-	mu.Unlock()
+	rg, old, fresh, expire := twoSessions(t, make(chan time.Time))
+	expire("old")
 	for range 3 {
 		rg.hub.CheckSessions()
 	}
-	if ev := old.next(t); ev.Name != SignedOutEvent {
-		t.Fatalf("want the signed-out event, got %+v", ev)
-	}
-	rg.waitConns(1)
-	rg.hub.Publish(10, 1, []byte("still here"))
-	if ev := fresh.next(t); ev.Data != "still here" {
-		t.Fatalf("the valid session's stream got %+v", ev)
-	}
+	onlyOldEnds(t, rg, old, fresh)
 }
 
 // Disconnect (deactivation, a new password) ends every stream of the user,
