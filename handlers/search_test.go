@@ -140,6 +140,14 @@ func TestPermalinkShowsTheRoomAroundAMessage(t *testing.T) {
 		fmt.Sprintf(`id="msg-%d"`, target), "message number 30", "message number 5", "message number 55",
 		fmt.Sprintf(`/rooms/%d/messages?before=%d`, lobby, ids[5]), // load older, from the first shown
 		"Newer messages: jump to the latest", `id="composer"`,
+		fmt.Sprintf(`<a class="more" href="/rooms/%d/messages/%d/actions"`, lobby, target))
+	// The permalink itself is offered on the message's own page ("⋯"), not
+	// in every message.
+	if strings.Contains(res.body, `class="copy-link"`) {
+		t.Error("messages carry their own copy link")
+	}
+	actions := ann.get(fmt.Sprintf("/rooms/%d/messages/%d/actions", lobby, target), nil)
+	mustContain(t, actions.body,
 		fmt.Sprintf(`<a class="copy-link" href="/rooms/%d/messages/%d#msg-%d"`, lobby, target, target))
 	for _, gone := range []string{"message number 4<", "message number 56"} {
 		if strings.Contains(res.body, gone) {

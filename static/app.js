@@ -613,18 +613,6 @@
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', ready);
   else ready();
 
-  // "Copy link" is a plain link to the message's permalink; here a plain
-  // click copies its absolute address instead, and says so.
-  document.addEventListener('click', (e) => {
-    const a = e.target instanceof Element ? e.target.closest('a.copy-link') : null;
-    if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey || !navigator.clipboard) return;
-    e.preventDefault();
-    navigator.clipboard.writeText(a.href).then(() => {
-      a.textContent = 'Copied';
-      setTimeout(() => { a.textContent = 'Copy link'; }, 2000);
-    }, () => { location.href = a.href; }); // no clipboard here: open it instead
-  });
-
   // The live-updates switch comes without words or button, so that a page
   // without script shows no switch that does nothing (views.TransportSwitch).
   for (const form of document.querySelectorAll('form.transport[data-other]')) {
@@ -672,6 +660,7 @@
   };
   for (const e of emoji) button(e, 'react', 'React with ' + e).dataset.emoji = e;
   button('Reply', 'reply');
+  button('Copy link', 'copy', 'Copy a link to this message');
   button('Edit', 'edit').classList.add('own');
   button('Delete', 'delete').classList.add('own');
   const more = document.createElement('a');
@@ -709,11 +698,29 @@
     switch (b.dataset.act) {
       case 'react': post(url + '/reactions', { emoji: b.dataset.emoji }); break;
       case 'reply': reply(li); break;
+      case 'copy': copyLink(b, new URL(url + '#' + li.id, location.href).href); break;
       case 'edit': edit(li, url); break;
       case 'delete':
         if (confirm('Delete this message?')) htmx.ajax('POST', url + '/delete', { target: '#' + li.id, swap: 'outerHTML' });
         break;
     }
+  });
+
+  // Copy link copies a message's permalink and says so: from the toolbar,
+  // or from the plain link on the message's own page (the "⋯" page) on a
+  // plain click. Where the clipboard cannot be had, the permalink opens.
+  function copyLink(b, href) {
+    if (!navigator.clipboard) { location.href = href; return; }
+    navigator.clipboard.writeText(href).then(() => {
+      b.textContent = 'Copied';
+      setTimeout(() => { b.textContent = 'Copy link'; }, 2000);
+    }, () => { location.href = href; });
+  }
+  document.addEventListener('click', (e) => {
+    const a = e.target instanceof Element ? e.target.closest('a.copy-link') : null;
+    if (!a || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+    e.preventDefault();
+    copyLink(a, a.href);
   });
 
   // Reply: the composer carries the id and shows what it answers.

@@ -35,8 +35,12 @@ func TestSearchWithoutJavaScript(t *testing.T) {
 	if m == nil {
 		t.Fatal("no link to the message")
 	}
-	if page := anna.Dump(m[1]); !strings.Contains(page, "a needle & <thread>") || !strings.Contains(page, "Copy link") {
+	if page := anna.Dump(m[1]); !strings.Contains(page, "a needle & <thread>") || !strings.Contains(page, "⋯") {
 		t.Fatalf("the permalink:\n%s", page)
+	}
+	// The message's own page, where its "⋯" leads, offers the permalink.
+	if page := anna.Dump(strings.SplitN(m[1], "#", 2)[0] + "/actions"); !strings.Contains(page, "Copy link") {
+		t.Fatalf("the message's page:\n%s", page)
 	}
 	if page := anna.Submit("/search", "Search", map[string]string{"q": ""}); !strings.Contains(page, "Type a word to search for.") {
 		t.Fatalf("an empty search:\n%s", page)

@@ -28,7 +28,7 @@ const domIsClean = `(() => {
     bad.push(el.tagName);
   // A message item is id, class and its author (data-author), and what it
   // mentions (data-mentions, which the page script marks data-seen); inside,
-  // its meta line (author, time, its own Copy link) and body.
+  // its meta line (author, time, the "⋯" link to its own page) and body.
   const own = ['id', 'class', 'data-author', 'data-mentions', 'data-seen'];
   // Its body holds the formatting's elements only, with their own attributes.
   const formatting = {SPAN: ['class'], EM: [], STRONG: [], CODE: ['class'], BLOCKQUOTE: [], PRE: [], A: ['href', 'rel', 'target', 'title']};
@@ -37,11 +37,8 @@ const domIsClean = `(() => {
     // "edited", the "⋯" link to the message's page), a reply's quote,
     // reactions, and the page's own toolbar.
     const parts = [...li.children].every((c) => c.matches('div.meta, div.body, a.quote, div.rx, div.msg-tools')) &&
-      [...li.querySelectorAll(':scope > .meta > *')].every((c) => c.matches('strong.author, span.site, span.badge, time, span.edited, a.copy-link, a.more'));
+      [...li.querySelectorAll(':scope > .meta > *')].every((c) => c.matches('strong.author, span.site, span.badge, time, span.edited, a.more'));
     const more = li.querySelector(':scope > .meta > a.more');
-    const copy = li.querySelector(':scope > .meta > a.copy-link');
-    const own_link = '/rooms/' + li.closest('ol').id.slice(4) + '/messages/' + li.id.slice(4) + '#' + li.id;
-    if (copy && copy.getAttribute('href') !== own_link) bad.push('message ' + li.id + ' links elsewhere');
     if (!parts || (more && !/^\/rooms\/\d+\/messages\/\d+\/actions$/.test(more.getAttribute('href'))) || [...li.attributes].some((a) => !own.includes(a.name))) bad.push('message ' + li.id + ' has extra markup');
     for (const el of li.querySelectorAll('.body *')) {
       const attrs = formatting[el.tagName];
