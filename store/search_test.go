@@ -321,7 +321,7 @@ func TestABatchThatPostsAndEditsKeepsTheIndexWhole(t *testing.T) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	s.endTextIndex(true)
+	s.text.end(true)
 	// The later message waits for the next catch-up (textindex.go).
 	if got, want := indexed(t, s); !slices.Equal(got, want[:len(want)-3]) {
 		t.Fatalf("the index holds %v, the messages before the later one say %v", got, want)

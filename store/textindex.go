@@ -23,64 +23,54 @@ import (
 // written at all (then it answers from what is indexed).
 //
 // Where it stands is kept in the database (search_progress), read and
-// moved in the batch's transaction, so a batch that rolls back, a restart
-// and another process writing to the file (the admin command line) all
-// find it right. The rest belongs to the writer goroutine; searches read
-// upTo.
+// moved in the catch-up's transaction, so a batch that rolls back, a
+// restart and another process writing to the file (the admin command
+// line) all find it right; a batch that does not catch up reads nothing.
+// The rest belongs to the writer goroutine; searches read upTo.
 type textIndex struct {
-	q    querier   // the current batch's transaction
-	from int64     // messages up to this id are indexed (or are not text)
-	at   time.Time // when this process last caught up
-	// upTo is from as of the last commit.
+	at      time.Time // when this process last caught up
+	reached int64     // where this batch's catch-up brought the index; 0: none
+	// upTo is where the index stands as of the last commit that caught up.
 	upTo atomic.Int64
 }
 
 // indexEvery is how often a busy writer brings the index up to date.
 const indexEvery = 250 * time.Millisecond
 
-// begin reads where the index stands, for a batch on q.
-func (ix *textIndex) begin(ctx context.Context, q querier) error {
-	ix.q = q
-	if err := q.QueryRowContext(ctx, `SELECT upto FROM search_progress`).Scan(&ix.from); err != nil {
-		return fmt.Errorf("store: search index: %w", err)
-	}
-	return nil
-}
-
 // due reports whether the batch ending at now should bring the index up
 // to date.
 func (ix *textIndex) due(now time.Time) bool { return now.Sub(ix.at) >= indexEvery }
 
-// catchUp indexes the text messages added since the index last caught up.
-func (ix *textIndex) catchUp(ctx context.Context, now time.Time) error {
-	var upTo int64
-	if err := ix.q.QueryRowContext(ctx, latestSQLiteEvent).Scan(&upTo); err != nil {
+// catchUp indexes, in the batch's transaction q, the text messages added
+// since the index last caught up.
+func (ix *textIndex) catchUp(ctx context.Context, q querier, now time.Time) error {
+	var from, latest int64
+	if err := q.QueryRowContext(ctx, `SELECT upto, (`+latestSQLiteEvent+`) FROM search_progress`).Scan(&from, &latest); err != nil {
 		return fmt.Errorf("store: search index: %w", err)
 	}
-	ix.at = now
-	if upTo <= ix.from {
+	ix.at, ix.reached = now, max(from, latest)
+	if latest <= from {
 		return nil
 	}
-	if _, err := ix.q.ExecContext(ctx, `
+	if _, err := q.ExecContext(ctx, `
 		INSERT INTO messages_fts (rowid, body, room_id, author_id)
 		SELECT id, body, room_id, author_id FROM messages
-		WHERE id > ? AND id <= ? AND kind IN (0, 4) AND body <> ''`, ix.from, upTo); err != nil {
+		WHERE id > ? AND id <= ? AND kind IN (0, 4) AND body <> ''`, from, latest); err != nil {
 		return fmt.Errorf("store: search index: %w", err)
 	}
-	if _, err := ix.q.ExecContext(ctx, `UPDATE search_progress SET upto = ?`, upTo); err != nil {
+	if _, err := q.ExecContext(ctx, `UPDATE search_progress SET upto = ?`, latest); err != nil {
 		return fmt.Errorf("store: search index: %w", err)
 	}
-	ix.from = upTo
 	return nil
 }
 
-// end settles the batch: once it committed, searches may rely on what it
-// indexed.
+// end settles a batch: once it committed, searches may rely on what its
+// catch-up indexed.
 func (ix *textIndex) end(committed bool) {
-	if committed {
-		ix.upTo.Store(ix.from)
+	if committed && ix.reached > 0 {
+		ix.upTo.Store(ix.reached)
 	}
-	ix.q = querier{}
+	ix.reached = 0
 }
 
 // indexForSearch brings the search index up to date with every message

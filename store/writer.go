@@ -170,19 +170,19 @@ func (s *Store) commit(batch []*op) {
 	q := s.wq.in(tx)
 	if err := s.runBatch(ctx, q, batch, now); err != nil {
 		tx.Rollback()
-		s.endTextIndex(false)
+		s.text.end(false)
 		failAll(batch, err)
 		s.wrote(err)
 		return
 	}
 	if err := tx.Commit(); err != nil {
-		s.endTextIndex(false)
+		s.text.end(false)
 		err = fmt.Errorf("store: commit: %w", err)
 		failAll(batch, err)
 		s.wrote(err)
 		return
 	}
-	s.endTextIndex(true)
+	s.text.end(true)
 	s.wrote(storageFailureIn(batch))
 	s.batches.Add(1)
 	s.batchedOps.Add(int64(len(batch)))
@@ -198,15 +198,10 @@ func (s *Store) commit(batch []*op) {
 // before an op that changes text and, if due, at the end (textindex.go).
 // An error is one the whole batch must fail with.
 func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.Time) error {
-	ix := &s.text
-	if s.eng == nil {
-		if err := ix.begin(ctx, q); err != nil {
-			return err
-		}
-	}
+	indexed := s.eng == nil // a server engine indexes by itself
 	for _, o := range batch {
-		if o.text && s.eng == nil {
-			if err := ix.catchUp(ctx, now); err != nil {
+		if o.text && indexed {
+			if err := s.text.catchUp(ctx, q, now); err != nil {
 				return err
 			}
 		}
@@ -218,18 +213,10 @@ func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.T
 			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
 		}
 	}
-	if s.eng == nil && ix.due(now) {
-		return ix.catchUp(ctx, now)
+	if indexed && s.text.due(now) {
+		return s.text.catchUp(ctx, q, now)
 	}
 	return nil
-}
-
-// endTextIndex settles the search index's state once a batch committed or
-// rolled back (a server engine indexes by itself).
-func (s *Store) endTextIndex(committed bool) {
-	if s.eng == nil {
-		s.text.end(committed)
-	}
 }
 
 // wrote records how a batch ended, for Health and the log. It runs before
