@@ -47,12 +47,11 @@ func (h *Handler) keptPost(r *http.Request, form string) (kept, bool) {
 // Back to the page that showed the refusal must not offer the old text
 // again as if it had not been sent.
 func (h *Handler) forgetKept(r *http.Request, form string) {
-	if h.sessions.GetString(r.Context(), keptStash.key) == "" {
+	if !h.sessions.Exists(r.Context(), keptStash.key) {
 		return // the usual case: no session write
 	}
 	if s, ok := keptStash.current(h, r); !ok || s.Tag == form {
-		h.sessions.Remove(r.Context(), keptStash.key)
-		h.sessions.Remove(r.Context(), keptStash.atKey())
+		keptStash.drop(h, r)
 	}
 }
 

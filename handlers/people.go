@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -209,7 +208,7 @@ func (h *Handler) makeSignInLink(w http.ResponseWriter, r *http.Request, u chat.
 	}
 	link := inviteLink(site, inv)
 	name := r.PathValue("username")
-	h.showFresh(w, r, signInLinkOf(name), link, "/people/"+url.PathEscape(name))
+	h.showFresh(w, r, signInLinkOf(name), link, personPath(name))
 }
 
 // signInLinkOf names a person's fresh sign-in link (see fresh.go).

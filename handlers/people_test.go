@@ -206,7 +206,7 @@ func importAnswer(t *testing.T, b *browser, res result) result {
 	if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/people/import?") {
 		t.Fatalf("import answered %d %q, want a redirect to the import page\n%.300s", res.status, res.location, res.body)
 	}
-	page := b.get(res.location, nil)
+	page := b.follow(res)
 	if page.status != http.StatusOK {
 		t.Fatalf("import page: %d", page.status)
 	}

@@ -132,7 +132,7 @@ func (h *Handler) updateSite(w http.ResponseWriter, r *http.Request, u chat.User
 		h.showSite(w, r, u, statusOf(err), id, func(p *views.SitePage) { p.Form = f })
 		return
 	}
-	http.Redirect(w, r, "/admin/sites/"+strconv.FormatInt(id, 10)+"?saved=1", http.StatusSeeOther)
+	http.Redirect(w, r, sitePathOf(id)+"?saved=1", http.StatusSeeOther)
 }
 
 // rotateSiteSecret makes a new secret: POST /admin/sites/{site}/secret.
@@ -172,7 +172,7 @@ func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http
 			return
 		}
 		h.log.Info("embedding site", "site", id, "disabled", disabled, "by", u.Name)
-		http.Redirect(w, r, "/admin/sites/"+strconv.FormatInt(id, 10), http.StatusSeeOther)
+		http.Redirect(w, r, sitePathOf(id), http.StatusSeeOther)
 	}
 }
 

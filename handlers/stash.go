@@ -23,7 +23,6 @@ type stashed struct {
 	ID    string          `json:"id"`
 	Tag   string          `json:"tag"` // which form or secret: composerForm(room), "secret:3", ...
 	Value json.RawMessage `json:"value"`
-	At    int64           `json:"at"` // Unix seconds
 }
 
 // put stores value as tag and redirects to the page to (a path on this
@@ -32,10 +31,10 @@ func (st stash) put(h *Handler, w http.ResponseWriter, r *http.Request, tag stri
 	v, err := json.Marshal(value)
 	if err == nil {
 		var b []byte
-		s := stashed{ID: chat.NewClientID()[:12], Tag: tag, Value: v, At: h.now().Unix()}
+		s := stashed{ID: chat.NewClientID()[:12], Tag: tag, Value: v}
 		if b, err = json.Marshal(s); err == nil {
 			h.sessions.Put(r.Context(), st.key, string(b))
-			h.sessions.Put(r.Context(), st.atKey(), s.At)
+			h.sessions.Put(r.Context(), st.atKey(), h.now().Unix())
 			http.Redirect(w, r, to+"?"+st.key+"="+s.ID, http.StatusSeeOther)
 			return
 		}
@@ -57,27 +56,35 @@ func (st stash) get(h *Handler, r *http.Request, tag string, dst any) bool {
 // current is the value in the session, if any and not too old.
 func (st stash) current(h *Handler, r *http.Request) (stashed, bool) {
 	var s stashed
+	if st.stale(h, r) {
+		return s, false
+	}
 	raw := h.sessions.GetString(r.Context(), st.key)
-	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil || st.stale(h, s.At) {
+	if raw == "" || json.Unmarshal([]byte(raw), &s) != nil {
 		return stashed{}, false
 	}
 	return s, true
 }
 
-// atKey holds when the value was put, beside it: telling whether it is
-// stale must not mean decoding it (an import's report can be large).
+// atKey holds when the value was put (Unix seconds), beside it: telling
+// whether it is stale must not mean decoding it (an import's report can
+// be large).
 func (st stash) atKey() string { return st.key + "-at" }
 
-func (st stash) stale(h *Handler, at int64) bool {
-	return h.now().Unix()-at > int64(st.ttl/time.Second)
+func (st stash) stale(h *Handler, r *http.Request) bool {
+	return h.now().Unix()-h.sessions.GetInt64(r.Context(), st.atKey()) > int64(st.ttl/time.Second)
+}
+
+// drop removes the value from the session.
+func (st stash) drop(h *Handler, r *http.Request) {
+	h.sessions.Remove(r.Context(), st.key)
+	h.sessions.Remove(r.Context(), st.atKey())
 }
 
 // dropStale removes a value past its time from the session, so that it
 // weighs on no request after: pages call it as they are built.
 func (st stash) dropStale(h *Handler, r *http.Request) {
-	ctx := r.Context()
-	if at := h.sessions.GetInt64(ctx, st.atKey()); at != 0 && st.stale(h, at) {
-		h.sessions.Remove(ctx, st.key)
-		h.sessions.Remove(ctx, st.atKey())
+	if h.sessions.Exists(r.Context(), st.key) && st.stale(h, r) {
+		st.drop(h, r)
 	}
 }
