@@ -175,6 +175,28 @@ func TestRestoreRoundTrip(t *testing.T) {
 	}
 }
 
+// An empty file (one made ready for the restore) holds no ids to go past:
+// the restore takes it like a missing one.
+func TestRestoreOntoAnEmptyFile(t *testing.T) {
+	sqliteOnly(t)
+	dir := t.TempDir()
+	src, out, path := filepath.Join(dir, "src.db"), filepath.Join(dir, "backup.db"), filepath.Join(dir, "empty.db")
+	s := openAt(t, src, Options{})
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	kept := mustPost(t, s, room.ID, alice, "in the backup")
+	if _, err := Backup(t.Context(), src, out); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	got, err := Restore(t.Context(), out, path)
+	if err != nil || got.LatestEvent != kept.ID {
+		t.Fatalf("restore onto an empty file: %+v, %v", got, err)
+	}
+}
+
 // Restore refuses while anything has the database open: a store (its lock
 // file) or a bare SQLite connection (SQLite's own lock). A store cannot
 // open while a restore holds the lock file.

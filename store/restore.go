@@ -87,7 +87,16 @@ func settle(ctx context.Context, path string) (latest int64, err error) {
 		return 0, fmt.Errorf("store: restore: reading %s: %w", path, err)
 	}
 	_, _ = db.ExecContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)") // best effort: the log is discarded next
-	_ = db.QueryRowContext(ctx, latestSQLiteEvent).Scan(&latest)
+	// A file without this app's tables (an empty one) has given out no
+	// ids; any other failure to read them stops the restore as above.
+	var counted bool
+	err = db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence')`).Scan(&counted)
+	if err == nil && counted {
+		err = db.QueryRowContext(ctx, latestSQLiteEvent).Scan(&latest)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: restore: reading %s: %w", path, err)
+	}
 	return latest, nil
 }
 
