@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
 
 // Each connection has its own queue: one stalled tab of a user is cut off
@@ -107,15 +105,7 @@ func TestARefusalKeepsTheResumePoint(t *testing.T) {
 	rg := newRig(t, Options{MaxConnsPerSession: 1})
 	rg.connect(1, "?session=s")
 	rg.waitConns(1)
-	req, _ := http.NewRequest("GET", rg.srv.URL+"/events?session=s", nil)
-	req.Header.Set("X-User", "1")
-	req.Header.Set("Last-Event-ID", "42")
-	resp, err := rg.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	refused := &client{resp: resp, bg: sseclient.Read(resp.Body)}
+	refused := rg.connectWith(1, "?session=s", http.Header{"Last-Event-ID": {"42"}})
 	if ev := refused.next(t); ev.Name != ClosedEvent || ev.ID != "42" {
 		t.Fatalf("refusal = %+v", ev)
 	}

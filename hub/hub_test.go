@@ -70,7 +70,16 @@ type client struct {
 // connect opens a stream as user and reads it in the background.
 func (rg *rig) connect(user int64, query string) *client {
 	rg.t.Helper()
+	return rg.connectWith(user, query, nil)
+}
+
+// connectWith is connect with extra request headers.
+func (rg *rig) connectWith(user int64, query string, header http.Header) *client {
+	rg.t.Helper()
 	req, _ := http.NewRequest("GET", rg.srv.URL+"/events"+query, nil)
+	if header != nil {
+		req.Header = header.Clone()
+	}
 	req.Header.Set("X-User", strconv.FormatInt(user, 10))
 	resp, err := rg.srv.Client().Do(req)
 	if err != nil {

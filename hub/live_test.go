@@ -4,14 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
-	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
 
 // fakeClock is the injected clock: time moves only when a test says.
@@ -70,24 +68,6 @@ func newLiveRig(t *testing.T, opt Options) *liveRig {
 func flush(ticks chan time.Time) {
 	ticks <- time.Time{}
 	ticks <- time.Time{}
-}
-
-// connectWith opens a stream as user with extra request headers.
-func (rg *rig) connectWith(user int64, header http.Header) *client {
-	rg.t.Helper()
-	req, _ := http.NewRequest("GET", rg.srv.URL+"/events", nil)
-	req.Header = header.Clone()
-	req.Header.Set("X-User", strconv.FormatInt(user, 10))
-	resp, err := rg.srv.Client().Do(req)
-	if err != nil {
-		rg.t.Fatal(err)
-	}
-	if resp.StatusCode != 200 {
-		rg.t.Fatalf("connect: %s", resp.Status)
-	}
-	c := &client{resp: resp, bg: sseclient.Read(resp.Body)}
-	rg.t.Cleanup(func() { resp.Body.Close() })
-	return c
 }
 
 // sentinel publishes a message to room and checks that it is the next
@@ -229,7 +209,7 @@ func TestSaveDataAndLightModeGetNoLiveEvents(t *testing.T) {
 	for u := int64(1); u <= 4; u++ {
 		lr.hub.Join(10, u)
 	}
-	saver := lr.connectWith(2, http.Header{"Save-Data": {"on"}})
+	saver := lr.connectWith(2, "", http.Header{"Save-Data": {"on"}})
 	normal := lr.connect(3, "")
 	light := lr.connect(4, "")
 	lr.waitConns(3)

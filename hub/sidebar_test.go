@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"testing"
 	"time"
-
-	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
 
 // A stream that saves data gets sidebar updates coalesced: the newest for
@@ -16,15 +14,7 @@ func TestSidebarUpdatesAreCoalescedForStreamsThatSaveData(t *testing.T) {
 	ticks := make(chan time.Time)
 	rg := newRig(t, Options{SidebarTicks: ticks})
 	full := rg.connect(1, "?session=desktop")
-	req, _ := http.NewRequest("GET", rg.srv.URL+"/events?session=phone", nil)
-	req.Header.Set("X-User", "1")
-	req.Header.Set("Save-Data", "on")
-	resp, err := rg.srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	light := &client{resp: resp, bg: sseclient.Read(resp.Body)}
+	light := rg.connectWith(1, "?session=phone", http.Header{"Save-Data": {"on"}})
 	rg.waitConns(2)
 
 	for i := 1; i <= 5; i++ {

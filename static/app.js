@@ -616,7 +616,6 @@
   // The live-updates switch comes without words or button, so that a page
   // without script shows no switch that does nothing (views.TransportSwitch).
   for (const form of document.querySelectorAll('form.transport[data-other]')) {
-    if (form.querySelector('button')) continue;
     const now = document.createElement('span');
     now.className = 'muted';
     now.textContent = form.dataset.now;
