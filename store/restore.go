@@ -103,13 +103,23 @@ func settle(ctx context.Context, path string) (latest int64, err error) {
 // unreadable reports whether err says the file is no SQLite database, or a
 // damaged one.
 func unreadable(err error) bool {
-	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_NOTADB || se.Code()&0xff == sqlite3.SQLITE_CORRUPT)
+	code := primaryCode(err)
+	return code == sqlite3.SQLITE_NOTADB || code == sqlite3.SQLITE_CORRUPT
 }
 
 func isBusy(err error) bool {
+	code := primaryCode(err)
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
+// primaryCode is SQLite's primary result code in err (without the
+// extended bits), or 0 if err is no SQLite error.
+func primaryCode(err error) int {
 	var se *sqlite.Error
-	return errors.As(err, &se) && (se.Code()&0xff == sqlite3.SQLITE_BUSY || se.Code()&0xff == sqlite3.SQLITE_LOCKED)
+	if !errors.As(err, &se) {
+		return 0
+	}
+	return se.Code() & 0xff
 }
 
 // replaceWith copies the backup beside path (VACUUM INTO: the copy holds
