@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -73,6 +74,8 @@ func run(args []string, stdout io.Writer) error {
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	serverFlags := fs.String("server-flags", "", "more flags for every server started (space-separated), e.g. -sync-full")
 	mixRate := fs.Float64("mix-rate", 0, "posts per second of the chat mix workloads (default 500)")
+	warmUp := fs.Duration("warm-up", 0, "post at the chat mix's rate this long, unmeasured, before each chat mix workload: its figures then describe a server in its stride, not one filling its caches")
+	rates := fs.String("rates", "", "comma-separated post rates of the fan-out steps (default 25 to 400); a machine with more cores needs higher ones")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,6 +89,13 @@ func run(args []string, stdout io.Writer) error {
 	if *mixRate > 0 {
 		sz.mixRate = *mixRate
 	}
+	if *rates != "" {
+		steps, err := parseRates(*rates)
+		if err != nil {
+			return err
+		}
+		sz.rates = steps
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), sz.limit)
 	defer cancel()
 	want := func(n string) bool { return *only == "" || strings.Contains(","+*only+",", ","+n+",") }
@@ -95,6 +105,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	}
 	e.profile = *profile
+	e.warmUp = *warmUp
 	e.flags = append(e.flags, strings.Fields(*serverFlags)...)
 	var rows []result
 	add := func(r result, err error) error {
@@ -233,4 +244,21 @@ func showSummary(out string, w io.Writer) error {
 	fmt.Fprintf(w, "%s, commit %s, full sizes: %v\n", sum.When, sum.Commit, sum.Full)
 	printTable(w, sum.Results)
 	return nil
+}
+
+// parseRates reads -rates: positive numbers, rising, since the fan-out stops
+// at the first step that misses its bound.
+func parseRates(list string) ([]float64, error) {
+	var steps []float64
+	for _, field := range strings.Split(list, ",") {
+		rate, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
+		if err != nil || rate <= 0 {
+			return nil, fmt.Errorf("-rates: %q is not a positive number of posts per second", field)
+		}
+		if len(steps) > 0 && rate <= steps[len(steps)-1] {
+			return nil, fmt.Errorf("-rates: steps must rise (%v after %v)", rate, steps[len(steps)-1])
+		}
+		steps = append(steps, rate)
+	}
+	return steps, nil
 }

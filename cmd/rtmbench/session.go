@@ -249,20 +249,28 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 				fmt.Fprintln(os.Stderr, "profile:", err)
 			}
 		}
+		ss.save(ctx, strings.TrimSuffix(ss.srv.debugURL, "debug/")+"metrics", name+".metrics.txt")
 	}
 }
 
 // snapshot saves an instant profile (heap, goroutine) of the server.
 func (ss *session) snapshot(ctx context.Context, kind string) {
 	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
-	req, _ := http.NewRequestWithContext(ctx, "GET", ss.srv.debugURL+"pprof/"+kind, nil)
+	ss.save(ctx, ss.srv.debugURL+"pprof/"+kind, name+"."+kind+".pprof")
+}
+
+// save writes what the server's debug address answers at url into the
+// output folder; with the profiles come its metrics (the writer's batch
+// sizes and waits, the POST and relay latencies), for the same run.
+func (ss *session) save(ctx context.Context, url, file string) {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "snapshot:", err)
+		fmt.Fprintln(os.Stderr, "save:", err)
 		return
 	}
 	defer resp.Body.Close()
-	f, err := os.Create(filepath.Join(ss.e.out, name+"."+kind+".pprof"))
+	f, err := os.Create(filepath.Join(ss.e.out, file))
 	if err != nil {
 		return
 	}

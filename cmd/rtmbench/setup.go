@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // The fixed layout every workload draws on, created once and cached in the
@@ -30,7 +31,8 @@ type layout struct {
 }
 
 type env struct {
-	profile bool // take CPU profiles of the server
+	profile bool          // take CPU profiles of the server
+	warmUp  time.Duration // the chat mix posts this long unmeasured first
 	out     string
 	bin     string
 	db      string   // an SQLite file or a postgres:// URL

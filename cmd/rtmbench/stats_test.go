@@ -38,3 +38,15 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRates(t *testing.T) {
+	got, err := parseRates("400, 800,1200")
+	if err != nil || len(got) != 3 || got[0] != 400 || got[2] != 1200 {
+		t.Fatalf("parseRates = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "400,x", "400,300", "0", "-5"} {
+		if _, err := parseRates(bad); err == nil {
+			t.Errorf("parseRates(%q) took it", bad)
+		}
+	}
+}

@@ -232,6 +232,15 @@ func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration
 // mix runs the chat mix on a session whose readers are connected.
 func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Duration, stallEvery int) (result, error) {
 	e := ss.e
+	if e.warmUp > 0 {
+		t := newTally()
+		openLoop(ctx, ss.p, rate, e.warmUp, 64, e.mixTarget, t, nil)
+		ss.drain(t, 10*time.Second)
+		if err := ss.reset(ctx); err != nil {
+			return r, err
+		}
+		r.Config += fmt.Sprintf(", after %v unmeasured", e.warmUp)
+	}
 	var stalled []*stream
 	if stallEvery > 0 {
 		for i, s := range ss.streams {
