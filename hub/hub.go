@@ -36,12 +36,12 @@ type Options struct {
 	// more on their way to the client, before it counts as lagging and is
 	// cut off (default 64).
 	QueueSize int
-	// FlushRate and FlushBurst budget the writes (system calls) per stream:
-	// within the budget each event goes out at once; a busier stream gets
-	// FlushRate writes a second, each carrying all events waiting (defaults
-	// 50/s and bursts of 10).
-	FlushRate  float64
-	FlushBurst int
+	// MaxHold is the longest an event may wait to share a write (a system
+	// call) with the events after it, on the busiest streams (default
+	// 20 ms). How long a stream's writes are spaced grows with the square
+	// of its event rate, reaching MaxHold at 400 events a second: see
+	// streamWriter.
+	MaxHold time.Duration
 	// WSOrigins allows WebSocket connections from these origins besides the
 	// site itself (patterns as github.com/coder/websocket's OriginPatterns).
 	WSOrigins []string
@@ -169,11 +169,8 @@ func New(opt Options) *Hub {
 	if opt.QueueSize <= 0 {
 		opt.QueueSize = 64
 	}
-	if opt.FlushRate <= 0 {
-		opt.FlushRate = 50
-	}
-	if opt.FlushBurst <= 0 {
-		opt.FlushBurst = 10
+	if opt.MaxHold <= 0 {
+		opt.MaxHold = 20 * time.Millisecond
 	}
 	if opt.WSReadLimit <= 0 {
 		opt.WSReadLimit = 64 << 10

@@ -8,36 +8,47 @@ import (
 )
 
 // streamWriter sits between an outlet and the client's sink. It puts a
-// deadline on every write (a server-wide WriteTimeout would kill every
-// stream), fails writes at once after a cut, and coalesces flushes.
+// deadline on writes (a server-wide WriteTimeout would kill every stream),
+// fails writes at once after a cut, and coalesces flushes.
 //
-// Coalescing: each connection has a budget of writes (a token bucket of
-// flushRate per second, bursts of flushBurst). Within budget a flush goes
-// out at once; beyond it, the flush waits for the next token and whatever
-// else arrives meanwhile shares that write. A chat's usual trickle of
-// events is never delayed, while a very busy connection costs a bounded
-// number of system calls however many events it carries.
+// Coalescing: a stream's writes are spaced by a gap that grows with the
+// square of the events a second it carried lately, reaching MaxHold at
+// fullHoldRate. A chat's trickle is never held; a stream of 120 events a
+// second is held up to 1.8 ms; one of 400 or more gets at most 50 writes a
+// second (MaxHold 20 ms), each carrying every event waiting. A write costs
+// several microseconds of system call, so the busiest streams must share
+// them, while a moderately busy one keeps its events prompt. An event is
+// never held longer than the gap.
 type streamWriter struct {
-	out        sink
-	timeout    time.Duration
-	flushRate  float64 // writes per second once the burst is spent
-	flushBurst float64
-	dead       atomic.Bool // cut off
-	failed     func()      // a write failed: the connection is over
+	out     sink
+	timeout time.Duration
+	maxHold time.Duration
+	now     func() time.Time // time.Now; tests move their own clock
+	dead    atomic.Bool      // cut off
+	failed  func()           // a write failed: the connection is over
 
-	mu       sync.Mutex // the outlet writes while the flush timer may fire
-	armed    bool       // the write deadline is set for the pending data
-	finished bool       // the stream is over: the writer is no longer ours
-	dirty    bool       // data written since the last flush
-	pending  bool       // the timer will flush
-	tokens   float64
-	last     time.Time // when tokens were last counted
-	timer    *time.Timer
+	mu        sync.Mutex // the outlet writes while the flush timer may fire
+	deadline  time.Time  // the write deadline last set
+	finished  bool       // the stream is over: the writer is no longer ours
+	dirty     bool       // data written since the last flush
+	pending   bool       // the timer will flush
+	lastWrite time.Time
+	gap       time.Duration // between writes, from the event rate
+	counted   int           // events since countFrom
+	countFrom time.Time
+	timer     *time.Timer
 }
 
+// fullHoldRate is the event rate (per second) at which a stream's writes
+// are spaced by the whole MaxHold; rateWindow is how often it is measured.
+const (
+	fullHoldRate = 400.0
+	rateWindow   = 250 * time.Millisecond
+)
+
 func (h *Hub) newStreamWriter(out sink) *streamWriter {
-	return &streamWriter{out: out, timeout: h.opt.WriteTimeout, flushRate: h.opt.FlushRate,
-		flushBurst: float64(h.opt.FlushBurst), tokens: float64(h.opt.FlushBurst), last: time.Now()}
+	now := time.Now()
+	return &streamWriter{out: out, timeout: h.opt.WriteTimeout, maxHold: h.opt.MaxHold, now: time.Now, countFrom: now}
 }
 
 func (sw *streamWriter) Write(p []byte) (int, error) {
@@ -64,26 +75,36 @@ func (sw *streamWriter) WriteHeader(code int) {
 	}
 }
 
+// Flush ends an event: it goes out now, or with the next write if the
+// stream wrote less than a gap ago.
 func (sw *streamWriter) Flush() {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
+	now := sw.now()
+	sw.count(now)
 	if sw.finished || sw.pending {
 		return // the coming flush takes this data too
 	}
-	now := time.Now()
-	sw.tokens = min(sw.flushBurst, sw.tokens+now.Sub(sw.last).Seconds()*sw.flushRate)
-	sw.last = now
-	if sw.tokens >= 1 {
-		sw.tokens--
-		sw.flush()
+	if wait := sw.lastWrite.Add(sw.gap).Sub(now); wait > 0 {
+		sw.pending = true
+		if sw.timer == nil {
+			sw.timer = time.AfterFunc(wait, sw.flushLater)
+		} else {
+			sw.timer.Reset(wait)
+		}
 		return
 	}
-	wait := time.Duration((1 - sw.tokens) / sw.flushRate * float64(time.Second))
-	sw.pending = true
-	if sw.timer == nil {
-		sw.timer = time.AfterFunc(wait, sw.flushLater)
-	} else {
-		sw.timer.Reset(wait)
+	sw.flush(now)
+}
+
+// count notes an event and, once a window has passed, sets the gap from
+// the window's rate. The caller holds mu.
+func (sw *streamWriter) count(now time.Time) {
+	sw.counted++
+	if elapsed := now.Sub(sw.countFrom); elapsed >= rateWindow {
+		share := float64(sw.counted) / elapsed.Seconds() / fullHoldRate
+		sw.gap = time.Duration(min(1, share*share) * float64(sw.maxHold))
+		sw.counted, sw.countFrom = 0, now
 	}
 }
 
@@ -91,11 +112,8 @@ func (sw *streamWriter) flushLater() {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
 	sw.pending = false
-	now := time.Now()
-	sw.tokens = max(0, sw.tokens+now.Sub(sw.last).Seconds()*sw.flushRate-1)
-	sw.last = now
 	if !sw.finished && sw.dirty {
-		sw.flush()
+		sw.flush(sw.now())
 	}
 }
 
@@ -122,12 +140,13 @@ func (sw *streamWriter) finish() {
 }
 
 // flush sends buffered data now. The caller holds mu.
-func (sw *streamWriter) flush() {
+func (sw *streamWriter) flush(now time.Time) {
+	sw.lastWrite = now
 	if sw.arm() != nil {
 		return
 	}
 	err := sw.out.flush()
-	sw.armed, sw.dirty = false, false
+	sw.dirty = false
 	if err != nil {
 		sw.cut()
 		if sw.failed != nil {
@@ -136,16 +155,17 @@ func (sw *streamWriter) flush() {
 	}
 }
 
-// arm sets the write deadline once per flush: an event is written in
-// several small writes, and several events may share a flush. The caller
-// holds mu.
+// arm makes sure a write has at least half the timeout before its
+// deadline. Setting a deadline costs a timer update, so it is moved only
+// when less than half is left, not for every flush: a stuck client is cut
+// after between half the timeout and all of it. The caller holds mu.
 func (sw *streamWriter) arm() error {
 	if sw.dead.Load() {
 		return errCut
 	}
-	if !sw.armed {
-		_ = sw.out.setWriteDeadline(time.Now().Add(sw.timeout))
-		sw.armed = true
+	if now := sw.now(); sw.deadline.Sub(now) < sw.timeout/2 {
+		sw.deadline = now.Add(sw.timeout)
+		_ = sw.out.setWriteDeadline(sw.deadline)
 		// A cut between the check and the new deadline must still win.
 		if sw.dead.Load() {
 			_ = sw.out.setWriteDeadline(aLongTimeAgo)
