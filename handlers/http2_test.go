@@ -11,8 +11,73 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
+
+// h2Rig reaches an app over TLS, where Go's server speaks HTTP/2, signed
+// in as one browser's user.
+type h2Rig struct {
+	t      *testing.T
+	a      *app
+	srv    *httptest.Server
+	client *http.Client
+	room   int64
+}
+
+func newH2Rig(t *testing.T, a *app, b *browser, room int64) *h2Rig {
+	h2 := httptest.NewUnstartedServer(a.srv.Config.Handler)
+	h2.EnableHTTP2 = true
+	h2.StartTLS()
+	t.Cleanup(h2.Close)
+	jar, _ := cookiejar.New(nil)
+	u, _ := url.Parse(h2.URL)
+	plain, _ := url.Parse(a.srv.URL)
+	jar.SetCookies(u, b.c.Jar.Cookies(plain))
+	client := h2.Client()
+	client.Jar = jar
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &h2Rig{t: t, a: a, srv: h2, client: client, room: room}
+}
+
+func (r *h2Rig) open(lastEventID string) (*http.Response, *sseclient.Background) {
+	r.t.Helper()
+	r.a.settle() // see browser.open
+	req, _ := http.NewRequest("GET", r.srv.URL+"/events", nil)
+	if lastEventID != "" {
+		req.Header.Set("Last-Event-ID", lastEventID)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+		r.t.Fatalf("stream: %s over %s", resp.Status, resp.Proto)
+	}
+	r.t.Cleanup(func() { resp.Body.Close() })
+	return resp, sseclient.Read(resp.Body)
+}
+
+func (r *h2Rig) post(body string) {
+	r.t.Helper()
+	res, err := r.client.PostForm(fmt.Sprintf("%s/rooms/%d/messages", r.srv.URL, r.room), url.Values{"body": {body}})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther || res.ProtoMajor != 2 {
+		r.t.Fatalf("post: %s over %s", res.Status, res.Proto)
+	}
+}
+
+func (r *h2Rig) next(bg *sseclient.Background, want string) sseclient.Event {
+	r.t.Helper()
+	ev, err := bg.Next(10 * time.Second)
+	if err != nil || !strings.Contains(ev.Data, want) {
+		r.t.Fatalf("want %q, got %+v, %v", want, ev, err)
+	}
+	return ev
+}
 
 // Over TLS, Go's server speaks HTTP/2: every stream and request of a
 // browser shares one connection, so the browser's six-connection limit no
@@ -22,55 +87,8 @@ func TestStreamsOverHTTP2(t *testing.T) {
 	a := newApp(t)
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
-
-	h2 := httptest.NewUnstartedServer(a.srv.Config.Handler)
-	h2.EnableHTTP2 = true
-	h2.StartTLS()
-	t.Cleanup(h2.Close)
-	jar, _ := cookiejar.New(nil)
-	u, _ := url.Parse(h2.URL)
-	plain, _ := url.Parse(a.srv.URL)
-	jar.SetCookies(u, alice.c.Jar.Cookies(plain))
-	client := h2.Client()
-	client.Jar = jar
-	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-
-	open := func(lastEventID string) (*http.Response, *sseclient.Background) {
-		t.Helper()
-		a.settle() // see browser.open
-		req, _ := http.NewRequest("GET", h2.URL+"/events", nil)
-		if lastEventID != "" {
-			req.Header.Set("Last-Event-ID", lastEventID)
-		}
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if resp.StatusCode != 200 || resp.ProtoMajor != 2 {
-			t.Fatalf("stream: %s over %s", resp.Status, resp.Proto)
-		}
-		t.Cleanup(func() { resp.Body.Close() })
-		return resp, sseclient.Read(resp.Body)
-	}
-	post := func(body string) {
-		t.Helper()
-		res, err := client.PostForm(fmt.Sprintf("%s/rooms/%d/messages", h2.URL, room), url.Values{"body": {body}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusSeeOther || res.ProtoMajor != 2 {
-			t.Fatalf("post: %s over %s", res.Status, res.Proto)
-		}
-	}
-	next := func(bg *sseclient.Background, want string) sseclient.Event {
-		t.Helper()
-		ev, err := bg.Next(10 * time.Second)
-		if err != nil || !strings.Contains(ev.Data, want) {
-			t.Fatalf("want %q, got %+v, %v", want, ev, err)
-		}
-		return ev
-	}
+	r := newH2Rig(t, a, alice, room)
+	open, post, next := r.open, r.post, r.next
 
 	// As many streams as one browser may hold, and a post beside them,
 	// all multiplexed on one connection.
@@ -105,4 +123,24 @@ func TestStreamsOverHTTP2(t *testing.T) {
 			t.Fatalf("stream %d still open after shutdown", i)
 		}
 	}
+}
+
+// On HTTP/2 a write deadline resets the stream when it passes, even with
+// nothing being written: a quiet stream must outlive its write timeout
+// (here with no heartbeat at all) and still get the next event.
+func TestQuietHTTP2StreamOutlivesItsWriteTimeout(t *testing.T) {
+	const writeTimeout = 200 * time.Millisecond
+	a := newAppWith(t, hub.Options{WriteTimeout: writeTimeout, HeartbeatTicks: make(chan time.Time)}, nil, nil)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	r := newH2Rig(t, a, alice, room)
+	_, bg := r.open("")
+	a.waitConns(1)
+	r.post("before the quiet")
+	r.next(bg, "before the quiet")
+	// The quiet itself is what is tested: five write timeouts with
+	// nothing sent.
+	<-time.After(5 * writeTimeout)
+	r.post("after the quiet")
+	r.next(bg, "after the quiet")
 }

@@ -18,6 +18,9 @@ type sink interface {
 	http.ResponseWriter
 	flush() error
 	setWriteDeadline(time.Time) error
+	// keepsDeadline is false where flush clears the write deadline (see
+	// httpSink), so the next write must set it again.
+	keepsDeadline() bool
 	close()
 }
 
@@ -46,8 +49,18 @@ type httpSink struct {
 	rc *http.ResponseController
 }
 
-func (s *httpSink) flush() error                       { return s.rc.Flush() }
+// flush clears the write deadline once the data is out: on HTTP/2 a
+// deadline resets the stream when it passes even with nothing being
+// written, which would end every quiet stream between heartbeats.
+func (s *httpSink) flush() error {
+	if err := s.rc.Flush(); err != nil {
+		return err
+	}
+	return s.rc.SetWriteDeadline(time.Time{})
+}
+
 func (s *httpSink) setWriteDeadline(t time.Time) error { return s.rc.SetWriteDeadline(t) }
+func (s *httpSink) keepsDeadline() bool                { return false }
 func (s *httpSink) close()                             {}
 
 // rawSink writes an HTTP/1.1 response itself on a hijacked connection. The
@@ -128,6 +141,10 @@ func (s *rawSink) flush() error {
 }
 
 func (s *rawSink) setWriteDeadline(t time.Time) error { return s.conn.SetWriteDeadline(t) }
+
+// keepsDeadline: a socket's deadline only bounds writes, so one left set
+// while the stream is quiet does no harm.
+func (s *rawSink) keepsDeadline() bool { return true }
 
 func (s *rawSink) close() {
 	if s.buf != nil {

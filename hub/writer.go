@@ -24,8 +24,10 @@ type streamWriter struct {
 	timeout time.Duration
 	maxHold time.Duration
 	now     func() time.Time // time.Now; tests move their own clock
-	dead    atomic.Bool      // cut off
-	failed  func()           // a write failed: the connection is over
+	// afterFunc is time.AfterFunc; tests fire their own timer.
+	afterFunc func(time.Duration, func()) flushTimer
+	dead      atomic.Bool // cut off
+	failed    func()      // a write failed: the connection is over
 
 	mu        sync.Mutex // the outlet writes while the flush timer may fire
 	deadline  time.Time  // the write deadline last set
@@ -36,8 +38,16 @@ type streamWriter struct {
 	gap       time.Duration // between writes, from the event rate
 	counted   int           // events since countFrom
 	countFrom time.Time
-	timer     *time.Timer
+	timer     flushTimer
 }
+
+// flushTimer is the part of *time.Timer the writer uses.
+type flushTimer interface {
+	Reset(time.Duration) bool
+	Stop() bool
+}
+
+func afterFunc(d time.Duration, f func()) flushTimer { return time.AfterFunc(d, f) }
 
 // fullHoldRate is the event rate (per second) at which a stream's writes
 // are spaced by the whole MaxHold; rateWindow is how often it is measured.
@@ -48,7 +58,8 @@ const (
 
 func (h *Hub) newStreamWriter(out sink) *streamWriter {
 	now := time.Now()
-	return &streamWriter{out: out, timeout: h.opt.WriteTimeout, maxHold: h.opt.MaxHold, now: time.Now, countFrom: now}
+	return &streamWriter{out: out, timeout: h.opt.WriteTimeout, maxHold: h.opt.MaxHold,
+		now: time.Now, afterFunc: afterFunc, countFrom: now}
 }
 
 func (sw *streamWriter) Write(p []byte) (int, error) {
@@ -88,7 +99,7 @@ func (sw *streamWriter) Flush() {
 	if wait := sw.lastWrite.Add(sw.gap).Sub(now); wait > 0 {
 		sw.pending = true
 		if sw.timer == nil {
-			sw.timer = time.AfterFunc(wait, sw.flushLater)
+			sw.timer = sw.afterFunc(wait, sw.flushLater)
 		} else {
 			sw.timer.Reset(wait)
 		}
@@ -133,7 +144,7 @@ func (sw *streamWriter) finish() {
 		sw.timer.Stop()
 	}
 	if sw.dirty && !sw.dead.Load() {
-		_ = sw.out.setWriteDeadline(time.Now().Add(sw.timeout))
+		_ = sw.out.setWriteDeadline(sw.now().Add(sw.timeout))
 		sw.out.flush()
 	}
 	sw.out.close()
@@ -141,12 +152,17 @@ func (sw *streamWriter) finish() {
 
 // flush sends buffered data now. The caller holds mu.
 func (sw *streamWriter) flush(now time.Time) {
-	sw.lastWrite = now
 	if sw.arm() != nil {
 		return
 	}
+	if sw.dirty {
+		sw.lastWrite = now
+	}
 	err := sw.out.flush()
 	sw.dirty = false
+	if !sw.out.keepsDeadline() {
+		sw.deadline = time.Time{}
+	}
 	if err != nil {
 		sw.cut()
 		if sw.failed != nil {

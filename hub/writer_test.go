@@ -15,6 +15,7 @@ type countingSink struct {
 	written   int // bytes flushed
 	flushes   int
 	deadlines int
+	keeps     bool // as a socket does; false: as HTTP/2 does
 }
 
 func (s *countingSink) Header() http.Header { return s.header }
@@ -39,7 +40,8 @@ func (s *countingSink) setWriteDeadline(time.Time) error {
 	s.deadlines++
 	return nil
 }
-func (s *countingSink) close() {}
+func (s *countingSink) keepsDeadline() bool { return s.keeps }
+func (s *countingSink) close()              {}
 
 func (s *countingSink) counts() (written, flushes, deadlines int) {
 	s.mu.Lock()
@@ -47,32 +49,48 @@ func (s *countingSink) counts() (written, flushes, deadlines int) {
 	return s.written, s.flushes, s.deadlines
 }
 
-// testClock is a clock the test moves; the writer's timer reads it too.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
+// fakeTimer is the writer's flush timer on a fakeClock: it fires when
+// the test calls fireIfDue after the clock has passed its time.
+type fakeTimer struct {
+	clock *fakeClock
+	f     func()
+	due   time.Time
+	armed bool
 }
 
-func (c *testClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	t.due, t.armed = t.clock.Now().Add(d), true
+	return false
 }
 
-func (c *testClock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+func (t *fakeTimer) Stop() bool {
+	was := t.armed
+	t.armed = false
+	return was
 }
 
-// fakeClockWriter is a streamWriter on a clock the test moves.
-func fakeClockWriter(out sink) (*streamWriter, *testClock) {
+func (t *fakeTimer) fireIfDue() {
+	if t.armed && !t.clock.Now().Before(t.due) {
+		t.armed = false
+		t.f()
+	}
+}
+
+// fakeClockWriter is a streamWriter whose clock and flush timer the test
+// moves and fires.
+func fakeClockWriter(out sink) (*streamWriter, *fakeClock, *fakeTimer) {
 	h := &Hub{opt: Options{WriteTimeout: 10 * time.Second, MaxHold: 20 * time.Millisecond}}
 	sw := h.newStreamWriter(out)
-	clock := &testClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
-	sw.countFrom = clock.now()
-	sw.now = clock.now
-	return sw, clock
+	clock := &fakeClock{t: time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)}
+	timer := &fakeTimer{clock: clock}
+	sw.countFrom = clock.Now()
+	sw.now = clock.Now
+	sw.afterFunc = func(d time.Duration, f func()) flushTimer {
+		timer.f = f
+		timer.Reset(d)
+		return timer
+	}
+	return sw, clock, timer
 }
 
 // event writes one event of 10 bytes and ends it, as r3labs does.
@@ -81,60 +99,92 @@ func event(sw *streamWriter) {
 	sw.Flush()
 }
 
-// A stream with a few events a second writes each one at once, and sets
-// its write deadline once, not per write.
+// A stream with a few events a second writes each one at once, and moves
+// its write deadline only when half the timeout is gone.
 func TestQuietStreamWritesEveryEventAtOnce(t *testing.T) {
-	out := &countingSink{header: http.Header{}}
-	sw, clock := fakeClockWriter(out)
+	out := &countingSink{header: http.Header{}, keeps: true}
+	sw, clock, _ := fakeClockWriter(out)
 	for i := range 40 {
 		event(sw)
 		if written, flushes, _ := out.counts(); flushes != i+1 || written != 10*(i+1) {
 			t.Fatalf("event %d: %d writes, %d bytes out; want every event out at once", i, flushes, written)
 		}
-		clock.advance(100 * time.Millisecond) // 10 events a second
+		clock.Add(100 * time.Millisecond) // 10 events a second
 	}
 	if _, _, deadlines := out.counts(); deadlines != 1 {
 		t.Errorf("%d write deadlines set over 4 s with a 10 s timeout, want 1", deadlines)
+	}
+	clock.Add(2 * time.Second) // 6 s since the deadline was set: under half left
+	event(sw)
+	if _, _, deadlines := out.counts(); deadlines != 2 {
+		t.Errorf("%d write deadlines set once 6 s of 10 had passed, want the deadline moved", deadlines)
 	}
 	if sw.pending {
 		t.Error("a quiet stream has a write pending")
 	}
 }
 
-// A stream of 1,000 events a second shares writes: after its first
-// window it writes at most once per MaxHold (plus the timer's writes),
-// and the last event still goes out within MaxHold.
-func TestBusyStreamSharesWrites(t *testing.T) {
+// Where a flush clears the deadline (HTTP/2), every write sets it again.
+func TestDeadlineIsSetForEveryWriteWhereFlushClearsIt(t *testing.T) {
 	out := &countingSink{header: http.Header{}}
-	sw, clock := fakeClockWriter(out)
-	const events = 2000
-	for range events {
+	sw, clock, _ := fakeClockWriter(out)
+	for range 5 {
 		event(sw)
-		clock.advance(time.Millisecond)
+		clock.Add(time.Second)
+	}
+	if _, flushes, deadlines := out.counts(); flushes != 5 || deadlines != 5 {
+		t.Errorf("%d writes set %d deadlines, want one each", flushes, deadlines)
+	}
+}
+
+// A stream of 1,000 events a second shares writes: after its first window
+// (no rate known yet, so a write each) it writes once per MaxHold, and no
+// event waits longer than that.
+func TestBusyStreamSharesWrites(t *testing.T) {
+	out := &countingSink{header: http.Header{}, keeps: true}
+	sw, clock, timer := fakeClockWriter(out)
+	const events = 2000
+	for i := range events {
+		event(sw)
+		clock.Add(time.Millisecond)
+		timer.fireIfDue()
+		if written, _, _ := out.counts(); 10*(i+1)-written > 10*21 {
+			t.Fatalf("after event %d, %d bytes held: more than 20 ms of events", i, 10*(i+1)-written)
+		}
 	}
 	_, flushes, _ := out.counts()
-	// The first window (250 events) has no rate yet: a write each. Then
-	// a write at most every 20 ms of the clock, directly or by the timer.
-	if most := 250 + 2*(events-250)/20 + 2; flushes > most {
+	if most := 251 + (events-250)/20 + 1; flushes > most {
 		t.Errorf("%d writes for %d events at 1,000/s; want at most %d", flushes, events, most)
 	}
-	sw.mu.Lock()
-	gap := sw.gap
-	sw.mu.Unlock()
-	if gap != 20*time.Millisecond {
-		t.Errorf("gap at 1,000 events/s = %v, want the whole MaxHold", gap)
+	if sw.gap != 20*time.Millisecond {
+		t.Errorf("gap at 1,000 events/s = %v, want the whole MaxHold", sw.gap)
 	}
-	// The held rest goes out when the (real) timer fires.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if written, _, _ := out.counts(); written == 10*events {
-			break
-		}
-		if time.Now().After(deadline) {
-			written, _, _ := out.counts()
-			t.Fatalf("%d of %d bytes out 10 s after the last event", written, 10*events)
-		}
-		time.Sleep(time.Millisecond)
+	clock.Add(20 * time.Millisecond)
+	timer.fireIfDue()
+	if written, _, _ := out.counts(); written != 10*events {
+		t.Fatalf("%d of %d bytes out a MaxHold after the last event", written, 10*events)
+	}
+}
+
+// The stream's end sends what a held write would have.
+func TestFinishSendsWhatWasHeld(t *testing.T) {
+	out := &countingSink{header: http.Header{}, keeps: true}
+	sw, clock, timer := fakeClockWriter(out)
+	for range 300 { // a window at 1,000/s: the gap is MaxHold
+		event(sw)
+		clock.Add(time.Millisecond)
+		timer.fireIfDue()
+	}
+	event(sw)
+	if !sw.pending {
+		t.Fatal("the last event was not held")
+	}
+	sw.finish()
+	if written, _, _ := out.counts(); written != 10*301 {
+		t.Fatalf("%d of %d bytes out after finish", written, 10*301)
+	}
+	if timer.armed {
+		t.Error("the flush timer is still armed after finish")
 	}
 }
 
@@ -145,12 +195,12 @@ func TestGapFollowsTheRate(t *testing.T) {
 		perSecond int
 		gap       time.Duration
 	}{{4, 0}, {120, 1800 * time.Microsecond}, {200, 5 * time.Millisecond}, {400, 20 * time.Millisecond}, {2000, 20 * time.Millisecond}} {
-		out := &countingSink{header: http.Header{}}
-		sw, clock := fakeClockWriter(out)
+		out := &countingSink{header: http.Header{}, keeps: true}
+		sw, clock, _ := fakeClockWriter(out)
 		step := time.Second / time.Duration(tc.perSecond)
 		for range tc.perSecond/4 + 2 { // a window's worth, and one to close it
-			sw.count(clock.now())
-			clock.advance(step)
+			sw.count(clock.Now())
+			clock.Add(step)
 		}
 		if d := sw.gap - tc.gap; d < -tc.gap/10-10*time.Microsecond || d > tc.gap/10+10*time.Microsecond {
 			t.Errorf("%d events/s: gap %v, want %v", tc.perSecond, sw.gap, tc.gap)
