@@ -14,8 +14,8 @@ import (
 // migrations/0013_fts_batched.sql. FTS5 writes a new index segment for
 // every transaction that adds to it, and that segment (a few pages, and
 // its merges later) was more than half of what a commit of one post cost:
-// 151–168 µs a post committed alone, 69–74 µs with the index caught up a
-// few times a second instead (BenchmarkPostMessage). So batches index
+// 151–168 µs a post committed alone, 69–74 µs with the index caught up
+// every 250 ms instead (BenchmarkPostMessage). So batches index
 // what is new only every indexEvery, before any op that changes a
 // message's text (whose trigger must find that message indexed), and
 // whenever a search asks for it (Store.indexForSearch): a search sees

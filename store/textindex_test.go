@@ -36,7 +36,7 @@ func duplicatePostings(t *testing.T, s *Store) int {
 	return n
 }
 
-// New messages are indexed a few times a second, not in every commit,
+// New messages are indexed every indexEvery, not in every commit,
 // yet a search finds every message committed before it; the index stays
 // whole when another process edits a message this one has not indexed
 // yet, and after a restart.

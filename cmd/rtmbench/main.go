@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -252,7 +253,7 @@ func parseRates(list string) ([]float64, error) {
 	var steps []float64
 	for _, field := range strings.Split(list, ",") {
 		rate, err := strconv.ParseFloat(strings.TrimSpace(field), 64)
-		if err != nil || rate <= 0 {
+		if err != nil || !(rate > 0) || math.IsInf(rate, 1) {
 			return nil, fmt.Errorf("-rates: %q is not a positive number of posts per second", field)
 		}
 		if len(steps) > 0 && rate <= steps[len(steps)-1] {

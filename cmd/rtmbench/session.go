@@ -260,8 +260,10 @@ func (ss *session) snapshot(ctx context.Context, kind string) {
 }
 
 // save writes what the server's debug address answers at url into the
-// output folder; with the profiles come its metrics (the writer's batch
-// sizes and waits, the POST and relay latencies), for the same run.
+// output folder. With the profiles come the server's metrics (the
+// writer's batch sizes and waits, the POST, relay and scheduling
+// latencies): totals since that server started, so they include a
+// warm-up and any earlier steps on it.
 func (ss *session) save(ctx context.Context, url, file string) {
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
 	resp, err := http.DefaultClient.Do(req)
@@ -270,6 +272,10 @@ func (ss *session) save(ctx context.Context, url, file string) {
 		return
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintln(os.Stderr, "save:", url, resp.Status)
+		return
+	}
 	f, err := os.Create(filepath.Join(ss.e.out, file))
 	if err != nil {
 		return

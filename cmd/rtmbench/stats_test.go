@@ -44,7 +44,7 @@ func TestParseRates(t *testing.T) {
 	if err != nil || len(got) != 3 || got[0] != 400 || got[2] != 1200 {
 		t.Fatalf("parseRates = %v, %v", got, err)
 	}
-	for _, bad := range []string{"", "400,x", "400,300", "0", "-5"} {
+	for _, bad := range []string{"", "400,x", "400,300", "0", "-5", "NaN", "400,Inf"} {
 		if _, err := parseRates(bad); err == nil {
 			t.Errorf("parseRates(%q) took it", bad)
 		}
