@@ -146,7 +146,9 @@ func idle(ctx context.Context, e *env, n int, window time.Duration, socket bool)
 		ss.snapshot(ctx, "heap")
 		ss.snapshot(ctx, "goroutine")
 	}
+	profiled := ss.profileDuring(ctx, window) // what idle streams cost, when asked
 	time.Sleep(window)
+	profiled()
 	u2, _ := ss.srv.usage()
 	r.Streams = n
 	r.Seconds = window.Seconds()
