@@ -12,9 +12,9 @@ import (
 )
 
 // StreamPrimer is typical text of this app's stream events, for the hub to
-// compress SSE streams against (hub.Options.StreamPrimer): a reply (which
-// holds a message's markup and a quote's), a join, a reaction, a read
-// mark, typing and presence, each as its SSE event. What a real event
+// compress SSE streams against (hub.Options.StreamPrimer): a join, a
+// reaction, a read mark, typing, presence and a reply (which holds a
+// message's markup and a quote's), each as its SSE event. What a real event
 // shares with it costs almost nothing on the wire; each byte of it costs
 // every stream once, at its first event, and every event a little.
 func StreamPrimer() []byte {
@@ -36,11 +36,15 @@ func StreamPrimer() []byte {
 		}
 		b.WriteString("\n\n")
 	}
-	event("", reply.ID, views.MessageEvent(reply))
 	event("", joined.ID, views.MessageEvent(joined))
 	event("", reacted.ID, views.ReactionsEvent(reacted))
 	event("", msg.ID, views.ReadEvent(chat.ReadState{UserID: 20, RoomID: 10, LastRead: 100, Unread: 1, LastID: 101}))
 	event("rtm-typing", msg.ID, views.TypingEvent(10, []chat.Typist{{ID: 21, Name: "another"}}))
 	event("rtm-presence", msg.ID, views.PresenceEvent(10, []chat.PresenceChange{{User: 21, State: chat.PresenceOnline}}))
+	// The message, the commonest event, comes last: its markup then lies
+	// nearest the event being compressed, and a nearer match costs fewer
+	// bits. Measured against the other orders: 9–11 B less per message,
+	// 0–3 B more per join, reaction, read mark or typing.
+	event("", reply.ID, views.MessageEvent(reply))
 	return b.Bytes()
 }
