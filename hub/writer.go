@@ -50,10 +50,13 @@ type flushTimer interface {
 func afterFunc(d time.Duration, f func()) flushTimer { return time.AfterFunc(d, f) }
 
 // fullHoldRate is the event rate (per second) at which a stream's writes
-// are spaced by the whole MaxHold; rateWindow is how often it is measured.
+// are spaced by the whole MaxHold; rateWindow is how often it is measured,
+// and burstEvents how many events a window may hold before its rate so
+// far counts.
 const (
 	fullHoldRate = 400.0
 	rateWindow   = 250 * time.Millisecond
+	burstEvents  = 10
 )
 
 func (h *Hub) newStreamWriter(out sink) *streamWriter {
@@ -108,13 +111,19 @@ func (sw *streamWriter) Flush() {
 	sw.flush(now)
 }
 
-// count notes an event and, once a window has passed, sets the gap from
-// the window's rate. The caller holds mu.
+// count notes an event and sets the gap from the rate: the last window's
+// once it has passed, or this window's so far once it holds burstEvents,
+// so that a burst (a replay after a reconnect) shares writes after its
+// first few instead of costing a write per event. The caller holds mu.
 func (sw *streamWriter) count(now time.Time) {
 	sw.counted++
-	if elapsed := now.Sub(sw.countFrom); elapsed >= rateWindow {
-		share := float64(sw.counted) / elapsed.Seconds() / fullHoldRate
-		sw.gap = time.Duration(min(1, share*share) * float64(sw.maxHold))
+	elapsed := now.Sub(sw.countFrom)
+	if elapsed < rateWindow && sw.counted < burstEvents {
+		return
+	}
+	share := float64(sw.counted) / max(elapsed, time.Millisecond).Seconds() / fullHoldRate
+	sw.gap = time.Duration(min(1, share*share) * float64(sw.maxHold))
+	if elapsed >= rateWindow {
 		sw.counted, sw.countFrom = 0, now
 	}
 }

@@ -137,9 +137,9 @@ func TestDeadlineIsSetForEveryWriteWhereFlushClearsIt(t *testing.T) {
 	}
 }
 
-// A stream of 1,000 events a second shares writes: after its first window
-// (no rate known yet, so a write each) it writes once per MaxHold, and no
-// event waits longer than that.
+// A stream of 1,000 events a second shares writes: after its first
+// burstEvents (no rate known yet, so a write each) it writes once per
+// MaxHold, and no event waits longer than that.
 func TestBusyStreamSharesWrites(t *testing.T) {
 	out := &countingSink{header: http.Header{}, keeps: true}
 	sw, clock, timer := fakeClockWriter(out)
@@ -153,7 +153,7 @@ func TestBusyStreamSharesWrites(t *testing.T) {
 		}
 	}
 	_, flushes, _ := out.counts()
-	if most := 251 + (events-250)/20 + 1; flushes > most {
+	if most := burstEvents + events/20 + 1; flushes > most {
 		t.Errorf("%d writes for %d events at 1,000/s; want at most %d", flushes, events, most)
 	}
 	if sw.gap != 20*time.Millisecond {
@@ -163,6 +163,26 @@ func TestBusyStreamSharesWrites(t *testing.T) {
 	timer.fireIfDue()
 	if written, _, _ := out.counts(); written != 10*events {
 		t.Fatalf("%d of %d bytes out a MaxHold after the last event", written, 10*events)
+	}
+}
+
+// A burst (a replay after a reconnect: many events at once on a quiet
+// stream) costs a write per event only for its first burstEvents; the
+// rest share one write, a MaxHold later.
+func TestBurstSharesWritesAfterItsFirstEvents(t *testing.T) {
+	out := &countingSink{header: http.Header{}, keeps: true}
+	sw, clock, timer := fakeClockWriter(out)
+	clock.Add(time.Minute) // quiet for a long while
+	for range 200 {
+		event(sw)
+	}
+	if _, flushes, _ := out.counts(); flushes > burstEvents {
+		t.Errorf("a burst of 200 events took %d writes at once, want at most %d", flushes, burstEvents)
+	}
+	clock.Add(20 * time.Millisecond)
+	timer.fireIfDue()
+	if written, flushes, _ := out.counts(); written != 10*200 || flushes > burstEvents+1 {
+		t.Errorf("a MaxHold after the burst: %d of %d bytes out in %d writes", written, 10*200, flushes)
 	}
 }
 
