@@ -39,6 +39,9 @@ func mixThen(ctx context.Context, e *env, rate float64, d time.Duration, withLiv
 	if err := ss.connect(ctx, readers, 1); err != nil {
 		return nil, fmt.Errorf("%s: %w", plain.Name, err)
 	}
+	if err := ss.warmUp(ctx, &plain, rate); err != nil {
+		return nil, fmt.Errorf("%s: %w", plain.Name, err)
+	}
 	if plain, err = ss.mix(ctx, plain, rate, d, 0); err != nil {
 		return nil, fmt.Errorf("%s: %w", plain.Name, err)
 	}

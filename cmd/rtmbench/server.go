@@ -168,23 +168,31 @@ func (s *server) gc(ctx context.Context) {
 func (s *server) profile(ctx context.Context, kind string, d time.Duration, path string) <-chan error {
 	done := make(chan error, 1)
 	go func() {
-		req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%spprof/%s?seconds=%d", s.debugURL, kind, int(d.Seconds())), nil)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			done <- err
-			return
-		}
-		defer resp.Body.Close()
-		f, err := os.Create(path)
-		if err != nil {
-			done <- err
-			return
-		}
-		_, err = io.Copy(f, resp.Body)
-		f.Close()
-		done <- err
+		done <- fetchTo(ctx, fmt.Sprintf("%spprof/%s?seconds=%d", s.debugURL, kind, int(d.Seconds())), path)
 	}()
 	return done
+}
+
+// fetchTo saves what the server answers at url into the file at path.
+func fetchTo(ctx context.Context, url, path string) error {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(f, resp.Body)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // isLoopback reports whether a URL's host is a loopback address: the

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -265,21 +264,7 @@ func (ss *session) snapshot(ctx context.Context, kind string) {
 // latencies): totals since that server started, so they include a
 // warm-up and any earlier steps on it.
 func (ss *session) save(ctx context.Context, url, file string) {
-	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	if err := fetchTo(ctx, url, filepath.Join(ss.e.out, file)); err != nil {
 		fmt.Fprintln(os.Stderr, "save:", err)
-		return
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		fmt.Fprintln(os.Stderr, "save:", url, resp.Status)
-		return
-	}
-	f, err := os.Create(filepath.Join(ss.e.out, file))
-	if err != nil {
-		return
-	}
-	defer f.Close()
-	io.Copy(f, resp.Body)
 }

@@ -64,7 +64,7 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 // and the layout. The database is made for one run: its layout is not
 // cached.
 func (e *env) on(ctx context.Context, db string, users int) (*env, error) {
-	o := &env{profile: e.profile, out: e.out, bin: e.bin, db: db}
+	o := &env{profile: e.profile, warmUp: e.warmUp, out: e.out, bin: e.bin, db: db}
 	return o, o.populate(ctx, users, "")
 }
 

@@ -228,21 +228,28 @@ func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration
 	if err := ss.connect(ctx, indexes(roomCount*roomSize), 1); err != nil {
 		return r, err
 	}
+	if err := ss.warmUp(ctx, &r, rate); err != nil {
+		return r, err
+	}
 	return ss.mix(ctx, r, rate, d, stallEvery)
+}
+
+// warmUp posts at the chat mix's rate for -warm-up, unmeasured, on a
+// freshly started server whose readers are connected; r's config says so.
+func (ss *session) warmUp(ctx context.Context, r *result, rate float64) error {
+	if ss.e.warmUp <= 0 {
+		return nil
+	}
+	t := newTally()
+	openLoop(ctx, ss.p, rate, ss.e.warmUp, 64, ss.e.mixTarget, t, nil)
+	ss.drain(t, 10*time.Second)
+	r.Config += fmt.Sprintf(", after %v unmeasured", ss.e.warmUp)
+	return ss.reset(ctx)
 }
 
 // mix runs the chat mix on a session whose readers are connected.
 func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Duration, stallEvery int) (result, error) {
 	e := ss.e
-	if e.warmUp > 0 {
-		t := newTally()
-		openLoop(ctx, ss.p, rate, e.warmUp, 64, e.mixTarget, t, nil)
-		ss.drain(t, 10*time.Second)
-		if err := ss.reset(ctx); err != nil {
-			return r, err
-		}
-		r.Config += fmt.Sprintf(", after %v unmeasured", e.warmUp)
-	}
 	var stalled []*stream
 	if stallEvery > 0 {
 		for i, s := range ss.streams {
