@@ -68,11 +68,15 @@ func (h *Hub) newStreamWriter(out sink) *streamWriter {
 func (sw *streamWriter) Write(p []byte) (int, error) {
 	sw.mu.Lock()
 	defer sw.mu.Unlock()
-	if sw.finished {
+	if sw.finished || sw.dead.Load() {
 		return 0, errCut
 	}
-	if err := sw.arm(); err != nil {
-		return 0, err
+	// An event comes in several writes: the clock is read for its first
+	// (or where a flush cleared the deadline), not for each.
+	if !sw.dirty || sw.deadline.IsZero() {
+		if err := sw.arm(sw.now()); err != nil {
+			return 0, err
+		}
 	}
 	sw.dirty = true
 	return sw.out.Write(p)
@@ -161,7 +165,7 @@ func (sw *streamWriter) finish() {
 
 // flush sends buffered data now. The caller holds mu.
 func (sw *streamWriter) flush(now time.Time) {
-	if sw.arm() != nil {
+	if sw.arm(now) != nil {
 		return
 	}
 	if sw.dirty {
@@ -184,11 +188,11 @@ func (sw *streamWriter) flush(now time.Time) {
 // deadline. Setting a deadline costs a timer update, so it is moved only
 // when less than half is left, not for every flush: a stuck client is cut
 // after between half the timeout and all of it. The caller holds mu.
-func (sw *streamWriter) arm() error {
+func (sw *streamWriter) arm(now time.Time) error {
 	if sw.dead.Load() {
 		return errCut
 	}
-	if now := sw.now(); sw.deadline.Sub(now) < sw.timeout/2 {
+	if sw.deadline.Sub(now) < sw.timeout/2 {
 		sw.deadline = now.Add(sw.timeout)
 		_ = sw.out.setWriteDeadline(sw.deadline)
 		// A cut between the check and the new deadline must still win.
