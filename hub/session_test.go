@@ -88,7 +88,7 @@ func onlyOldEnds(t *testing.T, rg *rig, old, fresh *client) {
 }
 
 // CheckSessions checks every stream's session without waiting for a
-// heartbeat (none comes here), and calls made while one is pending merge.
+// heartbeat (none comes here).
 func TestCheckSessionsEndsStreamsWithoutAHeartbeat(t *testing.T) {
 	rg, old, fresh, expire := twoSessions(t, make(chan time.Time))
 	expire("old")
@@ -96,6 +96,55 @@ func TestCheckSessionsEndsStreamsWithoutAHeartbeat(t *testing.T) {
 		rg.hub.CheckSessions()
 	}
 	onlyOldEnds(t, rg, old, fresh)
+}
+
+// Calls made while a check runs return at once and make one more check
+// between them, not one each.
+func TestCheckSessionsCallsWhileOneRunsMerge(t *testing.T) {
+	rg := newRig(t, Options{HeartbeatTicks: make(chan time.Time)})
+	checking, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	checks, marked := 0, false
+	firstMarked := make(chan int, 1) // how many checks ran before the first marked one
+	rg.valid = func(string) bool {
+		mu.Lock()
+		checks++
+		n, m := checks, marked
+		marked = false
+		mu.Unlock()
+		if n == 1 {
+			close(checking)
+			<-release // the first check holds the heartbeat goroutine
+		}
+		if m {
+			firstMarked <- n - 1
+		}
+		return true
+	}
+	rg.hub.Join(10, 1)
+	rg.connect(1, "?session=only")
+	rg.waitConns(1)
+	rg.hub.CheckSessions()
+	<-checking
+	for range 5 {
+		rg.hub.CheckSessions() // returns at once: the check is still running
+	}
+	close(release)
+	waitFor(t, "the merged check", func() bool { mu.Lock(); defer mu.Unlock(); return checks >= 2 })
+	// Checks run one after another: the next one after this mark shows
+	// how many the five calls made (one each would be six in all).
+	mu.Lock()
+	marked = true
+	mu.Unlock()
+	rg.hub.CheckSessions()
+	select {
+	case before := <-firstMarked:
+		if before != 2 {
+			t.Fatalf("%d checks before the marked one: five calls during a check made %d, want 1", before, before-1)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the last CheckSessions never ran a check")
+	}
 }
 
 // Disconnect (deactivation, a new password) ends every stream of the user,
