@@ -6,6 +6,17 @@ import (
 	"testing"
 )
 
+// listen is a loopback listener, closed when the test ends.
+func listen(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln
+}
+
 // tcpPair is a connected pair of TCP connections: the server's end, which
 // is watched, and the client's, which goes away.
 func tcpPair(t *testing.T, ln net.Listener) (server, client net.Conn) {
@@ -27,11 +38,7 @@ func TestCloseWatchTellsEachStreamItsClientWent(t *testing.T) {
 		t.Fatal("no epoll watcher on Linux")
 	}
 	defer w.stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listen(t)
 
 	const n = 200
 	var told [n]atomic.Int32
@@ -97,11 +104,7 @@ func TestCloseWatchTellsEachStreamItsClientWent(t *testing.T) {
 
 func TestAStoppedCloseWatchWatchesNothing(t *testing.T) {
 	w := newCloseWatch()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listen(t)
 	server, _ := tcpPair(t, ln)
 	forget, ok := w.watch(server, func() {})
 	if !ok {
@@ -139,11 +142,7 @@ func TestAHijackedStreamIsWatchedByTheSet(t *testing.T) {
 func TestAFailedCloseWatchEndsItsStreams(t *testing.T) {
 	w := newCloseWatch()
 	defer w.stop()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
+	ln := listen(t)
 	var told atomic.Int32
 	for range 3 {
 		server, _ := tcpPair(t, ln)
