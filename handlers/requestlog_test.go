@@ -3,15 +3,18 @@ package handlers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/rtmessenger/rtmessenger/hub"
@@ -237,5 +240,36 @@ func BenchmarkRequestLog(b *testing.B) {
 				c.next.ServeHTTP(w, req)
 			}
 		})
+	}
+}
+
+// A hijacked stream's connection, wrapped to count what it carries, still
+// shows the hub its socket (so one epoll set watches it instead of a
+// goroutine); a connection with no socket says so.
+func TestLoggedConnShowsItsSocket(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	var c net.Conn = &loggedConn{Conn: client}
+	rc, err := c.(syscall.Conn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fd uintptr
+	if err := rc.Control(func(s uintptr) { fd = s }); err != nil || fd == 0 {
+		t.Fatalf("socket: %d %v", fd, err)
+	}
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	if _, err := (&loggedConn{Conn: a}).SyscallConn(); !errors.Is(err, errors.ErrUnsupported) {
+		t.Fatalf("a pipe's SyscallConn: %v, want ErrUnsupported", err)
 	}
 }
