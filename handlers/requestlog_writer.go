@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -121,17 +120,14 @@ func (w hijackableWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 // writes HTTP/1.1 itself), and ends the request's log on Close.
 type loggedConn struct {
 	net.Conn
-	w       *loggedWriter
-	closed  atomic.Bool
-	writing sync.RWMutex // held shared by each Write, so Close can wait for their counts
+	w      *loggedWriter
+	closed atomic.Bool
 }
 
 func (c *loggedConn) Write(p []byte) (int, error) {
 	if c.w.status.Load() == 0 {
 		c.w.status.CompareAndSwap(0, int32(statusLineCode(p)))
 	}
-	c.writing.RLock()
-	defer c.writing.RUnlock()
 	n, err := c.Conn.Write(p)
 	c.w.bytes.Add(int64(n))
 	return n, err
@@ -146,15 +142,10 @@ func (c *loggedConn) SyscallConn() (syscall.RawConn, error) {
 	return nil, errors.ErrUnsupported
 }
 
-// Close logs the request once the writes in flight have counted their
-// bytes: closing the socket first ends any that are blocked, and a write
-// that just returned still counts before the line is written.
 func (c *loggedConn) Close() error {
 	err := c.Conn.Close()
 	if c.closed.CompareAndSwap(false, true) {
-		c.writing.Lock() // the writes in flight have counted
 		c.w.finish()
-		c.writing.Unlock()
 	}
 	return err
 }
