@@ -273,3 +273,65 @@ func TestLoggedConnShowsItsSocket(t *testing.T) {
 		t.Fatalf("a pipe's SyscallConn: %v, want ErrUnsupported", err)
 	}
 }
+
+// deliveredConn delivers every write to the peer at once, then holds the
+// writer until release closes: the moment a peer can read and hang up
+// before the writing goroutine runs again.
+type deliveredConn struct {
+	net.Conn
+	delivered chan struct{}
+	release   chan struct{}
+}
+
+func (c *deliveredConn) Write(p []byte) (int, error) {
+	close(c.delivered)
+	<-c.release
+	return len(p), nil
+}
+
+func (c *deliveredConn) Close() error { return nil }
+
+// A write the peer has read counts even when the close that logs the line
+// comes before the writer returns (it logged 0 bytes now and then).
+func TestHijackedWriteCountsBeforeACloseOvertakesIt(t *testing.T) {
+	log := &jsonLog{}
+	w := &loggedWriter{h: &Handler{log: slog.New(slog.NewJSONHandler(log, nil))}, info: &requestInfo{route: "GET /ws"}, method: "GET"}
+	w.pending.Store(1)
+	c := &loggedConn{Conn: &deliveredConn{delivered: make(chan struct{}), release: make(chan struct{})}, w: w}
+	dc := c.Conn.(*deliveredConn)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.Write([]byte("HTTP/1.1 101 Switching Protocols\r\n\r\n"))
+	}()
+	<-dc.delivered
+	c.Close()
+	rec := log.find(t, "GET /ws", http.StatusSwitchingProtocols)
+	close(dc.release)
+	<-done
+	if rec["bytes"] != float64(len("HTTP/1.1 101 Switching Protocols\r\n\r\n")) {
+		t.Errorf("logged %v bytes for a delivered response line", rec["bytes"])
+	}
+}
+
+// shortConn takes only the first n bytes of a write.
+type shortConn struct {
+	net.Conn
+	n int
+}
+
+func (c shortConn) Write(p []byte) (int, error) { return min(c.n, len(p)), io.ErrShortWrite }
+func (c shortConn) Close() error                { return nil }
+
+// What a failed write did not send is not counted.
+func TestHijackedShortWriteCountsWhatWentOut(t *testing.T) {
+	log := &jsonLog{}
+	w := &loggedWriter{h: &Handler{log: slog.New(slog.NewJSONHandler(log, nil))}, info: &requestInfo{route: "GET /ws"}, method: "GET"}
+	w.pending.Store(1)
+	c := &loggedConn{Conn: shortConn{n: 3}, w: w}
+	c.Write([]byte("0123456789"))
+	c.Close()
+	if rec := log.find(t, "GET /ws", http.StatusOK); rec["bytes"] != float64(3) {
+		t.Errorf("logged %v bytes, 3 went out", rec["bytes"])
+	}
+}

@@ -128,8 +128,14 @@ func (c *loggedConn) Write(p []byte) (int, error) {
 	if c.w.status.Load() == 0 {
 		c.w.status.CompareAndSwap(0, int32(statusLineCode(p)))
 	}
+	// Counted before the write, the unsent rest taken back after: the
+	// peer can read these bytes and close, and the close log the line,
+	// before this goroutine runs again, so counting after would miss them.
+	c.w.bytes.Add(int64(len(p)))
 	n, err := c.Conn.Write(p)
-	c.w.bytes.Add(int64(n))
+	if n < len(p) {
+		c.w.bytes.Add(int64(n - len(p)))
+	}
 	return n, err
 }
 
