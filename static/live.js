@@ -134,11 +134,23 @@
     return url.replace(/([?&]after=)\d+/, '$1' + id);
   }
 
+  // htmx scans the page once, in a DOMContentLoaded listener it added
+  // before this script ran (or on a timer, if it ran after parsing). A tab
+  // that connects before the scan is connected twice: the scan sees no
+  // connection until the first one answers, and opens another. So a
+  // leader connects after the scan, by itself.
+  const scanned = new Promise((resolve) => {
+    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', () => setTimeout(resolve));
+    else setTimeout(resolve);
+  });
+
   function lead() {
     leading = true;
-    el.setAttribute(socket ? 'hx-ws:connect' : 'hx-sse:connect', withAfter(el.dataset.connect, lastId));
-    // Still loading: htmx connects when it scans the page. Later, now.
-    if (document.readyState !== 'loading') htmx.process(el);
+    scanned.then(() => {
+      if (stopped) return;
+      el.setAttribute(socket ? 'hx-ws:connect' : 'hx-sse:connect', withAfter(el.dataset.connect, lastId));
+      htmx.process(el);
+    });
   }
 
   // --- The others: events and state as the leader hands them on. ---

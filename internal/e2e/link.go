@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,10 +33,12 @@ type Link struct {
 
 	mu       sync.Mutex
 	cut      bool
-	streams  bool            // refusing /events
-	lose     string          // path prefix of POSTs whose answers are lost
-	lost     chan int        // the status the server gave each lost answer
-	inFlight map[*int]func() // cancels each request passing through
+	streams  bool                     // refusing /events
+	lose     string                   // path prefix of POSTs whose answers are lost
+	lost     chan int                 // the status the server gave each lost answer
+	inFlight map[*int]func()          // cancels each request passing through
+	gates    map[string]chan struct{} // paths whose requests wait to be let through
+	deferred map[string]string        // page path: the script its body ends with
 	handlers sync.WaitGroup
 }
 
@@ -50,10 +54,11 @@ func StartLink(t *testing.T, s *Server) *Link {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &Link{URL: "http://" + ln.Addr().String(), t: t, lost: make(chan int, 8), inFlight: map[*int]func(){}}
+	l := &Link{URL: "http://" + ln.Addr().String(), t: t, lost: make(chan int, 8), inFlight: map[*int]func(){}, gates: map[string]chan struct{}{}, deferred: map[string]string{}}
 	l.through = &http.Transport{}
 	l.proxy = httputil.NewSingleHostReverseProxy(target)
 	l.proxy.Transport = l.through
+	l.proxy.ModifyResponse = l.addDeferred
 	l.proxy.FlushInterval = -1                    // a stream's events pass at once
 	l.proxy.ErrorLog = log.New(io.Discard, "", 0) // a cut is the point, not news
 	l.srv = &http.Server{Handler: l, ErrorLog: log.New(io.Discard, "", 0)}
@@ -119,6 +124,46 @@ func (l *Link) LoseAnswers(prefix string) {
 	l.lose = prefix
 }
 
+// Gate makes requests for path wait at the link until release is called,
+// and then pass on. For a script the page defers (the browser holds its
+// DOMContentLoaded until it has it) or a stream that must not connect yet.
+func (l *Link) Gate(path string) (release func()) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	ch := make(chan struct{})
+	l.gates[path] = ch
+	var once sync.Once
+	return func() { once.Do(func() { close(ch) }) }
+}
+
+// DeferScript makes the page at path end with a deferred script from
+// script as it passes: the page is parsed, and its DOMContentLoaded waits
+// for that script (which Gate can hold back).
+func (l *Link) DeferScript(path, script string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.deferred[path] = script
+}
+
+func (l *Link) addDeferred(res *http.Response) error {
+	l.mu.Lock()
+	script := l.deferred[res.Request.URL.Path]
+	l.mu.Unlock()
+	if script == "" || res.Request.Method != http.MethodGet {
+		return nil
+	}
+	page, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return err
+	}
+	page = bytes.Replace(page, []byte("</body>"), []byte(`<script defer src="`+script+`"></script></body>`), 1)
+	res.Body = io.NopCloser(bytes.NewReader(page))
+	res.ContentLength = int64(len(page))
+	res.Header.Set("Content-Length", strconv.Itoa(len(page)))
+	return nil
+}
+
 // KeepAnswers ends LoseAnswers.
 func (l *Link) KeepAnswers() { l.LoseAnswers("") }
 
@@ -145,12 +190,23 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	refused := l.cut || (l.streams && r.URL.Path == "/events")
 	lose := !refused && l.lose != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, l.lose)
 	l.inFlight[key] = cancel
+	gate := l.gates[r.URL.Path]
+	if l.deferred[r.URL.Path] != "" {
+		r.Header.Del("Accept-Encoding") // the page is rewritten as it passes
+	}
 	l.mu.Unlock()
 	defer func() {
 		l.mu.Lock()
 		delete(l.inFlight, key)
 		l.mu.Unlock()
 	}()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return
+		}
+	}
 	switch {
 	case refused:
 		hangUp(w)

@@ -6,10 +6,12 @@ package tabs
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
@@ -301,5 +303,64 @@ func TestStreamHolderMovesBetweenPages(t *testing.T) {
 	ann.Do(chromedp.NavigateBack(), chromedp.WaitVisible(chromedp.ID("composer")))
 	ann.WaitLive()
 	other.WaitLive()
+	waitConns(t, s, 1)
+}
+
+// A tab that takes the stream over after its page is parsed but before
+// htmx has scanned it (DOMContentLoaded waits for a deferred script, held
+// back here), and before its stream has answered, opens one stream. The
+// tab connecting by itself and htmx's scan connecting again, before the
+// first answer came, would hold two.
+func TestHandOverBeforeThePageIsScannedOpensOneStream(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t, "-debug-addr", "127.0.0.1:0")
+	link := e2e.StartLink(t, s)
+	ann := e2e.OpenTab(t, browser, link.Server())
+	ann.Signup("ann")
+	ann.Do(chromedp.SetValue(chromedp.ID("room-name"), "lobby"))
+	ann.Submit(`.create-room button`)
+	ann.WaitLive()
+	room := ann.Eval(`location.pathname`)
+	waitConns(t, s, 1)
+
+	late := ann.SameProfile()
+	var mu sync.Mutex
+	asked := 0 // requests for the stream from the late tab
+	if err := chromedp.Listen(late.Ctx, func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && strings.Contains(e.Request.URL, "/events") {
+			mu.Lock()
+			asked++
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	script, stream := link.Gate("/held.js"), link.Gate("/events")
+	defer script()
+	defer stream()
+	link.DeferScript(room, "/held.js")
+	if _, err := chromedp.Call(late.Ctx, page.Navigate, page.NavigateParams{URL: link.URL + room}); err != nil {
+		t.Fatal(err)
+	}
+	late.WaitFor("the page parsed, its deferred script held", `document.readyState === 'interactive' && Boolean(document.getElementById('stream'))`)
+	if _, err := chromedp.Call(ann.Ctx, page.Close, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	// The lock is the late tab's once granted: no other tab of ann's is open.
+	late.WaitFor("the late tab taking the stream over", `(navigator.locks.query().then((s) => { window.locksHeld = s.held.length; }), window.locksHeld > 0)`)
+	if state := late.Eval(`document.readyState`); state != "interactive" {
+		t.Fatalf("the page is %s: the hand-over came after htmx scanned it, and this test shows nothing", state)
+	}
+	script()
+	late.WaitFor("the page loaded", `document.readyState === 'complete'`)
+	stream()
+	late.WaitLive()
+	say(late, "after the hand-over")
+	mu.Lock()
+	n := asked
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("the tab asked for the stream %d times, want once", n)
+	}
 	waitConns(t, s, 1)
 }
