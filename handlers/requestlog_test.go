@@ -196,6 +196,9 @@ func TestSocketLogsWhenItEnds(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The 101 comes before the hub has the socket: a post sent at once
+	// could go before it and never reach it.
+	a.waitConns(1)
 	alice.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"hello"}}, nil)
 	ws.next()
 	ws.c.CloseNow()

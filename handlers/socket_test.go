@@ -51,7 +51,7 @@ type wsFrame struct {
 
 func (s *socket) next() wsFrame {
 	s.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), streamWait)
 	defer cancel()
 	_, b, err := s.c.Read(ctx)
 	if err != nil {
