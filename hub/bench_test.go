@@ -128,6 +128,6 @@ func BenchmarkCompressEvent(b *testing.B) {
 	var n int
 	for b.Loop() {
 		n++
-		b.SetBytes(int64(len(c.compress(fragment(n)))))
+		b.SetBytes(int64(len(c.compress(c.primer, fragment(n), c.primer))))
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -93,7 +94,7 @@ func TestThePrimerMakesTypicalEventsSmall(t *testing.T) {
 		t.Fatalf("%d plain bytes became %d", len(plain), len(unit))
 	}
 	// And the stream decodes to exactly what was written.
-	stream := append(append(append([]byte(nil), c.prefix...), unit...), c.unit(fragment(1235, "ann", "hi"))...)
+	stream := append(append(append(append([]byte(nil), gzipHeader...), c.primed...), unit...), c.unit(fragment(1235, "ann", "hi"))...)
 	zr, err := gzip.NewReader(bytes.NewReader(stream))
 	if err != nil {
 		t.Fatal(err)
@@ -120,5 +121,40 @@ func readHeader(t *testing.T, br *bufio.Reader) string {
 			return head.String()
 		}
 		head.WriteString(line)
+	}
+}
+
+// A stream's first event goes without the primer, which comes with the
+// second: a page whose stream gets one event pays a small fraction of
+// the primer's bytes, and the whole stream still decodes to what was
+// written.
+func TestTheFirstEventComesWithoutThePrimer(t *testing.T) {
+	event := func(id int) string {
+		return fmt.Sprintf("id: %d\ndata: <span id=\"counts-7\" class=\"counts\" data-last=\"%d\" data-unread=\"0\"></span>\n\n", id, id)
+	}
+	c := newStreamCodec([]byte(strings.Repeat(event(1), 8) + "a primer of typical markup, long enough to cost something on its own"))
+	rec := httptest.NewRecorder()
+	g := &gzipUnits{flushWriter: rec, codec: c}
+	var sizes []int
+	for id := 1; id <= 3; id++ {
+		before := rec.Body.Len()
+		io.WriteString(g, event(id))
+		g.Flush()
+		sizes = append(sizes, rec.Body.Len()-before)
+	}
+	if sizes[0] >= len(c.primed) || sizes[1] < len(c.primed) {
+		t.Fatalf("bytes per event %v with a primer of %d compressed: the primer should come with the second", sizes, len(c.primed))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(zr)
+	if err != io.ErrUnexpectedEOF {
+		t.Fatalf("reading the stream: %v", err)
+	}
+	want := event(1) + string(c.primer) + event(2) + string(c.primer) + event(3) + string(c.primer)
+	if string(got) != want {
+		t.Fatalf("decoded:\n%q\nwant:\n%q", got, want)
 	}
 }

@@ -165,9 +165,9 @@ type flushWriter interface {
 // event's text and then flushes, and each flush sends that event's unit.
 type gzipUnits struct {
 	flushWriter
-	codec   *streamCodec
-	plain   *[]byte // the event being written; from plains, nil between events
-	started bool
+	codec *streamCodec
+	plain *[]byte // the event being written; from plains, nil between events
+	sent  int     // events sent so far, counted up to 2: the first and second differ
 }
 
 // plains recycles event buffers, so an idle stream holds none.
@@ -188,16 +188,23 @@ func (g *gzipUnits) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Flush sends the event written since the last flush as its unit. The
-// stream's prefix goes with the first event, not with the response head:
-// a page that gets no event before it moves on never pays for the primer.
+// Flush sends the event written since the last flush, compressed. The
+// gzip header goes with the first event, not with the response head, and
+// the primer with the second (gzip.go): a page that gets at most one
+// event before it moves on never pays for the primer.
 func (g *gzipUnits) Flush() {
 	if g.plain != nil {
-		if !g.started {
-			g.started = true
-			g.flushWriter.Write(g.codec.prefix)
+		switch g.sent {
+		case 0:
+			g.flushWriter.Write(gzipHeader)
+			g.flushWriter.Write(g.codec.first(*g.plain))
+		case 1:
+			g.flushWriter.Write(g.codec.primed)
+			g.flushWriter.Write(g.codec.unit(*g.plain))
+		default:
+			g.flushWriter.Write(g.codec.unit(*g.plain))
 		}
-		g.flushWriter.Write(g.codec.unit(*g.plain))
+		g.sent = min(g.sent+1, 2)
 		*g.plain = (*g.plain)[:0]
 		if cap(*g.plain) <= 64<<10 { // a huge event's buffer is not kept
 			plains.Put(g.plain)
