@@ -235,6 +235,8 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 		return func() {}
 	}
 	name := strings.NewReplacer(" ", "-", "/", "-").Replace(ss.name)
+	metrics := strings.TrimSuffix(ss.srv.debugURL, "debug/") + "metrics"
+	ss.save(ctx, metrics, name+".metrics-before.txt")
 	if resp, err := http.Get(ss.srv.debugURL + "contention?on=1"); err == nil {
 		resp.Body.Close()
 	}
@@ -248,7 +250,7 @@ func (ss *session) profileDuring(ctx context.Context, d time.Duration) func() {
 				fmt.Fprintln(os.Stderr, "profile:", err)
 			}
 		}
-		ss.save(ctx, strings.TrimSuffix(ss.srv.debugURL, "debug/")+"metrics", name+".metrics.txt")
+		ss.save(ctx, metrics, name+".metrics.txt")
 	}
 }
 
@@ -262,7 +264,8 @@ func (ss *session) snapshot(ctx context.Context, kind string) {
 // output folder. With the profiles come the server's metrics (the
 // writer's batch sizes and waits, the POST, relay and scheduling
 // latencies): totals since that server started, so they include a
-// warm-up and any earlier steps on it.
+// warm-up and any earlier steps on it; those saved as the profile starts
+// (.metrics-before.txt) are what to subtract.
 func (ss *session) save(ctx context.Context, url, file string) {
 	if err := fetchTo(ctx, url, filepath.Join(ss.e.out, file)); err != nil {
 		fmt.Fprintln(os.Stderr, "save:", err)
