@@ -344,6 +344,18 @@
     list.replaceChildren();
     box.removeAttribute('aria-activedescendant');
   }
+  // prune drops the options that no longer fit the @word at the caret:
+  // an answer can come after the word changed (typing outran the server),
+  // and Enter must not pick a name for a word that is gone.
+  function prune(box, list) {
+    const at = mentionAt(box);
+    const q = at && at.q.toLowerCase();
+    for (const o of options(list)) {
+      if (!at || !o.dataset.name.toLowerCase().startsWith(q)) o.remove();
+    }
+    if (!options(list).length) closeSuggestions(box, list);
+    else if (!list.querySelector('[aria-selected="true"]')) choose(box, list, 0);
+  }
   function pick(box, list, option) {
     const at = mentionAt(box);
     if (!at || !option) return;
@@ -362,6 +374,7 @@
       closeSuggestions(box, list);
       return;
     }
+    if (options(list).length) prune(box, list);
     box.form.querySelector('#mention-q').value = at.q;
     htmx.trigger(list, 'rtm-mention');
   });
@@ -369,8 +382,10 @@
   document.addEventListener('keydown', (e) => {
     const box = e.target;
     const list = isComposer(box) && box.form.querySelector('#mention-list');
+    if (!options(list).length || e.isComposing) return;
+    prune(box, list);
     const opts = options(list);
-    if (!opts.length || e.isComposing) return;
+    if (!opts.length) return;
     let i = opts.findIndex((o) => o.getAttribute('aria-selected') === 'true');
     switch (e.key) {
       case 'ArrowDown': choose(box, list, (i + 1) % opts.length); break;
@@ -389,14 +404,14 @@
     const box = option.closest('form').querySelector('textarea[name="body"]');
     pick(box, option.closest('#mention-list'), option);
   });
-  // Suggestions that arrive: the first is chosen; ones that arrive after
-  // the @word was finished or closed are dropped.
+  // Suggestions that arrive: the first that fits is chosen; ones that
+  // arrive after the @word was finished, changed or closed are dropped.
   document.addEventListener('htmx:after:swap', () => {
     const list = document.getElementById('mention-list');
     const box = list && list.closest('form').querySelector('textarea[name="body"]');
     if (!box || !options(list).length) return;
-    if (document.activeElement !== box || !mentionAt(box)) closeSuggestions(box, list);
-    else if (!list.querySelector('[aria-selected="true"]')) choose(box, list, 0);
+    if (document.activeElement !== box) closeSuggestions(box, list);
+    else prune(box, list);
   });
   // A conversation someone else just started is not in the sidebar yet:
   // fetch a fresh sidebar (one request at a time), which counts it.

@@ -234,3 +234,30 @@ func TestMentionSuggestionsByKeyboard(t *testing.T) {
 	}
 	problems.Check(t, "anna")
 }
+
+// Suggestions that come after the @word they answer has changed (typing
+// outran the server) fit no longer: Enter sends the message as typed
+// instead of putting a name from the late answer in place of the word.
+func TestALateSuggestionIsNotPicked(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	anna, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
+	problems := browsertest.WatchConsole(anna.Ctx)
+	anna.Signup("anna")
+	lobby := createRoom(anna, "lobby")
+	ben.Signup("ben")
+	join(ben, lobby)
+	open(anna, lobby)
+
+	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "hello @ben and @nobody"))
+	// The answer for "@ben", as if it came only now.
+	anna.Eval(`htmx.swap({target: document.getElementById('mention-list'), swap: 'innerHTML',
+		text: '<ul id="mention-options" role="listbox"><li id="mention-opt-ben" role="option" data-name="ben" aria-selected="false"><strong>@ben</strong></li></ul>'}).then(() => { window.lateAnswer = true }), ''`)
+	anna.WaitFor("the late answer swapped in", `window.lateAnswer === true`)
+	if got := anna.Eval(`String(document.querySelectorAll('#mention-list [role="option"]').length)`); got != "0" {
+		t.Errorf("%s suggestions for a word that is gone", got)
+	}
+	anna.Do(key("Enter", 13))
+	sent(anna, "hello @ben and @nobody")
+	problems.Check(t, "anna")
+}
