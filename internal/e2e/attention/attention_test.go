@@ -157,8 +157,10 @@ func TestMentionHighlightedAndCounted(t *testing.T) {
 	}
 	ben.WaitFor("the mention read", counts(lobby)+`.dataset.mentions === '0'`)
 
-	// Live, on the room's own page.
-	anna.Send("again @ben")
+	// Live, on the room's own page. Text after the name: with the caret
+	// still on "@ben", Enter would pick ben from the suggestions (if they
+	// came in time) instead of sending.
+	anna.Send("@ben again")
 	ben.WaitFor("the live mention highlighted", last+`.textContent.includes('again') && `+last+`.classList.contains('mentions-me')`)
 	cleo.WaitFor("the live mention on cleo's page", e2e.LogText+`.includes('again')`)
 	if got := cleo.Eval(last + `.className`); strings.Contains(got, "mentions-me") {
@@ -166,7 +168,7 @@ func TestMentionHighlightedAndCounted(t *testing.T) {
 	}
 	// The mentions page lists both, newest first.
 	ben.Do(chromedp.Navigate(s.URL + "/mentions"))
-	if got := ben.Eval(`[...document.querySelectorAll('.mentioned-in .body')].map(b => b.textContent).join('|')`); got != "again @ben|hello @ben and @nobody" {
+	if got := ben.Eval(`[...document.querySelectorAll('.mentioned-in .body')].map(b => b.textContent).join('|')`); got != "@ben again|hello @ben and @nobody" {
 		t.Errorf("the mentions page lists %q", got)
 	}
 	browsertest.Screenshot(t, ben.Ctx, "mentions-ben")

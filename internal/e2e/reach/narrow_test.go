@@ -121,7 +121,9 @@ func TestNarrowScreens(t *testing.T) {
 	// once stuck out of the sidebar.
 	ben.Do(chromedp.Navigate(s.URL + random))
 	ben.WaitLive()
-	ben.Send("are you there @anna.has.the.longest.user.name")
+	// The name first: with the caret still on it, Enter would pick it from
+	// the suggestions (if they came in time) instead of sending.
+	ben.Send("@anna.has.the.longest.user.name are you there")
 	ben.WaitFor("the message sent", e2e.LogText+`.includes('are you there')`)
 
 	nav, err := json.Marshal(navLinks)
