@@ -294,8 +294,9 @@ func (c *deliveredConn) Write(p []byte) (int, error) {
 
 func (c *deliveredConn) Close() error { return nil }
 
-// A write the peer has read counts even when the close that logs the line
-// comes before the writer returns (it logged 0 bytes now and then).
+// A write the peer has read counts even when the close comes before the
+// writer returns (the line said 0 bytes now and then): the line waits for
+// the write.
 func TestHijackedWriteCountsBeforeACloseOvertakesIt(t *testing.T) {
 	log := &jsonLog{}
 	w := &loggedWriter{h: &Handler{log: slog.New(slog.NewJSONHandler(log, nil))}, info: &requestInfo{route: "GET /ws"}, method: "GET"}
@@ -309,9 +310,12 @@ func TestHijackedWriteCountsBeforeACloseOvertakesIt(t *testing.T) {
 	}()
 	<-dc.delivered
 	c.Close()
-	rec := log.find(t, "GET /ws", http.StatusSwitchingProtocols)
+	if recs := log.requests(t); len(recs) != 0 {
+		t.Fatalf("logged while a write was in flight: %v", recs)
+	}
 	close(dc.release)
 	<-done
+	rec := log.find(t, "GET /ws", http.StatusSwitchingProtocols)
 	if rec["bytes"] != float64(len("HTTP/1.1 101 Switching Protocols\r\n\r\n")) {
 		t.Errorf("logged %v bytes for a delivered response line", rec["bytes"])
 	}
@@ -326,7 +330,8 @@ type shortConn struct {
 func (c shortConn) Write(p []byte) (int, error) { return min(c.n, len(p)), io.ErrShortWrite }
 func (c shortConn) Close() error                { return nil }
 
-// What a failed write did not send is not counted.
+// What a failed write did not send is not counted, and a write after the
+// line was logged logs no second one.
 func TestHijackedShortWriteCountsWhatWentOut(t *testing.T) {
 	log := &jsonLog{}
 	w := &loggedWriter{h: &Handler{log: slog.New(slog.NewJSONHandler(log, nil))}, info: &requestInfo{route: "GET /ws"}, method: "GET"}
@@ -334,6 +339,7 @@ func TestHijackedShortWriteCountsWhatWentOut(t *testing.T) {
 	c := &loggedConn{Conn: shortConn{n: 3}, w: w}
 	c.Write([]byte("0123456789"))
 	c.Close()
+	c.Write([]byte("after"))
 	if rec := log.find(t, "GET /ws", http.StatusOK); rec["bytes"] != float64(3) {
 		t.Errorf("logged %v bytes, 3 went out", rec["bytes"])
 	}

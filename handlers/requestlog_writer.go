@@ -66,6 +66,19 @@ func (w *loggedWriter) FlushError() error {
 // Unwrap lets http.ResponseController reach deadlines and the rest.
 func (w *loggedWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// hold adds an end to wait for, unless the line was logged already.
+func (w *loggedWriter) hold() bool {
+	for {
+		n := w.pending.Load()
+		if n <= 0 {
+			return false
+		}
+		if w.pending.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
 // finish is one of the request's ends; the last logs it.
 func (w *loggedWriter) finish() {
 	if w.pending.Add(-1) != 0 {
@@ -128,13 +141,15 @@ func (c *loggedConn) Write(p []byte) (int, error) {
 	if c.w.status.Load() == 0 {
 		c.w.status.CompareAndSwap(0, int32(statusLineCode(p)))
 	}
-	// Counted before the write, the unsent rest taken back after: the
-	// peer can read these bytes and close, and the close log the line,
-	// before this goroutine runs again, so counting after would miss them.
-	c.w.bytes.Add(int64(len(p)))
+	// The write holds the line back while it runs: the peer can read
+	// these bytes and close, and the close come, before this goroutine
+	// counts them. Whichever of the close and the writes in flight ends
+	// last logs, with what was sent.
+	held := c.w.hold()
 	n, err := c.Conn.Write(p)
-	if n < len(p) {
-		c.w.bytes.Add(int64(n - len(p)))
+	c.w.bytes.Add(int64(n))
+	if held {
+		c.w.finish()
 	}
 	return n, err
 }
