@@ -15,19 +15,19 @@ import (
 // message a fifth of its plain bytes, and the server no memory per stream
 // and one compression per event, however many members get it.
 //
-// The trick is a primer: a comment line of typical markup that the stream
-// starts with and that follows every event. Each event is compressed on its
-// own, with the primer as its preset dictionary, together with the primer
-// after it, and ends on a byte boundary (a sync flush). So whatever came
-// before, a client's decoder has just seen the primer when an event's
-// bytes begin, and the same bytes decode right on every stream: an event
-// is compressed once and shared. The markup it shares with the primer
+// The trick is a primer: a comment line of typical markup that follows
+// every event from a stream's second on. Each of those events is compressed
+// on its own, with the primer as its preset dictionary, together with the
+// primer after it, and ends on a byte boundary (a sync flush). So whatever
+// came before, a client's decoder has just seen the primer when such an
+// event's bytes begin, and the same bytes decode right on every stream: an
+// event is compressed once and shared. The markup it shares with the primer
 // costs a few bytes; the primer repeated after it, a few more, as one long
 // match. The decoder holds the window, not the server.
 //
 // The primer itself (about 600 bytes compressed) goes out with a stream's
-// second event, not its first: the first is compressed alone, also once
-// for every stream it starts. A page's stream often gets one event (its
+// second event, before it: the first is compressed alone (no primer before
+// it or after it), also once for every stream it starts. A page's stream often gets one event (its
 // own read mark) before the reader moves to the next page, which opens a
 // stream of its own; those pages never pay for the primer.
 
@@ -90,7 +90,7 @@ func (c *streamCodec) cached(slots []unitSlot, plain []byte, build func() []byte
 	s := &slots[maphash.Bytes(c.seed, plain)%uint64(len(slots))]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.plain != string(plain) {
+	if s.unit == nil || s.plain != string(plain) { // nil: an empty slot, "" as its text
 		s.plain, s.unit = string(plain), build()
 	}
 	return s.unit
