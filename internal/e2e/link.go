@@ -187,8 +187,6 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	key := new(int)
 	l.mu.Lock()
-	refused := l.cut || (l.streams && r.URL.Path == "/events")
-	lose := !refused && l.lose != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, l.lose)
 	l.inFlight[key] = cancel
 	gate := l.gates[r.URL.Path]
 	if l.deferred[r.URL.Path] != "" {
@@ -200,13 +198,18 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(l.inFlight, key)
 		l.mu.Unlock()
 	}()
-	if gate != nil {
+	if gate != nil && !l.refuses(r) {
 		select {
 		case <-gate:
-		case <-ctx.Done():
+		case <-ctx.Done(): // cut meanwhile: to the browser, a network failure
+			hangUp(w)
 			return
 		}
 	}
+	refused := l.refuses(r) // as the link is now, after any wait at a gate
+	l.mu.Lock()
+	lose := !refused && l.lose != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, l.lose)
+	l.mu.Unlock()
 	switch {
 	case refused:
 		hangUp(w)
@@ -216,6 +219,13 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		l.proxy.ServeHTTP(w, r.WithContext(ctx))
 	}
+}
+
+// refuses says whether the link, as it is now, drops r.
+func (l *Link) refuses(r *http.Request) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.cut || (l.streams && r.URL.Path == "/events")
 }
 
 // hangUp closes the browser's connection without a word: to the browser,

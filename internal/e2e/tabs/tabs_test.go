@@ -346,8 +346,9 @@ func TestHandOverBeforeThePageIsScannedOpensOneStream(t *testing.T) {
 	if _, err := chromedp.Call(ann.Ctx, page.Close, cdp.Empty{}); err != nil {
 		t.Fatal(err)
 	}
-	// The lock is the late tab's once granted: no other tab of ann's is open.
-	late.WaitFor("the late tab taking the stream over", `(navigator.locks.query().then((s) => { window.locksHeld = s.held.length; }), window.locksHeld > 0)`)
+	// The late tab's request for the lock waits while ann's page holds it:
+	// none pending and one held is the late tab holding it.
+	late.WaitFor("the late tab taking the stream over", `(navigator.locks.query().then((s) => { window.lockTaken = s.pending.length === 0 && s.held.length === 1; }), window.lockTaken === true)`)
 	if state := late.Eval(`document.readyState`); state != "interactive" {
 		t.Fatalf("the page is %s: the hand-over came after htmx scanned it, and this test shows nothing", state)
 	}
