@@ -344,17 +344,20 @@
     list.replaceChildren();
     box.removeAttribute('aria-activedescendant');
   }
-  // prune drops the options that no longer fit the @word at the caret:
-  // an answer can come after the word changed (typing outran the server),
-  // and Enter must not pick a name for a word that is gone.
+  // prune drops the options that no longer fit the @word at the caret
+  // and returns the rest: an answer can come after the word changed
+  // (typing outran the server), and Enter must not pick a name for a word
+  // that is gone.
   function prune(box, list) {
     const at = mentionAt(box);
     const q = at && at.q.toLowerCase();
     for (const o of options(list)) {
       if (!at || !o.dataset.name.toLowerCase().startsWith(q)) o.remove();
     }
-    if (!options(list).length) closeSuggestions(box, list);
+    const left = options(list);
+    if (!left.length) closeSuggestions(box, list);
     else if (!list.querySelector('[aria-selected="true"]')) choose(box, list, 0);
+    return left;
   }
   function pick(box, list, option) {
     const at = mentionAt(box);
@@ -383,8 +386,7 @@
     const box = e.target;
     const list = isComposer(box) && box.form.querySelector('#mention-list');
     if (!options(list).length || e.isComposing) return;
-    prune(box, list);
-    const opts = options(list);
+    const opts = prune(box, list);
     if (!opts.length) return;
     let i = opts.findIndex((o) => o.getAttribute('aria-selected') === 'true');
     switch (e.key) {

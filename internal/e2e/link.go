@@ -190,7 +190,9 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	l.inFlight[key] = cancel
 	gate := l.gates[r.URL.Path]
 	if l.deferred[r.URL.Path] != "" {
-		r.Header.Del("Accept-Encoding") // the page is rewritten as it passes
+		// Rewritten as it passes: without the browser's encodings, Go's
+		// transport asks for gzip itself and hands over the decoded page.
+		r.Header.Del("Accept-Encoding")
 	}
 	l.mu.Unlock()
 	defer func() {
@@ -198,7 +200,7 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		delete(l.inFlight, key)
 		l.mu.Unlock()
 	}()
-	if gate != nil && !l.refuses(r) {
+	if refused, _ := l.verdict(r); gate != nil && !refused {
 		select {
 		case <-gate:
 		case <-ctx.Done(): // cut meanwhile: to the browser, a network failure
@@ -206,10 +208,7 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	refused := l.refuses(r) // as the link is now, after any wait at a gate
-	l.mu.Lock()
-	lose := !refused && l.lose != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, l.lose)
-	l.mu.Unlock()
+	refused, lose := l.verdict(r) // as the link is now, after any wait at a gate
 	switch {
 	case refused:
 		hangUp(w)
@@ -221,11 +220,14 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// refuses says whether the link, as it is now, drops r.
-func (l *Link) refuses(r *http.Request) bool {
+// verdict says what the link, as it is now, does with r: drop it, or
+// pass it on and lose the answer.
+func (l *Link) verdict(r *http.Request) (refused, lose bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.cut || (l.streams && r.URL.Path == "/events")
+	refused = l.cut || (l.streams && r.URL.Path == "/events")
+	lose = !refused && l.lose != "" && r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, l.lose)
+	return refused, lose
 }
 
 // hangUp closes the browser's connection without a word: to the browser,

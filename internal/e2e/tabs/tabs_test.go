@@ -6,7 +6,7 @@ package tabs
 import (
 	"fmt"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -324,13 +324,10 @@ func TestHandOverBeforeThePageIsScannedOpensOneStream(t *testing.T) {
 	waitConns(t, s, 1)
 
 	late := ann.SameProfile()
-	var mu sync.Mutex
-	asked := 0 // requests for the stream from the late tab
+	var asked atomic.Int32 // requests for the stream from the late tab
 	if err := chromedp.Listen(late.Ctx, func(ev any) {
 		if e, ok := ev.(*network.EventRequestWillBeSent); ok && strings.Contains(e.Request.URL, "/events") {
-			mu.Lock()
-			asked++
-			mu.Unlock()
+			asked.Add(1)
 		}
 	}); err != nil {
 		t.Fatal(err)
@@ -357,10 +354,7 @@ func TestHandOverBeforeThePageIsScannedOpensOneStream(t *testing.T) {
 	stream()
 	late.WaitLive()
 	say(late, "after the hand-over")
-	mu.Lock()
-	n := asked
-	mu.Unlock()
-	if n != 1 {
+	if n := asked.Load(); n != 1 {
 		t.Fatalf("the tab asked for the stream %d times, want once", n)
 	}
 	waitConns(t, s, 1)
