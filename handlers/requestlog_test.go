@@ -297,7 +297,7 @@ func (c *deliveredConn) Close() error { return nil }
 // A write the peer has read counts even when the close comes before the
 // writer returns (the line said 0 bytes now and then): the line waits for
 // the write.
-func TestHijackedWriteCountsBeforeACloseOvertakesIt(t *testing.T) {
+func TestHijackedLineWaitsForTheWriteInFlight(t *testing.T) {
 	log := &jsonLog{}
 	w := &loggedWriter{h: &Handler{log: slog.New(slog.NewJSONHandler(log, nil))}, info: &requestInfo{route: "GET /ws"}, method: "GET"}
 	w.pending.Store(1)

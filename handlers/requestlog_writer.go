@@ -12,8 +12,8 @@ import (
 
 // loggedWriter counts what a response sends and logs the request when it
 // is over: when the handler returns, or, once the connection was
-// hijacked, when both the handler has returned and the connection is
-// closed (whichever comes last logs).
+// hijacked, when the handler has returned, the connection is closed and
+// no write to it is in flight (whichever comes last logs).
 type loggedWriter struct {
 	http.ResponseWriter
 	status  atomic.Int32 // atomics: a hijacked connection is written and closed on other goroutines
@@ -130,7 +130,8 @@ func (w hijackableWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 
 // loggedConn is a hijacked connection: it counts what is written to it,
 // takes the status from the response line its new owner writes (the hub
-// writes HTTP/1.1 itself), and ends the request's log on Close.
+// writes HTTP/1.1 itself), and ends the request's log on Close (or, if a
+// write is in flight then, when that write returns).
 type loggedConn struct {
 	net.Conn
 	w      *loggedWriter
