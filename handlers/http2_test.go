@@ -108,6 +108,9 @@ func TestStreamsOverHTTP2(t *testing.T) {
 
 	// Resume: what was posted while no stream was open is replayed.
 	first.Body.Close()
+	// The reset reaches the server in its own time: until then the
+	// browser's four streams are all still counted, and a fifth refused.
+	a.waitConns(3)
 	post("while away")
 	_, again := open(seen.ID)
 	next(again, "while away")
