@@ -82,7 +82,7 @@ func (c *conn) offerLocked(ev *Event) offered {
 	switch {
 	case c.closing || c.killed.Load():
 		return closing
-	case c.holding && len(c.held) >= c.heldMax:
+	case c.holding && len(c.held) >= c.heldMax && !c.dropHeldLossy(ev):
 		return full
 	case c.holding:
 		c.held = append(c.held, ev)
@@ -112,18 +112,35 @@ func (c *conn) send(id int64, name string, data []byte) error {
 }
 
 // release queues what was held back during the replay; from now on live
-// events are queued as they come. False if they did not fit.
+// events are queued as they come. False if a message did not fit (typing
+// and presence that do not fit are dropped).
 func (c *conn) release() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	held := c.held
 	c.held, c.holding = nil, false
 	for _, ev := range held {
-		if !c.out.offer(ev) {
+		if !c.out.offer(ev) && !ev.lossy {
 			return false
 		}
 	}
 	return true
+}
+
+// dropHeldLossy makes room in a full hold for ev, a message, by dropping
+// the oldest typing or presence event held; false if ev is lossy itself or
+// none is held. The caller holds c.mu.
+func (c *conn) dropHeldLossy(ev *Event) bool {
+	if ev.lossy {
+		return false
+	}
+	for i, h := range c.held {
+		if h.lossy {
+			c.held = append(c.held[:i], c.held[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // finish ends the connection in order: what is queued goes out, then

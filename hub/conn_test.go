@@ -110,3 +110,60 @@ func TestARefusalKeepsTheResumePoint(t *testing.T) {
 		t.Fatalf("refusal = %+v", ev)
 	}
 }
+
+// Typing and presence held back during a replay are only the latest word:
+// a full hold takes no more of them but makes room for a message by
+// dropping one, and those that do not fit the queue on release are
+// dropped. Only a message that does not fit cuts the connection.
+func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
+	typing := func() *Event { ev := newEvent(1, "typing", []byte("t")); ev.lossy = true; return ev }
+	out := &boundedOutlet{room: 1}
+	c := newConn("test", out, 2)
+	for range 3 {
+		c.offer(typing())
+	}
+	if !c.release() || len(out.queued) != 1 {
+		t.Fatalf("release of typing outgrowing the queue: %d queued, want 1 and the connection kept", len(out.queued))
+	}
+
+	out = &boundedOutlet{room: 2}
+	c = newConn("test", out, 2)
+	for range 3 {
+		c.offer(typing())
+	}
+	msg := newEvent(2, "", []byte("hello"))
+	if got := c.offer(msg); got != queued {
+		t.Fatalf("a message offered to a hold full of typing: %v, want queued", got)
+	}
+	if !c.release() || len(out.queued) != 2 || out.queued[1] != msg {
+		t.Fatalf("release: %d queued, want a typing event, then the message", len(out.queued))
+	}
+
+	c = newConn("test", &boundedOutlet{room: 1}, 2)
+	c.offer(newEvent(1, "", []byte("one")))
+	c.offer(newEvent(2, "", []byte("two")))
+	if got := c.offer(newEvent(3, "", []byte("three"))); got != full {
+		t.Fatalf("a third message offered to a hold of two messages: %v, want full", got)
+	}
+	if c.release() {
+		t.Fatal("release fitted two messages into a queue of one")
+	}
+}
+
+// boundedOutlet queues up to room events and never serves them.
+type boundedOutlet struct {
+	room   int
+	queued []*Event
+}
+
+func (o *boundedOutlet) offer(ev *Event) bool {
+	if len(o.queued) >= o.room {
+		return false
+	}
+	o.queued = append(o.queued, ev)
+	return true
+}
+func (o *boundedOutlet) put(context.Context, *Event) error { return errCut }
+func (o *boundedOutlet) serve(context.Context, func())     {}
+func (o *boundedOutlet) cut()                              {}
+func (o *boundedOutlet) close(bool, endReason)             {}

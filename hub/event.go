@@ -16,8 +16,11 @@ type Event struct {
 	Name string
 	Data []byte
 
-	kind  eventKind
-	why   endReason // for an end event
+	kind eventKind
+	why  endReason // for an end event
+	// lossy marks typing and presence: only ever the latest word, so a
+	// connection with no room for one goes without it rather than being cut.
+	lossy bool
 	forms [formCount]lazyForm
 }
 

@@ -377,6 +377,7 @@ func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
 	if ev == nil {
 		return 0
 	}
+	ev.lossy = true
 	targets := h.liveTargets(room)
 	for len(targets) > 0 {
 		step := targets[:min(liveStep, len(targets))]
