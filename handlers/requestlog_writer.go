@@ -18,7 +18,7 @@ type loggedWriter struct {
 	http.ResponseWriter
 	status  atomic.Int32 // atomics: a hijacked connection is written and closed on other goroutines
 	bytes   atomic.Int64
-	pending atomic.Int32 // the handler, plus the connection once hijacked
+	pending atomic.Int32 // the handler, the hijacked connection until closed, and its writes in flight
 
 	// What the log line needs. r is let go once the connection is
 	// hijacked: a stream may live for hours, and its line keeps nothing

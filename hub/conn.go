@@ -57,9 +57,10 @@ type conn struct {
 	chose   bool // its user chose light mode, as Options.Light said at connect
 
 	mu      sync.Mutex
-	holding bool     // until ready and replayed
-	held    []*Event // live events offered while holding
-	heldMax int
+	holding bool             // until ready and replayed
+	held    []*Event         // live events offered while holding
+	heldMax int              // of each kind: lossy (typing, presence) and the rest
+	lossies int              // lossy events among held
 	closing bool             // the end event is queued: nothing more goes in
 	why     endReason        // the end event's reason
 	lastID  int64            // the newest id queued, for notices without their own
@@ -82,10 +83,13 @@ func (c *conn) offerLocked(ev *Event) offered {
 	switch {
 	case c.closing || c.killed.Load():
 		return closing
-	case c.holding && len(c.held) >= c.heldMax && !c.dropHeldLossy(ev):
+	case c.holding && c.holdFull(ev):
 		return full
 	case c.holding:
 		c.held = append(c.held, ev)
+		if ev.lossy {
+			c.lossies++
+		}
 	case !c.out.offer(ev):
 		return full
 	}
@@ -112,13 +116,14 @@ func (c *conn) send(id int64, name string, data []byte) error {
 }
 
 // release queues what was held back during the replay; from now on live
-// events are queued as they come. False if a message did not fit (typing
-// and presence that do not fit are dropped).
+// events are queued as they come. A lossy event that does not fit is
+// dropped, as one offered to a full queue would be (see publishLiveTo);
+// false if any other did not fit.
 func (c *conn) release() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	held := c.held
-	c.held, c.holding = nil, false
+	c.held, c.lossies, c.holding = nil, 0, false
 	for _, ev := range held {
 		if !c.out.offer(ev) && !ev.lossy {
 			return false
@@ -127,20 +132,14 @@ func (c *conn) release() bool {
 	return true
 }
 
-// dropHeldLossy makes room in a full hold for ev, a message, by dropping
-// the oldest typing or presence event held; false if ev is lossy itself or
-// none is held. The caller holds c.mu.
-func (c *conn) dropHeldLossy(ev *Event) bool {
+// holdFull reports whether the hold has no more room for ev's kind. Lossy
+// events have room of their own: a burst of typing during a replay never
+// takes a message's place in the hold. The caller holds c.mu.
+func (c *conn) holdFull(ev *Event) bool {
 	if ev.lossy {
-		return false
+		return c.lossies >= c.heldMax
 	}
-	for i, h := range c.held {
-		if h.lossy {
-			c.held = append(c.held[:i], c.held[i+1:]...)
-			return true
-		}
-	}
-	return false
+	return len(c.held)-c.lossies >= c.heldMax
 }
 
 // finish ends the connection in order: what is queued goes out, then

@@ -111,32 +111,33 @@ func TestARefusalKeepsTheResumePoint(t *testing.T) {
 	}
 }
 
-// Typing and presence held back during a replay are only the latest word:
-// a full hold takes no more of them but makes room for a message by
-// dropping one, and those that do not fit the queue on release are
-// dropped. Only a message that does not fit cuts the connection.
+// Typing and presence held back during a replay have room of their own in
+// the hold, so a burst of them never takes a message's place there, and
+// those that do not fit the queue on release are dropped, as they would be
+// offered live. Only a message that does not fit cuts the connection.
 func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 	typing := func() *Event { ev := newEvent(1, "typing", []byte("t")); ev.lossy = true; return ev }
-	out := &boundedOutlet{room: 1}
+	out := &boundedOutlet{room: 3}
 	c := newConn("test", out, 2)
-	for range 3 {
-		c.offer(typing())
-	}
-	if !c.release() || len(out.queued) != 1 {
-		t.Fatalf("release of typing outgrowing the queue: %d queued, want 1 and the connection kept", len(out.queued))
-	}
-
-	out = &boundedOutlet{room: 2}
-	c = newConn("test", out, 2)
-	for range 3 {
-		c.offer(typing())
+	for i := range 3 {
+		if got, want := c.offer(typing()), map[bool]offered{true: queued, false: full}[i < 2]; got != want {
+			t.Fatalf("typing event %d offered to a hold of 2: %v, want %v", i+1, got, want)
+		}
 	}
 	msg := newEvent(2, "", []byte("hello"))
 	if got := c.offer(msg); got != queued {
 		t.Fatalf("a message offered to a hold full of typing: %v, want queued", got)
 	}
-	if !c.release() || len(out.queued) != 2 || out.queued[1] != msg {
-		t.Fatalf("release: %d queued, want a typing event, then the message", len(out.queued))
+	if !c.release() || len(out.queued) != 3 || out.queued[2] != msg {
+		t.Fatalf("release: %d queued, want two typing events, then the message", len(out.queued))
+	}
+
+	out = &boundedOutlet{room: 1}
+	c = newConn("test", out, 2)
+	c.offer(typing())
+	c.offer(typing())
+	if !c.release() || len(out.queued) != 1 {
+		t.Fatalf("release of typing outgrowing the queue: %d queued, want 1 and the connection kept", len(out.queued))
 	}
 
 	c = newConn("test", &boundedOutlet{room: 1}, 2)

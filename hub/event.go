@@ -18,8 +18,8 @@ type Event struct {
 
 	kind eventKind
 	why  endReason // for an end event
-	// lossy marks typing and presence: only ever the latest word, so a
-	// connection with no room for one goes without it rather than being cut.
+	// lossy marks typing and presence: a connection with no room for one
+	// goes without it rather than being cut (see publishLiveTo).
 	lossy bool
 	forms [formCount]lazyForm
 }

@@ -251,7 +251,12 @@ func TestALateSuggestionIsNotPicked(t *testing.T) {
 	join(ben, lobby)
 	open(anna, lobby)
 
+	// The real answer for "@nobody" (no one) comes first: were it to land
+	// after the late one below, it would clear the list by itself.
+	anna.Eval(`window.answered = []; document.addEventListener('htmx:after:swap', (e) => {
+		const c = e.detail && e.detail.ctx; if (c && c.request) window.answered.push(String(c.request.action)) }), ''`)
 	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "hello @ben and @nobody"))
+	anna.WaitFor("the answer for @nobody", `window.answered.some((a) => a.includes('mention-suggestions') && a.includes('q=nobody'))`)
 	// The answer for "@ben", as if it came only now.
 	anna.Eval(`htmx.swap({target: document.getElementById('mention-list'), swap: 'innerHTML',
 		text: '<ul id="mention-options" role="listbox"><li id="mention-opt-ben" role="option" data-name="ben" aria-selected="false"><strong>@ben</strong></li></ul>'}).then(() => { window.lateAnswer = true }), ''`)
