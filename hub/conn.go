@@ -60,7 +60,6 @@ type conn struct {
 	holding bool             // until ready and replayed
 	held    []*Event         // live events offered while holding
 	heldMax int              // of each kind: lossy (typing, presence) and the rest
-	lossies int              // lossy events among held
 	closing bool             // the end event is queued: nothing more goes in
 	why     endReason        // the end event's reason
 	lastID  int64            // the newest id queued, for notices without their own
@@ -87,9 +86,6 @@ func (c *conn) offerLocked(ev *Event) offered {
 		return full
 	case c.holding:
 		c.held = append(c.held, ev)
-		if ev.lossy {
-			c.lossies++
-		}
 	case !c.out.offer(ev):
 		return full
 	}
@@ -123,7 +119,7 @@ func (c *conn) release() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	held := c.held
-	c.held, c.lossies, c.holding = nil, 0, false
+	c.held, c.holding = nil, false
 	for _, ev := range held {
 		if !c.out.offer(ev) && !ev.lossy {
 			return false
@@ -136,10 +132,13 @@ func (c *conn) release() bool {
 // events have room of their own: a burst of typing during a replay never
 // takes a message's place in the hold. The caller holds c.mu.
 func (c *conn) holdFull(ev *Event) bool {
-	if ev.lossy {
-		return c.lossies >= c.heldMax
+	same := 0
+	for _, h := range c.held {
+		if h.lossy == ev.lossy {
+			same++
+		}
 	}
-	return len(c.held)-c.lossies >= c.heldMax
+	return same >= c.heldMax
 }
 
 // finish ends the connection in order: what is queued goes out, then

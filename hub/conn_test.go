@@ -117,10 +117,10 @@ func TestARefusalKeepsTheResumePoint(t *testing.T) {
 // offered live. Only a message that does not fit cuts the connection.
 func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 	typing := func() *Event { ev := newEvent(1, "typing", []byte("t")); ev.lossy = true; return ev }
-	out := &boundedOutlet{room: 3}
+	out := newQueueOutlet(3, nil) // never served: what it queued stays there
 	c := newConn("test", out, 2)
-	for i := range 3 {
-		if got, want := c.offer(typing()), map[bool]offered{true: queued, false: full}[i < 2]; got != want {
+	for i, want := range []offered{queued, queued, full} {
+		if got := c.offer(typing()); got != want {
 			t.Fatalf("typing event %d offered to a hold of 2: %v, want %v", i+1, got, want)
 		}
 	}
@@ -128,19 +128,24 @@ func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 	if got := c.offer(msg); got != queued {
 		t.Fatalf("a message offered to a hold full of typing: %v, want queued", got)
 	}
-	if !c.release() || len(out.queued) != 3 || out.queued[2] != msg {
-		t.Fatalf("release: %d queued, want two typing events, then the message", len(out.queued))
+	if !c.release() || len(out.queue) != 3 {
+		t.Fatalf("release: %d queued, want two typing events, then the message", len(out.queue))
+	}
+	<-out.queue
+	<-out.queue
+	if <-out.queue != msg {
+		t.Fatal("release queued the message before the typing held ahead of it")
 	}
 
-	out = &boundedOutlet{room: 1}
+	out = newQueueOutlet(1, nil)
 	c = newConn("test", out, 2)
 	c.offer(typing())
 	c.offer(typing())
-	if !c.release() || len(out.queued) != 1 {
-		t.Fatalf("release of typing outgrowing the queue: %d queued, want 1 and the connection kept", len(out.queued))
+	if !c.release() || len(out.queue) != 1 {
+		t.Fatalf("release of typing outgrowing the queue: %d queued, want 1 and the connection kept", len(out.queue))
 	}
 
-	c = newConn("test", &boundedOutlet{room: 1}, 2)
+	c = newConn("test", newQueueOutlet(1, nil), 2)
 	c.offer(newEvent(1, "", []byte("one")))
 	c.offer(newEvent(2, "", []byte("two")))
 	if got := c.offer(newEvent(3, "", []byte("three"))); got != full {
@@ -150,21 +155,3 @@ func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 		t.Fatal("release fitted two messages into a queue of one")
 	}
 }
-
-// boundedOutlet queues up to room events and never serves them.
-type boundedOutlet struct {
-	room   int
-	queued []*Event
-}
-
-func (o *boundedOutlet) offer(ev *Event) bool {
-	if len(o.queued) >= o.room {
-		return false
-	}
-	o.queued = append(o.queued, ev)
-	return true
-}
-func (o *boundedOutlet) put(context.Context, *Event) error { return errCut }
-func (o *boundedOutlet) serve(context.Context, func())     {}
-func (o *boundedOutlet) cut()                              {}
-func (o *boundedOutlet) close(bool, endReason)             {}
