@@ -16,7 +16,8 @@ import (
 // reaction, a read mark, typing, presence and a reply (which holds a
 // message's markup and a quote's), each as its SSE event. What a real event
 // shares with it costs almost nothing on the wire; each byte of it costs
-// every stream once, at its first event, and every event a little.
+// every stream once, with its second event, and a little each time the
+// stream renews it (every 32 KB of events).
 func StreamPrimer() []byte {
 	sent := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	msg := chat.Message{ID: 100, RoomID: 10, AuthorID: 20, Author: "someone", Kind: chat.KindText, Body: "the message", Sent: sent}

@@ -114,20 +114,51 @@ func inUse() uint64 {
 	return ms.HeapInuse + ms.StackInuse
 }
 
-// BenchmarkCompressEvent is what compressing one event for every
-// compressed stream costs: a message fragment against a primer of the
-// same markup.
+func benchFragment(id int) []byte {
+	return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-7\" sort><li id=\"msg-%d\" class=\"msg a3\" data-author=\"3\">"+
+		"<div class=\"meta\"><strong class=\"author\">someone</strong> <time datetime=\"2026-11-30T11:00:00Z\">11:00 UTC</time></div>"+
+		"<div class=\"body\" dir=\"auto\">message number %d</div></li></hx-upsert>\n\n", id, id, id)
+}
+
+// BenchmarkCompressEvent is what compressing an event costs once for all
+// streams: its match search against a primer of the same markup and the
+// room's previous message.
 func BenchmarkCompressEvent(b *testing.B) {
-	fragment := func(id int) []byte {
-		return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-7\" sort><li id=\"msg-%d\" class=\"msg a3\" data-author=\"3\">"+
-			"<div class=\"meta\"><strong class=\"author\">someone</strong> <time datetime=\"2026-11-30T11:00:00Z\">11:00 UTC</time></div>"+
-			"<div class=\"body\" dir=\"auto\">message number %d</div></li></hx-upsert>\n\n", id, id, id)
-	}
-	c := newStreamCodec(fragment(1))
+	c := newStreamCodec(benchFragment(1))
+	prev := benchFragment(2)
 	b.ReportAllocs()
 	var n int
 	for b.Loop() {
 		n++
-		b.SetBytes(int64(len(c.compress(c.primer, fragment(n), c.primer))))
+		text := benchFragment(n)
+		matchEvent(c.primer, prev, text)
+		b.SetBytes(int64(len(text)))
 	}
+}
+
+// BenchmarkStreamEvent is what each compressed stream pays per event: the
+// event's matches written down with its own distances. The bytes it
+// reports are the compressed ones.
+func BenchmarkStreamEvent(b *testing.B) {
+	c := newStreamCodec(benchFragment(1))
+	const kinds = 8 // events, each searched once: then the loop is the per-stream part
+	var texts [][]byte
+	for i := range kinds {
+		texts = append(texts, benchFragment(1000+i))
+	}
+	s := unitStream{codec: c}
+	var out []byte
+	for _, t := range texts { // every pair of neighbours searched
+		out = s.encode(out[:0], t)
+	}
+	b.ReportAllocs()
+	searched := c.made.Load()
+	var n, size int
+	for b.Loop() {
+		out = s.encode(out[:0], texts[n%kinds])
+		n++
+		size += len(out)
+	}
+	b.ReportMetric(float64(size)/float64(n), "B/event")
+	b.ReportMetric(float64(c.made.Load()-searched)/float64(n), "searches/event")
 }

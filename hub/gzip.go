@@ -12,52 +12,78 @@ import (
 )
 
 // A compressed SSE stream (Content-Encoding: gzip) costs each delivered
-// message a fifth of its plain bytes, and the server no memory per stream
-// and one compression per event, however many members get it.
+// message a fraction of its plain bytes, and the server about a hundred
+// bytes per stream and one match search per event, however many members
+// get it.
 //
-// The trick is a primer: a comment line of typical markup that follows
-// every event from a stream's second on. Each of those events is compressed
-// on its own, with the primer as its preset dictionary, together with the
-// primer after it, and ends on a byte boundary (a sync flush). So whatever
-// came before, a client's decoder has just seen the primer when such an
-// event's bytes begin, and the same bytes decode right on every stream: an
-// event is compressed once and shared. The markup it shares with the primer
-// costs a few bytes; the primer repeated after it, a few more, as one long
-// match. The decoder holds the window, not the server.
+// The trick is a primer: a comment line of typical markup that a stream
+// sends compressed once, with its second event, and again (as one long
+// copy, a few bytes) before it slides out of the decoder's 32 KB window.
+// Each event's matches are searched once, against the primer and, where a
+// stream's recent events hold one like it (the room's last message, say),
+// against that event too: members of a room get the same events, so they
+// share that search as well. What a stream does per event is to write the
+// matches down (deflate.go) with its own distances to the primer and that
+// earlier event, which only it knows, ending on whole bytes so the event
+// decodes at once. The decoder holds the window, not the server.
 //
-// The primer itself (about 600 bytes compressed) goes out with a stream's
-// second event, before it: the first is compressed alone (no primer before
-// it or after it), also once for every stream it starts. A page's stream
-// often gets one event (its own read mark) before the reader moves to the
-// next page, which opens a stream of its own; those pages never pay for
-// the primer.
+// A stream's first event goes compressed alone, once for every stream it
+// starts: a page's stream often gets one event (its own read mark) before
+// the reader moves to the next page, which opens a stream of its own;
+// those pages never pay for the primer.
 
-// unitLevel is klauspost's level 5: with the app's 1.4 KB primer an event
-// costs 13 µs and 153 B against the standard library's 33 µs and 149 B at
-// level 6, whose every reset clears 640 KB of tables (a third of all
-// compression time, more on a busy many-core machine).
+// unitLevel is klauspost's level 5, for what klauspost compresses: the
+// primer and a stream's first event. Cheaper than the standard library's
+// level 6, whose every reset clears 640 KB of tables.
 const unitLevel = 5
 
-// streamCodec makes the compressed form of SSE text, one event at a time.
+// streamCodec holds what every compressed stream shares.
 type streamCodec struct {
 	primer []byte // the comment line
-	primed []byte // the primer compressed alone: what a stream's second event comes after
+	primed []byte // the primer compressed alone, ending on a byte
 	// writers holds the compressors not in use. There are at most as many
 	// as Ps, made as needed: each holds about a megabyte, so they are
 	// neither made per event nor let grow with the streams.
 	writers chan *flate.Writer
 	started atomic.Int64 // compressors made
 	seed    maphash.Seed
-	slots   [512]unitSlot // recent events' compressed forms, by their text
-	firsts  [64]unitSlot  // the same for events that start a stream, compressed alone
-	made    atomic.Int64  // compressions done: for tests
+	slots   [512]unitSlot // recent events, by their text
+	firsts  [64]firstSlot // events that start a stream, compressed alone
+	units   atomic.Uint64 // names units
+	made    atomic.Int64  // compressions and match searches done: for tests
 }
 
 type unitSlot struct {
+	mu   sync.Mutex
+	unit *unit
+}
+
+type firstSlot struct {
 	mu    sync.Mutex
 	plain string
-	unit  []byte
+	first []byte
 }
+
+// A unit is one event's SSE text and its matches, searched once and only
+// when a stream needs them.
+type unit struct {
+	id    uint64
+	plain []byte
+	kind  uint64 // which earlier events are like it (unitKind)
+	mu    sync.Mutex
+	alone []token     // against the primer only
+	bare  []token     // against nothing: the event is too long to reach the primer
+	after []unitAfter // against the primer and an earlier unit
+}
+
+type unitAfter struct {
+	prev   uint64 // the earlier unit's id
+	tokens []token
+}
+
+// maxAfter bounds the earlier units an event's matches are searched
+// against: members whose recent events differ (other rooms) make more.
+const maxAfter = 4
 
 // gzipHeader starts a gzip member: deflate, no name, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
@@ -66,46 +92,96 @@ var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 // the app's events) made into one comment line.
 func newStreamCodec(sample []byte) *streamCodec {
 	line := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(sample))
+	if len(line) > maxSource-3 {
+		line = line[:maxSource-3]
+	}
 	c := &streamCodec{primer: []byte(": " + line + "\n"), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
-	c.primed = c.compress(nil, c.primer, nil)
+	c.primed = c.compress(c.primer)
 	return c
 }
 
-// unit is the compressed form of one event's SSE text, followed by the
-// primer, for a stream whose decoder has just seen the primer.
-func (c *streamCodec) unit(plain []byte) []byte {
-	return c.cached(c.slots[:], plain, func() []byte { return c.compress(c.primer, plain, c.primer) })
-}
-
-// first is the compressed form of the event that starts a stream: alone,
-// as nothing came before it.
-func (c *streamCodec) first(plain []byte) []byte {
-	return c.cached(c.firsts[:], plain, func() []byte { return c.compress(nil, plain, nil) })
-}
-
-// cached returns the form build gives plain, made once per distinct text
-// while it is recent. The slot stays locked while it compresses: the
-// other members' streams want the same form, and wait for it rather than
-// make it again.
-func (c *streamCodec) cached(slots []unitSlot, plain []byte, build func() []byte) []byte {
-	s := &slots[maphash.Bytes(c.seed, plain)%uint64(len(slots))]
+// unit is the unit of an event's text, one for all streams while recent.
+func (c *streamCodec) unit(plain []byte) *unit {
+	s := &c.slots[maphash.Bytes(c.seed, plain)%uint64(len(c.slots))]
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.unit == nil || s.plain != string(plain) { // nil: an empty slot, "" as its text
-		s.plain, s.unit = string(plain), build()
+	if s.unit == nil || string(s.unit.plain) != string(plain) {
+		s.unit = &unit{id: c.units.Add(1), plain: bytes.Clone(plain), kind: unitKind(c.seed, plain)}
 	}
 	return s.unit
 }
 
-// compress deflates text, then tail, against dict (nil: none), ending on
-// a byte boundary.
-func (c *streamCodec) compress(dict, text, tail []byte) []byte {
+// first is the compressed form of the event that starts a stream: alone,
+// as nothing came before it. The slot stays locked while it compresses:
+// the other streams want the same form, and wait for it rather than make
+// it again.
+func (c *streamCodec) first(plain []byte) []byte {
+	s := &c.firsts[maphash.Bytes(c.seed, plain)%uint64(len(c.firsts))]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.first == nil || s.plain != string(plain) {
+		s.plain, s.first = string(plain), c.compress(plain)
+	}
+	return s.first
+}
+
+// unitKind tells which events are alike: those whose data starts with the
+// same tag (a message upserted into one room's log, that room's typing).
+func unitKind(seed maphash.Seed, plain []byte) uint64 {
+	i := bytes.Index(plain, []byte("data: "))
+	if i < 0 {
+		return 0
+	}
+	tag := plain[i:]
+	if j := bytes.IndexByte(tag, '>'); j >= 0 {
+		tag = tag[:j]
+	}
+	return maphash.Bytes(seed, tag[:min(len(tag), 96)])
+}
+
+// tokens are u's matches against the primer and prev (nil: none), searched
+// once per pair. Past maxAfter earlier units, it is the primer alone.
+func (c *streamCodec) tokens(u, prev *unit) []token {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if prev != nil {
+		for _, a := range u.after {
+			if a.prev == prev.id {
+				return a.tokens
+			}
+		}
+		if len(u.after) < maxAfter {
+			c.made.Add(1)
+			t := matchEvent(c.primer, prev.plain, u.plain)
+			u.after = append(u.after, unitAfter{prev.id, t})
+			return t
+		}
+	}
+	if u.alone == nil {
+		c.made.Add(1)
+		u.alone = matchEvent(c.primer, nil, u.plain)
+	}
+	return u.alone
+}
+
+// bareTokens are u's matches within itself.
+func (c *streamCodec) bareTokens(u *unit) []token {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.bare == nil {
+		c.made.Add(1)
+		u.bare = matchEvent(nil, nil, u.plain)
+	}
+	return u.bare
+}
+
+// compress deflates text alone, ending on a byte boundary.
+func (c *streamCodec) compress(text []byte) []byte {
 	c.made.Add(1)
 	var out bytes.Buffer
 	w := c.writer()
-	w.ResetDict(&out, dict)
+	w.Reset(&out)
 	w.Write(text)
-	w.Write(tail)
 	w.Flush()
 	c.writers <- w // never blocks: no more are made than it holds
 	return out.Bytes()

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http/httptest"
 	"strings"
@@ -84,7 +85,9 @@ func TestAnEventIsCompressedOnceForEveryone(t *testing.T) {
 }
 
 // What the primer holds costs little: a typical fragment, compressed
-// against a primer of the same markup, takes a fifth of its size or less.
+// against a primer of the same markup, takes a fifth of its size or less,
+// and the next message of the room, matched against that one too, an
+// eighth.
 func TestThePrimerMakesTypicalEventsSmall(t *testing.T) {
 	fragment := func(id int64, author, text string) []byte {
 		return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-7\" sort><li id=\"msg-%d\" class=\"msg a3\" data-author=\"3\">"+
@@ -93,25 +96,42 @@ func TestThePrimerMakesTypicalEventsSmall(t *testing.T) {
 			"<p class=\"body\" dir=\"auto\">%s</p></li></hx-upsert>\n\n", id, id, author, id%10, id, id, id, text)
 	}
 	c := newStreamCodec(fragment(1, "someone", "the message"))
-	plain := fragment(1234, "ben", "hello there, message 7")
-	unit := c.unit(plain)
-	if len(unit)*5 > len(plain) {
-		t.Fatalf("%d plain bytes became %d", len(plain), len(unit))
+	s := unitStream{codec: c}
+	var stream []byte
+	send := func(plain []byte) int {
+		before := len(stream)
+		stream = s.encode(stream, plain)
+		return len(stream) - before
+	}
+	send([]byte(": hb\n\n")) // the first event, then the primer
+	send([]byte(": hb\n\n"))
+	first, next := fragment(1234, "ben", "hello there, message 7"), fragment(1235, "ann", "hi, ben")
+	if n := send(first); n*5 > len(first) {
+		t.Fatalf("%d plain bytes became %d", len(first), n)
+	}
+	if n := send(next); n*8 > len(next) {
+		t.Fatalf("the room's next message: %d plain bytes became %d", len(next), n)
 	}
 	// And the stream decodes to exactly what was written.
-	stream := append(append(append(append([]byte(nil), gzipHeader...), c.primed...), unit...), c.unit(fragment(1235, "ann", "hi"))...)
+	want := ": hb\n\n" + string(c.primer) + ": hb\n\n" + string(first) + string(next)
+	if got := decodeAll(t, stream); got != want {
+		t.Fatalf("decoded:\n%q\nwant:\n%q", got, want)
+	}
+}
+
+// decodeAll is what a client makes of a stream so far: all of it, with
+// no gzip trailer, as a stream has none until it ends.
+func decodeAll(t *testing.T, stream []byte) string {
+	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(stream))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, err := io.ReadAll(zr)
-	if err != io.ErrUnexpectedEOF { // a stream has no gzip trailer until it ends
+	if err != io.ErrUnexpectedEOF {
 		t.Fatalf("reading the stream: %v", err)
 	}
-	want := string(c.primer) + string(plain) + string(c.primer) + string(fragment(1235, "ann", "hi")) + string(c.primer)
-	if string(got) != want {
-		t.Fatalf("decoded:\n%q\nwant:\n%q", got, want)
-	}
+	return string(got)
 }
 
 func readHeader(t *testing.T, br *bufio.Reader) string {
@@ -139,7 +159,7 @@ func TestTheFirstEventComesWithoutThePrimer(t *testing.T) {
 	}
 	c := newStreamCodec([]byte(strings.Repeat(event(1), 8) + "a primer of typical markup, long enough to cost something on its own"))
 	rec := httptest.NewRecorder()
-	g := &gzipUnits{flushWriter: rec, codec: c}
+	g := &gzipUnits{flushWriter: rec, stream: unitStream{codec: c}}
 	var sizes []int
 	for id := 1; id <= 3; id++ {
 		before := rec.Body.Len()
@@ -150,16 +170,77 @@ func TestTheFirstEventComesWithoutThePrimer(t *testing.T) {
 	if sizes[0] >= len(c.primed) || sizes[1] < len(c.primed) {
 		t.Fatalf("bytes per event %v with a primer of %d compressed: the primer should come with the second", sizes, len(c.primed))
 	}
-	zr, err := gzip.NewReader(bytes.NewReader(rec.Body.Bytes()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := io.ReadAll(zr)
-	if err != io.ErrUnexpectedEOF {
-		t.Fatalf("reading the stream: %v", err)
-	}
-	want := event(1) + string(c.primer) + event(2) + string(c.primer) + event(3) + string(c.primer)
-	if string(got) != want {
+	want := event(1) + string(c.primer) + event(2) + event(3)
+	if got := decodeAll(t, rec.Body.Bytes()); got != want {
 		t.Fatalf("decoded:\n%q\nwant:\n%q", got, want)
 	}
+}
+
+// Whatever a stream carries (rooms interleaved, heartbeats, events longer
+// than the window, enough to renew the primer many times), each event
+// decodes as soon as its bytes are sent, to exactly its text.
+func TestEveryEventDecodesAtOnce(t *testing.T) {
+	// Two bytes over whole copies: renewing it takes a copy shortened.
+	c := newStreamCodec([]byte(strings.Repeat(`<li id="msg-1" class="msg">a message</li>`, 18) + strings.Repeat("z", 35)))
+	if len(c.primer)%maxMatch != 2 {
+		t.Fatalf("a primer of %d bytes", len(c.primer))
+	}
+	s := unitStream{codec: c}
+	pr, pw := io.Pipe()
+	zr := make(chan *gzip.Reader, 1)
+	go func() {
+		r, err := gzip.NewReader(pr)
+		if err != nil {
+			pr.CloseWithError(err)
+		}
+		zr <- r
+	}()
+	rnd := rand.New(rand.NewPCG(1, 2))
+	var dec *gzip.Reader
+	for i := range 1500 {
+		var plain []byte
+		switch n := rnd.IntN(100); {
+		case n < 5:
+			plain = []byte(": hb\n\n")
+		case n < 7: // longer than the window
+			plain = fmt.Appendf(nil, "id: %d\ndata: %s\n\n", i, randomText(rnd, 33000+rnd.IntN(30000)))
+		case n < 12:
+			plain = fmt.Appendf(nil, "id: %d\ndata: %s\n\n", i, randomText(rnd, 2000+rnd.IntN(12000)))
+		default:
+			plain = fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-%d\" sort><li id=\"msg-%d\" class=\"msg\">%s</li></hx-upsert>\n\n",
+				i, rnd.IntN(4), i, randomText(rnd, rnd.IntN(200)))
+		}
+		primerAt := s.primerAt
+		out := s.encode(nil, plain)
+		want := string(plain)
+		if s.primerAt != primerAt && i > 0 {
+			want = string(c.primer) + want // renewed before it
+		}
+		go pw.Write(out)
+		if dec == nil {
+			dec = <-zr
+		}
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(dec, got); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		if string(got) != want {
+			t.Fatalf("event %d decoded to\n%.300q\nwant\n%.300q", i, got, want)
+		}
+	}
+}
+
+// randomText is n bytes of text that repeats itself now and then, as
+// markup does.
+func randomText(rnd *rand.Rand, n int) string {
+	words := []string{"the ", "message ", "<b>", "</b>", "room ", "hx-target ", "ö", "👍", "\t"}
+	var b strings.Builder
+	for b.Len() < n {
+		if rnd.IntN(3) == 0 {
+			b.WriteByte(byte('a' + rnd.IntN(26)))
+		} else {
+			b.WriteString(words[rnd.IntN(len(words))])
+		}
+	}
+	return b.String()
 }

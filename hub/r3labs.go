@@ -115,7 +115,7 @@ func (o *sseOutlet) serve(ctx context.Context, ready func()) {
 	}).WithContext(ctx)
 	var w flushWriter = o.w
 	if o.gzip != nil {
-		w = &gzipUnits{flushWriter: o.w, codec: o.gzip}
+		w = &gzipUnits{flushWriter: o.w, stream: unitStream{codec: o.gzip}}
 	}
 	o.s.srv.ServeHTTP(&subscribing{flushWriter: w, status: o.status, ready: func() {
 		o.subscribed = true
@@ -162,12 +162,12 @@ type flushWriter interface {
 }
 
 // gzipUnits compresses an SSE response event by event: r3labs writes each
-// event's text and then flushes, and each flush sends that event's unit.
+// event's text and then flushes, and each flush sends that event,
+// compressed (gzipstream.go).
 type gzipUnits struct {
 	flushWriter
-	codec *streamCodec
-	plain *[]byte // the event being written; from plains, nil between events
-	sent  int     // events sent so far, counted up to 2: the first and second differ
+	stream unitStream
+	plain  *[]byte // the event being written; from plains, nil between events
 }
 
 // plains recycles event buffers, so an idle stream holds none.
@@ -188,25 +188,17 @@ func (g *gzipUnits) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Flush sends the event written since the last flush, compressed. The
-// gzip header goes with the first event, not with the response head, and
-// the primer with the second (gzip.go): a page that gets at most one
-// event before it moves on never pays for the primer.
+// Flush sends the event written since the last flush, compressed.
 func (g *gzipUnits) Flush() {
 	if g.plain != nil {
-		switch g.sent {
-		case 0:
-			g.flushWriter.Write(gzipHeader)
-			g.flushWriter.Write(g.codec.first(*g.plain))
-		case 1:
-			g.flushWriter.Write(g.codec.primed)
-			g.flushWriter.Write(g.codec.unit(*g.plain))
-		default:
-			g.flushWriter.Write(g.codec.unit(*g.plain))
+		out := outs.Get().(*[]byte)
+		*out = g.stream.encode((*out)[:0], *g.plain)
+		g.flushWriter.Write(*out)
+		if cap(*out) <= 64<<10 { // a huge event's buffers are not kept
+			outs.Put(out)
 		}
-		g.sent = min(g.sent+1, 2)
 		*g.plain = (*g.plain)[:0]
-		if cap(*g.plain) <= 64<<10 { // a huge event's buffer is not kept
+		if cap(*g.plain) <= 64<<10 {
 			plains.Put(g.plain)
 		}
 		g.plain = nil

@@ -1,0 +1,131 @@
+package hub
+
+import "sync"
+
+// unitStream is where one compressed stream stands: what its client's
+// decoder holds, as far as the next event's matches need to know.
+type unitStream struct {
+	codec    *streamCodec
+	sent     int         // events sent, counted up to 2: the first and second differ
+	pos      int         // text the decoder has put out so far
+	primerAt int         // where the primer's latest copy starts in that text
+	recent   [4]sentUnit // the latest events sent, newest last
+}
+
+type sentUnit struct {
+	u  *unit
+	at int // where its text starts
+}
+
+// outs recycles the buffers events are compressed into, so an idle stream
+// holds none.
+var outs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// encode appends plain's compressed form, as this stream sends it, to out.
+func (s *unitStream) encode(out []byte, plain []byte) []byte {
+	c := s.codec
+	switch s.sent {
+	case 0:
+		s.sent = 1
+		s.remember(c.unit(plain))
+		s.pos = len(plain)
+		return append(append(out, gzipHeader...), c.first(plain)...)
+	case 1:
+		s.sent = 2
+		out = append(out, c.primed...)
+		s.primerAt, s.pos = s.pos, s.pos+len(c.primer)
+	}
+	u := c.unit(plain)
+	w := bitWriter{out: out}
+	reach := len(c.primer)+len(plain) <= windowSize // can the event reach the primer at all
+	if reach && s.pos+len(plain)-s.primerAt > windowSize {
+		s.renewPrimer(&w)
+	}
+	w.put(fixedBlockStart, 3)
+	var tokens []token
+	var prev *sentUnit
+	if reach {
+		prev = s.like(u)
+		var pu *unit
+		if prev != nil {
+			pu = prev.u
+		}
+		tokens = c.tokens(u, pu)
+	} else {
+		tokens = c.bareTokens(u)
+	}
+	s.write(&w, tokens, prev)
+	w.align()
+	s.remember(u)
+	s.pos += len(plain)
+	return w.out
+}
+
+// write puts tokens down with this stream's distances.
+func (s *unitStream) write(w *bitWriter, tokens []token, prev *sentUnit) {
+	at := s.pos
+	for _, t := range tokens {
+		switch t.kind() {
+		case tokLiteral:
+			c := literalCodes[t&0xff]
+			w.put(c.bits, c.n)
+			at++
+			continue
+		case tokSelf:
+			w.copyFrom(t.length(), t.off()+1)
+		case tokPrimer:
+			w.copyFrom(t.length(), at-(s.primerAt+t.off()))
+		case tokPrev:
+			w.copyFrom(t.length(), at-(prev.at+t.off()))
+		}
+		at += t.length()
+	}
+}
+
+// like is the recent event the next one, u, is best matched against: the
+// newest of its kind, or else the newest, while all of it is in reach.
+func (s *unitStream) like(u *unit) *sentUnit {
+	end := s.pos + len(u.plain)
+	var newest *sentUnit
+	for i := len(s.recent) - 1; i >= 0; i-- {
+		r := &s.recent[i]
+		if r.u == nil || end-r.at > windowSize || len(r.u.plain) > maxSource {
+			continue
+		}
+		if r.u.kind == u.kind {
+			return r
+		}
+		if newest == nil {
+			newest = r
+		}
+	}
+	return newest
+}
+
+func (s *unitStream) remember(u *unit) {
+	copy(s.recent[:], s.recent[1:])
+	s.recent[len(s.recent)-1] = sentUnit{u, s.pos}
+}
+
+// renewPrimer puts the primer back at the end of the window before it
+// slides out: as copies of the last one while that is in reach, else
+// compressed anew.
+func (s *unitStream) renewPrimer(w *bitWriter) {
+	c := s.codec
+	distance := s.pos - s.primerAt
+	if distance > windowSize {
+		w.out = append(w.out, c.primed...)
+	} else {
+		w.put(fixedBlockStart, 3)
+		for left := len(c.primer); left > 0; {
+			n := min(maxMatch, left)
+			if rest := left - n; rest > 0 && rest < 3 {
+				n -= 3 - rest // a copy is three bytes at least
+			}
+			w.copyFrom(n, distance)
+			left -= n
+		}
+		w.align()
+	}
+	s.primerAt, s.pos = s.pos, s.pos+len(c.primer)
+}
