@@ -3,6 +3,7 @@ package hub
 import (
 	"bufio"
 	"bytes"
+	"compress/flate"
 	"compress/gzip"
 	"fmt"
 	"io"
@@ -186,47 +187,199 @@ func TestEveryEventDecodesAtOnce(t *testing.T) {
 		t.Fatalf("a primer of %d bytes", len(c.primer))
 	}
 	s := unitStream{codec: c}
-	pr, pw := io.Pipe()
-	zr := make(chan *gzip.Reader, 1)
-	go func() {
-		r, err := gzip.NewReader(pr)
-		if err != nil {
-			pr.CloseWithError(err)
-		}
-		zr <- r
-	}()
+	d := newEventDecoder()
+	defer close(d.want) // ends its goroutine
 	rnd := rand.New(rand.NewPCG(1, 2))
-	var dec *gzip.Reader
 	for i := range 1500 {
-		var plain []byte
-		switch n := rnd.IntN(100); {
-		case n < 5:
-			plain = []byte(": hb\n\n")
-		case n < 7: // longer than the window
-			plain = fmt.Appendf(nil, "id: %d\ndata: %s\n\n", i, randomText(rnd, 33000+rnd.IntN(30000)))
-		case n < 12:
-			plain = fmt.Appendf(nil, "id: %d\ndata: %s\n\n", i, randomText(rnd, 2000+rnd.IntN(12000)))
-		default:
-			plain = fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-%d\" sort><li id=\"msg-%d\" class=\"msg\">%s</li></hx-upsert>\n\n",
-				i, rnd.IntN(4), i, randomText(rnd, rnd.IntN(200)))
-		}
+		plain := randomEvent(rnd, i, true)
 		primerAt := s.primerAt
 		out := s.encode(nil, plain)
 		want := string(plain)
 		if s.primerAt != primerAt && i > 0 {
 			want = string(c.primer) + want // renewed before it
 		}
-		go pw.Write(out)
-		if dec == nil {
-			dec = <-zr
+		got, ok := d.decode(out, len(want))
+		if !ok {
+			t.Fatalf("event %d (%d bytes) did not decode from its own bytes: the decoder wanted more", i, len(plain))
 		}
-		got := make([]byte, len(want))
-		if _, err := io.ReadFull(dec, got); err != nil {
-			t.Fatalf("event %d: %v", i, err)
-		}
-		if string(got) != want {
+		if got != want {
 			t.Fatalf("event %d decoded to\n%.300q\nwant\n%.300q", i, got, want)
 		}
+	}
+}
+
+// Streams with different histories write the same events, searched once,
+// each with its own distances, and each decodes to what it was sent; an
+// event follows more earlier events than it keeps searches for.
+func TestStreamsWithDifferentHistoriesShareEvents(t *testing.T) {
+	c := newStreamCodec([]byte(`<hx-upsert hx-target="#log-1" sort><li id="msg-1" class="msg">a message</li></hx-upsert>`))
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var pool [][]byte
+	for i := range 30 {
+		pool = append(pool, randomEvent(rnd, i, false))
+	}
+	type stream struct {
+		s    unitStream
+		sent []byte
+		want strings.Builder
+	}
+	streams := make([]*stream, 8)
+	for i := range streams {
+		streams[i] = &stream{s: unitStream{codec: c}}
+	}
+	for range 400 {
+		plain := pool[rnd.IntN(len(pool))]
+		for _, st := range streams {
+			if rnd.IntN(3) == 0 {
+				continue // not a member
+			}
+			primerAt := st.s.primerAt
+			st.sent = st.s.encode(st.sent, plain)
+			if st.s.primerAt != primerAt {
+				st.want.WriteString(string(c.primer))
+			}
+			st.want.Write(plain)
+		}
+	}
+	for i, st := range streams {
+		if got := decodeAll(t, st.sent); got != st.want.String() {
+			t.Fatalf("stream %d decoded to something else", i)
+		}
+	}
+	full := 0
+	for i := range c.slots {
+		if u := c.slots[i].unit; u != nil && len(u.after) == maxAfter {
+			full++
+		}
+	}
+	if full == 0 {
+		t.Fatal("no event was written after more earlier events than it keeps searches for")
+	}
+}
+
+// Every length and every distance deflate has, written with the fixed
+// codes, decodes to the copy it stands for.
+func TestEveryCopyDecodes(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	w := bitWriter{}
+	var want []byte
+	w.put(fixedBlockStart, 3)
+	literal := func() {
+		b := byte(rnd.IntN(256))
+		c := literalCodes[b]
+		w.put(c.bits, c.n)
+		want = append(want, b)
+	}
+	for range windowSize { // a full window to copy from
+		literal()
+	}
+	// Random bytes between the copies: a wrong distance then copies
+	// other bytes, where copies of copies would repeat themselves.
+	copyOf := func(length, distance int) {
+		for range 4 {
+			literal()
+		}
+		w.copyFrom(length, distance)
+		for range length {
+			want = append(want, want[len(want)-distance])
+		}
+	}
+	for length := 3; length <= maxMatch; length++ {
+		copyOf(length, 1+rnd.IntN(windowSize))
+	}
+	for distance := 1; distance <= windowSize; distance++ {
+		copyOf(3, distance)
+	}
+	w.align()
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(w.out)))
+	if err != io.ErrUnexpectedEOF { // no last block: a stream never ends
+		t.Fatalf("decoding: %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("decoded %d bytes, want %d (first difference at %d)", len(got), len(want), firstDiff(got, want))
+	}
+}
+
+func firstDiff(a, b []byte) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
+}
+
+// randomEvent is an SSE event: mostly messages in a few rooms, some
+// heartbeats, some long ones (longer than the window too, if huge).
+func randomEvent(rnd *rand.Rand, id int, huge bool) []byte {
+	switch n := rnd.IntN(100); {
+	case n < 5:
+		return []byte(": hb\n\n")
+	case n < 7 && huge:
+		return fmt.Appendf(nil, "id: %d\ndata: %s\n\n", id, randomText(rnd, 33000+rnd.IntN(30000)))
+	case n < 12:
+		return fmt.Appendf(nil, "id: %d\ndata: %s\n\n", id, randomText(rnd, 2000+rnd.IntN(12000)))
+	}
+	return fmt.Appendf(nil, "id: %d\ndata: <hx-upsert hx-target=\"#log-%d\" sort><li id=\"msg-%d\" class=\"msg\">%s</li></hx-upsert>\n\n",
+		id, rnd.IntN(4), id, randomText(rnd, rnd.IntN(200)))
+}
+
+// eventDecoder decodes a stream event by event, as a client does, and
+// tells when the decoder wanted bytes beyond those sent so far: on a real
+// stream it would wait for the next event to finish this one.
+type eventDecoder struct {
+	more    chan []byte
+	starved chan struct{}
+	want    chan int
+	got     chan string
+	left    []byte
+}
+
+func newEventDecoder() *eventDecoder {
+	d := &eventDecoder{more: make(chan []byte, 1), starved: make(chan struct{}), want: make(chan int), got: make(chan string)}
+	go func() {
+		var zr *gzip.Reader
+		for n := range d.want {
+			if zr == nil {
+				var err error
+				if zr, err = gzip.NewReader(d); err != nil {
+					panic(err) // the test would hang instead: better to fail loudly
+				}
+			}
+			b := make([]byte, n)
+			io.ReadFull(zr, b)
+			d.got <- string(b)
+		}
+	}()
+	return d
+}
+
+// Read serves the decoder what was sent; with nothing left it reports
+// the starving and waits.
+func (d *eventDecoder) Read(p []byte) (int, error) {
+	if len(d.left) == 0 {
+		select {
+		case d.left = <-d.more:
+		default:
+			d.starved <- struct{}{}
+			d.left = <-d.more
+		}
+	}
+	n := copy(p, d.left)
+	d.left = d.left[n:]
+	return n, nil
+}
+
+// decode sends an event's bytes and returns the n bytes of text they
+// decode to, or false if the decoder wanted more than those.
+func (d *eventDecoder) decode(sent []byte, n int) (string, bool) {
+	d.more <- sent
+	d.want <- n
+	select {
+	case got := <-d.got:
+		return got, true
+	case <-d.starved:
+		return "", false
 	}
 }
 

@@ -54,7 +54,7 @@ func (s *unitStream) encode(out []byte, plain []byte) []byte {
 	} else {
 		tokens = c.bareTokens(u)
 	}
-	s.write(&w, tokens, prev)
+	s.write(&w, u.plain, tokens, prev)
 	w.align()
 	s.remember(u)
 	s.pos += len(plain)
@@ -62,14 +62,16 @@ func (s *unitStream) encode(out []byte, plain []byte) []byte {
 }
 
 // write puts tokens down with this stream's distances.
-func (s *unitStream) write(w *bitWriter, tokens []token, prev *sentUnit) {
+func (s *unitStream) write(w *bitWriter, plain []byte, tokens []token, prev *sentUnit) {
 	at := s.pos
 	for _, t := range tokens {
 		switch t.kind() {
-		case tokLiteral:
-			c := literalCodes[t&0xff]
-			w.put(c.bits, c.n)
-			at++
+		case tokLiterals:
+			for _, b := range plain[t.off() : t.off()+t.run()] {
+				c := literalCodes[b]
+				w.put(c.bits, c.n)
+			}
+			at += t.run()
 			continue
 		case tokSelf:
 			w.copyFrom(t.length(), t.off()+1)
@@ -102,7 +104,12 @@ func (s *unitStream) like(u *unit) *sentUnit {
 	return newest
 }
 
+// remember notes u as sent at the stream's position. One too long to be
+// matched against is not kept: an idle stream would hold it for nothing.
 func (s *unitStream) remember(u *unit) {
+	if len(u.plain) > maxSource {
+		u = nil
+	}
 	copy(s.recent[:], s.recent[1:])
 	s.recent[len(s.recent)-1] = sentUnit{u, s.pos}
 }

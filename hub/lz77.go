@@ -10,17 +10,18 @@ import (
 // and kept, so that what each stream does per event is only to write the
 // matches down with its own distances (deflate.go).
 
-// A token is a literal byte or a match. A match copies from the event
-// itself (at a distance), from the primer or from an earlier event of the
-// stream (at an offset into its text): the last two lie at a distance
-// only a stream knows.
+// A token is a run of literal bytes (where they start in the event's
+// text, and how many: a token per byte would keep four bytes for each) or
+// a match. A match copies from the event itself (at a distance), from the
+// primer or from an earlier event of the stream (at an offset into its
+// text): the last two lie at a distance only a stream knows.
 type token uint32
 
 const (
-	tokLiteral = iota
-	tokSelf    // off is the distance less one
-	tokPrimer  // off is where the copy starts in the primer
-	tokPrev    // off is where the copy starts in the earlier event
+	tokLiterals = iota // off is where the run starts in the event's text
+	tokSelf            // off is the distance less one
+	tokPrimer          // off is where the copy starts in the primer
+	tokPrev            // off is where the copy starts in the earlier event
 )
 
 const (
@@ -34,7 +35,10 @@ const (
 	maxChain  = 48 // candidates tried per position: events are short
 )
 
-func literal(b byte) token { return token(b) }
+const maxRun = 256
+
+// literals is a run of n literal bytes from off.
+func literals(off, n int) token { return token(n-1) | token(off)<<10 }
 
 func match(kind int, length, off int) token {
 	return token(length-3) | token(kind)<<8 | token(off)<<10
@@ -42,6 +46,7 @@ func match(kind int, length, off int) token {
 
 func (t token) kind() int   { return int(t>>8) & 3 }
 func (t token) length() int { return int(t&0xff) + 3 }
+func (t token) run() int    { return int(t&0xff) + 1 }
 func (t token) off() int    { return int(t >> 10) }
 
 // matchEvent finds text's matches against itself, primer and prev (either
@@ -60,14 +65,14 @@ func matchEvent(primer, prev, text []byte) []token {
 	for i := 0; i < m.prevEnd; i++ {
 		m.insert(i)
 	}
-	tokens := make([]token, 0, len(text)/4)
+	tokens := make([]token, 0, len(text)/16)
 	for i := m.prevEnd; i < len(buf); {
 		length, from := m.longest(i)
 		if length >= minMatch {
 			// Lazy: a longer match one byte on is worth a literal.
 			m.insert(i)
 			if next, _ := m.longest(i + 1); next > length+1 {
-				tokens = append(tokens, literal(buf[i]))
+				tokens = appendLiteral(tokens, i-m.prevEnd)
 				i++
 				continue
 			}
@@ -79,10 +84,23 @@ func matchEvent(primer, prev, text []byte) []token {
 			continue
 		}
 		m.insert(i)
-		tokens = append(tokens, literal(buf[i]))
+		tokens = appendLiteral(tokens, i-m.prevEnd)
 		i++
 	}
-	return tokens
+	return slices.Clip(tokens)
+}
+
+// appendLiteral adds the literal at off of the event's text: to the run
+// before it where that ends there.
+func appendLiteral(tokens []token, off int) []token {
+	if n := len(tokens); n > 0 {
+		last := tokens[n-1]
+		if last.kind() == tokLiterals && last.off()+last.run() == off && last.run() < maxRun {
+			tokens[n-1] = literals(last.off(), last.run()+1)
+			return tokens
+		}
+	}
+	return append(tokens, literals(off, 1))
 }
 
 // matchers recycles the search's tables: an event's search would
