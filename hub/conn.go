@@ -64,6 +64,10 @@ type conn struct {
 	why     endReason        // the end event's reason
 	lastID  int64            // the newest id queued, for notices without their own
 	sidebar map[int64][]byte // room → the newest sidebar update held back (see PublishSidebar)
+	// missed holds the rooms whose presence event did not fit: the client
+	// shows someone's presence wrong until it gets the room's whole.
+	missed  map[int64]struct{}
+	missing atomic.Bool // missed is not empty: for a cheap look from the flush
 }
 
 func newConn(transport string, out outlet, heldMax int) *conn {
@@ -82,12 +86,11 @@ func (c *conn) offerLocked(ev *Event) offered {
 	switch {
 	case c.closing || c.killed.Load():
 		return closing
-	case c.holding && c.holdFull(ev):
+	case c.holding && c.holdFull(ev), !c.holding && !c.out.offer(ev):
+		c.miss(ev)
 		return full
 	case c.holding:
 		c.held = append(c.held, ev)
-	case !c.out.offer(ev):
-		return full
 	}
 	if ev.kind == kindData {
 		c.lastID = ev.ID
@@ -121,11 +124,36 @@ func (c *conn) release() bool {
 	held := c.held
 	c.held, c.holding = nil, false
 	for _, ev := range held {
-		if !c.out.offer(ev) && !ev.lossy {
-			return false
+		if !c.out.offer(ev) {
+			if !ev.lossy {
+				return false
+			}
+			c.miss(ev)
 		}
 	}
 	return true
+}
+
+// miss notes a presence event that did not fit. The caller holds c.mu.
+func (c *conn) miss(ev *Event) {
+	if ev.presenceOf == 0 {
+		return
+	}
+	if c.missed == nil {
+		c.missed = make(map[int64]struct{})
+	}
+	c.missed[ev.presenceOf] = struct{}{}
+	c.missing.Store(true)
+}
+
+// takeMissed returns the rooms whose presence c missed, and forgets them.
+func (c *conn) takeMissed() map[int64]struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.missed
+	c.missed = nil
+	c.missing.Store(false)
+	return m
 }
 
 // holdFull reports whether the hold has no more room for ev's kind. Lossy

@@ -21,7 +21,10 @@ type Event struct {
 	// lossy marks typing and presence: a connection with no room for one
 	// goes without it rather than being cut (see publishLiveTo).
 	lossy bool
-	forms [formCount]lazyForm
+	// presenceOf is a presence event's room: a connection that goes
+	// without one is sent the room's presence whole later (resendPresence).
+	presenceOf int64
+	forms      [formCount]lazyForm
 }
 
 type eventKind uint8

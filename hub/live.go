@@ -319,6 +319,7 @@ func typistsOf(set map[int64]typist) []chat.Typist {
 // flushPresence finds whose presence changed since the last flush and
 // publishes one event per room they are in, listing that room's changes.
 func (h *Hub) flushPresence(now time.Time) {
+	defer h.resendPresence()
 	changes := h.presenceChanges(now)
 	if len(changes) == 0 {
 		return
@@ -334,6 +335,82 @@ func (h *Hub) flushPresence(now time.Time) {
 	for _, room := range slices.Sorted(maps.Keys(byRoom)) { // in a fixed order: easier to follow
 		h.publishLive(room, PresenceEvent, h.opt.RenderPresence(room, byRoom[room]))
 	}
+}
+
+// resendPresence sends each connection that went without a room's
+// presence event (its queue was full) the room's presence whole, as shown
+// now: an event lists only changes, so without this a dot would stay wrong
+// until that person's next change. One event per room, for all of them;
+// one that does not fit again is tried at the next flush.
+func (h *Hub) resendPresence() {
+	type missing struct {
+		user int64
+		c    *conn
+	}
+	var stale []missing
+	h.mu.RLock()
+	for uid, u := range h.users {
+		for _, c := range u.conns {
+			if c.missing.Load() {
+				stale = append(stale, missing{uid, c})
+			}
+		}
+	}
+	h.mu.RUnlock()
+	whole := make(map[int64]*Event)
+	for _, m := range stale {
+		for room := range m.c.takeMissed() {
+			if !h.wantsPresence(room, m.user) {
+				continue
+			}
+			ev, ok := whole[room]
+			if !ok {
+				ev = h.wholePresence(room)
+				whole[room] = ev
+			}
+			if ev != nil {
+				m.c.offer(ev)
+			}
+		}
+	}
+}
+
+// wantsPresence reports whether user is still in room and takes live
+// events.
+func (h *Hub) wantsPresence(room, user int64) bool {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	_, member := h.rooms[room][user]
+	u := h.users[user]
+	return member && u != nil && u.wantsLive()
+}
+
+// wholePresence is room's presence event listing every member.
+func (h *Hub) wholePresence(room int64) *Event {
+	h.mu.RLock()
+	members := make([]int64, 0, len(h.rooms[room]))
+	for uid := range h.rooms[room] {
+		if uid > 0 { // not the room's guests
+			members = append(members, uid)
+		}
+	}
+	h.mu.RUnlock()
+	slices.Sort(members)
+	all := make([]chat.PresenceChange, len(members))
+	l := h.live
+	l.mu.Lock()
+	for i, uid := range members {
+		all[i] = chat.PresenceChange{User: uid, State: chat.PresenceOffline}
+		if p := l.people[uid]; p != nil {
+			all[i].State = p.shown
+		}
+	}
+	l.mu.Unlock()
+	ev := newEvent(h.latest.Load(), PresenceEvent, h.opt.RenderPresence(room, all))
+	if ev != nil {
+		ev.lossy, ev.presenceOf = true, room
+	}
+	return ev
 }
 
 // presenceChanges marks every person's current state as shown and returns
@@ -378,6 +455,9 @@ func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
 		return 0
 	}
 	ev.lossy = true
+	if name == PresenceEvent {
+		ev.presenceOf = room
+	}
 	targets := h.liveTargets(room)
 	for len(targets) > 0 {
 		step := targets[:min(liveStep, len(targets))]

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -474,3 +475,75 @@ func TestPresenceFromOtherNodes(t *testing.T) {
 		t.Fatalf("got %+v", ev)
 	}
 }
+
+// A reader whose queue was full when a presence event came goes without
+// it; once there is room, the next flush sends it the room's presence
+// whole, so no dot stays wrong until that person changes again.
+func TestMissedPresenceIsSentWhole(t *testing.T) {
+	lr := newLiveRig(t, Options{})
+	lr.hub.Join(10, 1)
+	lr.hub.Join(10, 2)
+	lr.hub.Join(10, 3) // never connects: offline
+	reader := &heldFrames{writing: make(chan *Event), done: make(chan struct{})}
+	c := lr.hub.newConn("test", newQueueOutlet(1, reader))
+	u, replay := lr.hub.admit(1, c, nil)
+	go lr.hub.run(c, u, replay)
+	other := lr.connect(2, "")
+	lr.waitConns(2)
+	read := func(what string) *Event {
+		t.Helper()
+		ev := <-reader.writing
+		reader.done <- struct{}{}
+		if got := ev.Name + string(ev.Data); got != what {
+			t.Fatalf("the reader got %q, want %q", got, what)
+		}
+		return ev
+	}
+
+	// The reader stalls writing one message, with another queued: no room.
+	lr.hub.Publish(10, 1, []byte("one"))
+	stalled := <-reader.writing
+	lr.hub.Publish(10, 2, []byte("two"))
+	flush(lr.presnc) // users 1 and 2 come online
+	for _, want := range []string{"one", "two", "presence in 10: 1=online,2=online"} {
+		if ev := other.next(t); ev.Data != want {
+			t.Fatalf("user 2 got %+v, want %q", ev, want)
+		}
+	}
+	if string(stalled.Data) != "one" {
+		t.Fatalf("the reader stalled on %q", stalled.Data)
+	}
+	reader.done <- struct{}{}
+	read("two")
+	flush(lr.presnc) // nothing changed, but the reader missed it
+	read(PresenceEvent + "presence in 10: 1=online,2=online,3=offline")
+	flush(lr.presnc) // sent: nothing more
+	lr.sentinel(t, 10, 3, other)
+	read("sentinel")
+}
+
+// heldFrames is a reader that reads when the test says: each event
+// written is handed to the test, and the write ends when the test says
+// it is done.
+type heldFrames struct {
+	writing chan *Event
+	done    chan struct{}
+}
+
+func (f *heldFrames) begin() {}
+func (f *heldFrames) flush() {}
+func (f *heldFrames) write(ctx context.Context, ev *Event) error {
+	select {
+	case f.writing <- ev:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+func (f *heldFrames) cut()                  {}
+func (f *heldFrames) close(bool, endReason) {}
