@@ -33,6 +33,9 @@ func (h *Hub) ServeDocument(w http.ResponseWriter, r *http.Request, userID int64
 	header := w.Header().Clone() // hijacking leaves w's headers behind
 	out, raw := newSink(w)
 	d := &docFrames{w: h.newStreamWriter(out), header: header, start: start, chunk: chunk, retry: true}
+	if h.opt.AcceptsGzip != nil && h.opt.AcceptsGzip(r) {
+		d.gzip = &unitStream{codec: h.docGzip}
+	}
 	c := h.newConn("doc", newQueueOutlet(h.queueLen(), d))
 	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
 	d.w.failed = func() { h.cutOff(c, "write_timeout") }
@@ -48,6 +51,9 @@ type docFrames struct {
 	start  Start
 	chunk  Chunk
 	retry  bool // false once the stream is refused: see Start
+	// gzip compresses the document chunk by chunk (gzipstream.go), each
+	// decodable at once; nil for a client that takes no gzip.
+	gzip *unitStream
 }
 
 func (d *docFrames) begin() {
@@ -58,9 +64,21 @@ func (d *docFrames) begin() {
 	hd.Set("Content-Type", "text/html; charset=utf-8")
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("X-Accel-Buffering", "no")
+	if d.gzip != nil {
+		hd.Set("Content-Encoding", "gzip")
+	}
 	d.w.WriteHeader(http.StatusOK)
-	d.w.Write(d.start(d.retry))
+	d.send(d.start(d.retry))
 	d.w.Flush()
+}
+
+// send writes a part of the document, compressed if the client takes it.
+func (d *docFrames) send(b []byte) error {
+	if d.gzip == nil {
+		_, err := d.w.Write(b)
+		return err
+	}
+	return d.gzip.send(d.w, b)
 }
 
 func (d *docFrames) write(_ context.Context, ev *Event) error {
@@ -73,8 +91,7 @@ func (d *docFrames) write(_ context.Context, ev *Event) error {
 	if len(b) == 0 {
 		return nil
 	}
-	_, err := d.w.Write(b)
-	return err
+	return d.send(b)
 }
 
 func (d *docFrames) flush()                { d.w.Flush() }

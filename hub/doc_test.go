@@ -172,3 +172,33 @@ func TestCloseEndsDocuments(t *testing.T) {
 		t.Fatalf("document at shutdown: %q", doc.Text())
 	}
 }
+
+// A client that takes gzip gets the document compressed, each chunk
+// decodable as soon as it is sent; the primer rides along as an HTML
+// comment, which shows nothing.
+func TestDocumentIsCompressedChunkByChunk(t *testing.T) {
+	primer := []byte(`<hx-upsert hx-target="#log-10" sort><li id="msg-1" class="msg">a message -- with dashes</li></hx-upsert>`)
+	rg := newRig(t, Options{AcceptsGzip: func(*http.Request) bool { return true }, StreamPrimer: primer})
+	rg.hub.Join(10, 1)
+	resp, doc := rg.openDoc(1, "") // Go's client asks for gzip and decodes it as it comes
+	if !resp.Uncompressed {
+		t.Fatal("the document was not compressed")
+	}
+	doc.WaitFor(t, "<!DOCTYPE html><body data-retry=true>", docWait)
+	rg.waitConns(1)
+	for id := int64(1); id <= 3; id++ {
+		rg.hub.Publish(10, id, fmt.Appendf(nil, "message %d", id))
+		doc.WaitFor(t, fmt.Sprintf("<p id=%d>message %d</p>", id, id), docWait)
+	}
+	text := doc.WaitFor(t, "<p id=3>message 3</p>", docWait)
+	comment := string(rg.hub.docGzip.primer)
+	if !strings.HasPrefix(comment, "<!-- ") || strings.Count(comment, "-->") != 1 || !strings.HasSuffix(comment, " -->\n") {
+		t.Fatalf("the primer is not one HTML comment: %q", comment)
+	}
+	// The start goes alone, as a stream's first event does; the primer
+	// comes before the first chunk.
+	want := "<!DOCTYPE html><body data-retry=true>" + comment + "<p id=1>message 1</p><p id=2>message 2</p><p id=3>message 3</p>"
+	if text != want {
+		t.Fatalf("document so far:\n%q\nwant\n%q", text, want)
+	}
+}

@@ -39,7 +39,7 @@ const unitLevel = 5
 
 // streamCodec holds what every compressed stream shares.
 type streamCodec struct {
-	primer []byte // the comment line
+	primer []byte // the comment
 	primed []byte // the primer compressed alone, ending on a byte
 	// writers holds the compressors not in use. There are at most as many
 	// as Ps, made as needed: each holds about a megabyte, so they are
@@ -88,14 +88,22 @@ const maxAfter = 4
 // gzipHeader starts a gzip member: deflate, no name, no time, unknown OS.
 var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 
-// newStreamCodec makes a codec whose primer is sample (typical SSE text of
-// the app's events) made into one comment line.
+// newStreamCodec makes a codec for SSE streams whose primer is sample
+// (typical SSE text of the app's events) made into one comment line.
 func newStreamCodec(sample []byte) *streamCodec {
 	line := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(sample))
-	if len(line) > maxSource-3 {
-		line = line[:maxSource-3]
-	}
-	c := &streamCodec{primer: []byte(": " + line + "\n"), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
+	return newCodec(": ", line, "\n")
+}
+
+// newDocCodec makes a codec for streamed documents whose primer is sample
+// made into an HTML comment (which no "--" in it can end early).
+func newDocCodec(sample []byte) *streamCodec {
+	return newCodec("<!-- ", strings.ReplaceAll(string(sample), "--", "- -"), " -->\n")
+}
+
+func newCodec(open, primer, end string) *streamCodec {
+	primer = primer[:min(len(primer), maxSource-len(open)-len(end))]
+	c := &streamCodec{primer: []byte(open + primer + end), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
 	c.primed = c.compress(c.primer)
 	return c
 }

@@ -1,6 +1,9 @@
 package hub
 
-import "sync"
+import (
+	"io"
+	"sync"
+)
 
 // unitStream is where one compressed stream stands: what its client's
 // decoder holds, as far as the next event's matches need to know.
@@ -20,6 +23,17 @@ type sentUnit struct {
 // outs recycles the buffers events are compressed into, so an idle stream
 // holds none.
 var outs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// send writes plain to w compressed, as this stream sends it.
+func (s *unitStream) send(w io.Writer, plain []byte) error {
+	out := outs.Get().(*[]byte)
+	*out = s.encode((*out)[:0], plain)
+	_, err := w.Write(*out)
+	if cap(*out) <= 64<<10 { // a huge event's buffer is not kept
+		outs.Put(out)
+	}
+	return err
+}
 
 // encode appends plain's compressed form, as this stream sends it, to out.
 func (s *unitStream) encode(out []byte, plain []byte) []byte {

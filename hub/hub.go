@@ -122,9 +122,10 @@ func (noMeter) CutOff(string)       {}
 
 // Hub is the fan-out point. Its methods are safe for concurrent use.
 type Hub struct {
-	opt  Options
-	sse  *sseServer
-	gzip *streamCodec
+	opt     Options
+	sse     *sseServer
+	gzip    *streamCodec // for SSE streams
+	docGzip *streamCodec // for streamed documents
 	// closes tells hijacked streams that their clients went away (nil:
 	// each watches on a goroutine of its own).
 	closes *closeWatch
@@ -207,6 +208,7 @@ func New(opt Options) *Hub {
 	}
 	h.sse = newSSEServer(opt.QueueSize)
 	h.gzip = newStreamCodec(opt.StreamPrimer)
+	h.docGzip = newDocCodec(opt.StreamPrimer)
 	h.closes = newCloseWatch()
 	go h.heartbeats()
 	h.startLive()

@@ -191,14 +191,9 @@ func (g *gzipUnits) Write(p []byte) (int, error) {
 // Flush sends the event written since the last flush, compressed.
 func (g *gzipUnits) Flush() {
 	if g.plain != nil {
-		out := outs.Get().(*[]byte)
-		*out = g.stream.encode((*out)[:0], *g.plain)
-		g.flushWriter.Write(*out)
-		if cap(*out) <= 64<<10 { // a huge event's buffers are not kept
-			outs.Put(out)
-		}
+		g.stream.send(g.flushWriter, *g.plain)
 		*g.plain = (*g.plain)[:0]
-		if cap(*g.plain) <= 64<<10 {
+		if cap(*g.plain) <= 64<<10 { // a huge event's buffer is not kept
 			plains.Put(g.plain)
 		}
 		g.plain = nil

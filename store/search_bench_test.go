@@ -198,7 +198,7 @@ func BenchmarkSearch1M(b *testing.B) {
 	b.ReportMetric(ms(0.99), "p99-ms")
 	b.ReportMetric(ms(1), "max-ms")
 	b.ReportMetric(0, "ns/op") // a loop is many queries: the percentiles say it
-	if seeded > 0 { // after the loop, which resets metrics
+	if seeded > 0 {            // after the loop, which resets metrics
 		b.ReportMetric(seeded.Seconds(), "seed-s")
 		b.ReportMetric(indexed.Seconds(), "index-s")
 	}
