@@ -115,19 +115,23 @@ func (c *conn) send(id int64, name string, data []byte) error {
 }
 
 // release queues what was held back during the replay; from now on live
-// events are queued as they come. A lossy event that does not fit is
+// events are queued as they come. The messages go first, in order, then
+// typing and presence, in order: those are only the latest word, so they
+// never take the room a message needs. One of them that does not fit is
 // dropped, as one offered to a full queue would be (see publishLiveTo);
-// false if any other did not fit.
+// false if a message did not fit.
 func (c *conn) release() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	held := c.held
 	c.held, c.holding = nil, false
 	for _, ev := range held {
-		if !c.out.offer(ev) {
-			if !ev.lossy {
-				return false
-			}
+		if !ev.lossy && !c.out.offer(ev) {
+			return false
+		}
+	}
+	for _, ev := range held {
+		if ev.lossy && !c.out.offer(ev) {
 			c.miss(ev)
 		}
 	}

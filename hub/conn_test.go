@@ -112,9 +112,11 @@ func TestARefusalKeepsTheResumePoint(t *testing.T) {
 }
 
 // Typing and presence held back during a replay have room of their own in
-// the hold, so a burst of them never takes a message's place there, and
-// those that do not fit the queue on release are dropped, as they would be
-// offered live. Only a message that does not fit cuts the connection.
+// the hold, so a burst of them never takes a message's place there; on
+// release the messages go first, so typing held ahead of a message never
+// takes the queue's last slot from it, and typing that does not fit is
+// dropped, as it would be offered live. Only a message that does not fit
+// cuts the connection.
 func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 	typing := func() *Event { ev := newEvent(1, "typing", []byte("t")); ev.lossy = true; return ev }
 	out := newQueueOutlet(3, nil) // never served: what it queued stays there
@@ -129,12 +131,18 @@ func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 		t.Fatalf("a message offered to a hold full of typing: %v, want queued", got)
 	}
 	if !c.release() || len(out.queue) != 3 {
-		t.Fatalf("release: %d queued, want two typing events, then the message", len(out.queue))
+		t.Fatalf("release: %d queued, want the message, then two typing events", len(out.queue))
 	}
-	<-out.queue
-	<-out.queue
 	if <-out.queue != msg {
-		t.Fatal("release queued the message before the typing held ahead of it")
+		t.Fatal("release queued typing before the message")
+	}
+
+	out = newQueueOutlet(1, nil)
+	c = newConn("test", out, 2)
+	c.offer(typing())
+	c.offer(msg)
+	if !c.release() || len(out.queue) != 1 || <-out.queue != msg {
+		t.Fatal("typing held ahead of a message took the queue's last slot from it")
 	}
 
 	out = newQueueOutlet(1, nil)
