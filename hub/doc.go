@@ -34,7 +34,7 @@ func (h *Hub) ServeDocument(w http.ResponseWriter, r *http.Request, userID int64
 	out, raw := newSink(w)
 	d := &docFrames{w: h.newStreamWriter(out), header: header, start: start, chunk: chunk, retry: true}
 	if h.opt.AcceptsGzip != nil && h.opt.AcceptsGzip(r) {
-		d.gzip = &unitStream{codec: h.docGzip}
+		d.gzip = &unitStream{codec: h.docGzip, sum: true}
 	}
 	c := h.newConn("doc", newQueueOutlet(h.queueLen(), d))
 	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
@@ -94,7 +94,15 @@ func (d *docFrames) write(_ context.Context, ev *Event) error {
 	return d.send(b)
 }
 
-func (d *docFrames) flush()                { d.w.Flush() }
-func (d *docFrames) cut()                  { d.w.cut() }
-func (d *docFrames) close(bool, endReason) { d.w.finish() }
-func (d *docFrames) refused()              { d.retry = false }
+func (d *docFrames) flush() { d.w.Flush() }
+func (d *docFrames) cut()   { d.w.cut() }
+
+// close ends the document; one that ended in order and is compressed
+// gets its gzip trailer, so the client reads it as whole.
+func (d *docFrames) close(ended bool, _ endReason) {
+	if ended && d.gzip != nil {
+		d.w.Write(d.gzip.end())
+	}
+	d.w.finish()
+}
+func (d *docFrames) refused() { d.retry = false }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -200,5 +201,55 @@ func TestDocumentIsCompressedChunkByChunk(t *testing.T) {
 	want := "<!DOCTYPE html><body data-retry=true>" + comment + "<p id=1>message 1</p><p id=2>message 2</p><p id=3>message 3</p>"
 	if text != want {
 		t.Fatalf("document so far:\n%q\nwant\n%q", text, want)
+	}
+}
+
+// The primer's comment cannot end early, whatever dashes the sample has.
+func TestTheDocumentPrimerIsOneComment(t *testing.T) {
+	for _, sample := range []string{"a ---> b", "x---", "---!>", "--->", "a -- b", "ends with -", "<!-- -->"} {
+		c := string(newDocCodec([]byte(sample)).primer)
+		inner := strings.TrimSuffix(strings.TrimPrefix(c, "<!-- "), " -->\n")
+		// Both ends of a comment ("-->" and "--!>") start with "--".
+		if strings.Contains(inner, "--") || len(inner)+len("<!--  -->\n") != len(c) {
+			t.Errorf("sample %q made the comment %q", sample, c)
+		}
+	}
+}
+
+// A compressed document that ends in order ends as a whole gzip stream:
+// its last block and trailer, with the text's checksum and length.
+func TestACompressedDocumentEndsWhole(t *testing.T) {
+	h := New(Options{AcceptsGzip: func(*http.Request) bool { return true }, StreamPrimer: []byte("<p>a primer</p>")})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeDocument(w, r, 1, "", nil, nil,
+			func(retry bool) []byte { return fmt.Appendf(nil, "start retry=%v;", retry) },
+			func(id int64, _ string, data []byte) []byte { return fmt.Appendf(nil, "%d:%s;", id, data) })
+	}))
+	defer srv.Close()
+	h.Join(10, 1)
+	resp, err := srv.Client().Get(srv.URL) // decodes gzip, and checks the trailer at the end
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := make(chan string, 1)
+	go func() {
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			b = fmt.Appendf(b, " (%v)", err)
+		}
+		body <- string(b)
+	}()
+	waitFor(t, "the document's connection", func() bool { _, c := h.Stats(); return c == 1 })
+	h.Publish(10, 1, []byte("first"))
+	h.Publish(10, 2, []byte("last"))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := h.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want := "start retry=true;" + string(h.docGzip.primer) + "1:first;2:last;"
+	if got := <-body; got != want {
+		t.Fatalf("document:\n%q\nwant\n%q", got, want)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/klauspost/compress/flate"
 )
@@ -96,13 +97,22 @@ func newStreamCodec(sample []byte) *streamCodec {
 }
 
 // newDocCodec makes a codec for streamed documents whose primer is sample
-// made into an HTML comment (which no "--" in it can end early).
+// made into an HTML comment, with no "--" left in it to end it early.
 func newDocCodec(sample []byte) *streamCodec {
-	return newCodec("<!-- ", strings.ReplaceAll(string(sample), "--", "- -"), " -->\n")
+	text := string(sample)
+	for strings.Contains(text, "--") {
+		text = strings.ReplaceAll(text, "--", "- -")
+	}
+	return newCodec("<!-- ", text, " -->\n")
 }
 
 func newCodec(open, primer, end string) *streamCodec {
-	primer = primer[:min(len(primer), maxSource-len(open)-len(end))]
+	if n := maxSource - len(open) - len(end); len(primer) > n {
+		for n > 0 && !utf8.RuneStart(primer[n]) {
+			n-- // not within a character
+		}
+		primer = primer[:n]
+	}
 	c := &streamCodec{primer: []byte(open + primer + end), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
 	c.primed = c.compress(c.primer)
 	return c

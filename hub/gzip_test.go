@@ -190,7 +190,7 @@ func TestEveryEventDecodesAtOnce(t *testing.T) {
 	d := newEventDecoder()
 	defer close(d.want) // ends its goroutine
 	rnd := rand.New(rand.NewPCG(1, 2))
-	for i := range 1500 {
+	for i := range 600 {
 		plain := randomEvent(rnd, i, true)
 		primerAt := s.primerAt
 		out := s.encode(nil, plain)

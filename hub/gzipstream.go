@@ -1,6 +1,8 @@
 package hub
 
 import (
+	"encoding/binary"
+	"hash/crc32"
 	"io"
 	"sync"
 )
@@ -13,6 +15,10 @@ type unitStream struct {
 	pos      int         // text the decoder has put out so far
 	primerAt int         // where the primer's latest copy starts in that text
 	recent   [4]sentUnit // the latest events sent, newest last
+	// sum keeps the CRC of the text for the gzip trailer (end): for a
+	// document, which ends; an SSE stream never does.
+	sum bool
+	crc uint32
 }
 
 type sentUnit struct {
@@ -43,11 +49,13 @@ func (s *unitStream) encode(out []byte, plain []byte) []byte {
 		s.sent = 1
 		s.remember(c.unit(plain))
 		s.pos = len(plain)
+		s.note(plain)
 		return append(append(out, gzipHeader...), c.first(plain)...)
 	case 1:
 		s.sent = 2
 		out = append(out, c.primed...)
 		s.primerAt, s.pos = s.pos, s.pos+len(c.primer)
+		s.note(c.primer)
 	}
 	u := c.unit(plain)
 	w := bitWriter{out: out}
@@ -72,7 +80,33 @@ func (s *unitStream) encode(out []byte, plain []byte) []byte {
 	w.align()
 	s.remember(u)
 	s.pos += len(plain)
+	s.note(plain)
 	return w.out
+}
+
+// note adds text the decoder puts out to the trailer's CRC.
+func (s *unitStream) note(text []byte) {
+	if s.sum {
+		s.crc = crc32.Update(s.crc, crc32.IEEETable, text)
+	}
+}
+
+// end is what completes the gzip stream after its last event: a last,
+// empty block and the trailer (the text's CRC and length), so a client
+// that checks them finds the stream whole. Nothing if nothing was sent.
+func (s *unitStream) end() []byte {
+	if s.sent == 0 {
+		return nil
+	}
+	w := bitWriter{}
+	w.put(0b011, 3) // BFINAL 1, BTYPE 01
+	eob := literalCodes[endOfBlock]
+	w.put(eob.bits, eob.n)
+	if w.n > 0 {
+		w.put(0, uint8(8-w.n))
+	}
+	w.out = binary.LittleEndian.AppendUint32(w.out, s.crc)
+	return binary.LittleEndian.AppendUint32(w.out, uint32(s.pos))
 }
 
 // write puts tokens down with this stream's distances.
@@ -149,4 +183,5 @@ func (s *unitStream) renewPrimer(w *bitWriter) {
 		w.align()
 	}
 	s.primerAt, s.pos = s.pos, s.pos+len(c.primer)
+	s.note(c.primer)
 }

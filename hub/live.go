@@ -360,29 +360,28 @@ func (h *Hub) resendPresence() {
 	whole := make(map[int64]*Event)
 	for _, m := range stale {
 		for room := range m.c.takeMissed() {
-			if !h.wantsPresence(room, m.user) {
-				continue
-			}
 			ev, ok := whole[room]
 			if !ok {
 				ev = h.wholePresence(room)
 				whole[room] = ev
 			}
 			if ev != nil {
-				m.c.offer(ev)
+				h.offerPresence(room, m.user, m.c, ev)
 			}
 		}
 	}
 }
 
-// wantsPresence reports whether user is still in room and takes live
-// events.
-func (h *Hub) wantsPresence(room, user int64) bool {
+// offerPresence offers ev to c if its user is still in room and takes
+// live events, checked under the same lock as the offer (as
+// publishLiveTo does): light mode turned on in between must hold.
+func (h *Hub) offerPresence(room, user int64, c *conn, ev *Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	_, member := h.rooms[room][user]
-	u := h.users[user]
-	return member && u != nil && u.wantsLive()
+	if u := h.users[user]; member && user > 0 && u != nil && u.wantsLive() && !h.closed {
+		c.offer(ev)
+	}
 }
 
 // wholePresence is room's presence event listing every member.

@@ -492,7 +492,12 @@ func TestMissedPresenceIsSentWhole(t *testing.T) {
 	lr.waitConns(2)
 	read := func(what string) *Event {
 		t.Helper()
-		ev := <-reader.writing
+		var ev *Event
+		select {
+		case ev = <-reader.writing:
+		case <-time.After(docWait): // only how soon a broken test fails
+			t.Fatalf("the reader got nothing, want %q", what)
+		}
 		reader.done <- struct{}{}
 		if got := ev.Name + string(ev.Data); got != what {
 			t.Fatalf("the reader got %q, want %q", got, what)
@@ -519,6 +524,24 @@ func TestMissedPresenceIsSentWhole(t *testing.T) {
 	read(PresenceEvent + "presence in 10: 1=online,2=online,3=offline")
 	flush(lr.presnc) // sent: nothing more
 	lr.sentinel(t, 10, 3, other)
+	read("sentinel")
+
+	// Missed again, but light mode is on by the next flush: nothing.
+	lr.hub.Publish(10, 4, []byte("three"))
+	stalled = <-reader.writing
+	lr.hub.Publish(10, 5, []byte("four"))
+	lr.clock.Add(10 * time.Minute) // both away
+	flush(lr.presnc)
+	for _, want := range []string{"three", "four", "presence in 10: 1=away,2=away"} {
+		if ev := other.next(t); ev.Data != want {
+			t.Fatalf("user 2 got %+v, want %q", ev, want)
+		}
+	}
+	lr.hub.SetLight(1, true)
+	reader.done <- struct{}{}
+	read("four")
+	flush(lr.presnc)
+	lr.sentinel(t, 10, 6, other)
 	read("sentinel")
 }
 
