@@ -537,6 +537,9 @@ func TestMissedPresenceIsSentWhole(t *testing.T) {
 			t.Fatalf("user 2 got %+v, want %q", ev, want)
 		}
 	}
+	if string(stalled.Data) != "three" {
+		t.Fatalf("the reader stalled on %q", stalled.Data)
+	}
 	lr.hub.SetLight(1, true)
 	reader.done <- struct{}{}
 	read("four")
