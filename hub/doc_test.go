@@ -144,16 +144,22 @@ func TestStalledDocumentIsCut(t *testing.T) {
 	rg.waitConns(1)
 }
 
-// Shutting down ends a document cleanly, after what was queued: the
-// browser loads it again (its start allowed that) and resumes.
-func TestCloseEndsDocuments(t *testing.T) {
-	h := New(Options{})
+// serveUserDoc serves user 1's document from h, each event as "id:data;".
+func serveUserDoc(t *testing.T, h *Hub) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.ServeDocument(w, r, 1, "", nil, nil,
 			func(retry bool) []byte { return fmt.Appendf(nil, "start retry=%v;", retry) },
 			func(id int64, _ string, data []byte) []byte { return fmt.Appendf(nil, "%d:%s;", id, data) })
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// Shutting down ends a document cleanly, after what was queued: the
+// browser loads it again (its start allowed that) and resumes.
+func TestCloseEndsDocuments(t *testing.T) {
+	h := New(Options{})
+	srv := serveUserDoc(t, h)
 	h.Join(10, 1)
 	resp, err := srv.Client().Get(srv.URL)
 	if err != nil {
@@ -220,12 +226,7 @@ func TestTheDocumentPrimerIsOneComment(t *testing.T) {
 // its last block and trailer, with the text's checksum and length.
 func TestACompressedDocumentEndsWhole(t *testing.T) {
 	h := New(Options{AcceptsGzip: func(*http.Request) bool { return true }, StreamPrimer: []byte("<p>a primer</p>")})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeDocument(w, r, 1, "", nil, nil,
-			func(retry bool) []byte { return fmt.Appendf(nil, "start retry=%v;", retry) },
-			func(id int64, _ string, data []byte) []byte { return fmt.Appendf(nil, "%d:%s;", id, data) })
-	}))
-	defer srv.Close()
+	srv := serveUserDoc(t, h)
 	h.Join(10, 1)
 	resp, err := srv.Client().Get(srv.URL) // decodes gzip, and checks the trailer at the end
 	if err != nil {
