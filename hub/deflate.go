@@ -104,11 +104,21 @@ func (w *bitWriter) copyFrom(length, distance int) {
 // ends so: decoders hand out what they hold at a stored block (Go's does
 // not at the end of any other), and its bytes go out whole.
 func (w *bitWriter) align() {
+	w.endBlock()
+	w.put(0, 3) // BFINAL 0, BTYPE 00: stored
+	w.pad()
+	w.out = append(w.out, 0, 0, 0xff, 0xff)
+}
+
+// endBlock ends the open fixed-code block.
+func (w *bitWriter) endBlock() {
 	eob := literalCodes[endOfBlock]
 	w.put(eob.bits, eob.n)
-	w.put(0, 3) // BFINAL 0, BTYPE 00: stored
+}
+
+// pad fills the last byte with zero bits.
+func (w *bitWriter) pad() {
 	if w.n > 0 {
 		w.put(0, uint8(8-w.n))
 	}
-	w.out = append(w.out, 0, 0, 0xff, 0xff)
 }

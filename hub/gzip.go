@@ -169,15 +169,13 @@ func (c *streamCodec) tokens(u, prev *unit) []token {
 			}
 		}
 		if len(u.after) < maxAfter {
-			c.made.Add(1)
-			t := matchEvent(c.primer, prev.plain, u.plain)
+			t := c.search(c.primer, prev.plain, u.plain)
 			u.after = append(u.after, unitAfter{prev.id, t})
 			return t
 		}
 	}
 	if u.alone == nil {
-		c.made.Add(1)
-		u.alone = matchEvent(c.primer, nil, u.plain)
+		u.alone = c.search(c.primer, nil, u.plain)
 	}
 	return u.alone
 }
@@ -187,10 +185,15 @@ func (c *streamCodec) bareTokens(u *unit) []token {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.bare == nil {
-		c.made.Add(1)
-		u.bare = matchEvent(nil, nil, u.plain)
+		u.bare = c.search(nil, nil, u.plain)
 	}
 	return u.bare
+}
+
+// search runs a match search, counted for tests.
+func (c *streamCodec) search(primer, prev, text []byte) []token {
+	c.made.Add(1)
+	return matchEvent(primer, prev, text)
 }
 
 // compress deflates text alone, ending on a byte boundary.

@@ -100,11 +100,8 @@ func (s *unitStream) end() []byte {
 	}
 	w := bitWriter{}
 	w.put(0b011, 3) // BFINAL 1, BTYPE 01
-	eob := literalCodes[endOfBlock]
-	w.put(eob.bits, eob.n)
-	if w.n > 0 {
-		w.put(0, uint8(8-w.n))
-	}
+	w.endBlock()
+	w.pad()
 	w.out = binary.LittleEndian.AppendUint32(w.out, s.crc)
 	return binary.LittleEndian.AppendUint32(w.out, uint32(s.pos))
 }
@@ -139,7 +136,7 @@ func (s *unitStream) like(u *unit) *sentUnit {
 	var newest *sentUnit
 	for i := len(s.recent) - 1; i >= 0; i-- {
 		r := &s.recent[i]
-		if r.u == nil || end-r.at > windowSize || len(r.u.plain) > maxSource {
+		if r.u == nil || end-r.at > windowSize { // remember keeps none too long to match
 			continue
 		}
 		if r.u.kind == u.kind {

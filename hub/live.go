@@ -378,8 +378,7 @@ func (h *Hub) resendPresence() {
 func (h *Hub) offerPresence(room, user int64, c *conn, ev *Event) {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
-	_, member := h.rooms[room][user]
-	if u := h.users[user]; member && user > 0 && u != nil && u.wantsLive() && !h.closed {
+	if _, ok := h.takesLive(room, user); ok && !h.closed {
 		c.offer(ev)
 	}
 }
@@ -396,20 +395,10 @@ func (h *Hub) wholePresence(room int64) *Event {
 	h.mu.RUnlock()
 	slices.Sort(members)
 	all := make([]chat.PresenceChange, len(members))
-	l := h.live
-	l.mu.Lock()
 	for i, uid := range members {
-		all[i] = chat.PresenceChange{User: uid, State: chat.PresenceOffline}
-		if p := l.people[uid]; p != nil {
-			all[i].State = p.shown
-		}
+		all[i] = chat.PresenceChange{User: uid, State: h.Presence(uid)}
 	}
-	l.mu.Unlock()
-	ev := newEvent(h.latest.Load(), PresenceEvent, h.opt.RenderPresence(room, all))
-	if ev != nil {
-		ev.lossy, ev.presenceOf = true, room
-	}
-	return ev
+	return h.liveEvent(room, PresenceEvent, h.opt.RenderPresence(room, all))
 }
 
 // presenceChanges marks every person's current state as shown and returns
@@ -449,13 +438,9 @@ const (
 // a stream open, but for light ones (see Options.Light) and guests. Its id
 // is the newest message id already published (see SetLatestID).
 func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
-	ev := newEvent(h.latest.Load(), name, data)
+	ev := h.liveEvent(room, name, data)
 	if ev == nil {
 		return 0
-	}
-	ev.lossy = true
-	if name == PresenceEvent {
-		ev.presenceOf = room
 	}
 	targets := h.liveTargets(room)
 	for len(targets) > 0 {
@@ -469,13 +454,34 @@ func (h *Hub) publishLive(room int64, name string, data []byte) (reached int) {
 	return reached
 }
 
+// liveEvent is a typing or presence event for room: lossy, with the
+// newest message id already published (see SetLatestID).
+func (h *Hub) liveEvent(room int64, name string, data []byte) *Event {
+	ev := newEvent(h.latest.Load(), name, data)
+	if ev != nil {
+		ev.lossy = true
+		if name == PresenceEvent {
+			ev.presenceOf = room
+		}
+	}
+	return ev
+}
+
+// takesLive returns uid's user if they are in room and take live events
+// (not light, not a guest); the caller holds h.mu.
+func (h *Hub) takesLive(room, uid int64) (*user, bool) {
+	_, member := h.rooms[room][uid]
+	u := h.users[uid]
+	return u, member && uid > 0 && u != nil && u.wantsLive()
+}
+
 // liveTargets lists the members of room that take live events now.
 func (h *Hub) liveTargets(room int64) []int64 {
 	h.mu.RLock()
 	defer h.mu.RUnlock()
 	var out []int64
 	for uid := range h.rooms[room] {
-		if u := h.users[uid]; uid > 0 && u != nil && u.wantsLive() && len(u.conns) > 0 {
+		if u, ok := h.takesLive(room, uid); ok && len(u.conns) > 0 {
 			out = append(out, uid)
 		}
 	}
@@ -494,8 +500,8 @@ func (h *Hub) publishLiveTo(room int64, users []int64, ev *Event) (reached int) 
 		return 0
 	}
 	for _, uid := range users {
-		u := h.users[uid]
-		if _, member := h.rooms[room][uid]; !member || u == nil || !u.wantsLive() || len(u.conns) == 0 {
+		u, ok := h.takesLive(room, uid)
+		if !ok || len(u.conns) == 0 {
 			continue
 		}
 		if n, _ := u.offer(ev, nil, nil); n > 0 {

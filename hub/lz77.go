@@ -29,7 +29,7 @@ const (
 	maxMatch   = 258
 	windowSize = 1 << 15
 	// maxSource bounds the primer and an earlier event a match may copy
-	// from: their offsets must fit a token.
+	// from: both must lie within the window behind an event.
 	maxSource = windowSize / 2
 	hashBits  = 12
 	maxChain  = 48 // candidates tried per position: events are short
