@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,10 +49,13 @@ type streamCodec struct {
 	writers chan *flate.Writer
 	started atomic.Int64 // compressors made
 	seed    maphash.Seed
-	slots   [512]unitSlot // recent events, by their text
-	firsts  [64]firstSlot // events that start a stream, compressed alone
-	units   atomic.Uint64 // names units
-	made    atomic.Int64  // compressions and match searches done: for tests
+	// kindAt is what comes before the tag that tells an event's kind
+	// (unitKind): "data: " in SSE text, `":"` in a WebSocket's JSON.
+	kindAt []byte
+	slots  [512]unitSlot // recent events, by their text
+	firsts [64]firstSlot // events that start a stream, compressed alone
+	units  atomic.Uint64 // names units
+	made   atomic.Int64  // compressions and match searches done: for tests
 }
 
 type unitSlot struct {
@@ -93,7 +97,7 @@ var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}
 // (typical SSE text of the app's events) made into one comment line.
 func newStreamCodec(sample []byte) *streamCodec {
 	line := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(sample))
-	return newCodec(": ", line, "\n")
+	return newCodec(": ", line, "\n", "data: ")
 }
 
 // newDocCodec makes a codec for streamed documents whose primer is sample
@@ -103,17 +107,65 @@ func newDocCodec(sample []byte) *streamCodec {
 	for strings.Contains(text, "--") {
 		text = strings.ReplaceAll(text, "--", "- -")
 	}
-	return newCodec("<!-- ", text, " -->\n")
+	return newCodec("<!-- ", text, " -->\n", "data: ")
 }
 
-func newCodec(open, primer, end string) *streamCodec {
+// newSocketCodec makes a codec for WebSockets whose primer is sample's
+// events (SSE text) as a socket sends them, frames of JSON, held in one
+// message that clients pass over: {"primer":[frame,...]}. Frames are left
+// out from the front until it fits: the last, a message, matters most.
+func newSocketCodec(sample []byte) *streamCodec {
+	var frames [][]byte
+	size := len(`{"primer":[]}`)
+	events := sseEvents(sample)
+	for i := len(events) - 1; i >= 0; i-- {
+		f := wsForm(events[i])
+		if size += len(f) + 1; size > maxSource {
+			break
+		}
+		frames = append([][]byte{f}, frames...)
+	}
+	primer := `{"primer":[` + string(bytes.Join(frames, []byte(","))) + `]}`
+	return newCodec("", primer, "", `":"`)
+}
+
+// sseEvents reads SSE text back into its events.
+func sseEvents(text []byte) []*Event {
+	var events []*Event
+	for block := range bytes.SplitSeq(text, []byte("\n\n")) {
+		var id int64
+		var name string
+		var data []byte
+		for line := range bytes.SplitSeq(block, []byte("\n")) {
+			field, value, _ := bytes.Cut(line, []byte(": "))
+			switch string(field) {
+			case "id":
+				id, _ = strconv.ParseInt(string(value), 10, 64)
+			case "event":
+				name = string(value)
+			case "data":
+				if data != nil {
+					data = append(data, '\n')
+				}
+				data = append(data, value...)
+			}
+		}
+		if ev := newEvent(id, name, data); ev != nil {
+			events = append(events, ev)
+		}
+	}
+	return events
+}
+
+func newCodec(open, primer, end, kindAt string) *streamCodec {
 	if n := maxSource - len(open) - len(end); len(primer) > n {
 		for n > 0 && !utf8.RuneStart(primer[n]) {
 			n-- // not within a character
 		}
 		primer = primer[:n]
 	}
-	c := &streamCodec{primer: []byte(open + primer + end), seed: maphash.MakeSeed(), writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
+	c := &streamCodec{primer: []byte(open + primer + end), seed: maphash.MakeSeed(), kindAt: []byte(kindAt),
+		writers: make(chan *flate.Writer, runtime.GOMAXPROCS(0))}
 	c.primed = c.compress(c.primer)
 	return c
 }
@@ -124,7 +176,7 @@ func (c *streamCodec) unit(plain []byte) *unit {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unit == nil || string(s.unit.plain) != string(plain) {
-		s.unit = &unit{id: c.units.Add(1), plain: bytes.Clone(plain), kind: unitKind(c.seed, plain)}
+		s.unit = &unit{id: c.units.Add(1), plain: bytes.Clone(plain), kind: unitKind(c.seed, c.kindAt, plain)}
 	}
 	return s.unit
 }
@@ -143,10 +195,11 @@ func (c *streamCodec) first(plain []byte) []byte {
 	return s.first
 }
 
-// unitKind tells which events are alike: those whose data starts with the
-// same tag (a message upserted into one room's log, that room's typing).
-func unitKind(seed maphash.Seed, plain []byte) uint64 {
-	i := bytes.Index(plain, []byte("data: "))
+// unitKind tells which events are alike: those whose data (after kindAt)
+// starts with the same tag (a message upserted into one room's log, that
+// room's typing).
+func unitKind(seed maphash.Seed, kindAt, plain []byte) uint64 {
+	i := bytes.Index(plain, kindAt)
 	if i < 0 {
 		return 0
 	}

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/binary"
 	"hash/crc32"
 	"io"
@@ -43,30 +44,76 @@ func (s *unitStream) send(w io.Writer, plain []byte) error {
 
 // encode appends plain's compressed form, as this stream sends it, to out.
 func (s *unitStream) encode(out []byte, plain []byte) []byte {
+	if s.sent == 0 {
+		out = append(out, gzipHeader...)
+	}
+	return s.event(s.prime(out, len(plain)), plain)
+}
+
+// messages sends plain as a WebSocket sends it compressed (RFC 7692): each
+// message is raw deflate without the 00 00 ff ff that ends it. The primer
+// goes as a message of its own, when due: a message's every byte is its
+// text, so the primer cannot share one with an event.
+func (s *unitStream) messages(plain []byte, send func([]byte) error) error {
+	out := outs.Get().(*[]byte)
+	defer func() {
+		if cap(*out) <= 64<<10 {
+			outs.Put(out)
+		}
+	}()
+	if *out = s.prime((*out)[:0], len(plain)); len(*out) > 0 {
+		if err := send(bytes.TrimSuffix(*out, syncMarker)); err != nil {
+			return err
+		}
+	}
+	*out = s.event((*out)[:0], plain)
+	return send(bytes.TrimSuffix(*out, syncMarker))
+}
+
+// syncMarker ends every compressed event: the empty stored block of a sync
+// flush (bitWriter.align).
+var syncMarker = []byte{0, 0, 0xff, 0xff}
+
+// prime appends the primer where the next event, n bytes long, needs it:
+// with the stream's second event, and again before it slides out of the
+// window.
+func (s *unitStream) prime(out []byte, n int) []byte {
 	c := s.codec
-	switch s.sent {
-	case 0:
-		s.sent = 1
-		s.remember(c.unit(plain))
-		s.pos = len(plain)
-		s.note(plain)
-		return append(append(out, gzipHeader...), c.first(plain)...)
-	case 1:
+	switch {
+	case s.sent == 1:
 		s.sent = 2
 		out = append(out, c.primed...)
 		s.primerAt, s.pos = s.pos, s.pos+len(c.primer)
 		s.note(c.primer)
+	case s.sent == 2 && reaches(c, n) && s.pos+n-s.primerAt > windowSize:
+		w := bitWriter{out: out}
+		s.renewPrimer(&w)
+		out = w.out
+	}
+	return out
+}
+
+// reaches reports whether an event n bytes long can reach back to the
+// primer at all.
+func reaches(c *streamCodec, n int) bool { return len(c.primer)+n <= windowSize }
+
+// event appends plain's compressed form, with the matches the stream's
+// history allows. The first event goes compressed alone.
+func (s *unitStream) event(out []byte, plain []byte) []byte {
+	c := s.codec
+	if s.sent == 0 {
+		s.sent = 1
+		s.remember(c.unit(plain))
+		s.pos = len(plain)
+		s.note(plain)
+		return append(out, c.first(plain)...)
 	}
 	u := c.unit(plain)
 	w := bitWriter{out: out}
-	reach := len(c.primer)+len(plain) <= windowSize // can the event reach the primer at all
-	if reach && s.pos+len(plain)-s.primerAt > windowSize {
-		s.renewPrimer(&w)
-	}
 	w.put(fixedBlockStart, 3)
 	var tokens []token
 	var prev *sentUnit
-	if reach {
+	if reaches(c, len(plain)) {
 		prev = s.like(u)
 		var pu *unit
 		if prev != nil {

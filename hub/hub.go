@@ -45,7 +45,7 @@ type Options struct {
 	// WSOrigins allows WebSocket connections from these origins besides the
 	// site itself (patterns as github.com/coder/websocket's OriginPatterns).
 	WSOrigins []string
-	// WSReadLimit caps one frame from a client (default 64 KiB).
+	// WSReadLimit caps one message from a client, inflated (default 64 KiB).
 	WSReadLimit int64
 	// MaxConnsPerSession caps the open streams of one sign-in, that is of
 	// one browser (default 4). The tabs of a current browser share one
@@ -126,6 +126,7 @@ type Hub struct {
 	sse     *sseServer
 	gzip    *streamCodec // for SSE streams
 	docGzip *streamCodec // for streamed documents
+	wsGzip  *streamCodec // for WebSockets
 	// closes tells hijacked streams that their clients went away (nil:
 	// each watches on a goroutine of its own).
 	closes *closeWatch
@@ -209,6 +210,7 @@ func New(opt Options) *Hub {
 	h.sse = newSSEServer(opt.QueueSize)
 	h.gzip = newStreamCodec(opt.StreamPrimer)
 	h.docGzip = newDocCodec(opt.StreamPrimer)
+	h.wsGzip = newSocketCodec(opt.StreamPrimer)
 	h.closes = newCloseWatch()
 	go h.heartbeats()
 	h.startLive()

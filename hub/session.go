@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/coder/websocket"
+	"github.com/rtmessenger/rtmessenger/hub/wsock"
 )
 
 // SignedOutEvent is the SSE event name (and WebSocket frame event) that
@@ -15,7 +15,7 @@ const SignedOutEvent = "rtm-signed-out"
 
 // signedOutCode closes a WebSocket whose session ended. It is in the
 // private range and not one the browser's client retries.
-const signedOutCode websocket.StatusCode = 4001
+const signedOutCode wsock.StatusCode = 4001
 
 // signedOutNotice is the last event of a stream whose session ended. It
 // carries the id of the newest event before it, so the page's resume point
@@ -98,7 +98,7 @@ func (h *Hub) RefuseSignedOut(w http.ResponseWriter, r *http.Request) {
 	var c *conn
 	var raw net.Conn
 	if strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opt.WSOrigins})
+		ws, err := h.acceptSocket(w, r, false)
 		if err != nil {
 			return // Accept has answered
 		}

@@ -8,23 +8,29 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
+	"github.com/rtmessenger/rtmessenger/hub/wsock"
 )
 
 // ServeWebSocket upgrades r to a WebSocket carrying exactly what Serve
 // carries: the user's stream, from the same fan-out, with the same replay,
 // queue, cut-off and per-user cap (every transport counts). Each event
-// becomes one text frame of JSON: {"id":N,"content":"<fragment>"}, or
-// {"id":N,"event":"name","data":"..."} for named events. receive handles
-// each text frame the client sends; a non-nil reply goes back as a frame.
+// becomes one text message of JSON: {"id":N,"content":"<fragment>"}, or
+// {"id":N,"event":"name","data":"..."} for named events. A client that
+// offers permessage-deflate gets them compressed as SSE streams are
+// (gzip.go), and now and then a message {"primer":[...]} that carries no
+// event: the text later messages refer back to. receive handles each text
+// message the client sends; a non-nil reply goes back, uncompressed.
 func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int64, session string, valid func() bool,
 	replay Replay, receive func(ctx context.Context, frame []byte) []byte) {
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: h.opt.WSOrigins})
+	ws, err := h.acceptSocket(w, r, true)
 	if err != nil {
 		return // Accept has answered: a bad origin gets 403
 	}
-	ws.SetReadLimit(h.opt.WSReadLimit)
-	c := h.newConn("ws", newQueueOutlet(h.queueLen(), &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}))
+	f := &wsFrames{ws: ws, timeout: h.opt.WriteTimeout}
+	if ws.Deflate() {
+		f.z = &unitStream{codec: h.wsGzip}
+	}
+	c := h.newConn("ws", newQueueOutlet(h.queueLen(), f))
 	c.session, c.valid, c.light, c.chose = session, valid, saveData(r), h.chose(userID)
 	u, replay := h.admit(userID, c, replay)
 	if u != nil {
@@ -34,29 +40,28 @@ func (h *Hub) ServeWebSocket(w http.ResponseWriter, r *http.Request, userID int6
 	go h.run(c, u, replay)
 }
 
-// readFrames hands the client's text frames to receive until the socket
-// ends; an oversize frame closes it (1009) through the read limit. Reading
-// does not use the connection's context: cancelling a read closes a socket
-// at once, and a socket whose session ended must stay open long enough to
-// say so. Closing the socket ends the read instead.
-func (h *Hub) readFrames(c *conn, ws *websocket.Conn, receive func(context.Context, []byte) []byte) {
+// acceptSocket upgrades r; deflate allows compression (a socket that only
+// says why it is refused gains nothing from it).
+func (h *Hub) acceptSocket(w http.ResponseWriter, r *http.Request, deflate bool) (*wsock.Conn, error) {
+	return wsock.Accept(w, r, wsock.Options{OriginPatterns: h.opt.WSOrigins, ReadLimit: h.opt.WSReadLimit,
+		Deflate: deflate, WriteTimeout: h.opt.WriteTimeout})
+}
+
+// readFrames hands the client's text messages to receive until the socket
+// ends; an oversize one closes it (1009) through the read limit. Closing
+// the socket ends the read.
+func (h *Hub) readFrames(c *conn, ws *wsock.Conn, receive func(context.Context, []byte) []byte) {
 	defer c.cancel()
 	for {
-		typ, frame, err := ws.Read(context.Background())
+		binary, frame, err := ws.Read()
 		if err != nil {
 			return
 		}
-		if typ != websocket.MessageText || receive == nil || c.ended.Load() || c.ctx.Err() != nil {
+		if binary || receive == nil || c.ended.Load() || c.ctx.Err() != nil {
 			continue // an ended connection takes no more posts
 		}
 		if reply := receive(c.ctx, frame); reply != nil {
-			// Not from c.ctx: a write whose context ends midway closes the
-			// socket, and a connection that is ending still has its last
-			// words to send.
-			wctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout)
-			err := ws.Write(wctx, websocket.MessageText, reply)
-			cancel()
-			if err != nil {
+			if ws.WriteText(reply, h.opt.WriteTimeout) != nil {
 				return
 			}
 		}
@@ -67,15 +72,12 @@ func (h *Hub) readFrames(c *conn, ws *websocket.Conn, receive func(context.Conte
 // peers: every heartbeat a ping goes out, and one unanswered within the
 // write timeout ends the connection. A timer, not a goroutine, waits in
 // between: an idle socket holds no goroutine for it.
-func (h *Hub) schedulePing(c *conn, ws *websocket.Conn) {
+func (h *Hub) schedulePing(c *conn, ws *wsock.Conn) {
 	time.AfterFunc(h.opt.Heartbeat, func() {
 		if c.ctx.Err() != nil {
 			return
 		}
-		pctx, cancel := context.WithTimeout(context.Background(), h.opt.WriteTimeout) // see readFrames
-		err := ws.Ping(pctx)
-		cancel()
-		if err != nil {
+		if err := ws.Ping(h.opt.WriteTimeout); err != nil {
 			if c.ctx.Err() == nil {
 				h.cutOff(c, "ping_timeout")
 			}
@@ -85,27 +87,36 @@ func (h *Hub) schedulePing(c *conn, ws *websocket.Conn) {
 	})
 }
 
-// wsFrames writes each event as one frame; heartbeats are left out (pings
-// keep the socket alive).
+// wsFrames writes each event as one message; heartbeats are left out
+// (pings keep the socket alive).
 type wsFrames struct {
-	ws      *websocket.Conn
-	timeout time.Duration // for each frame
+	ws      *wsock.Conn
+	timeout time.Duration // for each message
+	z       *unitStream   // where the compressed messages stand; nil: plain
 	dead    atomic.Bool   // cut off: close without waiting for the peer's reply
 }
 
 func (f *wsFrames) begin() {}
 func (f *wsFrames) flush() {}
 
-func (f *wsFrames) write(ctx context.Context, ev *Event) error {
+func (f *wsFrames) write(_ context.Context, ev *Event) error {
 	if ev.kind != kindData {
 		return nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	return f.ws.Write(wctx, websocket.MessageText, wsForm(ev))
+	if f.z == nil {
+		return f.ws.WriteText(wsForm(ev), f.timeout)
+	}
+	return f.z.messages(wsForm(ev), f.send)
 }
 
-func (f *wsFrames) cut() { f.dead.Store(true) }
+func (f *wsFrames) send(p []byte) error { return f.ws.WriteCompressed(p, f.timeout) }
+
+// cut drops the socket at once: a write stalled on a reader that does
+// not read fails, and nothing else is sent.
+func (f *wsFrames) cut() {
+	f.dead.Store(true)
+	f.ws.CloseNow()
+}
 
 // close ends the socket with a code that tells the client what to do:
 // 1001 (going away) to reconnect and resume, 4001 signed out, 1008
@@ -116,11 +127,11 @@ func (f *wsFrames) close(ended bool, why endReason) {
 	case f.dead.Load():
 		f.ws.CloseNow()
 	case ended && why == endSignedOut:
-		f.ws.Close(signedOutCode, "")
+		f.ws.Close(signedOutCode, f.timeout)
 	case ended && why == endRefused:
-		f.ws.Close(websocket.StatusPolicyViolation, "")
+		f.ws.Close(wsock.StatusPolicyViolation, f.timeout)
 	default:
-		f.ws.Close(websocket.StatusGoingAway, "")
+		f.ws.Close(wsock.StatusGoingAway, f.timeout)
 	}
 }
 

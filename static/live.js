@@ -84,6 +84,7 @@
     el.addEventListener('htmx:ws:after:message:incoming', async (e) => {
       let frame;
       try { frame = await e.detail.message.json(); } catch { return; }
+      if (frame.primer) return; // text later messages refer back to, no event
       if (frame.target) return; // this tab's composer, answering its own post
       if (frame.event) {
         htmx.trigger(sink, frame.event, { data: frame.data, id: frame.id });

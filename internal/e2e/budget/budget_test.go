@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -63,37 +64,7 @@ func TestWireBudgets(t *testing.T) {
 	ben.Submit(`.light-switch button[value="on"]`)
 	ben.WaitFor("light mode on", `!document.querySelector('.light-switch button[value="on"]')`)
 	ben.WaitLive()
-	send := func(i int) {
-		text := fmt.Sprint("hello there, message ", i)
-		ben.Send(text)
-		// The next goes into the fresh composer the answer puts in place.
-		ben.WaitFor("the message sent", fmt.Sprintf(`document.querySelector('#body').value === '' && %s.includes(%q)`, e2e.LogText, text))
-		tab.WaitFor("ben's message counted", fmt.Sprintf(`document.getElementById('counts-%s').dataset.unread === '%d'`, room, i+1))
-	}
-	// Each message's bytes are what the stream received while it was sent.
-	// A compressed stream's first event goes compressed alone (about 150
-	// bytes more than later ones) and its second brings the primer (about
-	// 600 bytes): once per connection, not per message. Chromium may
-	// report bytes a little after the page has used them, so the two
-	// largest shares, which hold those wherever they land, are left out.
-	var shares []int64
-	last := wire.To("/events")
-	for i := range streamed + 2 {
-		send(i)
-		now := wire.To("/events")
-		shares = append(shares, now-last)
-		last = now
-	}
-	slices.Sort(shares)
-	var sum, all int64
-	for i, b := range shares {
-		if i < streamed {
-			sum += b
-		}
-		all += b
-	}
-	perMessage := float64(sum) / streamed
-	t.Logf("bytes the stream received per message sent, sorted: %v (%.0f B each with the connection's first two events)", shares, float64(all)/float64(len(shares)))
+	perMessage := perMessage(ben, tab, room, func() int64 { return wire.To("/events") })
 
 	t.Logf("on the wire: cold first load of a 50-message room %.1f KB (budget %d), room switch %.1f KB (budget %d), stream %.0f B per message (budget %d)",
 		float64(cold)/1024, coldLoadBudget/1024, float64(switched)/1024, roomSwitchBudget/1024, perMessage, perMessageBudget)
@@ -106,6 +77,48 @@ func TestWireBudgets(t *testing.T) {
 	if perMessage > perMessageBudget {
 		t.Errorf("the stream took %.0f bytes per message, over the budget of %d", perMessage, perMessageBudget)
 	}
+}
+
+// perMessage is what reader's stream takes on the wire (received) per
+// message sender posts in room, which reader's sidebar counts. Each
+// message's bytes are what the stream received while it was sent. A
+// compressed stream's first event goes compressed alone (about 150 bytes
+// more than later ones) and its second brings the primer (about 600
+// bytes): once per connection, not per message. Chromium may report bytes
+// a little after the page has used them, so the two largest shares, which
+// hold those wherever they land, are left out.
+func perMessage(sender, reader e2e.Tab, room string, received func() int64) float64 {
+	t := sender.T
+	t.Helper()
+	// What was unread before (a read mark the reader's last room view had
+	// not sent yet) stays so: the count goes up from there.
+	unread := fmt.Sprintf(`document.getElementById('counts-%s').dataset.unread`, room)
+	base, _ := strconv.Atoi(reader.Eval(unread + ` || '0'`))
+	send := func(i int) {
+		text := fmt.Sprint("hello there, message ", i)
+		sender.Send(text)
+		// The next goes into the fresh composer the answer puts in place.
+		sender.WaitFor("the message sent", fmt.Sprintf(`document.querySelector('#body').value === '' && %s.includes(%q)`, e2e.LogText, text))
+		reader.WaitFor("the message counted", fmt.Sprintf(`%s === '%d'`, unread, base+i+1))
+	}
+	var shares []int64
+	last := received()
+	for i := range streamed + 2 {
+		send(i)
+		now := received()
+		shares = append(shares, now-last)
+		last = now
+	}
+	slices.Sort(shares)
+	var sum, all int64
+	for i, b := range shares {
+		if i < streamed {
+			sum += b
+		}
+		all += b
+	}
+	t.Logf("bytes the stream received per message sent, sorted: %v (%.0f B each with the connection's first two events)", shares, float64(all)/float64(len(shares)))
+	return float64(sum) / streamed
 }
 
 // createRoom makes a public room through the form and returns its path.

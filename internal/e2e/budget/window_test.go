@@ -32,8 +32,15 @@ func TestALongCompressedStreamStaysWhole(t *testing.T) {
 	// Twenty messages of 2,500 characters (the post burst allows twenty at
 	// once): about 60 KB of stream, nearly twice the window.
 	texts := longTexts(20, 2500)
+	postAtOnce(ben, texts)
+	wantBodies(ann, texts)
+}
+
+// postAtOnce posts texts from tb's room page as fast as fetch goes.
+func postAtOnce(tb e2e.Tab, texts []string) {
+	tb.T.Helper()
 	list, _ := json.Marshal(texts)
-	ben.Eval(fmt.Sprintf(`(async (texts) => {
+	tb.Eval(fmt.Sprintf(`(async (texts) => {
 		const url = document.getElementById('composer').getAttribute('hx-post');
 		window.posted = 0;
 		for (const [i, body] of texts.entries()) {
@@ -42,21 +49,25 @@ func TestALongCompressedStreamStaysWhole(t *testing.T) {
 			window.posted++;
 		}
 	})(%s), 'posting'`, list))
-	ben.WaitFor("the posts answered", fmt.Sprintf(`window.posted === %d`, len(texts)))
+	tb.WaitFor("the posts answered", fmt.Sprintf(`window.posted === %d`, len(texts)))
+}
 
+// wantBodies waits for tb's log to hold exactly texts.
+func wantBodies(tb e2e.Tab, texts []string) {
+	tb.T.Helper()
 	bodies := `[...document.querySelectorAll('ol.log li.msg .body')].map(e => e.textContent)`
-	ann.WaitFor("every message on ann's stream", fmt.Sprintf(`%s.length === %d`, bodies, len(texts)))
+	tb.WaitFor("every message on the stream", fmt.Sprintf(`%s.length === %d`, bodies, len(texts)))
 	var got []string
-	if err := json.Unmarshal([]byte(ann.Eval(`JSON.stringify(`+bodies+`)`)), &got); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(tb.Eval(`JSON.stringify(`+bodies+`)`)), &got); err != nil {
+		tb.T.Fatal(err)
 	}
 	if !slices.Equal(got, texts) {
 		for i := range min(len(got), len(texts)) {
 			if got[i] != texts[i] {
-				t.Fatalf("message %d arrived as\n%.200q\nwant\n%.200q", i, got[i], texts[i])
+				tb.T.Fatalf("message %d arrived as\n%.200q\nwant\n%.200q", i, got[i], texts[i])
 			}
 		}
-		t.Fatalf("%d messages arrived, want %d", len(got), len(texts))
+		tb.T.Fatalf("%d messages arrived, want %d", len(got), len(texts))
 	}
 }
 
