@@ -16,8 +16,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // account is a benchmark user with a ready session.
@@ -147,9 +145,8 @@ const (
 // machinery as possible so the generator stays lighter than the server.
 type stream struct {
 	acct    *account
-	conn    net.Conn        // an SSE stream's connection, or
-	ws      *websocket.Conn // a WebSocket's
-	wire    atomic.Int64    // bytes read from the socket
+	conn    net.Conn     // the stream's connection: SSE or WebSocket
+	wire    atomic.Int64 // bytes read from the socket
 	lastID  atomic.Int64
 	paused  atomic.Bool // a stalled reader: stops reading
 	stalled bool        // not counted in deliveries or latency
@@ -269,11 +266,7 @@ func (s *stream) read(body io.Reader, onEvent func(*stream, delivery)) {
 }
 
 func (s *stream) close() {
-	if s.ws != nil {
-		s.ws.CloseNow()
-	} else {
-		s.conn.Close()
-	}
+	s.conn.Close()
 	<-s.done
 }
 
