@@ -49,12 +49,15 @@ func (h *Hub) acceptSocket(w http.ResponseWriter, r *http.Request, deflate bool)
 
 // readFrames hands the client's text messages to receive until the socket
 // ends; an oversize one closes it (1009) through the read limit. Closing
-// the socket ends the read.
+// the socket ends the read, and a read that ends closes the socket.
 func (h *Hub) readFrames(c *conn, ws *wsock.Conn, receive func(context.Context, []byte) []byte) {
 	defer c.cancel()
 	for {
 		binary, frame, err := ws.Read()
 		if err != nil {
+			// The client is gone or broke the protocol: a write stalled on
+			// it must fail now, not at its timeout.
+			ws.CloseNow()
 			return
 		}
 		if binary || receive == nil || c.ended.Load() || c.ctx.Err() != nil {

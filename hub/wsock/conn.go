@@ -156,6 +156,12 @@ func (c *Conn) writeFrame(op byte, compressed bool, p []byte, timeout time.Durat
 	b := append(appendHeader((*buf)[:0], op, compressed, len(p)), p...)
 	c.nc.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := c.nc.Write(b)
+	if err != nil {
+		// Part of the frame may be out: nothing after it would make sense
+		// to the client, not even a close frame.
+		c.closeSent = true
+		c.nc.Close()
+	}
 	if cap(b) <= 64<<10 { // a huge message's buffer is not kept
 		*buf = b
 		frames.Put(buf)

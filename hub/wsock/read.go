@@ -65,7 +65,7 @@ func (c *Conn) readMessage() (bool, []byte, error) {
 		if op < 0 {
 			op, compressed = int(f.op), f.rsv1
 		}
-		if int64(len(msg))+f.length > c.limit {
+		if f.length > c.limit-int64(len(msg)) { // the sum could wrap: a length may be near 2⁶³
 			return c.stop(breach(StatusMessageTooBig, "message over the read limit"))
 		}
 		if msg, err = c.readPayload(msg, f); err != nil {
@@ -147,12 +147,18 @@ func (c *Conn) readHeader() (frameHeader, error) {
 	return f, nil
 }
 
-// readPayload appends f's payload, unmasked, to msg.
+// readPayload appends f's payload, unmasked, to msg. It grows msg as
+// the bytes come, not by the length the header claims: a client that
+// claims 64 KB and sends it slowly holds no 64 KB meanwhile.
 func (c *Conn) readPayload(msg []byte, f frameHeader) ([]byte, error) {
 	start := len(msg)
-	msg = slices.Grow(msg, int(f.length))[:start+int(f.length)]
-	if _, err := io.ReadFull(c.in, msg[start:]); err != nil {
-		return msg, err
+	for left := int(f.length); left > 0; {
+		k := min(left, 4<<10)
+		msg = slices.Grow(msg, k)[:len(msg)+k]
+		if _, err := io.ReadFull(c.in, msg[len(msg)-k:]); err != nil {
+			return msg, err
+		}
+		left -= k
 	}
 	for i := range msg[start:] {
 		msg[start+i] ^= f.mask[i&3]
@@ -246,8 +252,9 @@ func (c *Conn) inflate(p []byte) ([]byte, error) {
 	} else {
 		fr.(flate.Resetter).Reset(src, nil)
 	}
-	defer inflaters.Put(fr)
 	out, err := io.ReadAll(io.LimitReader(fr, c.limit+1))
+	fr.(flate.Resetter).Reset(bytes.NewReader(nil), nil) // a pooled inflater keeps no message
+	inflaters.Put(fr)
 	switch {
 	case err != nil:
 		return nil, breach(StatusInvalidData, "a compressed message that does not inflate")

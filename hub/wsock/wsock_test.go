@@ -376,6 +376,9 @@ func TestBreachesCloseWithTheirCode(t *testing.T) {
 		"a fragmented ping":      {frame(0x09, "p"), StatusProtocolError},
 		"a long ping":            {frame(0x89, strings.Repeat("p", 126)), StatusProtocolError},
 		"a bad close code":       {frame(0x88, "\x03\xed"), StatusProtocolError}, // 1005
+		// The fragment's length and the continuation's claimed one would wrap
+		// past 2⁶³ added up.
+		"a continuation claiming 2⁶³−1 bytes": {append(frame(0x01, "a"), 0x80, 0x80|127, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 1, 2, 3, 4), StatusMessageTooBig},
 	}
 	for name, tc := range cases {
 		srv := server(t, Options{}, echo)
