@@ -158,6 +158,23 @@ type stream struct {
 	err              error
 }
 
+// readHead reads the answer to the stream's request, its bytes counted;
+// any status but want closes the connection.
+func (s *stream) readHead(want int, what string) (*bufio.Reader, *http.Response, error) {
+	br := bufio.NewReaderSize(countingConn{s.conn, &s.wire}, 4096)
+	s.conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(br, nil)
+	if err == nil && resp.StatusCode != want {
+		err = fmt.Errorf("%s for %s: %s", what, s.acct.name, resp.Status)
+	}
+	if err != nil {
+		s.conn.Close()
+		return nil, nil, err
+	}
+	s.conn.SetReadDeadline(time.Time{})
+	return br, resp, nil
+}
+
 type countingConn struct {
 	net.Conn
 	n *atomic.Int64
@@ -186,17 +203,9 @@ func dialStream(ctx context.Context, addr string, acct *account, after, lastID i
 	// compressed ones.
 	fmt.Fprintf(conn, "GET /events?after=%d HTTP/1.1\r\nHost: %s\r\nCookie: rtm_session=%s\r\nAccept: text/event-stream\r\nAccept-Encoding: gzip\r\n%s\r\n",
 		after, addr, acct.token, resume)
-	br := bufio.NewReaderSize(countingConn{conn, &s.wire}, 4096)
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(br, nil)
+	_, resp, err := s.readHead(http.StatusOK, "stream")
 	if err != nil {
-		conn.Close()
 		return nil, err
-	}
-	conn.SetReadDeadline(time.Time{})
-	if resp.StatusCode != 200 {
-		conn.Close()
-		return nil, fmt.Errorf("stream for %s: %s", acct.name, resp.Status)
 	}
 	body := io.Reader(resp.Body)
 	if resp.Header.Get("Content-Encoding") == "gzip" {

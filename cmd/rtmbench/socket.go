@@ -31,17 +31,9 @@ func dialSocket(ctx context.Context, addr string, acct *account, after int64, se
 	fmt.Fprintf(conn, "GET /ws?after=%d HTTP/1.1\r\nHost: %s\r\nCookie: rtm_session=%s\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"+
 		"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n\r\n",
 		after, addr, acct.token)
-	br := bufio.NewReaderSize(countingConn{conn, &s.wire}, 4096)
-	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
-	resp, err := http.ReadResponse(br, nil)
+	br, _, err := s.readHead(http.StatusSwitchingProtocols, "socket")
 	if err != nil {
-		conn.Close()
 		return nil, err
-	}
-	conn.SetReadDeadline(time.Time{})
-	if resp.StatusCode != http.StatusSwitchingProtocols {
-		conn.Close()
-		return nil, fmt.Errorf("socket for %s: %s", acct.name, resp.Status)
 	}
 	messages := make(chan wsMessage, 64)
 	go readSocket(conn, br, messages)

@@ -46,14 +46,7 @@ type Link struct {
 // link.Server() to go through it.
 func StartLink(t *testing.T, s *Server) *Link {
 	t.Helper()
-	target, err := url.Parse(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	target, ln := listenInFront(t, s)
 	l := &Link{URL: "http://" + ln.Addr().String(), t: t, lost: make(chan int, 8), inFlight: map[*int]func(){}, gates: map[string]chan struct{}{}, deferred: map[string]string{}}
 	l.through = &http.Transport{}
 	l.proxy = httputil.NewSingleHostReverseProxy(target)
@@ -76,6 +69,21 @@ func StartLink(t *testing.T, s *Server) *Link {
 		l.through.CloseIdleConnections()
 	})
 	return l
+}
+
+// listenInFront opens a listener for something that stands between the
+// browser and s, and gives s's address.
+func listenInFront(t *testing.T, s *Server) (*url.URL, net.Listener) {
+	t.Helper()
+	target, err := url.Parse(s.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return target, ln
 }
 
 // Server is the link as a server to open tabs on.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"net"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +28,7 @@ type WireMeter struct {
 // tabs on m.Server() to go through it.
 func StartWireMeter(t *testing.T, s *Server) *WireMeter {
 	t.Helper()
-	target, err := url.Parse(s.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	target, ln := listenInFront(t, s)
 	m := &WireMeter{URL: "http://" + ln.Addr().String(), t: t, target: target.Host, sent: map[string]int64{}}
 	go m.accept(ln)
 	t.Cleanup(func() {
