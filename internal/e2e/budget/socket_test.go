@@ -31,6 +31,7 @@ func TestTheWebSocketIsCompressedAndWhole(t *testing.T) {
 	texts := longTexts(20, 2500)
 	postAtOnce(ben, texts)
 	wantBodies(ann, texts)
+	browsertest.Screenshot(t, ann.Ctx, "socket-long-messages")
 	if sent := meter.To("/ws"); sent > 60_000/2 {
 		t.Errorf("the socket took %d B for about 60 KB of messages: not compressed", sent)
 	}
