@@ -71,7 +71,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		fmt.Fprintln(stdout, "rtmessenger", buildVersion())
 		return nil
 	}
-	log := newLogger(cfg, stdout)
+	logs := newLogBuffer(stdout, 50*time.Millisecond)
+	defer logs.Flush()
+	log := newLogger(cfg, logs)
 	ensureProcs(cfg.syncFull, log)
 
 	meter := metrics.New() // served on -debug-addr only

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net"
@@ -14,13 +13,15 @@ import (
 	"github.com/rtmessenger/rtmessenger/store/postgres"
 )
 
-// newLogger writes cfg's format at cfg's level to w.
-func newLogger(cfg config, w io.Writer) *slog.Logger {
+// newLogger writes cfg's format at cfg's level to w, through buf (see
+// logBuffer).
+func newLogger(cfg config, buf *logBuffer) *slog.Logger {
 	opt := &slog.HandlerOptions{Level: cfg.logLevel}
+	var h slog.Handler = slog.NewTextHandler(buf, opt)
 	if cfg.logFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opt))
+		h = slog.NewJSONHandler(buf, opt)
 	}
-	return slog.New(slog.NewTextHandler(w, opt))
+	return slog.New(urgentFlush{h, buf})
 }
 
 // sqliteFileExists says whether db names an SQLite file that is already
