@@ -31,15 +31,24 @@ type sentUnit struct {
 // holds none.
 var outs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// send writes plain to w compressed, as this stream sends it.
-func (s *unitStream) send(w io.Writer, plain []byte) error {
+// lend runs fn with a buffer from outs, kept for the next unless fn made
+// it huge.
+func lend(fn func(out *[]byte) error) error {
 	out := outs.Get().(*[]byte)
-	*out = s.encode((*out)[:0], plain)
-	_, err := w.Write(*out)
-	if cap(*out) <= 64<<10 { // a huge event's buffer is not kept
+	err := fn(out)
+	if cap(*out) <= 64<<10 {
 		outs.Put(out)
 	}
 	return err
+}
+
+// send writes plain to w compressed, as this stream sends it.
+func (s *unitStream) send(w io.Writer, plain []byte) error {
+	return lend(func(out *[]byte) error {
+		*out = s.encode((*out)[:0], plain)
+		_, err := w.Write(*out)
+		return err
+	})
 }
 
 // encode appends plain's compressed form, as this stream sends it, to out.
@@ -55,19 +64,15 @@ func (s *unitStream) encode(out []byte, plain []byte) []byte {
 // goes as a message of its own, when due: a message's every byte is its
 // text, so the primer cannot share one with an event.
 func (s *unitStream) messages(plain []byte, send func([]byte) error) error {
-	out := outs.Get().(*[]byte)
-	defer func() {
-		if cap(*out) <= 64<<10 {
-			outs.Put(out)
+	return lend(func(out *[]byte) error {
+		if *out = s.prime((*out)[:0], len(plain)); len(*out) > 0 {
+			if err := send(bytes.TrimSuffix(*out, syncMarker)); err != nil {
+				return err
+			}
 		}
-	}()
-	if *out = s.prime((*out)[:0], len(plain)); len(*out) > 0 {
-		if err := send(bytes.TrimSuffix(*out, syncMarker)); err != nil {
-			return err
-		}
-	}
-	*out = s.event((*out)[:0], plain)
-	return send(bytes.TrimSuffix(*out, syncMarker))
+		*out = s.event((*out)[:0], plain)
+		return send(bytes.TrimSuffix(*out, syncMarker))
+	})
 }
 
 // syncMarker ends every compressed event: the empty stored block of a sync

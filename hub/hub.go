@@ -43,7 +43,8 @@ type Options struct {
 	// streamWriter.
 	MaxHold time.Duration
 	// WSOrigins allows WebSocket connections from these origins besides the
-	// site itself (patterns as github.com/coder/websocket's OriginPatterns).
+	// site itself: host patterns (path.Match, any case), or scheme://host
+	// ones (see wsock.Options.OriginPatterns).
 	WSOrigins []string
 	// WSReadLimit caps one message from a client, inflated (default 64 KiB).
 	WSReadLimit int64

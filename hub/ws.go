@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"sync/atomic"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/hub/wsock"
@@ -96,7 +95,6 @@ type wsFrames struct {
 	ws      *wsock.Conn
 	timeout time.Duration // for each message
 	z       *unitStream   // where the compressed messages stand; nil: plain
-	dead    atomic.Bool   // cut off: close without waiting for the peer's reply
 }
 
 func (f *wsFrames) begin() {}
@@ -114,21 +112,16 @@ func (f *wsFrames) write(_ context.Context, ev *Event) error {
 
 func (f *wsFrames) send(p []byte) error { return f.ws.WriteCompressed(p, f.timeout) }
 
-// cut drops the socket at once: a write stalled on a reader that does
-// not read fails, and nothing else is sent.
-func (f *wsFrames) cut() {
-	f.dead.Store(true)
-	f.ws.CloseNow()
-}
+// cut drops the socket at once, without the closing handshake, which a
+// stalled peer would never finish: a write stalled on it fails, and
+// nothing else is sent (close finds it closed).
+func (f *wsFrames) cut() { f.ws.CloseNow() }
 
 // close ends the socket with a code that tells the client what to do:
 // 1001 (going away) to reconnect and resume, 4001 signed out, 1008
-// refused. A cut-off socket is dropped without the handshake, which a
-// stalled peer would never finish.
+// refused.
 func (f *wsFrames) close(ended bool, why endReason) {
 	switch {
-	case f.dead.Load():
-		f.ws.CloseNow()
 	case ended && why == endSignedOut:
 		f.ws.Close(signedOutCode, f.timeout)
 	case ended && why == endRefused:
