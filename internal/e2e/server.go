@@ -34,8 +34,16 @@ var build struct {
 	err  error
 }
 
+// prebuilt names a server binary built for the whole run (`make test`
+// builds one, with the same race setting as the tests), so that each of
+// the browser packages does not link its own: 3 s or more apiece.
+const prebuilt = "RTM_E2E_SERVER"
+
 func binary(t *testing.T) string {
 	t.Helper()
+	if path := os.Getenv(prebuilt); path != "" {
+		return path
+	}
 	build.once.Do(func() {
 		build.dir, build.err = os.MkdirTemp("", "rtm-e2e-")
 		if build.err != nil {
@@ -44,8 +52,10 @@ func binary(t *testing.T) string {
 		build.path = filepath.Join(build.dir, "rtmessenger")
 		args := []string{"build", "-o", build.path}
 		if raceEnabled {
-			// As the Makefile does: SQLite's translated C is left out.
-			args = append(args, "-race", "-gcflags=modernc.org/sqlite/lib=-race=false")
+			// As the Makefile does: SQLite's translated C, the brotli
+			// encoder and the minifier are left out.
+			args = append(args, "-race", "-gcflags=modernc.org/sqlite/lib=-race=false",
+				"-gcflags=github.com/andybalholm/brotli/...=-race=false", "-gcflags=github.com/tdewolff/...=-race=false")
 		}
 		args = append(args, "github.com/rtmessenger/rtmessenger/cmd/rtmessenger")
 		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
