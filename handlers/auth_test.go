@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
@@ -10,7 +11,14 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
+		if migrated.dir != "" {
+			os.RemoveAll(migrated.dir)
+		}
+		os.Exit(code)
+	}))
+}
 
 func sessionCookie(t *testing.T, b *browser) *http.Cookie {
 	t.Helper()
