@@ -54,7 +54,8 @@ func binary(t *testing.T) string {
 		if raceEnabled {
 			// As the Makefile does: SQLite, the brotli encoder and the
 			// minifier are left out.
-			args = append(args, "-race", "-gcflags=modernc.org/...=-race=false -d=checkptr=0",
+			args = append(args, "-race", "-gcflags=modernc.org/sqlite/lib=-race=false -d=checkptr=0",
+				"-gcflags=modernc.org/libc/...=-race=false -d=checkptr=0", "-gcflags=modernc.org/memory=-race=false -d=checkptr=0",
 				"-gcflags=github.com/andybalholm/brotli/...=-race=false", "-gcflags=github.com/tdewolff/...=-race=false")
 		}
 		args = append(args, "github.com/rtmessenger/rtmessenger/cmd/rtmessenger")
