@@ -102,15 +102,6 @@ func (a *asset) compressed() (gz, br []byte) {
 	return a.gz, a.br
 }
 
-// Warm makes every file's compressed copies now, so that no visitor waits
-// for them: brotli at its best takes about 100 ms for a page's script
-// bundle. The server calls it in the background once it listens.
-func Warm() {
-	for _, a := range assets {
-		a.compressed()
-	}
-}
-
 // URL returns the versioned URL of an embedded file, e.g. "app.css" →
 // "/static/3f2a…/app.css". It panics on an unknown name: that is a bug
 // caught by the first test that renders a page.

@@ -192,7 +192,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	log.Info("listening", "url", scheme+"://"+ln.Addr().String(), "db", redactURL(cfg.db), "bus", cmp.Or(redactURL(cfg.bus), "in-process"), "version", buildVersion())
 	announceReady(log, cfg, scheme, ln.Addr(), adminNote)
-	go static.Warm()
 
 	if cfg.debugAddr != "" {
 		dl, err := net.Listen("tcp", cfg.debugAddr)
