@@ -129,6 +129,10 @@ type Deps struct {
 	ReplayFrom func(made time.Time) time.Time
 	// Meter hears what the handlers count, for the metrics; nil: nothing.
 	Meter Meter
+	// Fragments are the stream fragments the relay rendered
+	// (Relay.Fragments): the answer to a post sends the message's own.
+	// nil: the answer renders it again.
+	Fragments *Fragments
 }
 
 // Limits are the rate limiters, keyed as their names say.
@@ -175,6 +179,7 @@ type Handler struct {
 	directPeers  DirectPeers
 	bus          BusHealth
 	meter        Meter
+	fragments    *Fragments
 }
 
 // New builds the Handler.
@@ -240,6 +245,7 @@ func New(d Deps) *Handler {
 		h.replayLimit = 1000
 	}
 	h.meter = d.Meter
+	h.fragments = d.Fragments
 	if h.meter == nil {
 		h.meter = noMeter{}
 	}

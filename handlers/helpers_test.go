@@ -107,7 +107,7 @@ func newAppRelayed(t *testing.T, hubOpt hub.Options, storeOpt store.Options, wra
 		t.Fatal(err)
 	}
 	relay.Record(st)
-	d := Deps{Store: st, Embeds: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20}
+	d := Deps{Store: st, Embeds: st, Streams: hb, Sessions: st.Sessions(), Password: cheap, ReplayLimit: 20, Fragments: relay.Fragments()}
 	if change != nil {
 		change(&d)
 	}

@@ -47,7 +47,18 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerSent(h.composer(r.Context(), u, views.Composer{RoomID: room}), sent))
+	h.composerSent(w, r, u, views.Composer{RoomID: room}, sent)
+}
+
+// composerSent answers an htmx post that stored sent: a fresh composer c,
+// and the message's stream fragment, the relay's bytes where it has them.
+func (h *Handler) composerSent(w http.ResponseWriter, r *http.Request, u chat.User, c views.Composer, sent chat.Message) {
+	message, err := h.fragments.Message(r.Context(), sent)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, views.ComposerSent(h.composer(r.Context(), u, c), message))
 }
 
 // send validates and stores what a composer holds; every transport (the

@@ -39,6 +39,8 @@ type Relay struct {
 	q    *backlog
 	done chan struct{} // closed when the goroutine has published everything
 	rec  deliveries
+	// frags keeps what it renders for the answers to the posts (Fragments).
+	frags *Fragments
 	// waited, if set, hears how long each commit waited to be published.
 	waited func(time.Duration)
 }
@@ -48,11 +50,15 @@ func NewRelay(out Fanout, log *slog.Logger) *Relay {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rl := &Relay{out: out, log: log, q: newBacklog(), done: make(chan struct{})}
+	rl := &Relay{out: out, log: log, q: newBacklog(), done: make(chan struct{}), frags: NewFragments()}
 	rl.rec.log = log
 	go rl.run()
 	return rl
 }
+
+// Fragments is where the relay keeps the fragments it renders; give it to
+// the handlers (Deps.Fragments) so that a post's answer reuses them.
+func (rl *Relay) Fragments() *Fragments { return rl.frags }
 
 // Committed queues a committed batch's messages (store.Options.OnCommit).
 func (rl *Relay) Committed(msgs []chat.Message) { rl.queue(commit{msgs: msgs}) }
@@ -169,7 +175,7 @@ func (rl *Relay) publishMessages(msgs []chat.Message) (delivered []int64) {
 		if m.Silent() {
 			continue
 		}
-		data, err := renderEvent(context.Background(), m)
+		data, err := rl.frags.Message(context.Background(), m)
 		if err != nil {
 			// Readers still get it from history or a replay.
 			rl.log.Error("render message for stream", "id", m.ID, "err", err)

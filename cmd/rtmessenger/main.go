@@ -153,6 +153,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Streams:         deps.Streams,
 		Bus:             deps.Bus,
 		ReplayFrom:      deps.ReplayFrom,
+		Fragments:       relay.Fragments(),
 		Embeds:          st,
 		Sessions:        st.Sessions(),
 		Logger:          log,

@@ -5,7 +5,8 @@
 // one large one, and none comes near its timeout.
 //
 // Each test package builds the server once (with -race when the tests run
-// with it, so the server is checked for races as before) and starts it as
+// with it, so the server is checked for races as before), or uses the one
+// `make test` builds for all of them ($RTM_E2E_SERVER), and starts it as
 // a process per test, on a free port with a fresh database. A server that
 // reports a data race or exits badly fails the test.
 //

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"debug/buildinfo"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,15 +38,26 @@ var build struct {
 
 // prebuilt names a server binary built for the whole run (`make test`
 // builds one, with the same race setting as the tests), so that each of
-// the browser packages does not link its own: 3 s or more apiece.
+// the browser packages does not build its own.
 const prebuilt = "RTM_E2E_SERVER"
+
+const serverPackage = "github.com/rtmessenger/rtmessenger/cmd/rtmessenger"
+
+// raceFlags build the server under -race as the Makefile's RACE does
+// (a test holds the two lists equal): SQLite's translated C with its C
+// runtime and allocator, the brotli encoder and the minifier are left
+// uninstrumented.
+var raceFlags = []string{"-race",
+	"-gcflags=modernc.org/sqlite/lib=-race=false", "-gcflags=modernc.org/libc/...=-race=false", "-gcflags=modernc.org/memory=-race=false",
+	"-gcflags=github.com/andybalholm/brotli/...=-race=false", "-gcflags=github.com/tdewolff/...=-race=false"}
 
 func binary(t *testing.T) string {
 	t.Helper()
-	if path := os.Getenv(prebuilt); path != "" {
-		return path
-	}
 	build.once.Do(func() {
+		if path := os.Getenv(prebuilt); path != "" {
+			build.path, build.err = checkPrebuilt(path)
+			return
+		}
 		build.dir, build.err = os.MkdirTemp("", "rtm-e2e-")
 		if build.err != nil {
 			return
@@ -52,13 +65,9 @@ func binary(t *testing.T) string {
 		build.path = filepath.Join(build.dir, "rtmessenger")
 		args := []string{"build", "-o", build.path}
 		if raceEnabled {
-			// As the Makefile does: SQLite, the brotli encoder and the
-			// minifier are left out.
-			args = append(args, "-race", "-gcflags=modernc.org/sqlite/lib=-race=false -d=checkptr=0",
-				"-gcflags=modernc.org/libc/...=-race=false -d=checkptr=0", "-gcflags=modernc.org/memory=-race=false -d=checkptr=0",
-				"-gcflags=github.com/andybalholm/brotli/...=-race=false", "-gcflags=github.com/tdewolff/...=-race=false")
+			args = append(args, raceFlags...)
 		}
-		args = append(args, "github.com/rtmessenger/rtmessenger/cmd/rtmessenger")
+		args = append(args, serverPackage)
 		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 			build.err = fmt.Errorf("go %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -67,6 +76,33 @@ func binary(t *testing.T) string {
 		t.Fatal(build.err)
 	}
 	return build.path
+}
+
+// checkPrebuilt refuses a prebuilt server that is not the one these tests
+// need: another program, or one built without -race while the tests run
+// with it (its races would go unreported), as a variable left set from
+// another run could name. Reading it also has the test cache note the file.
+func checkPrebuilt(path string) (string, error) {
+	if !filepath.IsAbs(path) {
+		return "", fmt.Errorf("$%s=%s: give an absolute path", prebuilt, path)
+	}
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("$%s: %w", prebuilt, err)
+	}
+	if info.Path != serverPackage {
+		return "", fmt.Errorf("$%s=%s is %s, not the server", prebuilt, path, info.Path)
+	}
+	race := "false"
+	for _, s := range info.Settings {
+		if s.Key == "-race" {
+			race = s.Value
+		}
+	}
+	if want := strconv.FormatBool(raceEnabled); race != want {
+		return "", fmt.Errorf("$%s=%s was built with -race=%s, and the tests run with -race=%s: build it as they run", prebuilt, path, race, want)
+	}
+	return path, nil
 }
 
 // Main runs a test package's tests, checks that none leaked a goroutine,

@@ -1,0 +1,100 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
+)
+
+// countRenders has f count its renders into renders, and mark each
+// fragment with its number: bytes from one rendering carry the same mark.
+func countRenders(f *Fragments, renders *atomic.Int64) {
+	f.render = func(ctx context.Context, m chat.Message) ([]byte, error) {
+		n := renders.Add(1)
+		data, err := renderEvent(ctx, m)
+		return fmt.Appendf(data, "<!-- rendering %d -->", n), err
+	}
+}
+
+// A message is rendered once however often its fragment is asked for, a
+// change of it (a new event id) again, and the oldest are let go once
+// fragmentsKept newer ones came. A reactions event is never kept: it is a
+// different fragment under its message's event id.
+func TestFragmentsRenderEachMessageOnce(t *testing.T) {
+	var renders atomic.Int64
+	f := NewFragments()
+	countRenders(f, &renders)
+	m := chat.Message{ID: 1, RoomID: 7, AuthorID: 2, Author: "ann", Kind: chat.KindText, Body: "hello"}
+	first, err := f.Message(t.Context(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := f.Message(t.Context(), m)
+	if renders.Load() != 1 || &first[0] != &again[0] {
+		t.Fatalf("%d renders for one message asked for twice, or different bytes", renders.Load())
+	}
+
+	edited := m
+	edited.Body, edited.Changed = "hello again", 2
+	if data, _ := f.Message(t.Context(), edited); renders.Load() != 2 || !strings.Contains(string(data), "hello again") {
+		t.Fatalf("an edit (a new event id) was not rendered anew: %d renders, %s", renders.Load(), data)
+	}
+	reacted := edited
+	reacted.Changed, reacted.OnlyReactions = 3, true
+	for range 2 {
+		f.Message(t.Context(), reacted)
+	}
+	if renders.Load() != 2 {
+		t.Fatalf("a reactions event went through the kept fragments: %d renders", renders.Load())
+	}
+
+	for id := int64(100); id < 100+fragmentsKept; id++ {
+		m := m
+		m.ID = id
+		f.Message(t.Context(), m)
+	}
+	renders.Store(0)
+	f.Message(t.Context(), m) // the oldest, let go
+	f.Message(t.Context(), chat.Message{ID: 100 + fragmentsKept - 1, RoomID: 7, Kind: chat.KindText})
+	if renders.Load() != 1 || len(f.byID) > fragmentsKept {
+		t.Fatalf("after %d newer messages: %d renders, %d kept", fragmentsKept, renders.Load(), len(f.byID))
+	}
+
+	var none *Fragments // a handler given no Fragments renders each time
+	if data, err := none.Message(t.Context(), m); err != nil || !strings.Contains(string(data), "hello") {
+		t.Fatalf("nil Fragments: %q, %v", data, err)
+	}
+}
+
+// The answer to a post sent with htmx carries the message's fragment byte
+// for byte as the stream delivers it, rendered once for both.
+func TestPostAnswerCarriesTheStreamsFragment(t *testing.T) {
+	var renders atomic.Int64
+	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) {
+		countRenders(d.Fragments, &renders) // the relay's, as the server shares them
+	})
+	ann := a.signup("ann")
+	room := ann.createRoom("lobby")
+	s := ann.open("", nil) // after the room's creation went out
+	renders.Store(0)
+
+	res := ann.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"once <b>only</b>"}, "client_id": {chat.NewClientID()}}, htmx)
+	if res.status != http.StatusOK {
+		t.Fatalf("post: %d\n%.300s", res.status, res.body)
+	}
+	_, streamed := s.untilData("once &lt;b&gt;only")
+	if !strings.HasSuffix(res.body, streamed) || !strings.Contains(streamed, "<!-- rendering 1 -->") || !strings.Contains(res.body, `hx-target="#composer"`) {
+		t.Fatalf("the answer does not end in the stream's fragment\nanswer: %s\nstream: %s", res.body, streamed)
+	}
+	a.settle()
+	if renders.Load() != 1 {
+		t.Fatalf("the message was rendered %d times for its stream and its answer", renders.Load())
+	}
+}
