@@ -214,7 +214,7 @@ func (h *Handler) embedPost(w http.ResponseWriter, r *http.Request) {
 		h.embedComposerFailed(w, r, e, u, session, typed, err)
 	case isHTMX(r):
 		h.embedHeaders(w, e.origins)
-		h.composerSent(w, r, u, views.Composer{RoomID: id, Embed: typed.Embed}, sent)
+		h.composerSent(w, r, u, views.Composer{RoomID: id, Embed: typed.Embed}, sent, func(err error) { h.embedFail(w, r, e.origins, err) })
 	default:
 		http.Redirect(w, r, embedURL(id, e.site.ID, session, nil), http.StatusSeeOther)
 	}

@@ -1,15 +1,21 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"sync"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 )
 
-// fragmentsKept is how many of the newest messages' fragments are kept:
-// many more than commit between a post and its answer.
-const fragmentsKept = 1024
+// fragmentsKept is how many of the newest posts' fragments are kept: many
+// more than commit between a post and its answer. A fragment over
+// fragmentMaxKept (a long message full of markup) is rendered again
+// rather than kept: the cache stays within about 16 MB.
+const (
+	fragmentsKept   = 1024
+	fragmentMaxKept = 16 << 10
+)
 
 // Fragments keeps the stream fragments of the newest messages, so that
 // each is rendered once: the relay renders a message for its stream, and
@@ -32,12 +38,16 @@ func NewFragments() *Fragments {
 // Message returns m's stream fragment. The bytes are shared: callers must
 // not change them.
 func (f *Fragments) Message(ctx context.Context, m chat.Message) ([]byte, error) {
-	if f == nil || m.OnlyReactions {
-		// A reactions event is the reaction bar alone: kept apart, it
-		// would need a key of its own, and no post answer reuses it.
+	if f == nil {
 		return renderEvent(ctx, m)
 	}
-	id := m.EventID() // a message's every change has an event id of its own
+	if m.Kind != chat.KindText || m.Changed != 0 || m.ID <= 0 {
+		// Only a new post's fragment is kept: the answer to the post is
+		// the one reuse. Announcement copies, system lines and changes
+		// would push the posts out when many come at once.
+		return f.render(ctx, m)
+	}
+	id := m.ID
 	f.mu.Lock()
 	data, ok := f.byID[id]
 	f.mu.Unlock()
@@ -45,9 +55,10 @@ func (f *Fragments) Message(ctx context.Context, m chat.Message) ([]byte, error)
 		return data, nil
 	}
 	data, err := f.render(ctx, m)
-	if err != nil {
-		return nil, err
+	if err != nil || len(data) > fragmentMaxKept {
+		return data, err
 	}
+	data = bytes.Clone(data) // not the rest of the render buffer
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if kept, ok := f.byID[id]; ok {

@@ -23,11 +23,11 @@ func countRenders(f *Fragments, renders *atomic.Int64) {
 	}
 }
 
-// A message is rendered once however often its fragment is asked for, a
-// change of it (a new event id) again, and the oldest are let go once
-// fragmentsKept newer ones came. A reactions event is never kept: it is a
-// different fragment under its message's event id.
-func TestFragmentsRenderEachMessageOnce(t *testing.T) {
+// A new post is rendered once however often its fragment is asked for; a
+// change of it, a system line and a fragment too long to keep are
+// rendered each time; the oldest posts are let go once fragmentsKept newer
+// ones came.
+func TestFragmentsRenderEachPostOnce(t *testing.T) {
 	var renders atomic.Int64
 	f := NewFragments()
 	countRenders(f, &renders)
@@ -38,21 +38,21 @@ func TestFragmentsRenderEachMessageOnce(t *testing.T) {
 	}
 	again, _ := f.Message(t.Context(), m)
 	if renders.Load() != 1 || &first[0] != &again[0] {
-		t.Fatalf("%d renders for one message asked for twice, or different bytes", renders.Load())
+		t.Fatalf("%d renders for one post asked for twice, or different bytes", renders.Load())
 	}
 
 	edited := m
 	edited.Body, edited.Changed = "hello again", 2
-	if data, _ := f.Message(t.Context(), edited); renders.Load() != 2 || !strings.Contains(string(data), "hello again") {
-		t.Fatalf("an edit (a new event id) was not rendered anew: %d renders, %s", renders.Load(), data)
-	}
-	reacted := edited
-	reacted.Changed, reacted.OnlyReactions = 3, true
-	for range 2 {
-		f.Message(t.Context(), reacted)
-	}
-	if renders.Load() != 2 {
-		t.Fatalf("a reactions event went through the kept fragments: %d renders", renders.Load())
+	joined := chat.Message{ID: 3, RoomID: 7, AuthorID: 4, Author: "bob", Kind: chat.KindJoin, Members: 2}
+	long := m
+	long.ID, long.Body = 5, strings.Repeat("&", chat.MaxMessageRunes) // 5 bytes each, escaped
+	for _, m := range []chat.Message{edited, joined, long} {
+		renders.Store(0)
+		f.Message(t.Context(), m)
+		f.Message(t.Context(), m)
+		if renders.Load() != 2 {
+			t.Fatalf("message %d (kind %v, changed %d, %d bytes of text) was kept", m.ID, m.Kind, m.Changed, len(m.Body))
+		}
 	}
 
 	for id := int64(100); id < 100+fragmentsKept; id++ {
@@ -74,7 +74,8 @@ func TestFragmentsRenderEachMessageOnce(t *testing.T) {
 }
 
 // The answer to a post sent with htmx carries the message's fragment byte
-// for byte as the stream delivers it, rendered once for both.
+// for byte as the stream delivers it, rendered once for both, and so does
+// the answer to the same post sent again.
 func TestPostAnswerCarriesTheStreamsFragment(t *testing.T) {
 	var renders atomic.Int64
 	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) {
@@ -85,7 +86,8 @@ func TestPostAnswerCarriesTheStreamsFragment(t *testing.T) {
 	s := ann.open("", nil) // after the room's creation went out
 	renders.Store(0)
 
-	res := ann.post(fmt.Sprintf("/rooms/%d/messages", room), url.Values{"body": {"once <b>only</b>"}, "client_id": {chat.NewClientID()}}, htmx)
+	form := url.Values{"body": {"once <b>only</b>"}, "client_id": {chat.NewClientID()}}
+	res := ann.post(fmt.Sprintf("/rooms/%d/messages", room), form, htmx)
 	if res.status != http.StatusOK {
 		t.Fatalf("post: %d\n%.300s", res.status, res.body)
 	}
@@ -93,8 +95,14 @@ func TestPostAnswerCarriesTheStreamsFragment(t *testing.T) {
 	if !strings.HasSuffix(res.body, streamed) || !strings.Contains(streamed, "<!-- rendering 1 -->") || !strings.Contains(res.body, `hx-target="#composer"`) {
 		t.Fatalf("the answer does not end in the stream's fragment\nanswer: %s\nstream: %s", res.body, streamed)
 	}
+	// The same post again (its answer was lost, say) stores nothing and
+	// gets the same fragment.
+	resent := ann.post(fmt.Sprintf("/rooms/%d/messages", room), form, htmx)
+	if resent.status != http.StatusOK || !strings.HasSuffix(resent.body, streamed) {
+		t.Fatalf("the resent post's answer (%d) does not end in the stream's fragment\n%s", resent.status, resent.body)
+	}
 	a.settle()
 	if renders.Load() != 1 {
-		t.Fatalf("the message was rendered %d times for its stream and its answer", renders.Load())
+		t.Fatalf("the message was rendered %d times for its stream and its two answers", renders.Load())
 	}
 }

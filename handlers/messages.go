@@ -3,10 +3,12 @@ package handlers
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
 )
@@ -47,18 +49,26 @@ func (h *Handler) postMessage(w http.ResponseWriter, r *http.Request, u chat.Use
 		http.Redirect(w, r, roomPath(room), http.StatusSeeOther)
 		return
 	}
-	h.composerSent(w, r, u, views.Composer{RoomID: room}, sent)
+	h.composerSent(w, r, u, views.Composer{RoomID: room}, sent, func(err error) { h.fail(w, r, err) })
 }
 
 // composerSent answers an htmx post that stored sent: a fresh composer c,
 // and the message's stream fragment, the relay's bytes where it has them.
-func (h *Handler) composerSent(w http.ResponseWriter, r *http.Request, u chat.User, c views.Composer, sent chat.Message) {
+// fail answers if the fragment cannot be rendered.
+func (h *Handler) composerSent(w http.ResponseWriter, r *http.Request, u chat.User, c views.Composer, sent chat.Message, fail func(error)) {
 	message, err := h.fragments.Message(r.Context(), sent)
 	if err != nil {
-		h.fail(w, r, err)
+		fail(err)
 		return
 	}
-	h.render(w, r, http.StatusOK, views.ComposerSent(h.composer(r.Context(), u, c), message))
+	composer := views.ComposerSent(h.composer(r.Context(), u, c))
+	h.render(w, r, http.StatusOK, templ.ComponentFunc(func(ctx context.Context, out io.Writer) error {
+		if err := composer.Render(ctx, out); err != nil {
+			return err
+		}
+		_, err := out.Write(message) // rendered already, as the stream sends it
+		return err
+	}))
 }
 
 // send validates and stores what a composer holds; every transport (the

@@ -28,8 +28,9 @@ const backlogWarn = 10000
 
 // Relay turns committed events into stream events. The store's hooks
 // (Committed, Receipts, Reads) only queue what each batch committed; the
-// relay's own goroutine renders each event once for all its readers and
-// hands it to out, in commit order. Nothing slow runs on the store's single
+// relay's own goroutine renders each event once for all its readers (or
+// takes the rendering the answer to its post made, Fragments) and hands it
+// to out, in commit order. Nothing slow runs on the store's single
 // writer. A stream that connects in between misses nothing: the hub
 // subscribes it before its replay reads the store, so a commit not yet
 // published is replayed, then arrives live again (and replaces itself).
