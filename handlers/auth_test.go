@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -11,14 +10,7 @@ import (
 	"go.uber.org/goleak"
 )
 
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.Cleanup(func(code int) {
-		if migrated.dir != "" {
-			os.RemoveAll(migrated.dir)
-		}
-		os.Exit(code)
-	}))
-}
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func sessionCookie(t *testing.T, b *browser) *http.Cookie {
 	t.Helper()

@@ -17,11 +17,12 @@ const (
 	fragmentMaxKept = 16 << 10
 )
 
-// Fragments keeps the stream fragments of the newest messages, so that
-// each is rendered once: the relay renders a message for its stream, and
-// the answer to the post that sent it carries the same bytes (or the relay
-// takes those the answer rendered, whichever comes first). Rendering it for
-// both took about 5% of a post's CPU. A nil *Fragments renders each time.
+// Fragments keeps the stream fragments of the newest posts, so that each
+// is rendered once: the relay renders a post for its stream, and the
+// answer to it carries the same bytes (or the relay takes those the answer
+// rendered, whichever comes first; if both miss at the same moment, both
+// send the bytes kept first). Rendering it for both took about 5% of a
+// post's CPU. A nil *Fragments renders each time.
 type Fragments struct {
 	mu     sync.Mutex
 	byID   map[int64][]byte

@@ -23,44 +23,49 @@ import (
 // cheap keeps password hashing fast in tests; production uses OWASP's cost.
 var cheap = PasswordParams{MemoryKiB: 64, Passes: 1, Lanes: 1}
 
-// migrated is a database the migrations ran on once for the whole test
+// migrated holds a database the migrations ran on once for the whole test
 // binary: each app opens a copy (as a server opens its database again
 // after a restart), not a fresh file to migrate. Migrating took a fifth of
-// the handler tests' time. TestMain removes it.
+// the handler tests' time.
 var migrated struct {
-	once      sync.Once
-	dir, path string
-	err       error
+	once sync.Once
+	body []byte // the database file
+	err  error
 }
 
-// migratedDB copies the migrated database into the test's own directory
-// and returns the copy's path.
+// migratedDB writes a copy of the migrated database into the test's own
+// directory and returns its path.
 func migratedDB(t *testing.T) string {
 	t.Helper()
-	migrated.once.Do(func() {
-		if migrated.dir, migrated.err = os.MkdirTemp("", "rtm-handlers-"); migrated.err != nil {
-			return
-		}
-		migrated.path = filepath.Join(migrated.dir, "migrated.db")
-		st, err := store.Open(context.Background(), migrated.path, store.Options{})
-		if err != nil {
-			migrated.err = err
-			return
-		}
-		migrated.err = st.Close() // the last connection's close folds the WAL into the file
-	})
+	migrated.once.Do(func() { migrated.body, migrated.err = migrate() })
 	if migrated.err != nil {
 		t.Fatal(migrated.err)
 	}
-	body, err := os.ReadFile(migrated.path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(t.TempDir(), "app.db")
-	if err := os.WriteFile(path, body, 0o600); err != nil {
+	if err := os.WriteFile(path, migrated.body, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// migrate opens a new database in a directory of its own, closes it (the
+// last connection's close folds the WAL into the file) and returns the
+// file.
+func migrate() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "rtm-handlers-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "migrated.db")
+	st, err := store.Open(context.Background(), path, store.Options{})
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
 }
 
 type app struct {
