@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCleanUsername(t *testing.T) {
@@ -120,10 +121,17 @@ func TestClientIDs(t *testing.T) {
 	seen := map[string]bool{}
 	for range 100 {
 		id := NewClientID()
-		if _, err := CleanClientID(id); err != nil || len(id) != 22 || seen[id] {
+		if _, err := CleanClientID(id); err != nil || len(id) != 28 || seen[id] {
 			t.Fatalf("NewClientID gave %q (%v)", id, err)
 		}
 		seen[id] = true
+	}
+	// Later ids sort after earlier ones, a millisecond apart or years.
+	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	for _, gap := range []time.Duration{time.Millisecond, time.Second, 24 * time.Hour, 20 * 365 * 24 * time.Hour} {
+		if a, b := clientIDAt(at), clientIDAt(at.Add(gap)); a >= b {
+			t.Errorf("id made %v later sorts first: %q, then %q", gap, a, b)
+		}
 	}
 	for _, bad := range []string{"has space", "semi;colon", "ünïcode", strings.Repeat("a", 65)} {
 		if _, err := CleanClientID(bad); err == nil || FieldOf(err) != "client_id" {

@@ -1,11 +1,10 @@
 package handlers
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"net/http"
 	"time"
-
-	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 // A stash is how a form's answer reaches the page it redirects to (Post/
@@ -31,7 +30,7 @@ func (st stash) put(h *Handler, w http.ResponseWriter, r *http.Request, tag stri
 	v, err := json.Marshal(value)
 	if err == nil {
 		var b []byte
-		s := stashed{ID: chat.NewClientID()[:12], Tag: tag, Value: v}
+		s := stashed{ID: rand.Text()[:12], Tag: tag, Value: v}
 		if b, err = json.Marshal(s); err == nil {
 			h.sessions.Put(r.Context(), st.key, string(b))
 			h.sessions.Put(r.Context(), st.atKey(), h.now().Unix())

@@ -3,7 +3,10 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -160,4 +163,71 @@ func BenchmarkChangesParallel(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkPostManyRoomsParallel is chat's common shape: many posters in
+// many rooms, each post under an id the server would hand out. Besides
+// time it reports the bytes the process wrote per post (Linux): each
+// index page a commit touches is a page in the write-ahead log, and again
+// in the database file when checkpointed.
+func BenchmarkPostManyRoomsParallel(b *testing.B) {
+	const rooms, perRoom = 50, 4
+	s, _, _ := benchStore(b)
+	ctx := context.Background()
+	names := make([]string, rooms*perRoom)
+	for i := range names {
+		names[i] = fmt.Sprint("poster", i)
+	}
+	users := mustUsers(b, s, names)
+	roomOf := make([]int64, len(users))
+	for i := 0; i < len(users); i += perRoom {
+		r, err := s.CreateRoom(ctx, users[i], fmt.Sprint("room", i), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for j := i; j < i+perRoom; j++ {
+			roomOf[j] = r.ID
+			if j > i {
+				if err := s.Join(ctx, r.ID, users[j]); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	}
+	batches0, ops0 := s.Stats()
+	written0, measured := bytesWritten()
+	var n atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(n.Add(1)*7919) % len(users) // spread over people and rooms
+			if _, err := s.PostMessage(ctx, roomOf[i], users[i], "a benchmark message", chat.NewClientID()); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	batches, ops := s.Stats()
+	b.ReportMetric(float64(ops-ops0)/float64(batches-batches0), "posts/commit")
+	if written, ok := bytesWritten(); ok && measured {
+		b.ReportMetric(float64(written-written0)/float64(ops-ops0), "written-B/post")
+	}
+}
+
+// bytesWritten is what this process has handed to write calls so far
+// (/proc/self/io's wchar), where the system tells.
+func bytesWritten() (int64, bool) {
+	io, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return 0, false
+	}
+	for line := range strings.Lines(string(io)) {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			return n, err == nil
+		}
+	}
+	return 0, false
 }
