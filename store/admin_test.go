@@ -189,3 +189,39 @@ func TestAllRoomsAndRoomsNamed(t *testing.T) {
 		t.Fatalf("RoomsNamed(general) = %+v", named)
 	}
 }
+
+// The store's own truncating checkpoint starts the log over, which is not
+// another process's change: it must not flush the cache (every session and
+// user read again) nor tell the server to check every stream's session.
+// Under heavy posting the log is truncated every second or two.
+func TestOwnTruncationIsNotAnOutsideChange(t *testing.T) {
+	sqliteOnly(t)
+	ctx := t.Context()
+	var told atomic.Int32
+	s := openAt(t, filepath.Join(t.TempDir(), "own.db"), Options{WALTruncateFrames: 1, manualCheckpoints: true, OnOutsideChange: func() { told.Add(1) }})
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := s.UserByID(ctx, alice.ID); err != nil { // cached now
+			t.Fatal(err)
+		}
+		if _, err := s.PostMessage(ctx, room.ID, alice, fmt.Sprint("post ", i), ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, truncated, err := s.checkpointOnce(); err != nil || !truncated {
+			t.Fatalf("round %d: truncated %v, %v", i, truncated, err)
+		}
+		if err := s.noticeOtherWriters(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := s.cache.user(alice.ID); !ok {
+			t.Fatalf("round %d: the store's own truncation flushed its cache", i)
+		}
+	}
+	if n := told.Load(); n != 0 {
+		t.Fatalf("the store's own truncations were reported as outside changes %d times", n)
+	}
+}

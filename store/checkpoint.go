@@ -2,6 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
 	"time"
 )
 
@@ -79,12 +82,31 @@ func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
 }
 
 // truncateWAL checkpoints the whole log and truncates it to zero bytes. It
-// reports false if the writer or a reader held on past truncateWait (the
-// checkpointer's busy timeout).
+// reports false if a reader held on past truncateWait.
+//
+// It runs on the writer's connection, which the writer then waits for (as
+// it would for the checkpoint's locks anyway). A log started over by
+// another connection moves the writer's PRAGMA data_version as another
+// process's commit does (watch.go), so truncating from the checkpointer's
+// connection flushed the whole cache and had every stream's session
+// checked again, each time the log filled.
 func (s *Store) truncateWAL() (bool, error) {
-	var busy, frames, done int
-	if err := s.ck.QueryRow("PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done); err != nil {
+	ctx := context.Background()
+	c, err := s.w.Conn(ctx)
+	if err != nil {
 		return false, err
 	}
-	return busy == 0, nil
+	defer c.Close()
+	// The writer's own busy timeout is long, for other processes' writes;
+	// a truncation must give up quickly instead.
+	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+		return false, err
+	}
+	var busy, frames, done int
+	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
+	if _, restoreErr := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds())); restoreErr != nil {
+		c.Raw(func(any) error { return driver.ErrBadConn }) // never write with the short timeout
+		return false, errors.Join(err, restoreErr)
+	}
+	return err == nil && busy == 0, err
 }

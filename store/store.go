@@ -54,8 +54,8 @@ type Options struct {
 	// it cached: within a second of that commit, from the store's
 	// checkpoint goroutine, so it must not block. The server has its open
 	// streams' sessions checked then, not at their next heartbeat. It is
-	// also called after the store's own truncating checkpoint or a new
-	// writer connection, which look the same from inside.
+	// also called after the store opens a new writer connection, which
+	// cannot tell what happened before it.
 	OnOutsideChange func()
 	Logger          *slog.Logger
 	// Now is the clock; tests replace it.
@@ -158,6 +158,10 @@ func OpenEngine(ctx context.Context, eng Engine, opt Options) (*Store, error) {
 	return s, nil
 }
 
+// writerBusyTimeout is how long the writer waits for another process's
+// write (an admin command) to finish.
+const writerBusyTimeout = 10 * time.Second
+
 // openSQLite opens the writer (migrated), the read pool and the
 // checkpointer's connection.
 func openSQLite(ctx context.Context, path string, opt Options) (w, r, ck *sql.DB, err error) {
@@ -170,7 +174,7 @@ func openSQLite(ctx context.Context, path string, opt Options) (w, r, ck *sql.DB
 		// commit that crosses the threshold, which would stall every writer.
 		// A large page cache keeps the index pages the writer touches in
 		// memory instead of re-reading them with a system call each.
-		"_pragma": {"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", writerBusyTimeout.Milliseconds()), "journal_mode(WAL)", "foreign_keys(1)", "synchronous(" + sync + ")",
 			"wal_autocheckpoint(0)", "cache_size(-65536)"},
 		"_txlock": {"immediate"},
 	}))

@@ -11,7 +11,8 @@ import (
 // never hides them for long. PRAGMA data_version changes, on a given
 // connection, whenever another connection has committed: on the writer's
 // connection, which makes every commit of this store, only another
-// process's commits (or a checkpoint that starts the log over) move it.
+// process's commits (or a checkpoint on another connection that starts
+// the log over, which is why the store truncates on this one) move it.
 // The checkpoint loop reads it every checkpointEvery; when it moved, the
 // whole cache is flushed.
 type versionWatch struct {
