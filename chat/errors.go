@@ -52,6 +52,9 @@ func FieldErrorf(field string, code Code, format string, args ...any) error {
 
 // CodeOf reports the code of the first *Error in err's chain, or Internal.
 func CodeOf(err error) Code {
+	if err == nil {
+		return Internal // checked first: errors.As makes its target escape
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
