@@ -71,21 +71,22 @@ func (s *Store) PostReply(ctx context.Context, room int64, author chat.User, bod
 		}
 		// Membership, idempotency and the insert in one statement: the
 		// common case costs a single step of the writer.
-		err = q.QueryRowContext(ctx, `
+		var inserted bool
+		m.ID, inserted, err = q.insertedID(ctx, `
 			INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id, mentions, reply_to)
 			SELECT ?, ?, ?, ?, ?, NULLIF(?, ''), NULLIF(?, ''), NULLIF(?, 0)
 			WHERE EXISTS (SELECT 1 FROM memberships WHERE user_id = ? AND room_id = ?)
-			ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING
-			RETURNING id`, room, author.ID, chat.KindText, body, millis(now), clientID, encodeMentions(m), replyTo, author.ID, room).Scan(&m.ID)
+			ON CONFLICT (author_id, client_id) WHERE client_id IS NOT NULL DO NOTHING`,
+			room, author.ID, chat.KindText, body, millis(now), clientID, encodeMentions(m), replyTo, author.ID, room)
 		switch {
-		case err == nil:
+		case err != nil:
+			return nil, fmt.Errorf("store: post: %w", err)
+		case inserted:
 			if err := storeMentions(ctx, q, m); err != nil {
 				return nil, err
 			}
 			posted = m
 			return []chat.Message{m}, nil
-		case !errors.Is(err, sql.ErrNoRows):
-			return nil, fmt.Errorf("store: post: %w", err)
 		}
 		prior, err := refusedPost(ctx, q, room, author.ID, clientID)
 		posted = prior
@@ -221,12 +222,16 @@ func (s *Store) LatestID(ctx context.Context) (int64, error) {
 // insertMessage adds a message; clientID "" stores NULL (no idempotency).
 func insertMessage(ctx context.Context, q querier, room int64, author chat.User, kind chat.Kind, body, clientID string, now time.Time) (chat.Message, error) {
 	m := newMessage(room, author, kind, body, now)
-	err := q.QueryRowContext(ctx, `
-		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))
-		RETURNING id`, room, author.ID, kind, body, millis(now), clientID).Scan(&m.ID)
+	id, inserted, err := q.insertedID(ctx, `
+		INSERT INTO messages (room_id, author_id, kind, body, created_at, client_id) VALUES (?, ?, ?, ?, ?, NULLIF(?, ''))`,
+		room, author.ID, kind, body, millis(now), clientID)
+	if err == nil && !inserted {
+		err = errors.New("nothing inserted")
+	}
 	if err != nil {
 		return m, fmt.Errorf("store: insert message: %w", err)
 	}
+	m.ID = id
 	return m, nil
 }
 
