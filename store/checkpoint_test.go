@@ -120,3 +120,42 @@ func holdSnapshot(t *testing.T, s *Store) (release func()) {
 	t.Cleanup(release)
 	return release
 }
+
+// Under steady writes the passive checkpoint never copies the frames
+// committed while it runs, and the log only starts over once all are
+// copied. settleWAL copies them on the writer's connection, between
+// batches: the next commit starts the log over, with no truncation.
+func TestSettlingLetsTheLogStartOver(t *testing.T) {
+	sqliteOnly(t)
+	s := openAt(t, filepath.Join(t.TempDir(), "settle.db"), Options{manualCheckpoints: true})
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	logFrames := func() int {
+		t.Helper()
+		var busy, frames, done int
+		if err := s.ck.QueryRow("PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &done); err != nil {
+			t.Fatal(err)
+		}
+		return frames
+	}
+	post := func(n int) {
+		t.Helper()
+		for i := range n {
+			if _, err := s.PostMessage(t.Context(), room.ID, alice, fmt.Sprint("post ", i), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	post(50)
+	logFrames() // copies every frame, so the next commit starts the log over
+	post(50)    // about 150 frames the checkpointer has not copied
+	if err := s.settleWAL(); err != nil {
+		t.Fatal(err)
+	}
+	post(1)
+	// A post writes a few frames; without settling the log would still
+	// hold the 50 before it too.
+	if frames := logFrames(); frames > 20 {
+		t.Fatalf("after settling, one post left a log of %d frames: the log did not start over", frames)
+	}
+}

@@ -202,6 +202,8 @@ func openSQLite(ctx context.Context, path string, opt Options) (w, r, ck *sql.DB
 	}
 	r.SetMaxOpenConns(n)
 	r.SetMaxIdleConns(n)
+	// The checkpointer runs only passive checkpoints, which wait for nobody;
+	// truncations run on the writer's connection (checkpoint.go).
 	ck, err = sql.Open("sqlite", dsn(path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", truncateWait.Milliseconds())}}))
 	if err != nil {
 		w.Close()
