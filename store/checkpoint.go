@@ -39,12 +39,12 @@ func (s *Store) checkpointLoop() {
 		case <-s.stopCheckpoints:
 			return
 		case <-t.C:
-			frames, _, _ := s.checkpointOnce()
+			s.checkpointOnce()
 			if err := s.noticeOtherWriters(context.Background()); err != nil {
 				s.cache.flush() // unable to tell: assume the worst
 				s.log.Debug("cache flushed", "err", err)
 			}
-			if frames >= s.walSettleFrames() {
+			if s.walGrowing {
 				t.Reset(checkpointBusyEvery)
 			} else {
 				t.Reset(checkpointEvery)
@@ -54,18 +54,20 @@ func (s *Store) checkpointLoop() {
 }
 
 // walSettleFrames is the log size past which a checkpoint settles it.
-func (s *Store) walSettleFrames() int { return s.walTruncateFrames / 16 }
+func (s *Store) walSettleFrames() int { return max(1, s.walTruncateFrames/16) }
 
 // checkpointOnce runs a passive checkpoint on the checkpointer's own
-// connection: it never blocks the writer or readers, and it keeps the WAL
-// from growing while the writer has automatic checkpoints off. The log
+// connection, which blocks neither the writer nor readers: it keeps the
+// WAL from growing while the writer has automatic checkpoints off. The log
 // starts over at the writer's next commit once every frame in it has been
 // copied and no reader is in it. Under steady writes the passive
 // checkpoint never catches up (the writer commits while it copies), so
-// past a sixteenth of walTruncateFrames settleWAL copies the rest between
-// two batches. Steady reads can still put the new start off; past
-// walTruncateFrames a short, bounded truncating checkpoint forces it. It
-// returns the log's size before, in frames, and whether it truncated it.
+// while the log grows past a sixteenth of walTruncateFrames settleWAL
+// copies the rest on the writer's connection, between two batches. A
+// reader that stays in the log can still put the new start off; past
+// walTruncateFrames a short, bounded truncating checkpoint forces it, also
+// holding the writer. It returns the log's size before, in frames, and
+// whether it truncated it.
 func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
 	start := time.Now()
 	defer func() {
@@ -87,10 +89,14 @@ func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
 	} else {
 		s.largeLog.ok(now)
 	}
+	// A log that has not grown since the last look starts over at the next
+	// commit, or waits for a reader that settling would wait for too.
+	s.walGrowing = frames >= s.walSettleFrames() && frames != s.walFramesSeen
+	s.walFramesSeen = frames
 	if frames < s.walTruncateFrames {
 		// Even when done == frames, the writer has likely committed more
 		// since the log's size was read.
-		if frames >= s.walSettleFrames() {
+		if s.walGrowing {
 			if err := s.settleWAL(); err != nil {
 				s.log.Debug("write-ahead log not settled", "frames", frames, "err", err)
 			}
@@ -107,11 +113,20 @@ func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
 // settleWAL copies into the database, on the writer's connection between
 // two batches, the frames the passive checkpoint left: those committed
 // while it ran, a few milliseconds' worth. The writer's next commit then
-// starts the log over. Without it the log grew to walTruncateFrames under
-// steady writes (64 MiB in under two seconds at 10,000 posts/s), and each
+// starts the log over, unless a reader that began before it is still in
+// the log. Without it the log grew to walTruncateFrames under steady
+// writes (64 MiB in under two seconds at 10,000 posts/s), and each
 // truncation held the writer for up to 100 ms. Being passive, it waits for
-// no reader.
+// no reader. A checkpoint that reaches the log's end fsyncs the database
+// file, and the passive one never does under steady writes: the file is
+// synced first, from here, so that the writer is held only for the pages
+// this one copies.
 func (s *Store) settleWAL() error {
+	if s.dbFile != nil {
+		if err := s.dbFile.Sync(); err != nil {
+			s.log.Debug("database file not synced before settling", "err", err)
+		}
+	}
 	ctx := context.Background()
 	c, err := s.w.Conn(ctx)
 	if err != nil {

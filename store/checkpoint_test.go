@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -127,9 +128,13 @@ func holdSnapshot(t *testing.T, s *Store) (release func()) {
 // batches: the next commit starts the log over, with no truncation.
 func TestSettlingLetsTheLogStartOver(t *testing.T) {
 	sqliteOnly(t)
-	s := openAt(t, filepath.Join(t.TempDir(), "settle.db"), Options{manualCheckpoints: true})
+	var told atomic.Int32
+	s := openAt(t, filepath.Join(t.TempDir(), "settle.db"), Options{manualCheckpoints: true, OnOutsideChange: func() { told.Add(1) }})
 	alice := mustUser(t, s, "alice")
 	room := mustRoom(t, s, alice, "general")
+	if err := s.noticeOtherWriters(t.Context()); err != nil { // the baseline
+		t.Fatal(err)
+	}
 	logFrames := func() int {
 		t.Helper()
 		var busy, frames, done int
@@ -157,5 +162,39 @@ func TestSettlingLetsTheLogStartOver(t *testing.T) {
 	// hold the 50 before it too.
 	if frames := logFrames(); frames > 20 {
 		t.Fatalf("after settling, one post left a log of %d frames: the log did not start over", frames)
+	}
+	// The store's own settling is no outside change: the cache stays.
+	if _, err := s.UserByID(t.Context(), alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.settleWAL(); err != nil {
+		t.Fatal(err)
+	}
+	post(1)
+	if err := s.noticeOtherWriters(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.cache.user(alice.ID); !ok || told.Load() != 0 {
+		t.Fatalf("settling looked like another process's change (cached %v, told %d times)", ok, told.Load())
+	}
+}
+
+// A checkpoint settles the log while it grows past a sixteenth of the
+// truncation size, and not once it stopped growing.
+func TestCheckpointsSettleAGrowingLog(t *testing.T) {
+	sqliteOnly(t)
+	s := openAt(t, filepath.Join(t.TempDir(), "grow.db"), Options{WALTruncateFrames: 16 * 40, manualCheckpoints: true})
+	alice := mustUser(t, s, "alice")
+	room := mustRoom(t, s, alice, "general")
+	for i := range 30 { // over 40 frames
+		if _, err := s.PostMessage(t.Context(), room.ID, alice, fmt.Sprint("post ", i), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if frames, truncated, err := s.checkpointOnce(); err != nil || truncated || frames < 40 || !s.walGrowing {
+		t.Fatalf("a growing log of %d frames: truncated %v, settling %v, %v", frames, truncated, s.walGrowing, err)
+	}
+	if _, _, err := s.checkpointOnce(); err != nil || s.walGrowing {
+		t.Fatalf("a log that stopped growing is settled again (%v, %v)", s.walGrowing, err)
 	}
 }

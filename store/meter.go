@@ -19,7 +19,9 @@ type Meter interface {
 	// transaction took to commit.
 	Batch(writes int, queued, took time.Duration)
 	// Checkpoint reports one background checkpoint of the SQLite log:
-	// how long it took, and whether it truncated the log.
+	// how long it took (with the wait for the writer's connection and the
+	// time it held it, when it settled or truncated the log there), and
+	// whether it truncated the log.
 	Checkpoint(took time.Duration, truncated bool)
 }
 

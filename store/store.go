@@ -102,6 +102,15 @@ type Store struct {
 
 	stopCheckpoints, checkpointsDone chan struct{}
 	walTruncateFrames                int
+	// walFramesSeen and walGrowing are the checkpoint goroutine's: the
+	// log's size at its last look, and whether it grew past settling.
+	walFramesSeen int
+	walGrowing    bool
+	// dbFile is a plain handle on the SQLite file, only to fsync it
+	// (settleWAL). Closing any handle on the file drops this process's
+	// POSIX locks on it, SQLite's included, so it is closed only after
+	// every connection is.
+	dbFile *os.File
 
 	// Health (health.go) and the log lines of failures that repeat.
 	writes                                       writerHealth
@@ -133,11 +142,12 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	s := newStore(w, r, nil, opt)
 	s.ck, s.path, s.lock = ck, path, lock
+	s.dbFile, _ = os.Open(path)                       // without it, settling syncs the file itself
 	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline, before anything is cached
-		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(s.dbFile), closeLock(lock))
 	}
 	if err := s.start(ctx); err != nil {
-		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(lock))
+		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(s.dbFile), closeLock(lock))
 	}
 	if opt.manualCheckpoints {
 		close(s.checkpointsDone)
@@ -283,10 +293,11 @@ func (s *Store) Close() error {
 	// The HTTP server has drained by now, so nobody should hold it up; if
 	// someone does, the next start simply reads a longer log.
 	_, ckErr := s.truncateWAL()
-	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close(), closeLock(s.lock))
+	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close(), closeLock(s.dbFile), closeLock(s.lock))
 }
 
-// closeLock lets go of the lock file, after the database is closed.
+// closeLock lets go of the lock file (or the plain handle on the database
+// file), after the database is closed.
 func closeLock(f *os.File) error {
 	if f == nil {
 		return nil

@@ -13,7 +13,8 @@ import (
 // connection, which makes every commit of this store, only another
 // process's commits (or a checkpoint on another connection that starts
 // the log over, which is why the store truncates on this one) move it.
-// The checkpoint loop reads it every checkpointEvery; when it moved, the
+// The checkpoint loop reads it after each checkpoint (about every
+// checkpointEvery, more often while the log grows); when it moved, the
 // whole cache is flushed.
 type versionWatch struct {
 	mu      sync.Mutex
