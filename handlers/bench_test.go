@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -88,4 +89,21 @@ func BenchmarkRelay(b *testing.B) {
 		}
 		b.ReportMetric(float64(writer.Nanoseconds())/float64(b.N), "writer-ns/op")
 	})
+}
+
+// BenchmarkAnswerGzipped is the compression of an htmx post's answer (the
+// composer and the message, about 1.3 KB) for a browser, which always
+// takes gzip.
+func BenchmarkAnswerGzipped(b *testing.B) {
+	body := bytes.Repeat([]byte(`<li id="msg-1" class="msg a1" data-author="1"><div class="meta"><strong class="author">alice</strong> `), 13)
+	r := httptest.NewRequest("POST", "/rooms/1/messages", nil)
+	r.Header.Set("Accept-Encoding", "gzip, deflate, br")
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		writeHTML(w, r, http.StatusOK, body)
+		if w.Header().Get("Content-Encoding") != "gzip" {
+			b.Fatal("not gzipped")
+		}
+	}
+	b.SetBytes(int64(len(body)))
 }

@@ -27,7 +27,10 @@ const (
 
 func TestWireBudgets(t *testing.T) {
 	browser := browsertest.Start(t)
-	s := e2e.Start(t)
+	// Ben sends streamed+2 messages back to back, past the default post
+	// burst (20) on a fast machine: this test measures bytes, not the
+	// rate limit.
+	s := e2e.Start(t, "-post-burst", "100")
 	ann, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	ann.Signup("ann")
 	general, random := createRoom(ann, "general"), createRoom(ann, "random")

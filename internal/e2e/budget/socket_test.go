@@ -16,7 +16,10 @@ import (
 // inflated.
 func TestTheWebSocketIsCompressedAndWhole(t *testing.T) {
 	browser := browsertest.Start(t)
-	meter := e2e.StartWireMeter(t, e2e.Start(t))
+	// Ben posts 20 messages at once, then 22 more one by one: 42 within a
+	// few seconds, past the default post burst (20, then 5 a second) on a
+	// fast machine. This test measures bytes, not the rate limit.
+	meter := e2e.StartWireMeter(t, e2e.Start(t, "-post-burst", "100"))
 	s := meter.Server()
 	ann, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	ann.Signup("ann")
