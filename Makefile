@@ -80,7 +80,7 @@ test-short: ## quick tests: skips the browser and other slow tests
 
 bench: ## load-test a real server (short sizes, under 3 minutes) and run the micro-benchmarks
 	go run ./cmd/rtmbench -out bench-out
-	go test -run '^$$' -bench . -benchtime 1s ./views ./store ./hub
+	go test -run '^$$' -bench . -benchtime 1s ./views ./store ./hub ./handlers
 
 bench-full: ## load-test at the full sizes (about 15 minutes); results in bench-out-full/
 	go run ./cmd/rtmbench -full -out bench-out-full
