@@ -80,7 +80,8 @@ func (s *Store) checkpointOnce() (frames int, truncated bool, err error) {
 	now := s.now()
 	if err != nil {
 		s.checkpointLog.fail(now, "err", err)
-		discardConn(s.ck) // it may have opened the log while it was read-only
+		discardConn(s.ck)    // it may have opened the log while it was read-only
+		s.walGrowing = false // back to the calm pace while it fails
 		return 0, false, err
 	}
 	s.checkpointLog.ok(now)

@@ -142,7 +142,9 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	s := newStore(w, r, nil, opt)
 	s.ck, s.path, s.lock = ck, path, lock
-	s.dbFile, _ = os.Open(path)                       // without it, settling syncs the file itself
+	// Read-write: Windows syncs no read-only handle. Without it, settling
+	// syncs the file itself.
+	s.dbFile, _ = os.OpenFile(path, os.O_RDWR, 0)
 	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline, before anything is cached
 		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(s.dbFile), closeLock(lock))
 	}

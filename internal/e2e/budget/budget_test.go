@@ -30,7 +30,7 @@ func TestWireBudgets(t *testing.T) {
 	// Ben sends streamed+2 messages back to back, past the default post
 	// burst (20) on a fast machine: this test measures bytes, not the
 	// rate limit.
-	s := e2e.Start(t, "-post-burst", "100")
+	s := e2e.Start(t, "-post-rate", "0")
 	ann, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	ann.Signup("ann")
 	general, random := createRoom(ann, "general"), createRoom(ann, "random")
