@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -128,14 +129,10 @@ func (s *Store) settleWAL() error {
 			s.log.Debug("database file not synced before settling", "err", err)
 		}
 	}
-	ctx := context.Background()
-	c, err := s.w.Conn(ctx)
-	if err != nil {
+	return s.onWriterConn(context.Background(), func(ctx context.Context, c *sql.Conn) error {
+		_, err := c.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
 		return err
-	}
-	defer c.Close()
-	_, err = c.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
-	return err
+	})
 }
 
 // truncateWAL checkpoints the whole log and truncates it to zero bytes. It
@@ -148,23 +145,32 @@ func (s *Store) settleWAL() error {
 // process's commit does (watch.go), so truncating from the checkpointer's
 // connection flushed the whole cache and had every stream's session
 // checked again, each time the log filled.
-func (s *Store) truncateWAL() (bool, error) {
-	ctx := context.Background()
+func (s *Store) truncateWAL() (truncated bool, err error) {
+	err = s.onWriterConn(context.Background(), func(ctx context.Context, c *sql.Conn) error {
+		// The writer's own busy timeout is long, for other processes'
+		// writes; a truncation must give up quickly instead.
+		if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
+			return err
+		}
+		var busy, frames, done int
+		err := c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
+		if _, restoreErr := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds())); restoreErr != nil {
+			c.Raw(func(any) error { return driver.ErrBadConn }) // never write with the short timeout
+			return errors.Join(err, restoreErr)
+		}
+		truncated = err == nil && busy == 0
+		return err
+	})
+	return truncated, err
+}
+
+// onWriterConn runs fn on the writer's one connection, which the writer
+// waits for meanwhile (it is handed over between two batches).
+func (s *Store) onWriterConn(ctx context.Context, fn func(context.Context, *sql.Conn) error) error {
 	c, err := s.w.Conn(ctx)
 	if err != nil {
-		return false, err
+		return err
 	}
 	defer c.Close()
-	// The writer's own busy timeout is long, for other processes' writes;
-	// a truncation must give up quickly instead.
-	if _, err := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", truncateWait.Milliseconds())); err != nil {
-		return false, err
-	}
-	var busy, frames, done int
-	err = c.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &done)
-	if _, restoreErr := c.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writerBusyTimeout.Milliseconds())); restoreErr != nil {
-		c.Raw(func(any) error { return driver.ErrBadConn }) // never write with the short timeout
-		return false, errors.Join(err, restoreErr)
-	}
-	return err == nil && busy == 0, err
+	return fn(ctx, c)
 }

@@ -138,7 +138,7 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	}
 	w, r, ck, err := openSQLite(ctx, path, opt)
 	if err != nil {
-		return nil, errors.Join(err, closeLock(lock))
+		return nil, errors.Join(err, closeFile(lock))
 	}
 	s := newStore(w, r, nil, opt)
 	s.ck, s.path, s.lock = ck, path, lock
@@ -146,10 +146,10 @@ func Open(ctx context.Context, path string, opt Options) (*Store, error) {
 	// syncs the file itself.
 	s.dbFile, _ = os.OpenFile(path, os.O_RDWR, 0)
 	if err := s.noticeOtherWriters(ctx); err != nil { // the baseline, before anything is cached
-		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(s.dbFile), closeLock(lock))
+		return nil, errors.Join(err, s.closeSQLite())
 	}
 	if err := s.start(ctx); err != nil {
-		return nil, errors.Join(err, w.Close(), r.Close(), ck.Close(), closeLock(s.dbFile), closeLock(lock))
+		return nil, errors.Join(err, s.closeSQLite())
 	}
 	if opt.manualCheckpoints {
 		close(s.checkpointsDone)
@@ -295,12 +295,18 @@ func (s *Store) Close() error {
 	// The HTTP server has drained by now, so nobody should hold it up; if
 	// someone does, the next start simply reads a longer log.
 	_, ckErr := s.truncateWAL()
-	return errors.Join(ckErr, s.ck.Close(), s.r.Close(), s.w.Close(), closeLock(s.dbFile), closeLock(s.lock))
+	return errors.Join(ckErr, s.closeSQLite())
 }
 
-// closeLock lets go of the lock file (or the plain handle on the database
-// file), after the database is closed.
-func closeLock(f *os.File) error {
+// closeSQLite closes the connections, then the files the store holds
+// open: the plain handle on the database file only after every connection
+// (closing it drops this process's locks on the file), the lock file last.
+func (s *Store) closeSQLite() error {
+	return errors.Join(s.ck.Close(), s.r.Close(), s.w.Close(), closeFile(s.dbFile), closeFile(s.lock))
+}
+
+// closeFile closes f if there is one.
+func closeFile(f *os.File) error {
 	if f == nil {
 		return nil
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 )
@@ -37,20 +38,22 @@ func (s *Store) noticeOtherWriters(ctx context.Context) error {
 // readDataVersion reads the writer connection's data version and records
 // it (sawOtherWriter).
 func (s *Store) readDataVersion(ctx context.Context) (moved bool, err error) {
-	c, err := s.w.Conn(ctx)
+	err = s.onWriterConn(ctx, func(ctx context.Context, c *sql.Conn) error {
+		var conn any
+		if err := c.Raw(func(dc any) error { conn = dc; return nil }); err != nil {
+			return err
+		}
+		var version int64
+		if err := c.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
+			return err
+		}
+		moved = s.sawOtherWriter(conn, version)
+		return nil
+	})
 	if err != nil {
 		return false, fmt.Errorf("store: data version: %w", err)
 	}
-	defer c.Close()
-	var conn any
-	if err := c.Raw(func(dc any) error { conn = dc; return nil }); err != nil {
-		return false, fmt.Errorf("store: data version: %w", err)
-	}
-	var version int64
-	if err := c.QueryRowContext(ctx, "PRAGMA data_version").Scan(&version); err != nil {
-		return false, fmt.Errorf("store: data version: %w", err)
-	}
-	return s.sawOtherWriter(conn, version), nil
+	return moved, nil
 }
 
 // sawOtherWriter records the version read on conn, flushing the cache if
