@@ -120,10 +120,10 @@ func (ss *session) withChanges(ctx context.Context, r result, rate float64, d ti
 	}
 	t, edits, reacts := newTally(), newTally(), newTally()
 	t.recent = &recentPosts{}
-	m := ss.mark()
+	m := ss.mark(ctx)
 	skipped := make(chan int64, 1)
 	go func() { skipped <- changeLoop(ctx, ss, rate*changeShare, d, t.recent, edits, reacts) }()
-	openLoop(ctx, ss.p, rate*(1-changeShare), d, 64, ss.e.mixTarget, t, nil)
+	openLoop(ctx, ss.p, rate*(1-changeShare), d, posters, ss.e.mixTarget, t, nil)
 	skips := <-skipped
 	ss.drain(t, 10*time.Second)
 	ss.drainChanges(edits, reacts, 5*time.Second)

@@ -94,8 +94,8 @@ func (ss *session) live(ctx context.Context, r result, rate float64, d time.Dura
 	}
 	t := newTally()
 	before := ss.liveCounts()
-	m := ss.mark()
-	openLoop(ctx, ss.p, rate, d, 64, ss.e.mixTarget, t, nil)
+	m := ss.mark(ctx)
+	openLoop(ctx, ss.p, rate, d, posters, ss.e.mixTarget, t, nil)
 	c := ss.liveCounts().minus(before)
 	window := time.Since(m.at)
 	if sent, failed := stop(); failed > 0 {

@@ -41,11 +41,16 @@ func (t *tally) get(room int64) int64 {
 	return t.byRoom[room]
 }
 
+// posters is how many posts the open-loop workloads may have in flight at
+// once, each on a connection of its own.
+const posters = 64
+
 // openLoop posts at rate per second for d, on a fixed schedule decided in
 // advance: latency is measured from each post's scheduled time, so a slow
 // server cannot hide its queueing by slowing the generator (no coordinated
 // omission). postLat, if not nil, gets each POST's latency from schedule.
 func openLoop(ctx context.Context, p *poster, rate float64, d time.Duration, workers int, pick target, t *tally, postLat *hist) {
+	p.connect(ctx, workers)
 	jobs := make(chan job, 1<<16)
 	var wg sync.WaitGroup
 	for range workers {
@@ -97,6 +102,7 @@ func feed(ctx context.Context, rate float64, d time.Duration, jobs chan<- job) {
 // closedLoop has workers post back to back for d and records each POST's
 // round trip: the write path at full speed.
 func closedLoop(ctx context.Context, p *poster, d time.Duration, workers int, pick target, t *tally, lat *hist) {
+	p.connect(ctx, workers)
 	deadline := time.Now().Add(d)
 	var seq atomic.Int64
 	var wg sync.WaitGroup

@@ -73,7 +73,9 @@ type mark struct {
 	wire      int64
 }
 
-func (ss *session) mark() mark {
+// mark starts a measured window, once the posters' connections are open.
+func (ss *session) mark(ctx context.Context) mark {
+	ss.p.connect(ctx, posters)
 	self, _ := procUsage(os.Getpid())
 	return mark{at: time.Now(), server: ss.usage(), generator: self.cpu, wire: ss.wire()}
 }
@@ -182,7 +184,7 @@ func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, so
 			return best, err
 		}
 		t := newTally()
-		m := ss.mark()
+		m := ss.mark(ctx)
 		profiled := ss.profileDuring(ctx, step)
 		openLoop(ctx, ss.p, rate, step, 32, func(i int64) (*account, int64) { return e.accts[i%lobbySize], e.layout.Lobby }, t, nil)
 		profiled()
@@ -241,7 +243,7 @@ func (ss *session) warmUp(ctx context.Context, r *result, rate float64) error {
 		return nil
 	}
 	t := newTally()
-	openLoop(ctx, ss.p, rate, ss.e.warmUp, 64, ss.e.mixTarget, t, nil)
+	openLoop(ctx, ss.p, rate, ss.e.warmUp, posters, ss.e.mixTarget, t, nil)
 	ss.drain(t, 10*time.Second)
 	r.Config += fmt.Sprintf(", after %v unmeasured", ss.e.warmUp)
 	return ss.reset(ctx)
@@ -262,10 +264,10 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 		r.Config += fmt.Sprintf(", %d stalled readers", len(stalled))
 	}
 	t := newTally()
-	m := ss.mark()
+	m := ss.mark(ctx)
 	profiled := ss.profileDuring(ctx, d)
 	postLat := &hist{}
-	openLoop(ctx, ss.p, rate, d, 64, e.mixTarget, t, postLat)
+	openLoop(ctx, ss.p, rate, d, posters, e.mixTarget, t, postLat)
 	profiled()
 	ss.drain(t, 10*time.Second)
 	ss.measure(&r, t, m)
@@ -317,11 +319,11 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 		}
 	}
 	t := newTally()
-	m := ss.mark()
+	m := ss.mark(ctx)
 	const before, window = 3 * time.Second, 2 * time.Second
 	posting := make(chan struct{})
 	go func() {
-		openLoop(ctx, ss.p, rate, before+window, 64, e.mixTarget, t, nil)
+		openLoop(ctx, ss.p, rate, before+window, posters, e.mixTarget, t, nil)
 		close(posting)
 	}()
 	time.Sleep(before)
@@ -372,7 +374,7 @@ func write(ctx context.Context, e *env, workers int, d time.Duration) (result, e
 	defer ss.close()
 	t := newTally()
 	lat := &hist{}
-	m := ss.mark()
+	m := ss.mark(ctx)
 	profiled := ss.profileDuring(ctx, d)
 	defer profiled()
 	closedLoop(ctx, ss.p, d, workers, func(i int64) (*account, int64) {
