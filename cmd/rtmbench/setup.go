@@ -33,13 +33,16 @@ type layout struct {
 type env struct {
 	profile bool          // take CPU profiles of the server
 	warmUp  time.Duration // the chat mix posts this long unmeasured first
-	out     string
-	bin     string
-	db      string   // an SQLite file or a postgres:// URL
-	nodes   int      // servers per workload, sharing db (0 is 1)
-	flags   []string // more server flags, for every workload
-	accts   []*account
-	layout  layout
+	// lobbyEvery sends every lobbyEvery-th post of the chat mix to the
+	// 1,000-member lobby (0: none), the rest to the small rooms.
+	lobbyEvery int64
+	out        string
+	bin        string
+	db         string   // an SQLite file or a postgres:// URL
+	nodes      int      // servers per workload, sharing db (0 is 1)
+	flags      []string // more server flags, for every workload
+	accts      []*account
+	layout     layout
 }
 
 // prepare builds the server, makes sure the accounts and rooms exist (a
@@ -48,7 +51,7 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	e := &env{out: out, bin: bin, db: filepath.Join(out, "bench.db")}
+	e := &env{out: out, bin: bin, db: filepath.Join(out, "bench.db"), lobbyEvery: defaultLobbyEvery}
 	if e.bin == "" {
 		e.bin = filepath.Join(out, "rtmessenger")
 		build := exec.CommandContext(ctx, "go", "build", "-o", e.bin, "./cmd/rtmessenger")
@@ -64,7 +67,7 @@ func prepare(ctx context.Context, out, bin string, users int) (*env, error) {
 // and the layout. The database is made for one run: its layout is not
 // cached.
 func (e *env) on(ctx context.Context, db string, users int) (*env, error) {
-	o := &env{profile: e.profile, warmUp: e.warmUp, out: e.out, bin: e.bin, db: db}
+	o := &env{profile: e.profile, warmUp: e.warmUp, lobbyEvery: e.lobbyEvery, out: e.out, bin: e.bin, db: db}
 	return o, o.populate(ctx, users, "")
 }
 

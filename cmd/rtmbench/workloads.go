@@ -208,10 +208,13 @@ func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, so
 	return best, nil
 }
 
-// mixTarget spreads posts over the 100 small rooms, with every 50th in the
-// 1,000-member lobby.
+// defaultLobbyEvery puts every 50th post of the chat mix in the lobby.
+const defaultLobbyEvery = 50
+
+// mixTarget spreads posts over the 100 small rooms, with every
+// lobbyEvery-th in the 1,000-member lobby.
 func (e *env) mixTarget(i int64) (*account, int64) {
-	if i%50 == 0 {
+	if e.lobbyEvery > 0 && i%e.lobbyEvery == 0 {
 		return e.accts[i%lobbySize], e.layout.Lobby
 	}
 	k := int(i % roomCount)
@@ -222,6 +225,13 @@ func (e *env) mixTarget(i int64) (*account, int64) {
 // A share of the readers may stall (stop reading) for the whole run.
 func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration, stallEvery int) (result, error) {
 	r := result{Name: name, Config: fmt.Sprintf("2,000 readers, 100 rooms × 20 + lobby × 1,000, %.0f posts/s", rate)}
+	switch e.lobbyEvery {
+	case defaultLobbyEvery:
+	case 0:
+		r.Config += ", none in the lobby"
+	default:
+		r.Config += fmt.Sprintf(", one in %d in the lobby", e.lobbyEvery)
+	}
 	ss, err := e.open(ctx, r.Name)
 	if err != nil {
 		return r, err
