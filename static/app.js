@@ -333,6 +333,14 @@
     const m = /(?:^|[^A-Za-z0-9._@-])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})?$/.exec(before);
     return m ? { start: before.length - (m[1] || '').length - 1, q: m[1] || '' } : null;
   }
+  // wordAt names the @word at the caret: where it starts and what it holds.
+  function wordAt(box) {
+    const at = mentionAt(box);
+    return at && at.start + ':' + at.q;
+  }
+  // dismissed is the @word whose suggestions Escape closed: an answer for
+  // it still on its way keeps the list closed, until the word changes.
+  let dismissed = null;
   function options(list) { return list ? [...list.querySelectorAll('[role="option"]')] : []; }
   function choose(box, list, i) {
     options(list).forEach((o, j) => o.setAttribute('aria-selected', String(i === j)));
@@ -377,6 +385,8 @@
       closeSuggestions(box, list);
       return;
     }
+    if (wordAt(box) === dismissed) return;
+    dismissed = null;
     if (options(list).length) prune(box, list);
     box.form.querySelector('#mention-q').value = at.q;
     htmx.trigger(list, 'rtm-mention');
@@ -393,7 +403,7 @@
       case 'ArrowDown': choose(box, list, (i + 1) % opts.length); break;
       case 'ArrowUp': choose(box, list, (i <= 0 ? opts.length : i) - 1); break;
       case 'Enter': case 'Tab': pick(box, list, opts[Math.max(i, 0)]); break;
-      case 'Escape': closeSuggestions(box, list); break;
+      case 'Escape': dismissed = wordAt(box); closeSuggestions(box, list); break;
       default: return;
     }
     e.preventDefault();
@@ -412,7 +422,7 @@
     const list = document.getElementById('mention-list');
     const box = list && list.closest('form').querySelector('textarea[name="body"]');
     if (!box || !options(list).length) return;
-    if (document.activeElement !== box) closeSuggestions(box, list);
+    if (document.activeElement !== box || wordAt(box) === dismissed) closeSuggestions(box, list);
     else prune(box, list);
   });
   // A conversation someone else just started is not in the sidebar yet:

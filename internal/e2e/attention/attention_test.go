@@ -221,6 +221,15 @@ func TestMentionSuggestionsByKeyboard(t *testing.T) {
 	anna.WaitFor("bella suggested", options+`.length === 1 && `+chosen+` === 'bella'`)
 	anna.Do(key("Escape", 27))
 	anna.WaitFor("the list closed", options+`.length === 0 && document.querySelector('#body').value === 'hi @ben and @bel'`)
+	// An answer for the same word that comes after Escape (a slow server,
+	// a slow typist whose pause sent an earlier request) leaves it closed.
+	anna.Eval(`window.rtmMentionAnswers = 0;
+		document.addEventListener('htmx:after:swap', (e) => { if (e.target.id === 'mention-list') window.rtmMentionAnswers++; });
+		htmx.trigger(document.getElementById('mention-list'), 'rtm-mention'); ''`)
+	anna.WaitFor("a late answer for @bel", `window.rtmMentionAnswers > 0`)
+	if n := anna.Eval(options + `.length + ''`); n != "0" {
+		t.Errorf("a late answer reopened the list Escape closed: %s suggestions", n)
+	}
 	anna.Do(chromedp.SendKeys(chromedp.ID("body"), "l"))
 	anna.WaitFor("bella suggested again", options+`.length === 1`)
 	anna.Do(key("Tab", 9))
