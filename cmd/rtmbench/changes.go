@@ -61,6 +61,9 @@ func (r *recentPosts) pick() (posted, bool) {
 	return r.ring[(r.n-1-back)%len(r.ring)], true
 }
 
+// changers is how many edits and reactions may be in flight at once.
+const changers = 16
+
 // changeLoop changes recent posts at rate per second for d, on a fixed
 // schedule as openLoop posts: in turn, the author of one edits it (the
 // new text carries the edit's scheduled time, so its arrival is timed as
@@ -70,7 +73,7 @@ func changeLoop(ctx context.Context, ss *session, rate float64, d time.Duration,
 	var skips atomic.Int64
 	jobs := make(chan job, 1<<12)
 	var wg sync.WaitGroup
-	for range 16 {
+	for range changers {
 		wg.Go(func() {
 			for j := range jobs {
 				p, ok := recent.pick()
@@ -120,7 +123,7 @@ func (ss *session) withChanges(ctx context.Context, r result, rate float64, d ti
 	}
 	t, edits, reacts := newTally(), newTally(), newTally()
 	t.recent = &recentPosts{}
-	m := ss.mark(ctx)
+	m := ss.mark(ctx, posters+changers)
 	skipped := make(chan int64, 1)
 	go func() { skipped <- changeLoop(ctx, ss, rate*changeShare, d, t.recent, edits, reacts) }()
 	openLoop(ctx, ss.p, rate*(1-changeShare), d, posters, ss.e.mixTarget, t, nil)

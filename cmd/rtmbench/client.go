@@ -35,7 +35,7 @@ func (a *account) node(n int) int { return a.index % n }
 type poster struct {
 	bases []string
 	hc    *http.Client
-	open  atomic.Int64 // connections open now
+	open  map[string]*atomic.Int64 // connections open now, by node address
 }
 
 // countedConn keeps poster.open up to date.
@@ -53,17 +53,20 @@ func (c *countedConn) Close() error {
 }
 
 func newPoster(bases ...string) *poster {
-	p := &poster{bases: bases}
+	p := &poster{bases: bases, open: map[string]*atomic.Int64{}}
+	for _, base := range bases {
+		p.open[hostOf(base)] = new(atomic.Int64)
+	}
 	var d net.Dialer
 	tr := &http.Transport{
 		MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024, IdleConnTimeout: time.Minute, DisableCompression: true,
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
+			if err != nil || p.open[addr] == nil {
+				return c, err
 			}
-			p.open.Add(1)
-			return &countedConn{Conn: c, open: &p.open}, nil
+			p.open[addr].Add(1)
+			return &countedConn{Conn: c, open: p.open[addr]}, nil
 		},
 	}
 	p.hc = &http.Client{
@@ -74,31 +77,66 @@ func newPoster(bases ...string) *poster {
 	return p
 }
 
+// hostOf is the host:port a base URL dials.
+func hostOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Host
+}
+
 // connect makes sure the pool holds n keep-alive connections to every
 // node before a measured phase: a browser posts over a connection its page
 // load opened, so the time to open one is not part of what a post costs.
 // Rounds of n concurrent health checks each open a connection for any
-// that finds none idle; after a few rounds it goes on regardless, and the
-// measurement then includes a few connections opened, as it used to.
+// that finds none idle; after a few rounds or 10 s it goes on regardless,
+// and the measurement then includes a few connections opened, as it used
+// to.
 func (p *poster) connect(ctx context.Context, n int) {
-	want := int64(n * len(p.bases))
-	for round := 0; round < 5 && p.open.Load() < want && ctx.Err() == nil; round++ {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	for round := 0; round < 5 && ctx.Err() == nil; round++ {
 		var wg sync.WaitGroup
 		for _, base := range p.bases {
-			for range n {
-				wg.Go(func() {
-					req, err := http.NewRequestWithContext(ctx, "GET", base+"/healthz", nil)
-					if err != nil {
-						return
-					}
-					if resp, err := p.hc.Do(req); err == nil {
-						io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-					}
-				})
+			if p.open[hostOf(base)].Load() >= int64(n) {
+				continue
+			}
+			for range n { // in flight together, they need n connections
+				wg.Go(func() { p.discard(p.hc.Do(newGet(ctx, base+"/healthz"))) })
 			}
 		}
 		wg.Wait()
+		if p.holds(n) {
+			return
+		}
+	}
+}
+
+// holds reports whether the pool has n connections open to every node.
+func (p *poster) holds(n int) bool {
+	for _, open := range p.open {
+		if open.Load() < int64(n) {
+			return false
+		}
+	}
+	return true
+}
+
+func newGet(ctx context.Context, url string) *http.Request {
+	req, err := http.NewRequestWithContext(ctx, "GET", url, nil)
+	if err != nil {
+		panic(err) // only well-formed URLs of the run's own servers reach here
+	}
+	return req
+}
+
+// discard reads an answer to its end, so its connection goes back to the
+// pool, and closes it.
+func (p *poster) discard(resp *http.Response, err error) {
+	if err == nil {
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
 }
 
@@ -128,8 +166,7 @@ func (p *poster) post(ctx context.Context, a *account, path string, form url.Val
 	if err != nil {
 		return 0, err
 	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
+	p.discard(resp, nil)
 	return resp.StatusCode, nil
 }
 

@@ -24,7 +24,7 @@ const (
 // 3t and 3e run after 3: anything that slows the server as a run goes on
 // counts against them, never for them. It returns the rows it finished.
 func mixThen(ctx context.Context, e *env, rate float64, d time.Duration, withLive, withChanges bool) ([]result, error) {
-	plain := result{Name: "3 chat mix", Config: fmt.Sprintf("1,960 readers, 100 rooms × 20 + lobby × 1,000 (40 offline), %.0f posts/s", rate)}
+	plain := result{Name: "3 chat mix", Config: fmt.Sprintf("1,960 readers, 100 rooms × 20 + lobby × 1,000 (40 offline), %.0f posts/s", rate) + e.lobbyNote()}
 	ss, err := e.open(ctx, plain.Name)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", plain.Name, err)
@@ -93,8 +93,8 @@ func (ss *session) live(ctx context.Context, r result, rate float64, d time.Dura
 		return r, err
 	}
 	t := newTally()
+	m := ss.mark(ctx, posters+typists)
 	before := ss.liveCounts()
-	m := ss.mark(ctx)
 	openLoop(ctx, ss.p, rate, d, posters, ss.e.mixTarget, t, nil)
 	c := ss.liveCounts().minus(before)
 	window := time.Since(m.at)

@@ -42,8 +42,9 @@ func (t *tally) get(room int64) int64 {
 }
 
 // posters is how many posts the open-loop workloads may have in flight at
-// once, each on a connection of its own.
-const posters = 64
+// once, each on a connection of its own; fanoutPosters the same for the
+// fan-out's steps.
+const posters, fanoutPosters = 64, 32
 
 // openLoop posts at rate per second for d, on a fixed schedule decided in
 // advance: latency is measured from each post's scheduled time, so a slow

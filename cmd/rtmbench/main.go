@@ -75,7 +75,7 @@ func run(args []string, stdout io.Writer) error {
 	show := fs.Bool("show", false, "print the table of the last run saved in -out, and run nothing")
 	serverFlags := fs.String("server-flags", "", "more flags for every server started (space-separated), e.g. -sync-full")
 	mixRate := fs.Float64("mix-rate", 0, "posts per second of the chat mix workloads (default 500)")
-	lobbyEvery := fs.Int64("lobby-every", defaultLobbyEvery, "send every n-th post of the chat mix workloads to the 1,000-member lobby, the rest to the rooms of 20; 0 sends none there (the lobby's waves of deliveries then stay out of the figures)")
+	lobbyEvery := fs.Int64("lobby-every", defaultLobbyEvery, "send every n-th post of the chat mix workloads (3, 3t, 3e, 4, 5, 2n) to the 1,000-member lobby, the rest to the rooms of 20; 0 sends none there (the lobby's waves of deliveries then stay out of the figures)")
 	warmUp := fs.Duration("warm-up", 0, "post at the chat mix's rate this long, unmeasured, before each chat mix workload: its figures then describe a server in its stride, not one filling its caches")
 	rates := fs.String("rates", "", "comma-separated post rates of the fan-out steps (default 25 to 400); a machine with more cores needs higher ones")
 	if err := fs.Parse(args); err != nil {

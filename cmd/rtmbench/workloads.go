@@ -73,9 +73,10 @@ type mark struct {
 	wire      int64
 }
 
-// mark starts a measured window, once the posters' connections are open.
-func (ss *session) mark(ctx context.Context) mark {
-	ss.p.connect(ctx, posters)
+// mark starts a measured window, once the pool holds a connection for
+// each of the conns posts the workload may have in flight.
+func (ss *session) mark(ctx context.Context, conns int) mark {
+	ss.p.connect(ctx, conns)
 	self, _ := procUsage(os.Getpid())
 	return mark{at: time.Now(), server: ss.usage(), generator: self.cpu, wire: ss.wire()}
 }
@@ -184,9 +185,9 @@ func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, so
 			return best, err
 		}
 		t := newTally()
-		m := ss.mark(ctx)
+		m := ss.mark(ctx, fanoutPosters)
 		profiled := ss.profileDuring(ctx, step)
-		openLoop(ctx, ss.p, rate, step, 32, func(i int64) (*account, int64) { return e.accts[i%lobbySize], e.layout.Lobby }, t, nil)
+		openLoop(ctx, ss.p, rate, step, fanoutPosters, func(i int64) (*account, int64) { return e.accts[i%lobbySize], e.layout.Lobby }, t, nil)
 		profiled()
 		ss.drain(t, 5*time.Second)
 		r := result{Name: "2 fan-out step", Config: fmt.Sprintf("1 room × 1,000 members, %.0f posts/s", rate)}
@@ -211,6 +212,18 @@ func fanout(ctx context.Context, e *env, rates []float64, step time.Duration, so
 // defaultLobbyEvery puts every 50th post of the chat mix in the lobby.
 const defaultLobbyEvery = 50
 
+// lobbyNote says, for a row's config, how many posts went to the lobby
+// when that is not the default.
+func (e *env) lobbyNote() string {
+	switch e.lobbyEvery {
+	case defaultLobbyEvery:
+		return ""
+	case 0:
+		return ", none in the lobby"
+	}
+	return fmt.Sprintf(", one in %d in the lobby", e.lobbyEvery)
+}
+
 // mixTarget spreads posts over the 100 small rooms, with every
 // lobbyEvery-th in the 1,000-member lobby.
 func (e *env) mixTarget(i int64) (*account, int64) {
@@ -224,14 +237,7 @@ func (e *env) mixTarget(i int64) (*account, int64) {
 // mix: 2,000 readers in 100 rooms of 20 plus the lobby, posting at rate.
 // A share of the readers may stall (stop reading) for the whole run.
 func mix(ctx context.Context, e *env, name string, rate float64, d time.Duration, stallEvery int) (result, error) {
-	r := result{Name: name, Config: fmt.Sprintf("2,000 readers, 100 rooms × 20 + lobby × 1,000, %.0f posts/s", rate)}
-	switch e.lobbyEvery {
-	case defaultLobbyEvery:
-	case 0:
-		r.Config += ", none in the lobby"
-	default:
-		r.Config += fmt.Sprintf(", one in %d in the lobby", e.lobbyEvery)
-	}
+	r := result{Name: name, Config: fmt.Sprintf("2,000 readers, 100 rooms × 20 + lobby × 1,000, %.0f posts/s", rate) + e.lobbyNote()}
 	ss, err := e.open(ctx, r.Name)
 	if err != nil {
 		return r, err
@@ -274,7 +280,7 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 		r.Config += fmt.Sprintf(", %d stalled readers", len(stalled))
 	}
 	t := newTally()
-	m := ss.mark(ctx)
+	m := ss.mark(ctx, posters)
 	profiled := ss.profileDuring(ctx, d)
 	postLat := &hist{}
 	openLoop(ctx, ss.p, rate, d, posters, e.mixTarget, t, postLat)
@@ -313,7 +319,7 @@ func (ss *session) mix(ctx context.Context, r result, rate float64, d time.Durat
 // reconnect over two seconds with Last-Event-ID. Catch-up is the time from
 // the drop until every stream holds every message of its rooms.
 func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
-	r := result{Name: "5 reconnect storm", Config: fmt.Sprintf("%d streams dropped and back within 2 s, %.0f posts/s", n, rate)}
+	r := result{Name: "5 reconnect storm", Config: fmt.Sprintf("%d streams dropped and back within 2 s, %.0f posts/s", n, rate) + e.lobbyNote()}
 	ss, err := e.open(ctx, r.Name)
 	if err != nil {
 		return r, err
@@ -329,7 +335,7 @@ func storm(ctx context.Context, e *env, n int, rate float64) (result, error) {
 		}
 	}
 	t := newTally()
-	m := ss.mark(ctx)
+	m := ss.mark(ctx, posters)
 	const before, window = 3 * time.Second, 2 * time.Second
 	posting := make(chan struct{})
 	go func() {
@@ -384,7 +390,7 @@ func write(ctx context.Context, e *env, workers int, d time.Duration) (result, e
 	defer ss.close()
 	t := newTally()
 	lat := &hist{}
-	m := ss.mark(ctx)
+	m := ss.mark(ctx, workers)
 	profiled := ss.profileDuring(ctx, d)
 	defer profiled()
 	closedLoop(ctx, ss.p, d, workers, func(i int64) (*account, int64) {
