@@ -382,6 +382,7 @@
     if (!list) return;
     const at = mentionAt(box);
     if (!at) {
+      dismissed = null;
       closeSuggestions(box, list);
       return;
     }
@@ -391,11 +392,15 @@
     box.form.querySelector('#mention-q').value = at.q;
     htmx.trigger(list, 'rtm-mention');
   });
+  document.addEventListener('submit', () => { dismissed = null; }); // a new message, a new word
   // Capturing, so that Enter picks a name instead of sending.
   document.addEventListener('keydown', (e) => {
     const box = e.target;
     const list = isComposer(box) && box.form.querySelector('#mention-list');
-    if (!options(list).length || e.isComposing) return;
+    if (!list || e.isComposing) return;
+    // Escape before the first answer came keeps that answer closed too.
+    if (e.key === 'Escape') dismissed = wordAt(box);
+    if (!options(list).length) return;
     const opts = prune(box, list);
     if (!opts.length) return;
     let i = opts.findIndex((o) => o.getAttribute('aria-selected') === 'true');
@@ -403,7 +408,7 @@
       case 'ArrowDown': choose(box, list, (i + 1) % opts.length); break;
       case 'ArrowUp': choose(box, list, (i <= 0 ? opts.length : i) - 1); break;
       case 'Enter': case 'Tab': pick(box, list, opts[Math.max(i, 0)]); break;
-      case 'Escape': dismissed = wordAt(box); closeSuggestions(box, list); break;
+      case 'Escape': closeSuggestions(box, list); break;
       default: return;
     }
     e.preventDefault();

@@ -223,10 +223,17 @@ func TestMentionSuggestionsByKeyboard(t *testing.T) {
 	anna.WaitFor("the list closed", options+`.length === 0 && document.querySelector('#body').value === 'hi @ben and @bel'`)
 	// An answer for the same word that comes after Escape (a slow server,
 	// a slow typist whose pause sent an earlier request) leaves it closed.
-	anna.Eval(`window.rtmMentionAnswers = 0;
-		document.addEventListener('htmx:after:swap', (e) => { if (e.target.id === 'mention-list') window.rtmMentionAnswers++; });
+	// Counted on the way down (capturing on window), before the page's own
+	// handler sees the answer: it must hold bella, or the step proves nothing.
+	anna.Eval(`window.rtmMentionAnswers = [];
+		window.addEventListener('htmx:after:swap', (e) => {
+			if (e.target.id === 'mention-list') window.rtmMentionAnswers.push(e.target.querySelectorAll('[role="option"]').length);
+		}, true);
 		htmx.trigger(document.getElementById('mention-list'), 'rtm-mention'); ''`)
-	anna.WaitFor("a late answer for @bel", `window.rtmMentionAnswers > 0`)
+	anna.WaitFor("a late answer for @bel", `window.rtmMentionAnswers.length > 0`)
+	if got := anna.Eval(`window.rtmMentionAnswers.join()`); got != "1" {
+		t.Errorf("the late answer held %q suggestions, want 1 (bella)", got)
+	}
 	if n := anna.Eval(options + `.length + ''`); n != "0" {
 		t.Errorf("a late answer reopened the list Escape closed: %s suggestions", n)
 	}
