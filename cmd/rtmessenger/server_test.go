@@ -269,8 +269,9 @@ func (e *events) next() sseclient.Event {
 // nextExcept is next, skipping the events skip picks instead.
 func (e *events) nextExcept(skip func(sseclient.Event) bool) sseclient.Event {
 	e.t.Helper()
+	deadline := time.Now().Add(15 * time.Second) // skipped events do not extend it
 	for {
-		ev, err := e.bg.Next(5 * time.Second)
+		ev, err := e.bg.Next(time.Until(deadline))
 		if err != nil {
 			e.t.Fatalf("next event: %v", err)
 		}
