@@ -58,7 +58,9 @@ func testSignedOutPage(t *testing.T, socket bool) {
 	second.Do(chromedp.Click(chromedp.CSS(`#composer button[type=submit]`)))
 	second.WaitFor("the text still in the composer after Send", `location.pathname === '`+room+`' && document.getElementById('body').value === '`+draft+`'`)
 
-	second.Do(chromedp.Click(chromedp.CSS(`#notice a`)))
+	// Submit waits for the log-in page's load: typing into a page chromedp
+	// has not yet seen replace the old one fails to find the field.
+	second.Submit(`#notice a`)
 	second.WaitFor("the log-in form", `document.getElementById('username') !== null`)
 	second.Do(
 		chromedp.SendKeys(chromedp.ID("username"), "alice"),
