@@ -392,7 +392,9 @@
     box.form.querySelector('#mention-q').value = at.q;
     htmx.trigger(list, 'rtm-mention');
   });
-  document.addEventListener('submit', () => { dismissed = null; }); // a new message, a new word
+  document.addEventListener('submit', (e) => { // a new message, a new word
+    if (e.target.classList.contains('composer')) dismissed = null;
+  });
   // Capturing, so that Enter picks a name instead of sending.
   document.addEventListener('keydown', (e) => {
     const box = e.target;

@@ -250,6 +250,21 @@ func TestMentionSuggestionsByKeyboard(t *testing.T) {
 	if got := anna.Eval(last + `.dataset.mentions.split(' ').length + ''`); got != "2" {
 		t.Errorf("data-mentions names %s people", got)
 	}
+
+	// Escape before any answer came, the list still empty, keeps the answer
+	// closed when it comes. The word is put in place without an input
+	// event, so that no request leaves before the key.
+	anna.Eval(`const box = document.getElementById('body'); box.focus(); box.value = 'hey @bel'; box.setSelectionRange(8, 8);
+		document.getElementById('mention-q').value = 'bel'; window.rtmMentionAnswers = []; ''`)
+	anna.Do(key("Escape", 27))
+	anna.Eval(`htmx.trigger(document.getElementById('mention-list'), 'rtm-mention'); ''`)
+	anna.WaitFor("the answer for @bel", `window.rtmMentionAnswers.length > 0`)
+	if got := anna.Eval(`window.rtmMentionAnswers.join()`); got != "1" {
+		t.Errorf("the answer after an early Escape held %q suggestions, want 1 (bella)", got)
+	}
+	if n := anna.Eval(options + `.length + ''`); n != "0" {
+		t.Errorf("an answer opened the list Escape had closed before it came: %s suggestions", n)
+	}
 	problems.Check(t, "anna")
 }
 
