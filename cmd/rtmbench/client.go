@@ -77,13 +77,19 @@ func newPoster(bases ...string) *poster {
 	return p
 }
 
-// hostOf is the host:port a base URL dials.
+// hostOf is the host:port a base URL dials, as the transport names it.
 func hostOf(base string) string {
 	u, err := url.Parse(base)
 	if err != nil {
 		return base
 	}
-	return u.Host
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // connect makes sure the pool holds n keep-alive connections to every

@@ -48,7 +48,7 @@ func mixThen(ctx context.Context, e *env, rate float64, d time.Duration, withLiv
 	rows := []result{plain}
 	if withLive {
 		live := result{Name: "3t chat mix + typing, presence",
-			Config: fmt.Sprintf("workload 3 then, on its server: %d of its lobby readers typing in bursts, %d lobby members arriving", typists, arrivals)}
+			Config: fmt.Sprintf("workload 3 then, on its server: %d of its lobby readers typing in bursts, %d lobby members arriving", typists, arrivals) + e.lobbyNote()}
 		if live, err = ss.live(ctx, live, rate, d, plain.P99); err != nil {
 			return rows, fmt.Errorf("%s: %w", live.Name, err)
 		}
@@ -70,7 +70,7 @@ func mixThen(ctx context.Context, e *env, rate float64, d time.Duration, withLiv
 			100*(again.DeliveriesPerSec/plain.DeliveriesPerSec-1), again.P99, plain.P99, 100*(again.P99/plain.P99-1))
 		rows = append(rows, again)
 		changes := result{Name: "3e chat mix + edits, reactions",
-			Config: fmt.Sprintf("workload 3 then, on its server: %.0f posts/s and %.0f edits + %.0f reaction toggles/s of recent posts", rate*(1-changeShare), rate*changeShare/2, rate*changeShare/2)}
+			Config: fmt.Sprintf("workload 3 then, on its server: %.0f posts/s and %.0f edits + %.0f reaction toggles/s of recent posts", rate*(1-changeShare), rate*changeShare/2, rate*changeShare/2) + e.lobbyNote()}
 		if changes, err = ss.withChanges(ctx, changes, rate, d, again); err != nil {
 			return rows, fmt.Errorf("%s: %w", changes.Name, err)
 		}
