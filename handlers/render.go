@@ -24,8 +24,8 @@ const maxFormBytes = 64 << 10
 // render writes a complete component or, if rendering fails, an error page;
 // it never sends half a page.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
-	buf := renderBuffers.Get().(*bytes.Buffer)
-	defer putRenderBuffer(buf)
+	buf := templ.GetBuffer()
+	defer releaseRenderBuffer(buf)
 	if err := c.Render(r.Context(), buf); err != nil {
 		h.fail(w, r, err)
 		return
@@ -33,21 +33,17 @@ func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, c t
 	writeHTML(w, r, status, buf.Bytes())
 }
 
-// renderBuffers keeps the buffers pages and answers are rendered into:
-// grown afresh each time, they were a fifth of all the bytes a post's
-// request allocated (so of the collector's work).
-var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// maxPooledRender is the largest buffer kept for reuse: a long room page
-// may need more, once, and should not hold it for good.
+// Pages and answers render into templ's pooled buffers: grown afresh each
+// time, they were a fifth of all the bytes a post's request allocated (so
+// of the collector's work). maxPooledRender is the largest buffer given
+// back: a long room page may need more, once, and should not hold it for
+// good (templ's ReleaseBuffer keeps any size).
 const maxPooledRender = 256 << 10
 
-func putRenderBuffer(buf *bytes.Buffer) {
-	if buf.Cap() > maxPooledRender {
-		return
+func releaseRenderBuffer(buf *bytes.Buffer) {
+	if buf.Cap() <= maxPooledRender {
+		templ.ReleaseBuffer(buf)
 	}
-	buf.Reset()
-	renderBuffers.Put(buf)
 }
 
 // gzipMin is the size below which compressing costs more than it saves.
