@@ -109,7 +109,7 @@ func (p *poster) connect(ctx context.Context, n int) {
 				continue
 			}
 			for range n { // in flight together, they need n connections
-				wg.Go(func() { p.discard(p.hc.Do(newGet(ctx, base+"/healthz"))) })
+				wg.Go(func() { discard(p.hc.Do(newGet(ctx, base+"/healthz"))) })
 			}
 		}
 		wg.Wait()
@@ -139,7 +139,7 @@ func newGet(ctx context.Context, url string) *http.Request {
 
 // discard reads an answer to its end, so its connection goes back to the
 // pool, and closes it.
-func (p *poster) discard(resp *http.Response, err error) {
+func discard(resp *http.Response, err error) {
 	if err == nil {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
@@ -172,7 +172,7 @@ func (p *poster) post(ctx context.Context, a *account, path string, form url.Val
 	if err != nil {
 		return 0, err
 	}
-	p.discard(resp, nil)
+	discard(resp, nil)
 	return resp.StatusCode, nil
 }
 

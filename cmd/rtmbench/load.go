@@ -51,7 +51,6 @@ const posters, fanoutPosters = 64, 32
 // server cannot hide its queueing by slowing the generator (no coordinated
 // omission). postLat, if not nil, gets each POST's latency from schedule.
 func openLoop(ctx context.Context, p *poster, rate float64, d time.Duration, workers int, pick target, t *tally, postLat *hist) {
-	p.connect(ctx, workers)
 	jobs := make(chan job, 1<<16)
 	var wg sync.WaitGroup
 	for range workers {
@@ -103,7 +102,6 @@ func feed(ctx context.Context, rate float64, d time.Duration, jobs chan<- job) {
 // closedLoop has workers post back to back for d and records each POST's
 // round trip: the write path at full speed.
 func closedLoop(ctx context.Context, p *poster, d time.Duration, workers int, pick target, t *tally, lat *hist) {
-	p.connect(ctx, workers)
 	deadline := time.Now().Add(d)
 	var seq atomic.Int64
 	var wg sync.WaitGroup
