@@ -333,11 +333,8 @@
     const m = /(?:^|[^A-Za-z0-9._@-])@([A-Za-z0-9][A-Za-z0-9._-]{0,31})?$/.exec(before);
     return m ? { start: before.length - (m[1] || '').length - 1, q: m[1] || '' } : null;
   }
-  // wordAt names the @word at the caret: where it starts and what it holds.
-  function wordAt(box) {
-    const at = mentionAt(box);
-    return at && at.start + ':' + at.q;
-  }
+  // wordOf names an @word (mentionAt's): where it starts and what it holds.
+  function wordOf(at) { return at && at.start + ':' + at.q; }
   // dismissed is the @word whose suggestions Escape closed: an answer for
   // it still on its way keeps the list closed, until the word changes.
   let dismissed = null;
@@ -386,7 +383,7 @@
       closeSuggestions(box, list);
       return;
     }
-    if (wordAt(box) === dismissed) return;
+    if (wordOf(at) === dismissed) return;
     dismissed = null;
     if (options(list).length) prune(box, list);
     box.form.querySelector('#mention-q').value = at.q;
@@ -401,7 +398,7 @@
     const list = isComposer(box) && box.form.querySelector('#mention-list');
     if (!list || e.isComposing) return;
     // Escape before the first answer came keeps that answer closed too.
-    if (e.key === 'Escape') dismissed = wordAt(box);
+    if (e.key === 'Escape') dismissed = wordOf(mentionAt(box));
     if (!options(list).length) return;
     const opts = prune(box, list);
     if (!opts.length) return;
@@ -429,7 +426,7 @@
     const list = document.getElementById('mention-list');
     const box = list && list.closest('form').querySelector('textarea[name="body"]');
     if (!box || !options(list).length) return;
-    if (document.activeElement !== box || wordAt(box) === dismissed) closeSuggestions(box, list);
+    if (document.activeElement !== box || wordOf(mentionAt(box)) === dismissed) closeSuggestions(box, list);
     else prune(box, list);
   });
   // A conversation someone else just started is not in the sidebar yet:
