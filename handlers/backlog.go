@@ -44,20 +44,22 @@ func newBacklog() *backlog {
 	return &backlog{wake: make(chan struct{}, 1)}
 }
 
-// push queues c and returns how many commits now wait, or 0 once closed.
-func (b *backlog) push(c commit) int64 {
+// push queues c and returns how many commits now wait; ok is false once
+// closed. The count goes up under the lock, before the relay can take c
+// and count it off: counted after, it could dip below zero for a moment.
+func (b *backlog) push(c commit) (n int64, ok bool) {
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return 0
+		return 0, false
 	}
 	b.items = append(b.items, c)
+	n = b.waiting.Add(1)
 	b.mu.Unlock()
-	n := b.waiting.Add(1)
 	for p := b.peak.Load(); n > p && !b.peak.CompareAndSwap(p, n); p = b.peak.Load() {
 	}
 	b.signal()
-	return n
+	return n, true
 }
 
 func (b *backlog) signal() {

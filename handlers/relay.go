@@ -88,7 +88,7 @@ func (rl *Relay) queue(c commit) {
 	if rl.waited != nil {
 		c.queued = time.Now()
 	}
-	if n := rl.q.push(c); n == backlogWarn {
+	if n, _ := rl.q.push(c); n == backlogWarn {
 		rl.log.Warn("stream relay falling behind", "commits_waiting", n)
 	}
 }
@@ -103,7 +103,7 @@ func (rl *Relay) Backlog() (waiting, peak int64) {
 // handed to out, or ctx ends.
 func (rl *Relay) Sync(ctx context.Context) error {
 	reached := make(chan struct{})
-	if rl.q.push(commit{reached: reached}) == 0 {
+	if _, ok := rl.q.push(commit{reached: reached}); !ok {
 		reached = rl.done // closing: Close publishes everything
 	}
 	select {

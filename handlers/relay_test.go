@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/hub"
@@ -227,5 +228,35 @@ func TestStreamConnectingBehindASlowRelayMissesNothing(t *testing.T) {
 	release()
 	post("after the relay caught up")
 	for ev := bs.next(); !strings.Contains(ev.Data, "after the relay caught up"); ev = bs.next() {
+	}
+}
+
+// A Sync racing a relay that is busy with other commits still returns:
+// the relay may take its marker and count it off before the marker's own
+// count goes up, which once read as "closed" and left Sync waiting for
+// Close forever (seen under CI's load, 1 run in many).
+func TestRelaySyncRacingABusyRelayReturns(t *testing.T) {
+	rl := NewRelay(&recordedFanout{}, nil)
+	defer rl.Close()
+	busy, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(busy)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				rl.Reads(0, nil) // publishes nothing, keeps the relay taking
+			}
+		}
+	}()
+	defer func() { close(stop); <-busy }()
+	for i := range 5000 {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		err := rl.Sync(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("Sync %d: %v", i, err)
+		}
 	}
 }
