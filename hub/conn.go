@@ -119,7 +119,11 @@ func (c *conn) send(id int64, name string, data []byte) error {
 // typing and presence, in order: those are only the latest word, so they
 // never take the room a message needs. One of them that does not fit is
 // dropped, as one offered to a full queue would be (see publishLiveTo);
-// false if a message did not fit.
+// false if a message did not fit. If the stream was ended meanwhile, its
+// end is the last message and nothing follows it: r3labs/sse stops reading
+// at the end, and more than its subscriber's queue holds behind it would
+// block its stream goroutine for good, and with it the unsubscribe that
+// closing the connection waits for.
 func (c *conn) release() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -129,6 +133,9 @@ func (c *conn) release() bool {
 		if !ev.lossy && !c.out.offer(ev) {
 			return false
 		}
+	}
+	if c.closing {
+		return true
 	}
 	for _, ev := range held {
 		if ev.lossy && !c.out.offer(ev) {

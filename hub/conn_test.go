@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -161,5 +162,34 @@ func TestHeldLossyEventsNeverCutAConnection(t *testing.T) {
 	}
 	if c.release() {
 		t.Fatal("release fitted two messages into a queue of one")
+	}
+}
+
+// A stream ended while it replays gets its end last: typing and presence
+// held back meanwhile never follow it. r3labs/sse stops reading at the
+// end, so events queued behind it would stay there, and enough of them
+// blocked its stream goroutine and the close waiting on it for good.
+func TestNothingFollowsTheEndOfAStreamEndedWhileReplaying(t *testing.T) {
+	out := newQueueOutlet(8, nil) // never served: what it queued stays there
+	c := newConn("test", out, 4)
+	typing := newEvent(1, "typing", []byte("t"))
+	typing.lossy = true
+	c.offer(typing)
+	msg := newEvent(2, "", []byte("hello"))
+	c.offer(msg)
+	c.offer(typing)
+	if !c.finish(nil, endResume) {
+		t.Fatal("finish while replaying did not end the stream")
+	}
+	if !c.release() {
+		t.Fatal("release of a message and the end into a queue of 8 failed")
+	}
+	var kinds []string
+	for len(out.queue) > 0 {
+		ev := <-out.queue
+		kinds = append(kinds, fmt.Sprintf("%s/%v", ev.Name, ev.kind == kindEnd))
+	}
+	if want := []string{"/false", "/true"}; !slices.Equal(kinds, want) {
+		t.Fatalf("queued %v (name/end), want the message, then the end, and nothing after", kinds)
 	}
 }
