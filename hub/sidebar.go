@@ -45,10 +45,35 @@ func (h *Hub) flushSidebars(time.Time) {
 	h.mu.RUnlock()
 	id := h.latest.Load()
 	for _, d := range due {
-		for _, data := range d.held {
-			if d.c.offer(newEvent(id, "", data)) == full {
-				break // not a message: the next flush or a reconnect brings the counts
-			}
+		d.c.sendSidebar(id, d.held)
+	}
+}
+
+// sendSidebar queues held's updates under id. Those that do not fit are
+// held again for the next flush (not a message: no reason to cut the
+// connection), unless a newer one for their room came meanwhile.
+func (c *conn) sendSidebar(id int64, held map[int64][]byte) {
+	for room, data := range held {
+		if c.offer(newEvent(id, "", data)) == full {
+			break
+		}
+		delete(held, room)
+	}
+	if len(held) == 0 {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing || c.killed.Load() {
+		return
+	}
+	if c.sidebar == nil {
+		c.sidebar = held
+		return
+	}
+	for room, data := range held {
+		if _, newer := c.sidebar[room]; !newer {
+			c.sidebar[room] = data
 		}
 	}
 }

@@ -41,3 +41,24 @@ func TestSidebarUpdatesAreCoalescedForStreamsThatSaveData(t *testing.T) {
 		t.Fatalf("after an empty flush the light stream got %q", ev.Data)
 	}
 }
+
+// Sidebar updates that find the queue full wait for the next flush rather
+// than being lost (nothing else would bring the counts), and one held
+// meanwhile for the same room wins over them.
+func TestSidebarUpdatesThatDoNotFitWaitForTheNextFlush(t *testing.T) {
+	out := newQueueOutlet(1, nil) // never served: what it queued stays there
+	c := newConn("test", out, 4)
+	c.release()
+	c.offer(newEvent(1, "", []byte("a message")))  // the queue is full
+	c.holdSidebar(11, []byte("room 11: 3 unread")) // came after the flush took the older one
+	c.sendSidebar(7, map[int64][]byte{10: []byte("room 10: 1 unread"), 11: []byte("room 11: 2 unread")})
+	<-out.queue
+	held := c.takeSidebar()
+	if len(held) != 2 || string(held[10]) != "room 10: 1 unread" || string(held[11]) != "room 11: 3 unread" {
+		t.Fatalf("held %d updates, room 10 %q, room 11 %q, after a full queue: want room 10's kept and room 11's newest", len(held), held[10], held[11])
+	}
+	c.sendSidebar(8, held)
+	if ev := <-out.queue; ev.ID != 8 || len(c.takeSidebar()) != 1 {
+		t.Fatalf("the next flush queued %+v and should hold the update that still did not fit", ev)
+	}
+}
