@@ -79,7 +79,15 @@ func (sw *streamWriter) Write(p []byte) (int, error) {
 		}
 	}
 	sw.dirty = true
-	return sw.out.Write(p)
+	n, err := sw.out.Write(p)
+	if err != nil {
+		// A sink that sends a large backlog from Write has lost part of
+		// it: r3labs ignores write errors, and carrying on would join
+		// what went out to a later event, past a resume point the client
+		// never got whole.
+		sw.fail()
+	}
+	return n, err
 }
 
 func (sw *streamWriter) Header() http.Header { return sw.out.Header() }
@@ -177,10 +185,16 @@ func (sw *streamWriter) flush(now time.Time) {
 		sw.deadline = time.Time{}
 	}
 	if err != nil {
-		sw.cut()
-		if sw.failed != nil {
-			sw.failed()
-		}
+		sw.fail()
+	}
+}
+
+// fail ends the stream after a write failed. The caller holds mu; failed
+// takes no lock of the writer's.
+func (sw *streamWriter) fail() {
+	sw.cut()
+	if sw.failed != nil {
+		sw.failed()
 	}
 }
 

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"errors"
 	"net/http"
 	"sync"
 	"testing"
@@ -225,5 +226,33 @@ func TestGapFollowsTheRate(t *testing.T) {
 		if d := sw.gap - tc.gap; d < -tc.gap/10-10*time.Microsecond || d > tc.gap/10+10*time.Microsecond {
 			t.Errorf("%d events/s: gap %v, want %v", tc.perSecond, sw.gap, tc.gap)
 		}
+	}
+}
+
+// failingSink fails every write, as a socket past its write deadline
+// does when a large backlog goes out from Write.
+type failingSink struct{ countingSink }
+
+func (s *failingSink) Write([]byte) (int, error) { return 0, errors.New("i/o timeout") }
+
+// A write that fails ends the stream, whichever call it came from: after
+// a backlog partly sent, the rest of the stream must not follow it.
+func TestAFailedWriteEndsTheStream(t *testing.T) {
+	out := &failingSink{}
+	sw, _, _ := fakeClockWriter(out)
+	failed := false
+	sw.failed = func() { failed = true }
+	if _, err := sw.Write([]byte("data: 123\n")); err == nil {
+		t.Fatal("the sink's error was not passed on")
+	}
+	if !failed || !sw.dead.Load() {
+		t.Fatalf("after a failed write: failed called %v, writer cut %v; want both", failed, sw.dead.Load())
+	}
+	if _, err := sw.Write([]byte("\n")); err != errCut {
+		t.Fatalf("a write after the failure: %v, want errCut", err)
+	}
+	sw.Flush()
+	if _, flushes, _ := out.counts(); flushes != 0 {
+		t.Fatalf("%d flushes after the failure, want none", flushes)
 	}
 }
