@@ -300,3 +300,46 @@ func openAt(t *testing.T, path string, opt Options) *Store {
 	})
 	return s
 }
+
+// diskFull is the error a server engine gives when its disk is full.
+type diskFull struct{}
+
+func (diskFull) Error() string    { return "could not extend file: No space left on device" }
+func (diskFull) SQLState() string { return "53100" }
+
+// An op that finds the database unable to write fails its whole batch:
+// SQLite may have rolled the transaction back already, and the ops after
+// it would then each commit on their own while their callers hear the
+// batch failed, so a resent post would find itself stored and never
+// published. Nothing of the batch is stored, and every caller is told.
+func TestAStorageFailureMidBatchFailsTheWholeBatch(t *testing.T) {
+	s := openTest(t, Options{})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "lobby")
+	post := func(body string) *op {
+		return &op{done: make(chan struct{}), run: func(ctx context.Context, q querier, now time.Time) ([]chat.Message, error) {
+			m, err := insertMessage(ctx, q, room.ID, ann, chat.KindText, body, "", now)
+			return []chat.Message{m}, err
+		}}
+	}
+	full := &op{done: make(chan struct{}), run: func(context.Context, querier, time.Time) ([]chat.Message, error) {
+		return nil, diskFull{}
+	}}
+	batch := []*op{post("before"), full, post("after")}
+	s.commit(batch) // the writer is idle: its connection is free
+	for i, o := range batch {
+		if o.err == nil || len(o.msgs) != 0 {
+			t.Errorf("op %d: err %v, %d messages; want the batch's failure and none", i, o.err, len(o.msgs))
+		}
+	}
+	msgs, _, err := s.History(ctx, room.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		if m.Body == "before" || m.Body == "after" {
+			t.Errorf("message %q of a failed batch was stored", m.Body)
+		}
+	}
+}

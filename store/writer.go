@@ -212,6 +212,13 @@ func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.T
 		} else {
 			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
 		}
+		if o.err != nil && (storageFailure(o.err) || errors.Is(o.err, errBatchBroken)) {
+			// The transaction may be gone already (SQLite rolls it back
+			// on a full disk), and the next ops would then commit one
+			// by one while their callers were told they failed; or an
+			// op's changes could not be undone. Fail it all.
+			return o.err
+		}
 	}
 	if indexed && s.text.due(now) {
 		return s.text.catchUp(ctx, q, now)
@@ -297,6 +304,11 @@ func mergeReceipts(rs []chat.Receipt) []chat.Receipt {
 	return out
 }
 
+// errBatchBroken marks an op error after which the batch's transaction
+// cannot be trusted: the op's own changes could not be undone or kept
+// apart, so committing would store what its caller is told failed.
+var errBatchBroken = errors.New("the batch cannot go on")
+
 func (s *Store) runOp(ctx context.Context, q querier, run txFunc, now time.Time) (msgs []chat.Message, err error) {
 	if _, err := q.ExecContext(ctx, "SAVEPOINT op"); err != nil {
 		return nil, fmt.Errorf("store: savepoint: %w", err)
@@ -308,11 +320,11 @@ func (s *Store) runOp(ctx context.Context, q querier, run txFunc, now time.Time)
 		if err != nil {
 			msgs = nil
 			if _, rerr := q.ExecContext(ctx, "ROLLBACK TO op"); rerr != nil {
-				err = errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w", rerr))
+				err = errors.Join(err, fmt.Errorf("store: rollback to savepoint: %w: %w", errBatchBroken, rerr))
 			}
 		}
 		if _, rerr := q.ExecContext(ctx, "RELEASE op"); rerr != nil && err == nil {
-			msgs, err = nil, fmt.Errorf("store: release savepoint: %w", rerr)
+			msgs, err = nil, fmt.Errorf("store: release savepoint: %w: %w", errBatchBroken, rerr)
 		}
 	}()
 	return run(ctx, q, now)
