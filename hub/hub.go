@@ -138,7 +138,11 @@ type Hub struct {
 	memberOf map[int64]map[int64]struct{} // user → their rooms: the same, the other way
 	users    map[int64]*user              // users with a live or starting stream
 	closed   bool
-	drained  chan struct{} // closed once closed and no user remains
+	// resyncing counts Resyncs reading the store; meanwhile moves records
+	// each Join and Leave, to apply again over what they read.
+	resyncing int
+	moves     []move
+	drained   chan struct{} // closed once closed and no user remains
 
 	stopHeartbeat chan struct{}
 	heartbeatDone chan struct{}
@@ -222,6 +226,12 @@ func New(opt Options) *Hub {
 func (h *Hub) Join(room, userID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.addMember(room, userID)
+	h.noteMove(move{room, userID, true})
+}
+
+// addMember adds user to room's index. The caller holds h.mu for writing.
+func (h *Hub) addMember(room, userID int64) {
 	members := h.rooms[room]
 	if members == nil {
 		members = make(map[int64]struct{})
@@ -238,16 +248,23 @@ func (h *Hub) Join(room, userID int64) {
 func (h *Hub) Leave(room, userID int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	delete(h.rooms[room], userID)
-	if len(h.rooms[room]) == 0 {
-		delete(h.rooms, room)
-	}
-	h.left(room, userID)
+	h.removeMember(room, userID)
+	h.noteMove(move{room, userID, false})
 	if u := h.users[userID]; u != nil {
 		for _, c := range u.conns {
 			c.kill() // not a slow reader: no cut-off to count
 		}
 	}
+}
+
+// removeMember takes user out of room's index. The caller holds h.mu for
+// writing.
+func (h *Hub) removeMember(room, userID int64) {
+	delete(h.rooms[room], userID)
+	if len(h.rooms[room]) == 0 {
+		delete(h.rooms, room)
+	}
+	h.left(room, userID)
 }
 
 // Publish sends one message fragment to every connected member of room. The

@@ -25,12 +25,11 @@ func openBus(cfg config, streams *hub.Hub, members func(context.Context, func(ch
 		URL:   cfg.bus,
 		Local: streams,
 		CatchUp: func(ctx context.Context) error {
-			var all []chat.Membership
-			if err := members(ctx, func(m chat.Membership) { all = append(all, m) }); err != nil {
-				return err
-			}
-			streams.Resync(all)
-			return nil
+			return streams.Resync(func() ([]chat.Membership, error) {
+				var all []chat.Membership
+				err := members(ctx, func(m chat.Membership) { all = append(all, m) })
+				return all, err
+			})
 		},
 		Delivered: delivered,
 		Logger:    log,

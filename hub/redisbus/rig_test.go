@@ -145,8 +145,7 @@ func newStoppedNode(t *testing.T, d *db, redisAddr, channel string, opt Options,
 	}
 	opt.URL, opt.Local = "redis://"+redisAddr+"/0?channel="+channel, n.hub
 	opt.CatchUp = func(context.Context) error {
-		n.hub.Resync(d.memberships())
-		return nil
+		return n.hub.Resync(func() ([]chat.Membership, error) { return d.memberships(), nil })
 	}
 	opt.Logger = slog.New(slog.NewTextHandler(n.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	bus, err := New(opt)
