@@ -34,6 +34,17 @@ type Engine interface {
 	Close() error
 }
 
+// commitResolver is an engine that can tell, after a COMMIT failed,
+// whether the batch committed after all: a server may commit and lose the
+// connection before its answer arrives. Taken for a failure, such a batch
+// would be stored and never published, and a resent post would find
+// itself stored and be answered without ever reaching a stream.
+type commitResolver interface {
+	// BatchCommitted reports whether the last batch begun
+	// (Engine.BeginBatch) committed, asking on another connection.
+	BatchCommitted(ctx context.Context) (bool, error)
+}
+
 // textSearcher is an engine with full-text search of its own (SQLite's
 // is FTS5, search.go). Each method returns a statement and its arguments.
 type textSearcher interface {

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"runtime"
@@ -341,5 +343,45 @@ func TestAStorageFailureMidBatchFailsTheWholeBatch(t *testing.T) {
 		if m.Body == "before" || m.Body == "after" {
 			t.Errorf("message %q of a failed batch was stored", m.Body)
 		}
+	}
+}
+
+// A COMMIT whose answer is lost (the server committed, then the connection
+// dropped) is resolved by asking the server: the batch is published and
+// its callers told it worked, or a resent post would find itself stored
+// and never reach a stream. A COMMIT that truly failed stays a failure,
+// and SQLite, which has no answer to lose, takes a failed COMMIT at its
+// word.
+func TestACommitWhoseAnswerIsLost(t *testing.T) {
+	var seen committed
+	s := openTest(t, Options{OnCommit: seen.add})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "lobby")
+	lost := errors.New("unexpected EOF")
+	s.commitTx = func(tx *sql.Tx) error {
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		return lost
+	}
+	m, err := s.PostMessage(ctx, room.ID, ann, "committed after all", "")
+	switch {
+	case onPostgres() && (err != nil || seen.last().ID != m.ID):
+		t.Fatalf("post whose COMMIT answer was lost: %v, last published %d; want it posted and published", err, seen.last().ID)
+	case !onPostgres() && !errors.Is(err, lost):
+		t.Fatalf("on SQLite a failed COMMIT gave %v, want its error", err)
+	}
+
+	s.commitTx = func(tx *sql.Tx) error {
+		tx.Rollback()
+		return lost
+	}
+	before := seen.last().ID
+	if _, err := s.PostMessage(ctx, room.ID, ann, "never committed", ""); !errors.Is(err, lost) {
+		t.Fatalf("a post whose batch rolled back gave %v, want the COMMIT's error", err)
+	}
+	if seen.last().ID != before {
+		t.Fatal("a batch that did not commit was published")
 	}
 }

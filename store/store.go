@@ -117,6 +117,9 @@ type Store struct {
 	probe                                        prober
 	writeLog, checkpointLog, largeLog, searchLog *repeatLog
 	reconnect                                    bool // the writer's next batch needs a fresh connection; writer goroutine only
+	// commitTx commits a batch: (*sql.Tx).Commit, but in tests of a
+	// COMMIT whose answer is lost.
+	commitTx func(*sql.Tx) error
 }
 
 // Stats reports how many write transactions committed and how many writes
@@ -239,6 +242,7 @@ func newStore(w, r *sql.DB, eng Engine, opt Options) *Store {
 		now:        opt.Now,
 		meter:      opt.Meter,
 		stopped:    make(chan struct{}),
+		commitTx:   (*sql.Tx).Commit,
 
 		walTruncateFrames: opt.WALTruncateFrames,
 	}

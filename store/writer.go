@@ -175,7 +175,7 @@ func (s *Store) commit(batch []*op) {
 		s.wrote(err)
 		return
 	}
-	if err := tx.Commit(); err != nil {
+	if err := s.commitTx(tx); err != nil && !s.committedAnyway(ctx, err) {
 		s.text.end(false)
 		err = fmt.Errorf("store: commit: %w", err)
 		failAll(batch, err)
@@ -192,6 +192,23 @@ func (s *Store) commit(batch []*op) {
 	}
 	s.wq.preparePending(ctx)
 	s.published(batch)
+}
+
+// committedAnyway reports whether a batch whose COMMIT failed with err
+// committed all the same (see commitResolver). Its connection is not
+// trusted again either way.
+func (s *Store) committedAnyway(ctx context.Context, err error) bool {
+	s.reconnect = true
+	r, ok := s.eng.(commitResolver)
+	if !ok {
+		return false
+	}
+	committed, rerr := r.BatchCommitted(ctx)
+	if rerr != nil || !committed {
+		return false
+	}
+	s.log.Warn("store: a batch committed although its COMMIT failed; published as committed", "err", err)
+	return true
 }
 
 // runBatch runs each op of batch, and indexes new messages for search

@@ -18,6 +18,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -43,6 +44,9 @@ type Options struct {
 type Engine struct {
 	w, r    *sql.DB
 	rebound sync.Map // statement → its PostgreSQL text
+	// batchXact is the transaction id of the batch begun last, to ask
+	// about when its COMMIT fails; only the store's writer uses it.
+	batchXact int64
 }
 
 // IsURL reports whether a -db value names a PostgreSQL database rather
@@ -89,10 +93,47 @@ func (e *Engine) Pools() (writer, readers *sql.DB) { return e.w, e.r }
 // would never get 104. Under it, batches across nodes run one at a time,
 // so ids become visible in order. Each node groups its writes into
 // batches, so this costs one short wait per batch, not per write.
+// It notes the batch's transaction id on the way (BatchCommitted).
 func (e *Engine) BeginBatch(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(commitLock))
-	return err
+	e.batchXact = 0
+	return tx.QueryRowContext(ctx, `SELECT txid_current() FROM (SELECT pg_advisory_xact_lock($1)) AS locked`,
+		int64(commitLock)).Scan(&e.batchXact)
 }
+
+// BatchCommitted reports whether the batch begun last committed, for when
+// its COMMIT failed: the server may have committed it and lost the
+// connection before answering. It asks on a read connection. A
+// transaction still in progress ends soon (committed, or aborted once
+// its server notices the connection gone): it asks again, for up to
+// resolveFor.
+func (e *Engine) BatchCommitted(ctx context.Context) (bool, error) {
+	if e.batchXact == 0 {
+		return false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, resolveFor)
+	defer cancel()
+	for {
+		var status sql.NullString
+		if err := e.r.QueryRowContext(ctx, `SELECT txid_status($1)`, e.batchXact).Scan(&status); err != nil {
+			return false, err
+		}
+		if status.String != "in progress" {
+			return status.String == "committed", nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(resolveEvery):
+		}
+	}
+}
+
+// resolveFor bounds how long BatchCommitted waits for a batch in
+// progress; it asks every resolveEvery.
+const (
+	resolveFor   = 5 * time.Second
+	resolveEvery = 20 * time.Millisecond
+)
 
 // NextEvent takes the next id from the messages sequence.
 func (e *Engine) NextEvent() string {
