@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
 )
 
 func TestReplayFloorReachesBackInTime(t *testing.T) {
@@ -32,5 +34,52 @@ func TestReplayFloorReachesBackInTime(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("ReplayFloor(%d, -%v) = %d, %v; want %d", tc.after, tc.back, got, err, tc.want)
 		}
+	}
+}
+
+// A batch that waits for another node's to commit is stamped once it may
+// commit, not when it began waiting: its messages get ids after the other
+// node's, and the replay floor takes times to rise with ids.
+func TestABatchIsStampedOnceItMayCommit(t *testing.T) {
+	if !onPostgres() {
+		t.Skip("only a server engine makes a batch wait for other nodes")
+	}
+	clock := newTestClock()
+	s := openTest(t, Options{Now: clock.now})
+	ctx := context.Background()
+	ann := mustUser(t, s, "ann")
+	room := mustRoom(t, s, ann, "lobby")
+
+	other, err := s.r.BeginTx(ctx, nil) // another node's batch, holding the commit lock
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(0x72746d_02)); err != nil {
+		t.Fatal(err)
+	}
+	posted := make(chan chat.Message, 1)
+	go func() {
+		m, err := s.PostMessage(ctx, room.ID, ann, "waited", "")
+		if err != nil {
+			t.Error(err)
+		}
+		posted <- m
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for waiting := 0; waiting == 0; {
+		if err := s.r.QueryRowContext(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the post never waited for the commit lock")
+		}
+		time.Sleep(5 * time.Millisecond) // between polls, not a wait for the post
+	}
+	clock.add(10 * time.Second) // the other node's batch took that long
+	if err := other.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-posted; !m.Sent.Equal(clock.now()) {
+		t.Fatalf("a batch that waited for the lock is stamped %v, want %v, when it could commit", m.Sent, clock.now())
 	}
 }

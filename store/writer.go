@@ -146,7 +146,6 @@ func (s *Store) commit(batch []*op) {
 		discardConn(s.w) // see wrote
 		s.reconnect = false
 	}
-	now := s.now()
 	var began time.Time
 	if s.meter != nil {
 		began = time.Now()
@@ -167,6 +166,10 @@ func (s *Store) commit(batch []*op) {
 			return
 		}
 	}
+	// Stamped once the batch may commit: a batch that waited for other
+	// nodes' must not carry a time earlier than theirs, as the replay
+	// floor (ReplayFloor) takes times to rise with ids.
+	now := s.now()
 	q := s.wq.in(tx)
 	if err := s.runBatch(ctx, q, batch, now); err != nil {
 		tx.Rollback()
