@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
 	"github.com/rtmessenger/rtmessenger/views"
@@ -37,16 +38,35 @@ func (h *Handler) embedTarget(r *http.Request, room int64) (embedRequest, error)
 	if err != nil || site <= 0 {
 		return e, chat.Errorf(chat.NotFound, "The widget names no site (?site=).")
 	}
-	if e.site, e.secret, err = h.embeds.Site(r.Context(), site); err != nil {
-		return e, err
+	e.site, e.secret, e.room, err = h.embedSite(r.Context(), site, room)
+	return e, err
+}
+
+// embedSite reads site and checks that it may show room.
+func (h *Handler) embedSite(ctx context.Context, id, room int64) (site chat.Site, secret string, r chat.Room, err error) {
+	if site, secret, err = h.embeds.Site(ctx, id); err != nil {
+		return site, secret, r, err
 	}
-	if e.room, err = h.store.RoomName(r.Context(), room); err != nil {
-		return e, errNotEmbeddable
+	if r, err = h.store.RoomName(ctx, room); err != nil || !site.Allows(room, r.Kind) {
+		return site, secret, r, errNotEmbeddable
 	}
-	if !e.site.Allows(room, e.room.Kind) {
-		return e, errNotEmbeddable
+	return site, secret, r, nil
+}
+
+// guestsAllowed is a guest stream's check, run at each heartbeat: the
+// stream ends once site no longer shows room to guests (the room made
+// private or taken off the site's list, guests turned off, the site
+// disabled). A database that cannot answer ends nothing.
+func (h *Handler) guestsAllowed(site, room int64) func() bool {
+	return func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		s, _, _, err := h.embedSite(ctx, site, room)
+		if err != nil {
+			return statusOf(err) == http.StatusInternalServerError
+		}
+		return s.Guests
 	}
-	return e, nil
 }
 
 // embedPage serves GET /embed/rooms/{room}: with ?token= it spends the
@@ -261,7 +281,7 @@ func (h *Handler) embedEvents(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, chat.ErrorText(err), statusOf(err))
 		return
 	}
-	h.streams.ServeGuest(w, r, room, h.guestReplay(room, after, known))
+	h.streams.ServeGuest(w, r, room, h.guestsAllowed(e.site.ID, room), h.guestReplay(room, after, known))
 }
 
 func (h *Handler) embedUserEvents(w http.ResponseWriter, r *http.Request, session string, after int64, known bool) {

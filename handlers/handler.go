@@ -44,9 +44,12 @@ type Streams interface {
 	// that the page stops retrying and says so.
 	RefuseSignedOut(w http.ResponseWriter, r *http.Request)
 	// ServeGuest streams one room's events to a read-only guest of a
-	// widget, with no account.
-	ServeGuest(w http.ResponseWriter, r *http.Request, room int64,
+	// widget, with no account, while allowed says guests may read it.
+	ServeGuest(w http.ResponseWriter, r *http.Request, room int64, allowed func() bool,
 		replay func(ctx context.Context, send func(id int64, event string, data []byte) error) error)
+	// CheckSessions has every stream's session, and every guest's right
+	// to its room, checked now rather than at the next heartbeat.
+	CheckSessions()
 	// Online reports whether the user has a stream open. EndSession closes
 	// the streams one sign-in opened (log-out); Disconnect closes all of a
 	// user's (deactivation, password reset).

@@ -165,7 +165,10 @@ func (h *Handler) composer(ctx context.Context, u chat.User, c views.Composer) v
 		c.ClientID = chat.NewClientID()
 	}
 	c.ReplyTo = h.fullQuote(ctx, u, c.RoomID, c.ReplyTo)
-	if room, err := h.store.RoomName(ctx, c.RoomID); err == nil {
+	// A composer refused for a private room its user is not in (a post
+	// refused for its empty body or its rate before membership is
+	// checked) must not name the room, nor whom a conversation is with.
+	if room, err := h.visibleRoom(ctx, c.RoomID, u); err == nil {
 		c.Placeholder = composerHint(room, u)
 	}
 	return c

@@ -141,7 +141,9 @@ func (h *Handler) saveSettings(ctx context.Context, id int64, u chat.User, form 
 	if set.Kind, err = chat.ParseVisibility(form.Visibility); err != nil {
 		return err
 	}
-	_, err = h.rooms.UpdateRoom(ctx, id, u, set)
+	if _, err = h.rooms.UpdateRoom(ctx, id, u, set); err == nil && set.Kind != room.Kind {
+		h.streams.CheckSessions() // a room made private: its widget guests go now
+	}
 	return err
 }
 

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/rtmessenger/rtmessenger/hub"
 )
 
 // createPrivate makes a private room as b and returns its id.
@@ -51,6 +53,22 @@ func TestCreatingAPrivateRoomHidesIt(t *testing.T) {
 		t.Fatalf("bad visibility: %d", res.status)
 	}
 	mustContain(t, res.body, "Visibility must be public or private.", `value="lobby"`)
+}
+
+// A post refused before its membership is checked (an empty body, the
+// rate limit) answers with a composer that names no private room its
+// poster is not in.
+func TestARefusedPostNamesNoPrivateRoom(t *testing.T) {
+	a := newApp(t)
+	alice, bob := a.signup("alice"), a.signup("bob")
+	room := alice.createPrivate("hideout")
+	path := fmt.Sprintf("/rooms/%d/messages", room)
+	res := bob.post(path, url.Values{"body": {""}, "client_id": {"x"}}, htmx)
+	if res.status < 400 || strings.Contains(res.body, "hideout") {
+		t.Fatalf("an outsider's empty post: %d\n%.500s", res.status, res.body)
+	}
+	// Its member still gets the room named.
+	mustContain(t, alice.post(path, url.Values{"body": {""}, "client_id": {"x"}}, htmx).body, `placeholder="Message # hideout"`)
 }
 
 func TestRoomSettings(t *testing.T) {
@@ -308,9 +326,24 @@ func TestPrivateRoomIsNeverEmbedded(t *testing.T) {
 	if res := b.get(widget, nil); res.status != http.StatusOK {
 		t.Fatalf("the widget while public: %d", res.status)
 	}
+	reading := e.embedStream(t, fmt.Sprintf("site=%d&room=%d", e.site, e.room))
+	e.a.waitConns(1)
 	res := e.admin.post(fmt.Sprintf("/rooms/%d/settings", e.room), url.Values{"name": {"help"}, "visibility": {"private"}}, nil)
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("make private: %d", res.status)
+	}
+	// A guest already reading is let go, and gets nothing more.
+	for {
+		ev, err := reading.Next(streamWait)
+		if err != nil {
+			break // the stream ended
+		}
+		if ev.Name != hub.SignedOutEvent && ev.Name != hub.PresenceEvent && ev.Name != hub.TypingEvent {
+			t.Fatalf("a guest of a room made private got %+v", ev)
+		}
+	}
+	if !reading.Ended(streamWait) {
+		t.Fatal("the guest's stream of a room made private stayed open")
 	}
 	guest := fmt.Sprintf("/embed/rooms/%d?site=%d", e.room, e.site)
 	for what, res := range map[string]result{

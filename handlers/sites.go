@@ -123,6 +123,9 @@ func (h *Handler) updateSite(w http.ResponseWriter, r *http.Request, u chat.User
 	if err == nil {
 		err = h.embeds.UpdateSite(r.Context(), u, site)
 	}
+	if err == nil {
+		h.streams.CheckSessions() // guests of rooms the site no longer shows go now
+	}
 	if err != nil {
 		if s := statusOf(err); s == http.StatusInternalServerError || s == http.StatusForbidden || s == http.StatusNotFound {
 			h.fail(w, r, err)
@@ -156,8 +159,8 @@ func secretOf(site int64) string { return "secret:" + strconv.FormatInt(site, 10
 func sitePathOf(site int64) string { return "/admin/sites/" + strconv.FormatInt(site, 10) }
 
 // setSiteDisabled stops or restarts a site's widgets. Disabling ends the
-// sessions of the site's users; their open streams end at the next
-// heartbeat, when each stream re-checks its session.
+// sessions of the site's users and has every stream re-checked at once:
+// theirs and the site's guests' end.
 func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http.Request, chat.User) {
 	return func(w http.ResponseWriter, r *http.Request, u chat.User) {
 		id, err := siteParam(r)
@@ -170,6 +173,9 @@ func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http
 		if err != nil {
 			h.fail(w, r, err)
 			return
+		}
+		if disabled {
+			h.streams.CheckSessions() // its users' streams and guests go now
 		}
 		h.log.Info("embedding site", "site", id, "disabled", disabled, "by", u.Name)
 		http.Redirect(w, r, sitePathOf(id), http.StatusSeeOther)

@@ -72,7 +72,7 @@ func idleStreamBytes(b *testing.B, kind string, n int) float64 {
 	h := New(Options{AcceptsGzip: static.AcceptsGzip})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if kind == "guest" {
-			h.ServeGuest(w, r, 1, nil)
+			h.ServeGuest(w, r, 1, nil, nil)
 			return
 		}
 		uid, _ := strconv.ParseInt(r.URL.Query().Get("u"), 10, 64)

@@ -59,11 +59,13 @@ func lastEventID(r *http.Request) int64 {
 // read-only guest of an embedded room). A room's guests are members of it
 // under one stream key of their own, so publishing to them costs what
 // publishing to one member's tabs does; they are not counted against any
-// user's limits.
-func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, replay Replay) {
+// user's limits. allowed, if not nil, re-checks at every heartbeat (and
+// CheckSessions) that guests may still read room, as valid does a
+// session for Serve.
+func (h *Hub) ServeGuest(w http.ResponseWriter, r *http.Request, room int64, allowed func() bool, replay Replay) {
 	h.Join(room, guestsOf(room))
 	c, raw := h.sseConn(w, r, http.StatusOK)
-	c.guest = true
+	c.guest, c.valid = true, allowed
 	h.open(guestsOf(room), c, raw, replay)
 }
 

@@ -111,9 +111,16 @@ func refusedPost(ctx context.Context, q querier, room, author int64, clientID st
 			return chat.Message{}, err
 		}
 		if found && prior.RoomID == room {
-			return prior, nil
-		}
-		if found {
+			// Only for a member: one who left or was removed since learns
+			// nothing new of the room (its reactions, its readers) this way.
+			in, _, err := membership(ctx, q, room, author)
+			if err != nil {
+				return chat.Message{}, err
+			}
+			if in {
+				return prior, nil
+			}
+		} else if found {
 			return chat.Message{}, chat.FieldErrorf("client_id", chat.Conflict, "This message id was already used in another room.")
 		}
 	}

@@ -450,6 +450,14 @@ func TestClientIDMakesPostingIdempotent(t *testing.T) {
 	if hist, _, _ := s.History(ctx, room.ID, 0, 50); len(hist) != 6 {
 		t.Fatalf("room holds %d lines, want 6", len(hist))
 	}
+	// A resend after leaving learns nothing new of the room: it is
+	// refused as any post from outside, not answered with the message.
+	if err := s.Leave(ctx, room.ID, bob); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := s.PostMessage(ctx, room.ID, bob, "bob's own", "cid-1"); chat.CodeOf(err) != chat.Forbidden || m.ID != 0 {
+		t.Fatalf("a resend after leaving: %+v, %v; want refused as a non-member's post", m, err)
+	}
 }
 
 func TestRemoveMemberChecksRightsInTheTransaction(t *testing.T) {
