@@ -48,6 +48,9 @@ func SearchWords(q string) ([]string, error) {
 	if n := utf8.RuneCountInString(q); n > MaxSearchRunes {
 		return nil, FieldErrorf("q", Invalid, "The search is too long: %d characters, the limit is %d.", n, MaxSearchRunes)
 	}
+	if _, err := CleanSearch(q, MaxSearchRunes); err != nil {
+		return nil, err // not UTF-8, or control characters
+	}
 	words := strings.FieldsFunc(q, func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsNumber(r) && !unicode.Is(unicode.Co, r)
 	})
@@ -58,4 +61,10 @@ func SearchWords(q string) ([]string, error) {
 		return nil, FieldErrorf("q", Invalid, "Search for at most %d words.", MaxSearchWords)
 	}
 	return words, nil
+}
+
+// CleanSearchAuthor checks a search's author filter: a username, with or
+// without its @, checked as every other name is.
+func CleanSearchAuthor(s string) (string, error) {
+	return cleanName("author", "Author", strings.TrimPrefix(strings.TrimSpace(s), "@"), MaxUsernameRunes, false)
 }

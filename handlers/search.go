@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -68,7 +67,9 @@ func searchQuery(v views.SearchPage, page string) (chat.SearchQuery, error) {
 			return q, chat.FieldErrorf("room", chat.Invalid, "Pick a room from the list.")
 		}
 	}
-	q.Author = strings.TrimPrefix(strings.TrimSpace(v.Author), "@")
+	if q.Author, err = chat.CleanSearchAuthor(v.Author); err != nil {
+		return q, err
+	}
 	if v.Before != "" {
 		if q.Before, err = time.Parse(time.DateOnly, v.Before); err != nil {
 			return q, chat.FieldErrorf("before", chat.Invalid, "Give the date as YYYY-MM-DD.")

@@ -49,6 +49,10 @@ func TestSearchSaysWhatIsWrongWithTheForm(t *testing.T) {
 		"q=x&room=lobby":                        "Pick a room from the list.",
 		"q=x&page=0":                            "Pages go from 1 to",
 		"q=" + url.QueryEscape(`a" OR "b NEAR`): "Nothing found",
+		"q=%FF%00x":                             "Search is not valid UTF-8 text.",
+		"q=x%00y":                               "Search contains a control character (U+0000).",
+		"q=x&author=" + strings.Repeat("z", 33): "Author is too long",
+		"q=x&author=%FF":                        "Author is not valid UTF-8 text.",
 	} {
 		res := ann.get("/search?"+q, nil)
 		if !strings.Contains(res.body, want) {
