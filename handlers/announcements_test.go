@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
+	"github.com/rtmessenger/rtmessenger/hub"
 	"github.com/rtmessenger/rtmessenger/internal/sseclient"
 )
 
@@ -275,5 +276,43 @@ func TestStatusPageStreamStartsWithTheCurrentStatus(t *testing.T) {
 	dave.createRoom("marker")
 	if ev := other.next(); strings.Contains(ev.Data, "ann-"+id) {
 		t.Fatalf("a recipient's stream carried the sender's status: %.200s", ev.Data)
+	}
+}
+
+// With several nodes the replay reaches back before a status page's
+// resume point; the status that ends it never carries an id below that
+// point, or the page's stream would resume further back each time.
+func TestStatusAfterAFlooredReplayKeepsTheResumePoint(t *testing.T) {
+	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-time.Hour) }
+	})
+	cleo, bob := a.signup("cleo"), a.signup("bob")
+	a.signup("dave")
+	res := cleo.post("/announcements", url.Values{"body": {"fire drill"}, "to": {"dave"}}, nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("announce: %d", res.status)
+	}
+	bob.createRoom("elsewhere") // the newest event is one cleo does not get
+	page := cleo.get(res.location, nil)
+	m := regexp.MustCompile(`data-connect="(/events\?[^"]+)"`).FindStringSubmatch(page.body)
+	if m == nil {
+		t.Fatal("no status page stream")
+	}
+	query := strings.TrimPrefix(html.UnescapeString(m[1]), "/events")
+	q, _ := url.ParseQuery(strings.TrimPrefix(query, "?"))
+	after, err := strconv.ParseInt(q.Get("after"), 10, 64)
+	if err != nil {
+		t.Fatalf("the stream resumes from %q", q.Get("after"))
+	}
+	s := cleo.open(query, nil)
+	for {
+		ev := s.next()
+		if !strings.Contains(ev.Data, "ann-") {
+			continue // an older event sent again
+		}
+		if ev.IntID() < after {
+			t.Fatalf("the status carries id %d, below the page's resume point %d", ev.IntID(), after)
+		}
+		return
 	}
 }

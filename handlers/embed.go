@@ -315,7 +315,9 @@ func (h *Handler) guestReplay(room, after int64, known bool) func(context.Contex
 		case why != nil:
 			return h.reset(send, at, *why)
 		}
-		msgs, err := h.embeds.RoomMessagesAfter(ctx, room, after, h.replayLimit+1)
+		msgs, after, err := h.missedAfter(ctx, after, func(after int64) ([]chat.Message, error) {
+			return h.embeds.RoomMessagesAfter(ctx, room, after, h.replayLimit+1)
+		})
 		if err != nil {
 			return err
 		}

@@ -46,9 +46,20 @@ func (e *embedRig) registerSite(t *testing.T, origin string, form url.Values) (i
 
 func newEmbedRig(t *testing.T) *embedRig {
 	t.Helper()
+	return newEmbedRigWith(t, nil)
+}
+
+// newEmbedRigWith is newEmbedRig with a change to the handler's Deps.
+func newEmbedRigWith(t *testing.T, change func(*Deps)) *embedRig {
+	t.Helper()
 	clk := &clock{t: time.Now()}
 	e := &embedRig{clock: clk}
-	e.a = newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.Now = clk.now })
+	e.a = newAppWith(t, hub.Options{}, nil, func(d *Deps) {
+		d.Now = clk.now
+		if change != nil {
+			change(d)
+		}
+	})
 	e.admin = e.a.signup("admin")
 	e.room = e.admin.createRoom("help")
 	e.site, e.secret = e.registerSite(t, "https://host.example", url.Values{"rooms": {itoa(e.room)}, "guests": {"1"}})
@@ -333,5 +344,35 @@ func TestSiteAdministration(t *testing.T) {
 	}
 	if res := e.a.browser().get(e.widgetURL(e.token(t, nil)), nil); res.status == http.StatusSeeOther {
 		t.Fatal("a disabled site's token was accepted")
+	}
+}
+
+// With several nodes a guest's resumed stream reaches back before its
+// resume point too, as a member's does: another node's older message may
+// have reached this node after the newer one the guest saw last.
+func TestGuestReplayReachesBackWhenNodesShareTheWork(t *testing.T) {
+	e := newEmbedRigWith(t, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-time.Hour) }
+	})
+	var last int64
+	for i := range 3 {
+		m, err := e.a.store.PostMessage(t.Context(), e.room, e.admin.user(), fmt.Sprint("m", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m.ID
+	}
+	res, err := e.a.srv.Client().Do(func() *http.Request {
+		req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/embed/events?site=%d&room=%d", e.a.srv.URL, e.site, e.room), nil)
+		req.Header.Set("Last-Event-ID", fmt.Sprint(last))
+		return req
+	}())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	ev, err := sseclient.Read(res.Body).Next(streamWait)
+	if err != nil || ev.IntID() >= last {
+		t.Fatalf("a guest resuming after %d got %+v, %v first; want an older message sent again", last, ev, err)
 	}
 }

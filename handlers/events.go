@@ -59,14 +59,10 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 		case why != nil:
 			return h.reset(send, at, *why)
 		}
-		if h.replayFrom != nil {
-			// Several nodes: events the stream may have been sent out of
-			// order are sent again; a page upserts them by id.
-			if after, err = h.replays.ReplayFloor(ctx, after, h.replayFrom); err != nil {
-				return err
-			}
-		}
-		msgs, err := h.replays.Missed(ctx, u.ID, after, h.replayLimit+1)
+		own := after // what the client says it has
+		msgs, after, err := h.missedAfter(ctx, own, func(after int64) ([]chat.Message, error) {
+			return h.replays.Missed(ctx, u.ID, after, h.replayLimit+1)
+		})
 		if err != nil {
 			return err
 		}
@@ -96,10 +92,36 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 			return err
 		}
 		if watch > 0 {
-			return h.sendStatus(ctx, u, watch, from, after, send)
+			// Never below the client's own point: its resume point must
+			// not move back because the floor re-sent older events.
+			return h.sendStatus(ctx, u, watch, from, max(after, own), send)
 		}
 		return nil
 	}
+}
+
+// missedAfter reads, with read, what a stream resuming after own missed
+// (at most one more than the replay limit), and returns it with the id it
+// follows. With several nodes it reads from the replay floor before own:
+// events the stream may have been sent out of order are sent again, and a
+// page upserts them by id. A floor that reaches back past more than a
+// replay holds (while the bus is down it goes back to when the outage
+// began) gives way to the client's own point: a reset would reload the
+// page only to meet the same floor.
+func (h *Handler) missedAfter(ctx context.Context, own int64, read func(after int64) ([]chat.Message, error)) ([]chat.Message, int64, error) {
+	after := own
+	if h.replayFrom != nil {
+		var err error
+		if after, err = h.replays.ReplayFloor(ctx, own, h.replayFrom); err != nil {
+			return nil, own, err
+		}
+	}
+	msgs, err := read(after)
+	if err == nil && len(msgs) > h.replayLimit && after < own {
+		after = own
+		msgs, err = read(after)
+	}
+	return msgs, after, err
 }
 
 // unreplayable says why a stream resuming after the event id after cannot

@@ -319,3 +319,31 @@ func TestStreamReplayReachesBackWhenNodesShareTheWork(t *testing.T) {
 		}
 	}
 }
+
+// A floor that reaches back past more than a replay holds (the bus down
+// since long ago moves it back to then) does not make the page reload:
+// the client's own resume point is taken instead, or every reload would
+// meet the same floor and reload again.
+func TestAFloorPastTheReplayLimitDoesNotReloadThePage(t *testing.T) {
+	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-time.Hour) }
+	})
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	var last int64
+	for i := range 25 { // more than the test's replay limit of 20
+		m, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint("m", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = m.ID
+	}
+	s := alice.open(fmt.Sprintf("?after=%d", last), nil)
+	m, err := a.store.PostMessage(t.Context(), room, alice.user(), "live", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.next(); ev.IntID() != m.ID {
+		t.Fatalf("a page rendered at the newest message got %+v first, want the next message, %d", ev, m.ID)
+	}
+}
