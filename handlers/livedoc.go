@@ -127,7 +127,7 @@ func (h *Handler) liveStart(retry bool) []byte {
 // the user's stream: the room's messages newer than after, each once, and
 // what the stream itself says (refused, signed out, too much missed).
 func (h *Handler) liveChunk(room, after int64) func(int64, string, []byte) []byte {
-	shown := shownIDs{floor: max(after, 0)}
+	shown := shownIDs{floor: max(after, 0), keep: h.replayLimit + 64}
 	return func(_ int64, event string, data []byte) []byte {
 		switch event {
 		case "":
@@ -161,22 +161,30 @@ func (h *Handler) liveNote(text, href, linkText string) []byte {
 // each shows once: a message can come twice (replayed, and live while the
 // replay ran), and every change to it comes again with its id. ids at or
 // below floor count as shown: those the page around the document shows,
-// and those too old to be remembered one by one. The recent ones are kept
-// one by one because they need not come in id order: a replay sends an
-// edited message with its edit, and other nodes' messages may arrive late.
+// and those too old to be remembered one by one. The others are kept one
+// by one, in order, because they need not come in id order: a replay
+// sends an edited message with its edit, after newer ones, and other
+// nodes' messages may arrive late. keep holds a whole replay and more,
+// so a message a replay holds back is never taken for shown.
 type shownIDs struct {
-	floor  int64
-	recent [64]int64 // a ring, 0 where empty
-	next   int
+	floor int64
+	ids   []int64 // ascending, all above floor
+	keep  int
 }
 
 // add reports whether id is new, and remembers it.
 func (s *shownIDs) add(id int64) bool {
-	if id <= s.floor || slices.Contains(s.recent[:], id) {
+	if id <= s.floor {
 		return false
 	}
-	s.floor = max(s.floor, s.recent[s.next]) // the oldest one leaves the ring
-	s.recent[s.next] = id
-	s.next = (s.next + 1) % len(s.recent)
+	i, found := slices.BinarySearch(s.ids, id)
+	if found {
+		return false
+	}
+	s.ids = slices.Insert(s.ids, i, id)
+	if len(s.ids) > s.keep {
+		s.floor = s.ids[0] // the oldest one is let go
+		s.ids = slices.Delete(s.ids, 0, 1)
+	}
 	return true
 }

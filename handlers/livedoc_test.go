@@ -316,3 +316,27 @@ func TestLiveDocOverHTTP2(t *testing.T) {
 	id := alice.sayID(room, "over h2")
 	doc.WaitFor(t, fmt.Sprintf(`<li id="msg-%d"`, id), streamWait)
 }
+
+// A message a replay holds back (edited, so it comes with its edit after
+// many newer ones) still shows once it comes: the document remembers
+// more ids one by one than a replay holds, and lets the oldest go first.
+func TestLiveDocShowsAMessageItsReplayHeldBack(t *testing.T) {
+	shown := shownIDs{floor: 100, keep: 20 + 64}
+	for id := int64(102); id <= 180; id++ {
+		if !shown.add(id) {
+			t.Fatalf("%d taken for shown", id)
+		}
+	}
+	if !shown.add(101) {
+		t.Fatal("the edited message 101, replayed after 102–180, was taken for shown")
+	}
+	if shown.add(101) || shown.add(150) || shown.add(100) {
+		t.Fatal("a message shown already (or below the floor) would show again")
+	}
+	for id := int64(181); id <= 190; id++ {
+		shown.add(id)
+	}
+	if shown.add(105) || len(shown.ids) != shown.keep {
+		t.Fatalf("after the oldest were let go: floor %d, %d kept; want 105 taken for shown and %d kept", shown.floor, len(shown.ids), shown.keep)
+	}
+}
