@@ -613,6 +613,40 @@
       if (!box.value) try { sessionStorage.removeItem(draftKey(box.form)); } catch { /* storage off */ }
     }
   });
+
+  // Text typed while a message is on its way stays. The answer replaces
+  // the whole composer, so what was typed since the send goes into the new
+  // one: the rest after what was sent, or all of it when the message was
+  // refused (the refusal puts back only what was sent).
+  const sending = new WeakMap(); // composer form → the text it sent
+  document.addEventListener('submit', (e) => {
+    const form = e.target;
+    const box = form.classList && form.classList.contains('composer') && form.querySelector('textarea[name="body"]');
+    if (box) sending.set(form, box.value);
+  }, true);
+  let typedMeanwhile = null; // {ctx, action, text}: for the composer the answer puts in place
+  document.addEventListener('htmx:before:swap', (e) => {
+    const ctx = e.detail.ctx;
+    const form = ctx && ctx.sourceElement;
+    if (!form || !sending.has(form)) return;
+    const sent = sending.get(form);
+    sending.delete(form);
+    const box = form.querySelector('textarea[name="body"]');
+    if (e.defaultPrevented || !box || box.value === sent) return; // not replaced, or nothing new
+    const status = ctx.response && ctx.response.status;
+    const sentOK = status >= 200 && status < 300 && box.value.startsWith(sent);
+    typedMeanwhile = { ctx, action: form.getAttribute('action'), text: sentOK ? box.value.slice(sent.length) : box.value };
+  });
+  document.addEventListener('htmx:after:swap', (e) => {
+    const kept = typedMeanwhile;
+    if (!kept || e.detail.ctx !== kept.ctx) return;
+    typedMeanwhile = null;
+    const form = [...document.querySelectorAll('form.composer')].find((f) => f.getAttribute('action') === kept.action);
+    const box = form && form.querySelector('textarea[name="body"]');
+    if (!box || !kept.text.trim()) return;
+    box.value = kept.text;
+    box.dispatchEvent(new Event('input', { bubbles: true })); // its count and its draft
+  });
   document.addEventListener('submit', (e) => {
     if (e.target.getAttribute && e.target.getAttribute('action') === '/logout') {
       try {

@@ -112,3 +112,37 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 	tb.Do(chromedp.Navigate(s.URL + room))
 	tb.WaitFor("the unsent draft back", `document.getElementById('body').value === 'not sent'`)
 }
+
+// Text typed while a message is on its way stays in the composer that the
+// answer puts in place (a slow link makes that window long): after a sent
+// message, the rest; after a refused one, all of it.
+func TestTextTypedWhileSendingStays(t *testing.T) {
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	tb := e2e.OpenTab(t, browser, s)
+	tb.Signup("alice")
+	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
+	tb.Submit(`.create-room button`)
+	tb.WaitLive()
+
+	// Posts wait until the test lets them go, as on a slow link.
+	gate := `window.__go = null; { const f = window.fetch, held = new Promise((go) => { window.__go = go; });
+		window.fetch = (u, o) => (o && o.method === 'POST' && String(u).endsWith('/messages')) ? held.then(() => f(u, o)) : f(u, o); } 'gated'`
+	tb.Eval(gate)
+	tb.Send("on its way")
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "and more"))
+	tb.Eval(`window.__go(), 'released'`)
+	tb.WaitFor("the message in the log", `[...document.querySelectorAll('.log li.msg .body')].some(b => b.textContent === 'on its way')`)
+	tb.WaitFor("the text typed meanwhile", `document.getElementById('body').value === 'and more'`)
+
+	// A refused message (a control character in it) keeps what was typed
+	// after it too.
+	tb.Eval(gate)
+	tb.Eval(`document.getElementById('body').value = 'bell\u0007', document.getElementById('composer').requestSubmit(), 'sent'`)
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "!"))
+	tb.Eval(`window.__go(), 'released'`)
+	tb.WaitFor("the refusal", `document.querySelector('#composer [role=alert]')?.textContent.includes('control character')`)
+	if got := tb.Eval(`document.getElementById('body').value`); got != "bell\a!" {
+		t.Fatalf("after the refusal the composer holds %q, want all that was typed", got)
+	}
+}
