@@ -118,12 +118,20 @@
     // hx-sse retries a stream that was open, not a first request that
     // failed (the link dropped right after the page came): retry that
     // here, with the same backoff, or the page would never be live.
-    el.addEventListener('htmx:error', () => {
-      if (stopped || !leading || (el._htmx && el._htmx.sse)) return;
-      failed();
-      clearTimeout(firstRetry);
-      firstRetry = setTimeout(connectAgain, Math.min(500 * 2 ** (failures - 1), 10000));
+    el.addEventListener('htmx:error', () => retryFirst(0));
+    // So is one refused with an error status (429 past the connection
+    // rate, a proxy's 502 during a deploy): after Retry-After, if given.
+    el.addEventListener('htmx:response:error', (e) => {
+      const res = e.detail && e.detail.ctx && e.detail.ctx.response;
+      if (!res || res.status === 401) return; // signed out: rtm-signed-out says so
+      retryFirst(1000 * (Number(res.raw && res.raw.headers.get('Retry-After')) || 0));
     });
+  }
+  function retryFirst(atLeast) {
+    if (stopped || !leading || (el._htmx && el._htmx.sse)) return;
+    failed();
+    clearTimeout(firstRetry);
+    firstRetry = setTimeout(connectAgain, Math.max(atLeast, Math.min(500 * 2 ** (failures - 1), 10000)));
   }
   function connectAgain() {
     firstRetry = null;
