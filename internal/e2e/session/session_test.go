@@ -88,13 +88,7 @@ func testSignedOutPage(t *testing.T, socket bool) {
 // left at once) does not come back as a draft on the next page; a draft
 // that was never sent does.
 func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
-	browser := browsertest.Start(t)
-	s := e2e.Start(t)
-	tb := e2e.OpenTab(t, browser, s)
-	tb.Signup("alice")
-	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
-	tb.Submit(`.create-room button`)
-	tb.WaitLive()
+	s, tb := aliceInARoom(t)
 	room := tb.Eval(`location.pathname`)
 
 	// Typed (so kept as a draft), then stored by a post whose answer the
@@ -117,13 +111,7 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 // answer puts in place (a slow link makes that window long): after a sent
 // message, the rest; after a refused one, all of it.
 func TestTextTypedWhileSendingStays(t *testing.T) {
-	browser := browsertest.Start(t)
-	s := e2e.Start(t)
-	tb := e2e.OpenTab(t, browser, s)
-	tb.Signup("alice")
-	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
-	tb.Submit(`.create-room button`)
-	tb.WaitLive()
+	_, tb := aliceInARoom(t)
 
 	// Posts wait until the test lets them go, as on a slow link.
 	gate := `window.__go = null; { const f = window.fetch, held = new Promise((go) => { window.__go = go; });
@@ -145,4 +133,18 @@ func TestTextTypedWhileSendingStays(t *testing.T) {
 	if got := tb.Eval(`document.getElementById('body').value`); got != "bell\a!" {
 		t.Fatalf("after the refusal the composer holds %q, want all that was typed", got)
 	}
+}
+
+// aliceInARoom signs alice up in a fresh browser and server and opens a
+// room of hers, live.
+func aliceInARoom(t *testing.T) (*e2e.Server, e2e.Tab) {
+	t.Helper()
+	browser := browsertest.Start(t)
+	s := e2e.Start(t)
+	tb := e2e.OpenTab(t, browser, s)
+	tb.Signup("alice")
+	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), "general"))
+	tb.Submit(`.create-room button`)
+	tb.WaitLive()
+	return s, tb
 }
