@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rtmessenger/rtmessenger/chat"
@@ -47,7 +48,10 @@ func (h *Handler) embedSite(ctx context.Context, id, room int64) (site chat.Site
 	if site, secret, err = h.embeds.Site(ctx, id); err != nil {
 		return site, secret, r, err
 	}
-	if r, err = h.store.RoomName(ctx, room); err != nil || !site.Allows(room, r.Kind) {
+	if r, err = h.store.RoomName(ctx, room); err != nil && statusOf(err) == http.StatusInternalServerError {
+		return site, secret, r, err
+	}
+	if err != nil || !site.Allows(room, r.Kind) {
 		return site, secret, r, errNotEmbeddable
 	}
 	return site, secret, r, nil
@@ -57,16 +61,62 @@ func (h *Handler) embedSite(ctx context.Context, id, room int64) (site chat.Site
 // stream ends once site no longer shows room to guests (the room made
 // private or taken off the site's list, guests turned off, the site
 // disabled). A database that cannot answer ends nothing.
+// One answer serves every guest of the same site and room for
+// guestCheckFor: a check pass asks once per room, not once per guest.
 func (h *Handler) guestsAllowed(site, room int64) func() bool {
 	return func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		s, _, _, err := h.embedSite(ctx, site, room)
-		if err != nil {
-			return statusOf(err) == http.StatusInternalServerError
-		}
-		return s.Guests
+		return h.guestChecks.allowed(guestsOf{site, room}, func() bool {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			s, _, _, err := h.embedSite(ctx, site, room)
+			if err != nil {
+				return statusOf(err) == http.StatusInternalServerError
+			}
+			return s.Guests
+		})
 	}
+}
+
+// guestsOf names the guests of one room on one site.
+type guestsOf struct{ site, room int64 }
+
+// guestChecks keeps the latest answer of guestsAllowed per site and room.
+type guestChecks struct {
+	mu      sync.Mutex
+	answers map[guestsOf]guestAnswer
+}
+
+type guestAnswer struct {
+	ok bool
+	at time.Time
+}
+
+const guestCheckFor = time.Second
+
+// recheckStreams has every stream checked now, guests' without the
+// answers kept: a room or site just changed.
+func (h *Handler) recheckStreams() {
+	h.guestChecks.mu.Lock()
+	h.guestChecks.answers = nil
+	h.guestChecks.mu.Unlock()
+	h.streams.CheckSessions()
+}
+
+func (g *guestChecks) allowed(key guestsOf, check func() bool) bool {
+	g.mu.Lock()
+	a, ok := g.answers[key]
+	g.mu.Unlock()
+	if ok && time.Since(a.at) < guestCheckFor {
+		return a.ok
+	}
+	a = guestAnswer{check(), time.Now()}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.answers == nil || len(g.answers) > 10000 {
+		g.answers = make(map[guestsOf]guestAnswer) // a plain bound: stale answers go too
+	}
+	g.answers[key] = a
+	return a.ok
 }
 
 // embedPage serves GET /embed/rooms/{room}: with ?token= it spends the

@@ -104,24 +104,37 @@ func (h *Handler) replayFor(u chat.User, after int64, known bool, r *http.Reques
 // (at most one more than the replay limit), and returns it with the id it
 // follows. With several nodes it reads from the replay floor before own:
 // events the stream may have been sent out of order are sent again, and a
-// page upserts them by id. A floor that reaches back past more than a
-// replay holds (while the bus is down it goes back to when the outage
-// began) gives way to the client's own point: a reset would reload the
-// page only to meet the same floor.
+// page upserts them by id. Where the floor holds more than a replay does,
+// the reset that follows reloads the page, unless the floor of the
+// newest message holds as much (while the bus is down it reaches back to
+// when the outage began): the reloaded page would meet it again, so the
+// client's own point is taken instead.
 func (h *Handler) missedAfter(ctx context.Context, own int64, read func(after int64) ([]chat.Message, error)) ([]chat.Message, int64, error) {
-	after := own
-	if h.replayFrom != nil {
-		var err error
-		if after, err = h.replays.ReplayFloor(ctx, own, h.replayFrom); err != nil {
-			return nil, own, err
-		}
+	if h.replayFrom == nil {
+		msgs, err := read(own)
+		return msgs, own, err
+	}
+	after, err := h.replays.ReplayFloor(ctx, own, h.replayFrom)
+	if err != nil {
+		return nil, own, err
 	}
 	msgs, err := read(after)
-	if err == nil && len(msgs) > h.replayLimit && after < own {
-		after = own
-		msgs, err = read(after)
+	if err != nil || len(msgs) <= h.replayLimit || after >= own {
+		return msgs, after, err
 	}
-	return msgs, after, err
+	latest, _, err := h.replays.ReplayBounds(ctx)
+	if err != nil {
+		return nil, own, err
+	}
+	fresh, err := h.replays.ReplayFloor(ctx, latest, h.replayFrom)
+	if err != nil {
+		return nil, own, err
+	}
+	if again, err := read(fresh); err != nil || len(again) <= h.replayLimit {
+		return msgs, after, err // a reload gets a page that can resume
+	}
+	msgs, err = read(own)
+	return msgs, own, err
 }
 
 // unreplayable says why a stream resuming after the event id after cannot

@@ -347,3 +347,39 @@ func TestAFloorPastTheReplayLimitDoesNotReloadThePage(t *testing.T) {
 		t.Fatalf("a page rendered at the newest message got %+v first, want the next message, %d", ev, m.ID)
 	}
 }
+
+// Where only this stream's floor holds more than a replay does (it was
+// away long), and a freshly loaded page's would not, the stream resets
+// and the page reloads rather than skipping what the floor is for.
+func TestAFloorPastTheReplayLimitResetsWhenAReloadHelps(t *testing.T) {
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	a := newAppStore(t, hub.Options{}, store.Options{Now: now}, nil, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-1500 * time.Millisecond) }
+	})
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	var own int64
+	for i := range 25 { // more than the test's replay limit of 20, all at once
+		m, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint("m", i), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		own = m.ID
+	}
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
+	if _, err := a.store.PostMessage(t.Context(), room, alice.user(), "later", ""); err != nil {
+		t.Fatal(err)
+	}
+	s := alice.open("", http.Header{"Last-Event-ID": {fmt.Sprint(own)}})
+	if ev := s.next(); ev.Name != "rtm-reset" {
+		t.Fatalf("a stream whose floor holds too much, where a reload would not, got %+v first; want a reset", ev)
+	}
+}

@@ -183,6 +183,7 @@ type Handler struct {
 	bus          BusHealth
 	meter        Meter
 	fragments    *Fragments
+	guestChecks  guestChecks // see guestsAllowed
 }
 
 // New builds the Handler.

@@ -142,7 +142,7 @@ func (h *Handler) saveSettings(ctx context.Context, id int64, u chat.User, form 
 		return err
 	}
 	if _, err = h.rooms.UpdateRoom(ctx, id, u, set); err == nil && set.Kind != room.Kind {
-		h.streams.CheckSessions() // a room made private: its widget guests go now
+		h.recheckStreams() // a room made private: its widget guests go now
 	}
 	return err
 }

@@ -332,15 +332,23 @@ func TestPrivateRoomIsNeverEmbedded(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("make private: %d", res.status)
 	}
-	// A guest already reading is let go, and gets nothing more.
+	// A guest already reading is let go, told why (not "signed out": a
+	// guest has no session), and gets nothing more.
+	told := false
 	for {
 		ev, err := reading.Next(streamWait)
 		if err != nil {
 			break // the stream ended
 		}
-		if ev.Name != hub.SignedOutEvent && ev.Name != hub.PresenceEvent && ev.Name != hub.TypingEvent {
+		switch {
+		case ev.Name == hub.ClosedEvent && ev.Data == hub.GuestsGoneNotice:
+			told = true
+		case ev.Name != hub.PresenceEvent && ev.Name != hub.TypingEvent:
 			t.Fatalf("a guest of a room made private got %+v", ev)
 		}
+	}
+	if !told {
+		t.Error("the guest was not told why its stream ended")
 	}
 	if !reading.Ended(streamWait) {
 		t.Fatal("the guest's stream of a room made private stayed open")

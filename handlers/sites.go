@@ -124,7 +124,7 @@ func (h *Handler) updateSite(w http.ResponseWriter, r *http.Request, u chat.User
 		err = h.embeds.UpdateSite(r.Context(), u, site)
 	}
 	if err == nil {
-		h.streams.CheckSessions() // guests of rooms the site no longer shows go now
+		h.recheckStreams() // guests of rooms the site no longer shows go now
 	}
 	if err != nil {
 		if s := statusOf(err); s == http.StatusInternalServerError || s == http.StatusForbidden || s == http.StatusNotFound {
@@ -175,7 +175,7 @@ func (h *Handler) setSiteDisabled(disabled bool) func(http.ResponseWriter, *http
 			return
 		}
 		if disabled {
-			h.streams.CheckSessions() // its users' streams and guests go now
+			h.recheckStreams() // its users' streams and guests go now
 		}
 		h.log.Info("embedding site", "site", id, "disabled", disabled, "by", u.Name)
 		http.Redirect(w, r, sitePathOf(id), http.StatusSeeOther)

@@ -82,11 +82,22 @@ func (h *Hub) checkSessions() {
 	}
 	h.mu.RUnlock()
 	for _, c := range conns {
-		if !c.killed.Load() && !c.ended.Load() && !c.valid() && c.end() {
+		if c.killed.Load() || c.ended.Load() || c.valid() {
+			continue
+		}
+		if c.guest { // no session to sign in again to: the room is gone from the site
+			if c.finish(closedNotice(GuestsGoneNotice), endRefused) {
+				h.log.Info("stream ended", "reason", "guests no longer allowed")
+			}
+		} else if c.end() {
 			h.log.Info("stream ended", "reason", "session over")
 		}
 	}
 }
+
+// GuestsGoneNotice is what a guest's stream ends with when the site no
+// longer shows its room to guests.
+const GuestsGoneNotice = "This room is no longer shown here."
 
 // RefuseSignedOut answers a stream request that has no valid session in a
 // way the page understands: 401 with SignedOutEvent for SSE, and for a

@@ -119,11 +119,12 @@
     // failed (the link dropped right after the page came): retry that
     // here, with the same backoff, or the page would never be live.
     el.addEventListener('htmx:error', () => retryFirst(0));
-    // So is one refused with an error status (429 past the connection
-    // rate, a proxy's 502 during a deploy): after Retry-After, if given.
+    // So is one refused for a while (429 past the connection rate, 408,
+    // a proxy's 5xx during a deploy): after Retry-After, if given. Other
+    // refusals would only be refused again (401: rtm-signed-out says so).
     el.addEventListener('htmx:response:error', (e) => {
       const res = e.detail && e.detail.ctx && e.detail.ctx.response;
-      if (!res || res.status === 401) return; // signed out: rtm-signed-out says so
+      if (!res || !(res.status === 408 || res.status === 429 || res.status >= 500)) return;
       retryFirst(1000 * (Number(res.raw && res.raw.headers.get('Retry-After')) || 0));
     });
   }

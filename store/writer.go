@@ -232,11 +232,12 @@ func (s *Store) runBatch(ctx context.Context, q querier, batch []*op, now time.T
 		} else {
 			o.msgs, o.err = s.runOp(ctx, q, o.run, now)
 		}
-		if o.err != nil && (storageFailure(o.err) || errors.Is(o.err, errBatchBroken)) {
-			// The transaction may be gone already (SQLite rolls it back
-			// on a full disk), and the next ops would then commit one
+		if o.err != nil && ((s.eng == nil && storageFailure(o.err)) || errors.Is(o.err, errBatchBroken)) {
+			// SQLite may have rolled the transaction back already (a full
+			// disk, an I/O error), and the next ops would then commit one
 			// by one while their callers were told they failed; or an
-			// op's changes could not be undone. Fail it all.
+			// op's changes could not be undone. Fail it all. (A server
+			// engine keeps the transaction: its savepoint undid the op.)
 			return o.err
 		}
 	}
@@ -263,8 +264,9 @@ func (s *Store) wrote(err error) {
 }
 
 // storageFailureIn returns the first error in a committed batch that says
-// the database itself cannot be written (storageFailure): a read-only
-// database fails each statement, while BEGIN and COMMIT succeed.
+// the database itself cannot be written (storageFailure): on a server
+// engine (a standby, a full disk) each statement fails while BEGIN and
+// COMMIT succeed. On SQLite such an error fails the whole batch instead.
 func storageFailureIn(batch []*op) error {
 	for _, o := range batch {
 		if o.err != nil && storageFailure(o.err) {
