@@ -289,23 +289,12 @@ func hasClass(n *html.Node, class string) bool {
 // before its resume point: another node's older event may have reached
 // this node after the newer one the page saw last.
 func TestStreamReplayReachesBackWhenNodesShareTheWork(t *testing.T) {
-	var mu sync.Mutex
-	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	now := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return clock
-	}
-	a := newAppStore(t, hub.Options{}, store.Options{Now: now}, nil, func(d *Deps) {
-		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-1500 * time.Millisecond) }
-	})
+	a, later := nodesApp(t)
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
 	var ids []int64
 	for i := range 3 { // a second apart
-		mu.Lock()
-		clock = clock.Add(time.Second)
-		mu.Unlock()
+		later(time.Second)
 		m, err := a.store.PostMessage(t.Context(), room, alice.user(), fmt.Sprint("m", i), "")
 		if err != nil {
 			t.Fatal(err)
@@ -352,16 +341,7 @@ func TestAFloorPastTheReplayLimitDoesNotReloadThePage(t *testing.T) {
 // away long), and a freshly loaded page's would not, the stream resets
 // and the page reloads rather than skipping what the floor is for.
 func TestAFloorPastTheReplayLimitResetsWhenAReloadHelps(t *testing.T) {
-	var mu sync.Mutex
-	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
-	now := func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		return clock
-	}
-	a := newAppStore(t, hub.Options{}, store.Options{Now: now}, nil, func(d *Deps) {
-		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-1500 * time.Millisecond) }
-	})
+	a, later := nodesApp(t)
 	alice := a.signup("alice")
 	room := alice.createRoom("general")
 	var own int64
@@ -372,14 +352,33 @@ func TestAFloorPastTheReplayLimitResetsWhenAReloadHelps(t *testing.T) {
 		}
 		own = m.ID
 	}
-	mu.Lock()
-	clock = clock.Add(10 * time.Second)
-	mu.Unlock()
+	later(10 * time.Second)
 	if _, err := a.store.PostMessage(t.Context(), room, alice.user(), "later", ""); err != nil {
 		t.Fatal(err)
 	}
 	s := alice.open("", http.Header{"Last-Event-ID": {fmt.Sprint(own)}})
 	if ev := s.next(); ev.Name != "rtm-reset" {
 		t.Fatalf("a stream whose floor holds too much, where a reload would not, got %+v first; want a reset", ev)
+	}
+}
+
+// nodesApp is an app whose replay reaches back 1.5 s before a resume
+// point, as with several nodes, on a store clock that later moves.
+func nodesApp(t *testing.T) (a *app, later func(time.Duration)) {
+	t.Helper()
+	var mu sync.Mutex
+	clock := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	a = newAppStore(t, hub.Options{}, store.Options{Now: now}, nil, func(d *Deps) {
+		d.ReplayFrom = func(made time.Time) time.Time { return made.Add(-1500 * time.Millisecond) }
+	})
+	return a, func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(d)
 	}
 }
