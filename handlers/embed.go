@@ -60,9 +60,9 @@ func (h *Handler) embedSite(ctx context.Context, id, room int64) (site chat.Site
 // guestsAllowed is a guest stream's check, run at each heartbeat: the
 // stream ends once site no longer shows room to guests (the room made
 // private or taken off the site's list, guests turned off, the site
-// disabled). A database that cannot answer ends nothing.
-// One answer serves every guest of the same site and room for
-// guestCheckFor: a check pass asks once per room, not once per guest.
+// disabled). A database that cannot answer ends nothing. One answer
+// serves every guest of the same site and room for guestCheckFor, so a
+// check pass reads once per room, not once per guest.
 func (h *Handler) guestsAllowed(site, room int64) func() bool {
 	return func() bool {
 		return h.guestChecks.allowed(guestsOf{site, room}, func() bool {

@@ -165,10 +165,15 @@ func (h *Handler) composer(ctx context.Context, u chat.User, c views.Composer) v
 		c.ClientID = chat.NewClientID()
 	}
 	c.ReplyTo = h.fullQuote(ctx, u, c.RoomID, c.ReplyTo)
-	// A composer refused for a private room its user is not in (a post
-	// refused for its empty body or its rate before membership is
-	// checked) must not name the room, nor whom a conversation is with.
-	if room, err := h.visibleRoom(ctx, c.RoomID, u); err == nil {
+	// A refused post proves nothing (its body and its rate are checked
+	// before its membership): its composer names only a room its user may
+	// see, not a private room's name or whom a conversation is with. A
+	// sent one proves membership, and costs no second read.
+	name := h.store.RoomName
+	if c.Error != "" {
+		name = func(ctx context.Context, id int64) (chat.Room, error) { return h.visibleRoom(ctx, id, u) }
+	}
+	if room, err := name(ctx, c.RoomID); err == nil {
 		c.Placeholder = composerHint(room, u)
 	}
 	return c

@@ -620,9 +620,8 @@
   // refused (the refusal puts back only what was sent).
   const sending = new WeakMap(); // composer form → the text it sent
   document.addEventListener('submit', (e) => {
-    const form = e.target;
-    const box = form.classList && form.classList.contains('composer') && form.querySelector('textarea[name="body"]');
-    if (box) sending.set(form, box.value);
+    const box = e.target.querySelector && e.target.querySelector('textarea[name="body"]');
+    if (isComposer(box)) sending.set(box.form, box.value);
   }, true);
   let typedMeanwhile = null; // {ctx, action, text}: for the composer the answer puts in place
   document.addEventListener('htmx:before:swap', (e) => {
@@ -641,8 +640,7 @@
     const kept = typedMeanwhile;
     if (!kept || e.detail.ctx !== kept.ctx) return;
     typedMeanwhile = null;
-    const form = [...document.querySelectorAll('form.composer')].find((f) => f.getAttribute('action') === kept.action);
-    const box = form && form.querySelector('textarea[name="body"]');
+    const box = [...composers()].find((b) => b.form.getAttribute('action') === kept.action);
     if (!box || !kept.text.trim()) return;
     box.value = kept.text;
     box.dispatchEvent(new Event('input', { bubbles: true })); // its count and its draft
