@@ -28,7 +28,11 @@
   document.body.append(sink);
 
   const startAfter = Number(new URL(el.dataset.connect, location.href).searchParams.get('after')) || 0;
-  let lastId = startAfter;
+  // Every event up to this id has reached this tab: a leader's own stream
+  // misses none, a follower's copy misses none once a leader has answered
+  // its hello (synced). A hand-over resumes from here.
+  let have = startAfter;
+  let synced = false;
   let leading = false;
   let stopped = false;
   let state = { state: '', text: '' };
@@ -41,18 +45,27 @@
 
   // --- The leader: what its own connection reports. ---
 
-  // Events a leader keeps for tabs that join: they may have rendered their
-  // page before some of them arrived. floor: the buffer holds every event
-  // after this id.
+  // Events every tab keeps, in id order, for tabs that join once it leads:
+  // they may have rendered their page before some of them arrived. floor:
+  // the buffer holds every event after this id, up to have.
   const kept = [];
   let floor = startAfter;
   const keep = 500;
 
+  // keepEvent files ev by id; one already kept is replaced (a replay may
+  // bring a newer state of it), and the oldest goes past keep.
+  function keepEvent(ev) {
+    let i = kept.length;
+    while (i > 0 && kept[i - 1].id > ev.id) i--;
+    if (i > 0 && kept[i - 1].id === ev.id) kept[i - 1] = ev;
+    else kept.splice(i, 0, ev);
+    if (kept.length > keep) floor = kept.shift().id;
+  }
+
   function received(ev) {
-    if (ev.id > lastId) lastId = ev.id;
+    if (ev.id > have) have = ev.id;
     if (!ev.event) {
-      kept.push(ev);
-      if (kept.length > keep) floor = kept.shift().id;
+      keepEvent(ev);
       emit('rtm:event', ev);
     }
     send({ t: 'ev', ev });
@@ -88,14 +101,14 @@
       if (frame.target) return; // this tab's composer, answering its own post
       if (frame.event) {
         htmx.trigger(sink, frame.event, { data: frame.data, id: frame.id });
-        if (frame.event !== 'rtm-notice') received({ id: frame.id || lastId, event: frame.event, data: frame.data });
+        if (frame.event !== 'rtm-notice') received({ id: frame.id || have, event: frame.event, data: frame.data });
         return;
       }
       received({ id: frame.id, event: '', data: frame.content });
     });
     el.addEventListener('htmx:ws:before:connection', (e) => {
       const conn = e.detail && e.detail.connection;
-      if (conn) conn.url = withAfter(conn.url, lastId);
+      if (conn) conn.url = withAfter(conn.url, have);
     });
     el.addEventListener('htmx:ws:after:connection', connected);
     el.addEventListener('htmx:ws:close', (e) => { // also after an error
@@ -105,7 +118,7 @@
   } else {
     el.addEventListener('htmx:sse:after:message', (e) => {
       const m = e.detail.message;
-      received({ id: Number(m.id) || lastId, event: m.event || '', data: m.data });
+      received({ id: Number(m.id) || have, event: m.event || '', data: m.data });
     });
     el.addEventListener('htmx:sse:after:connection', (e) => {
       const conn = e.detail && e.detail.connection;
@@ -137,7 +150,7 @@
   function connectAgain() {
     firstRetry = null;
     const url = el.getAttribute('hx-sse:connect');
-    if (!stopped && leading && url && !(el._htmx && el._htmx.sse)) htmx.ajax('GET', withAfter(url, lastId), { source: el });
+    if (!stopped && leading && url && !(el._htmx && el._htmx.sse)) htmx.ajax('GET', withAfter(url, have), { source: el });
   }
 
   function withAfter(url, id) {
@@ -154,11 +167,16 @@
     else setTimeout(resolve);
   });
 
+  // A new leader tells the others, which ask again for what they lack:
+  // a tab whose hello came while no tab led was never answered, and one
+  // that has seen less than this tab must not wait for a replay.
   function lead() {
     leading = true;
+    synced = true;
+    send({ t: 'lead' });
     scanned.then(() => {
       if (stopped) return;
-      el.setAttribute(socket ? 'hx-ws:connect' : 'hx-sse:connect', withAfter(el.dataset.connect, lastId));
+      el.setAttribute(socket ? 'hx-ws:connect' : 'hx-sse:connect', withAfter(el.dataset.connect, have));
       htmx.process(el);
     });
   }
@@ -166,27 +184,57 @@
   // --- The others: events and state as the leader hands them on. ---
 
   async function apply(ev) {
-    if (ev.id > lastId) lastId = ev.id;
     if (ev.event) {
       htmx.trigger(sink, ev.event, { data: ev.data, id: ev.id });
-      return;
+    } else {
+      await htmx.swap({ sourceElement: sink, target: sink, swap: 'innerHTML swapEmpty:false', text: ev.data });
+      keepEvent(ev);
+      emit('rtm:event', ev);
     }
-    await htmx.swap({ sourceElement: sink, target: sink, swap: 'innerHTML swapEmpty:false', text: ev.data });
-    emit('rtm:event', ev);
+    if (synced && ev.id > have) have = ev.id;
   }
 
-  let queue = Promise.resolve(); // swaps apply one at a time, in order
+  const hello = () => send({ t: 'hello', from: tab, after: have });
+
+  // Swaps apply one at a time, in order. One that fails leaves this tab
+  // short of an event: it asks the leader again from the last event it
+  // has whole, and reloads if that fails too, rather than stay wrong.
+  let queue = Promise.resolve();
+  let retrying = false;
+  function follow(step) {
+    queue = queue.then(step).catch((err) => {
+      console.warn('RT Messenger: an event could not be shown', err);
+      if (retrying) location.reload();
+      retrying = true;
+      synced = false;
+      hello();
+    });
+  }
+
   function heard(msg) {
     if (stopped || (msg.to && msg.to !== tab)) return;
     switch (msg.t) {
       case 'ev':
-        if (!leading) queue = queue.then(() => apply(msg.ev));
+        if (!leading) follow(() => apply(msg.ev));
+        break;
+      case 'synced':
+        if (!leading) follow(() => {
+          synced = true;
+          retrying = false;
+          if (msg.upTo > have) have = msg.upTo;
+        });
         break;
       case 'state':
         if (!leading) emit('rtm:state', { state: msg.state, text: msg.text });
         break;
       case 'hello':
         if (leading) welcome(msg);
+        break;
+      case 'lead':
+        if (!leading) {
+          synced = false;
+          hello();
+        }
         break;
       case 'gap':
         location.reload(); // too much happened before this tab could hear it
@@ -195,7 +243,7 @@
   }
 
   // A tab that joins gets the state and the events after the newest one
-  // its page was rendered with.
+  // it has whole, then word that from there on it misses nothing.
   function welcome(msg) {
     if (state.state) send({ t: 'state', to: msg.from, ...state });
     if (msg.after < floor) {
@@ -203,6 +251,7 @@
       return;
     }
     for (const ev of kept) if (ev.id > msg.after) send({ t: 'ev', to: msg.from, ev });
+    send({ t: 'synced', to: msg.from, upTo: have });
   }
 
   // A follower on a WebSocket page has no socket to post over: its
@@ -260,7 +309,7 @@
   if (navigator.locks && window.BroadcastChannel) {
     chan = new BroadcastChannel(name);
     chan.onmessage = (e) => heard(e.data);
-    send({ t: 'hello', from: tab, after: startAfter });
+    hello();
     navigator.locks.request(name, { signal: waiting.signal }, () => new Promise((release) => {
       stepDown = release;
       if (!stopped) lead();
