@@ -570,27 +570,51 @@
 
   // Drafts live in this tab's sessionStorage, per composer, from each
   // keystroke until the message is sent: a log-in round trip or a reload
-  // brings them back. Logging out on purpose forgets them.
+  // brings them back. Logging out on purpose forgets them. A draft keeps
+  // its composer's client id: if it was sent after all (the page left
+  // before the answer came), sending it again is answered with the stored
+  // message, not posted twice.
   const draftKey = (form) => 'rtm-draft:' + form.getAttribute('action');
   function composers() {
     return document.querySelectorAll('form.composer textarea[name="body"]');
   }
+  function clientIdOf(form) {
+    const id = form.querySelector('input[name="client_id"]');
+    return id ? id.value : '';
+  }
+  function putDraft(box) {
+    sessionStorage.setItem(draftKey(box.form), JSON.stringify({ body: box.value, cid: clientIdOf(box.form) }));
+  }
+  function takeDraft(form) {
+    const kept = sessionStorage.getItem(draftKey(form));
+    if (!kept) return null;
+    try {
+      const d = JSON.parse(kept);
+      if (d && typeof d.body === 'string') return { body: d.body, cid: typeof d.cid === 'string' ? d.cid : '' };
+    } catch { /* a draft kept as plain text */ }
+    return { body: kept, cid: '' };
+  }
   function saveDrafts() {
     for (const box of composers()) {
       try {
-        if (box.value.trim()) sessionStorage.setItem(draftKey(box.form), box.value);
+        if (box.value.trim()) putDraft(box);
       } catch { /* storage off or full: the text stays on the page */ }
     }
   }
   function restoreDrafts() {
     for (const box of composers()) {
       try {
-        const draft = sessionStorage.getItem(draftKey(box.form));
-        if (!draft || box.value) continue;
+        const draft = takeDraft(box.form);
+        if (!draft || !draft.body || box.value) continue;
         // Sent, but the page was left before the answer came: the log
         // already holds it as the reader's own newest message.
-        if (lastOwnText() === draft.trim()) sessionStorage.removeItem(draftKey(box.form));
-        else box.value = draft;
+        if (lastOwnText() === draft.body.trim()) {
+          sessionStorage.removeItem(draftKey(box.form));
+          continue;
+        }
+        box.value = draft.body;
+        const id = box.form.querySelector('input[name="client_id"]');
+        if (id && draft.cid) id.value = draft.cid;
       } catch { /* storage off */ }
     }
   }
@@ -603,7 +627,7 @@
     const box = e.target;
     if (!(box instanceof HTMLTextAreaElement) || !box.form || !box.form.classList.contains('composer')) return;
     try {
-      if (box.value) sessionStorage.setItem(draftKey(box.form), box.value);
+      if (box.value) putDraft(box);
       else sessionStorage.removeItem(draftKey(box.form));
     } catch { /* storage off */ }
   });

@@ -107,6 +107,29 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 	tb.WaitFor("the unsent draft back", `document.getElementById('body').value === 'not sent'`)
 }
 
+// A sent message that the log shows otherwise than it was typed (its
+// markup rendered) comes back as a draft, since the page cannot tell it
+// was sent; but it comes back with the client id it was sent with, so
+// sending it again shows the stored message instead of posting it twice.
+func TestASentDraftIsNeverPostedTwice(t *testing.T) {
+	s, tb := aliceInARoom(t)
+	room := tb.Eval(`location.pathname`)
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "this is **bold**"))
+	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
+	tb.WaitFor("the post", `window.__posted !== null`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+	const shown = `[...document.querySelectorAll('.log li.msg .body')].filter(b => b.textContent === 'this is bold').length`
+	tb.WaitFor("the message in the log", shown+` === 1`)
+	tb.WaitFor("the draft back", `document.getElementById('body').value === 'this is **bold**'`)
+	tb.Send("")
+	tb.WaitFor("the composer empty after Send", `document.getElementById('body').value === '' && !document.querySelector('#composer [role=alert]')?.textContent`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+	tb.WaitFor("the log", `Boolean(document.querySelector('.log'))`)
+	if n := tb.Eval(`String(` + shown + `)`); n != "1" {
+		t.Fatalf("the log shows the message %s times, want once", n)
+	}
+}
+
 // Text typed while a message is on its way stays in the composer that the
 // answer puts in place (a slow link makes that window long): after a sent
 // message, the rest; after a refused one, all of it.
