@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -94,6 +95,10 @@ type Deps struct {
 	PublicURL string
 	// ListenAddr is the address the server was told to listen on (-addr).
 	ListenAddr string
+	// Heartbeat is how often the hub sends every stream something (hub
+	// Options.Heartbeat, default 15 s): pages treat a stream silent for
+	// much longer as dead.
+	Heartbeat time.Duration
 	// ReplayLimit is the most messages a reconnecting stream gets replayed;
 	// beyond it the page is told to reload (default 1000).
 	ReplayLimit int
@@ -159,6 +164,7 @@ type Handler struct {
 	log          *slog.Logger
 	assets       views.Assets
 	replayLimit  int
+	heartbeat    time.Duration
 	replayFrom   func(time.Time) time.Time
 	passwords    *passwords
 	idle         time.Duration
@@ -193,6 +199,7 @@ func New(d Deps) *Handler {
 		streams:     d.Streams,
 		log:         d.Logger,
 		replayLimit: d.ReplayLimit,
+		heartbeat:   cmp.Or(d.Heartbeat, 15*time.Second),
 		replayFrom:  d.ReplayFrom,
 		assets: views.Assets{
 			CSS:    static.URL("app.css"),

@@ -158,7 +158,7 @@
   }, true);
 
   // A post that got no answer (offline, the server down, the link cut), a
-  // 5xx (a proxy's 502) or that could not go (rtm:not-sent, live.js) stays
+  // 5xx (a proxy's 502) or that could not go (rtm:not-sent, stream-ws.js) stays
   // in its form with why. The form keeps its client_id: sent again, the
   // message is stored once even if the first post did arrive.
   function notSent(form, status, unsent) {
@@ -578,21 +578,14 @@
   function composers() {
     return document.querySelectorAll('form.composer textarea[name="body"]');
   }
-  function clientIdOf(form) {
-    const id = form.querySelector('input[name="client_id"]');
-    return id ? id.value : '';
-  }
+  const clientId = (form) => form.querySelector('input[name="client_id"]');
   function putDraft(box) {
-    sessionStorage.setItem(draftKey(box.form), JSON.stringify({ body: box.value, cid: clientIdOf(box.form) }));
+    const id = clientId(box.form);
+    sessionStorage.setItem(draftKey(box.form), JSON.stringify({ body: box.value, cid: id && id.value }));
   }
   function takeDraft(form) {
     const kept = sessionStorage.getItem(draftKey(form));
-    if (!kept) return null;
-    try {
-      const d = JSON.parse(kept);
-      if (d && typeof d.body === 'string') return { body: d.body, cid: typeof d.cid === 'string' ? d.cid : '' };
-    } catch { /* a draft kept as plain text */ }
-    return { body: kept, cid: '' };
+    try { return JSON.parse(kept); } catch { return { body: kept }; } // kept as plain text before
   }
   function saveDrafts() {
     for (const box of composers()) {
@@ -613,7 +606,7 @@
           continue;
         }
         box.value = draft.body;
-        const id = box.form.querySelector('input[name="client_id"]');
+        const id = clientId(box.form);
         if (id && draft.cid) id.value = draft.cid;
       } catch { /* storage off */ }
     }

@@ -82,7 +82,6 @@
   // works at once is a blip, three that fail are an outage.
   const lost = 'Connection lost. Reconnecting…';
   let failures = 0;
-  let firstRetry = null; // the timer retrying a first connection that failed
   function connected() {
     failures = 0;
     setState('live');
@@ -93,65 +92,6 @@
     else setState('reconnecting', lost);
   }
 
-  if (socket) {
-    el.addEventListener('htmx:ws:after:message:incoming', async (e) => {
-      let frame;
-      try { frame = await e.detail.message.json(); } catch { return; }
-      if (frame.primer) return; // text later messages refer back to, no event
-      if (frame.target) return; // this tab's composer, answering its own post
-      if (frame.event) {
-        htmx.trigger(sink, frame.event, { data: frame.data, id: frame.id });
-        if (frame.event !== 'rtm-notice') received({ id: frame.id || have, event: frame.event, data: frame.data });
-        return;
-      }
-      received({ id: frame.id, event: '', data: frame.content });
-    });
-    el.addEventListener('htmx:ws:before:connection', (e) => {
-      const conn = e.detail && e.detail.connection;
-      if (conn) conn.url = withAfter(conn.url, have);
-    });
-    el.addEventListener('htmx:ws:after:connection', connected);
-    el.addEventListener('htmx:ws:close', (e) => { // also after an error
-      if (e.detail.code === 4001) htmx.trigger(sink, 'rtm-signed-out', {});
-      else if (e.detail.code !== 1008) failed(); // 1008: refused, rtm-closed said why
-    });
-  } else {
-    el.addEventListener('htmx:sse:after:message', (e) => {
-      const m = e.detail.message;
-      received({ id: Number(m.id) || have, event: m.event || '', data: m.data });
-    });
-    el.addEventListener('htmx:sse:after:connection', (e) => {
-      const conn = e.detail && e.detail.connection;
-      if (!conn || conn.status < 400) connected(); // a refusal (401) is no live stream
-    });
-    el.addEventListener('htmx:sse:error', (e) => {
-      if (e.detail && e.detail.status === 401) htmx.trigger(sink, 'rtm-signed-out', {});
-      else failed();
-    });
-    // hx-sse retries a stream that was open, not a first request that
-    // failed (the link dropped right after the page came): retry that
-    // here, with the same backoff, or the page would never be live.
-    el.addEventListener('htmx:error', () => retryFirst(0));
-    // So is one refused for a while (429 past the connection rate, 408,
-    // a proxy's 5xx during a deploy): after Retry-After, if given. Other
-    // refusals would only be refused again (401: rtm-signed-out says so).
-    el.addEventListener('htmx:response:error', (e) => {
-      const res = e.detail && e.detail.ctx && e.detail.ctx.response;
-      if (!res || !(res.status === 408 || res.status === 429 || res.status >= 500)) return;
-      retryFirst(1000 * (Number(res.raw && res.raw.headers.get('Retry-After')) || 0));
-    });
-  }
-  function retryFirst(atLeast) {
-    if (stopped || !leading || (el._htmx && el._htmx.sse)) return;
-    failed();
-    clearTimeout(firstRetry);
-    firstRetry = setTimeout(connectAgain, Math.max(atLeast, Math.min(500 * 2 ** (failures - 1), 10000)));
-  }
-  function connectAgain() {
-    firstRetry = null;
-    const url = el.getAttribute('hx-sse:connect');
-    if (!stopped && leading && url && !(el._htmx && el._htmx.sse)) htmx.ajax('GET', withAfter(url, have), { source: el });
-  }
 
   function withAfter(url, id) {
     return url.replace(/([?&]after=)\d+/, '$1' + id);
@@ -254,35 +194,16 @@
     send({ t: 'synced', to: msg.from, upTo: have });
   }
 
-  // A follower on a WebSocket page has no socket to post over: its
-  // composer posts as a plain htmx request would, and shows the answer.
-  // The leader posts over its socket, which must be open: hx-ws would
-  // queue the post in the page, where nothing says it waits and a page
-  // left loses it. Either way a post that cannot go stays in its form
-  // with why (app.js, rtm:not-sent), to be sent again by hand.
-  document.addEventListener('submit', async (e) => {
-    const form = e.target;
-    if (!socket || e.defaultPrevented || !form.classList || !form.classList.contains('composer')) return;
-    if (leading) {
-      const conn = el._htmx && el._htmx.ws && el._htmx.ws.connection;
-      if (conn && conn.socket && conn.socket.readyState === WebSocket.OPEN) return;
-      e.preventDefault();
-      e.stopImmediatePropagation();
-      return emit('rtm:not-sent', { form, unsent: true });
-    }
-    e.preventDefault();
-    e.stopImmediatePropagation();
-    const res = await fetch(form.action, {
-      method: 'POST',
-      body: new URLSearchParams(new FormData(form)),
-      headers: { 'HX-Request': 'true' },
-      credentials: 'same-origin',
-    }).catch(() => null);
-    if (!res) return emit('rtm:not-sent', { form });
-    if (res.status === 401) return htmx.trigger(sink, 'rtm-signed-out', {});
-    if (res.status >= 500) return emit('rtm:not-sent', { form, status: res.status });
-    await htmx.swap({ sourceElement: form, target: form, swap: 'outerHTML', text: await res.text() });
-  }, true);
+  // The transport's own script (stream-sse.js or stream-ws.js), next in
+  // the page's bundle, reports its connection's events through this: a
+  // page carries the code of its one transport only.
+  el.rtmLive = {
+    received, connected, failed, withAfter, emit, sink,
+    get have() { return have; },
+    get leading() { return leading; },
+    get stopped() { return stopped; },
+    get failures() { return failures; },
+  };
 
   // Signed out: this tab is done. It stops leading (or waiting to), so a
   // page opened after logging in again can lead.

@@ -21,7 +21,7 @@ import (
 	"github.com/andybalholm/brotli"
 )
 
-//go:embed app.css app.js live.js signals.js favicon.svg embed.js embed-frame.js embed.css vendor
+//go:embed app.css app.js live.js stream-sse.js stream-ws.js signals.js favicon.svg embed.js embed-frame.js embed.css vendor
 var files embed.FS
 
 // Prefix is where the files are served.
@@ -74,11 +74,13 @@ func load() map[string]*asset {
 // one request instead of up to six (a request's headers cost about as
 // much as a small script), compressed together. Their order is the order
 // the page ran them in as separate scripts: htmx before its extensions,
-// app.js before live.js, whose first reports must find it listening.
+// app.js before live.js, whose first reports must find it listening, and
+// live.js before its transport's script (stream-sse.js, stream-ws.js),
+// which attaches to it.
 var bundles = map[string][]string{
 	"public.js":   {"vendor/htmx/htmx.min.js", "app.js"},
-	"live-sse.js": {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-sse.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "signals.js"},
-	"live-ws.js":  {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-ws.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "signals.js"},
+	"live-sse.js": {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-sse.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "stream-sse.js", "signals.js"},
+	"live-ws.js":  {"vendor/htmx/htmx.min.js", "vendor/htmx/hx-ws.min.js", "vendor/htmx/hx-upsert.min.js", "app.js", "live.js", "stream-ws.js", "signals.js"},
 }
 
 // compressed returns a's gzip and brotli copies, making them once.
@@ -171,6 +173,10 @@ func Handler() http.Handler {
 
 // AcceptsGzip reports whether the client takes gzip-encoded responses.
 func AcceptsGzip(r *http.Request) bool { return accepts(r, "gzip") }
+
+// AcceptsBrotli reports whether the client takes brotli-encoded responses
+// (browsers offer it over HTTPS and to localhost).
+func AcceptsBrotli(r *http.Request) bool { return accepts(r, "br") }
 
 // accepts reports whether the client takes responses in encoding.
 func accepts(r *http.Request, encoding string) bool {

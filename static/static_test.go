@@ -72,7 +72,7 @@ func TestCompressionWhenAccepted(t *testing.T) {
 // Our own scripts and styles are served minified: smaller, no comments,
 // the same code.
 func TestOwnFilesAreMinified(t *testing.T) {
-	for _, name := range []string{"app.js", "live.js", "signals.js", "app.css"} {
+	for _, name := range []string{"app.js", "live.js", "stream-sse.js", "stream-ws.js", "signals.js", "app.css"} {
 		source, err := files.ReadFile(name)
 		if err != nil {
 			t.Fatal(err)

@@ -52,6 +52,23 @@ func streamPath(p Page) string { return "/events?" + streamQuery(p) }
 
 func socketPath(p Page) string { return "/ws?" + streamQuery(p) }
 
+// htmxConfig is the page's htmx settings: those of its one live
+// transport, if any. A stream lives in one tab of the browser, which may
+// be in the background: it must not pause there.
+func htmxConfig(p Page) string {
+	const base = `{"includeIndicatorCSS":false`
+	switch {
+	case p.User == nil:
+		return base + `}`
+	case p.Socket:
+		return base + `,"ws":{"reconnectMaxDelay":10000,"pauseOnBackground":false}}`
+	}
+	return base + `,"sse":{"reconnectMaxDelay":10000,"pauseOnBackground":false}}`
+}
+
+// millis is d in whole milliseconds, as the page's script reads a time.
+func millis(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
+
 func streamQuery(p Page) string {
 	q := "after=" + strconv.FormatInt(p.StreamAfter, 10)
 	if p.Watch > 0 {

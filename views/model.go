@@ -2,7 +2,11 @@
 // View models live here too; they carry only what a template prints.
 package views
 
-import "github.com/rtmessenger/rtmessenger/chat"
+import (
+	"time"
+
+	"github.com/rtmessenger/rtmessenger/chat"
+)
 
 // Assets holds the versioned URLs of the static files a page links.
 type Assets struct {
@@ -23,6 +27,10 @@ type Page struct {
 	StreamAfter int64
 	// Socket runs the page's live updates over a WebSocket, not SSE.
 	Socket bool
+	// Heartbeat is how often the server sends every stream something: the
+	// page drops one silent for much longer (a dead connection) and
+	// resumes on a fresh one.
+	Heartbeat time.Duration
 	// Path is the page's own address, for forms that come back to it.
 	Path string
 	// Watch is the announcement whose status the page shows (WatchFrom is

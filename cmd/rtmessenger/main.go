@@ -161,6 +161,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		PublicURL:       strings.TrimSuffix(cfg.publicURL, "/"),
 		ListenAddr:      cfg.addr,
 		ReplayLimit:     cfg.replayLimit,
+		Heartbeat:       cfg.heartbeat,
 		Password:        handlers.PasswordParams{MemoryKiB: uint32(cfg.passwordKiB), Passes: 2, Lanes: 1},
 		SessionIdle:     cfg.sessionIdle,
 		SessionLifetime: cfg.sessionLife,

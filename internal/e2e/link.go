@@ -34,6 +34,7 @@ type Link struct {
 	mu       sync.Mutex
 	cut      bool
 	streams  bool                     // refusing /events
+	silenced int                      // streams opened before the latest Silence pass nothing
 	lose     string                   // path prefix of POSTs whose answers are lost
 	lost     chan int                 // the status the server gave each lost answer
 	inFlight map[*int]func()          // cancels each request passing through
@@ -100,6 +101,15 @@ func (l *Link) Cut() {
 	l.mu.Unlock()
 	l.srv.SetKeepAlivesEnabled(false) // closes idle connections too
 	l.through.CloseIdleConnections()
+}
+
+// Silence makes the event streams open now pass nothing more, without
+// closing: to the browser, a connection that died without a word (a
+// laptop that slept, a NAT that forgot it). Requests made later pass.
+func (l *Link) Silence() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.silenced++
 }
 
 // Restore lets connections through again.
@@ -223,8 +233,40 @@ func (l *Link) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case lose:
 		l.proxy.ServeHTTP(&swallow{header: http.Header{}, lost: l.lost}, r.WithContext(ctx))
 		hangUp(w)
+	case r.URL.Path == "/events":
+		l.mu.Lock()
+		m := &muffled{ResponseWriter: w, l: l, from: l.silenced}
+		l.mu.Unlock()
+		l.proxy.ServeHTTP(m, r.WithContext(ctx))
 	default:
 		l.proxy.ServeHTTP(w, r.WithContext(ctx))
+	}
+}
+
+// muffled passes a stream on until the link silences the streams opened
+// before: from then on it drops what the server sends.
+type muffled struct {
+	http.ResponseWriter
+	l    *Link
+	from int
+}
+
+func (m *muffled) silent() bool {
+	m.l.mu.Lock()
+	defer m.l.mu.Unlock()
+	return m.l.silenced > m.from
+}
+
+func (m *muffled) Write(p []byte) (int, error) {
+	if m.silent() {
+		return len(p), nil
+	}
+	return m.ResponseWriter.Write(p)
+}
+
+func (m *muffled) Flush() {
+	if !m.silent() {
+		http.NewResponseController(m.ResponseWriter).Flush()
 	}
 }
 

@@ -29,9 +29,10 @@ func testResumeAcrossRestart(t *testing.T, transport string) {
 	dana.WaitLive()
 	dana.Eval(`window.notReloaded = 'yes'`)
 	// htmx's own backoff grows to 60 s: after a long outage a page would
-	// stay offline up to a minute after the server is back.
-	if got := dana.Eval(`htmx.config.sse.reconnectMaxDelay + ' ' + htmx.config.ws.reconnectMaxDelay`); got != "10000 10000" {
-		t.Fatalf("reconnect backoff caps %s, want 10000 ms for both transports", got)
+	// stay offline up to a minute after the server is back. And the tab
+	// holding the stream may be in the background: it must not pause there.
+	if got := dana.Eval(`htmx.config.` + transport + `.reconnectMaxDelay + ' ' + htmx.config.` + transport + `.pauseOnBackground`); got != "10000 false" {
+		t.Fatalf("%s reconnect backoff cap and pause in the background: %s, want 10000 ms and false", transport, got)
 	}
 
 	restartWith := func(posts int, prefix string) {
