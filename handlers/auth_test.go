@@ -155,9 +155,15 @@ func TestHealthAndHeaders(t *testing.T) {
 	}
 	res = a.browser().get("/login", nil)
 	csp := res.header.Get("Content-Security-Policy")
-	for _, d := range []string{"script-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+	for _, d := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
 		if !strings.Contains(csp, d) {
 			t.Errorf("CSP %q lacks %s", csp, d)
+		}
+	}
+	// Scripts fall back to default-src; nothing may loosen them.
+	for _, d := range []string{"script-src", "unsafe"} {
+		if strings.Contains(csp, d) {
+			t.Errorf("CSP %q has %s", csp, d)
 		}
 	}
 	if res.header.Get("X-Content-Type-Options") != "nosniff" || res.header.Get("Referrer-Policy") == "" {

@@ -244,8 +244,7 @@ func (h *Handler) embedHeaders(w http.ResponseWriter, origins []string) {
 	}
 	hd := w.Header()
 	hd.Del("X-Frame-Options")
-	hd.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
-		"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+ancestors)
+	hd.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors "+ancestors)
 	// The session is in the address: keep it out of any Referer.
 	hd.Set("Referrer-Policy", "no-referrer")
 }
