@@ -633,33 +633,36 @@
 
   // Text typed while a message is on its way stays. The answer replaces
   // the whole composer, so what was typed since the send goes into the new
-  // one: the rest after what was sent, or all of it when the message was
-  // refused (the refusal puts back only what was sent).
+  // one: the rest after what was sent when the answer is an empty composer
+  // (sent), or all of it when it holds what was sent (refused).
   const sending = new WeakMap(); // composer form → the text it sent
   document.addEventListener('submit', (e) => {
     const box = e.target.querySelector && e.target.querySelector('textarea[name="body"]');
     if (isComposer(box)) sending.set(box.form, box.value);
   }, true);
-  let typedMeanwhile = null; // {ctx, action, text}: for the composer the answer puts in place
+  let typedMeanwhile = null; // {ctx, action, sent, typed}: for the composer the answer puts in place
   document.addEventListener('htmx:before:swap', (e) => {
     const ctx = e.detail.ctx;
-    const form = ctx && ctx.sourceElement;
+    let form = ctx && ctx.sourceElement;
+    // Over the WebSocket the answer comes from the socket, aimed at the
+    // composer by id.
+    if (ctx && !sending.has(form) && typeof ctx.target === 'string' && ctx.target.startsWith('#')) form = document.getElementById(ctx.target.slice(1));
     if (!form || !sending.has(form)) return;
     const sent = sending.get(form);
     sending.delete(form);
     const box = form.querySelector('textarea[name="body"]');
     if (e.defaultPrevented || !box || box.value === sent) return; // not replaced, or nothing new
-    const status = ctx.response && ctx.response.status;
-    const sentOK = status >= 200 && status < 300 && box.value.startsWith(sent);
-    typedMeanwhile = { ctx, action: form.getAttribute('action'), text: sentOK ? box.value.slice(sent.length) : box.value };
+    typedMeanwhile = { ctx, action: form.getAttribute('action'), sent, typed: box.value };
   });
   document.addEventListener('htmx:after:swap', (e) => {
     const kept = typedMeanwhile;
     if (!kept || e.detail.ctx !== kept.ctx) return;
     typedMeanwhile = null;
     const box = [...composers()].find((b) => b.form.getAttribute('action') === kept.action);
-    if (!box || !kept.text.trim()) return;
-    box.value = kept.text;
+    if (!box) return;
+    const text = !box.value && kept.typed.startsWith(kept.sent) ? kept.typed.slice(kept.sent.length) : kept.typed;
+    if (!text.trim()) return;
+    box.value = text;
     box.dispatchEvent(new Event('input', { bubbles: true })); // its count and its draft
   });
   document.addEventListener('submit', (e) => {

@@ -158,6 +158,23 @@ func TestTextTypedWhileSendingStays(t *testing.T) {
 	}
 }
 
+// Over the WebSocket too: the answer to a post comes from the socket,
+// aimed at the composer, and the text typed meanwhile stays.
+func TestTextTypedWhileSendingStaysOverWebSocket(t *testing.T) {
+	_, tb := aliceInARoom(t)
+	tb.Submit(`.transport button`)
+	tb.WaitLive()
+	// Frames wait until the test lets them go, as on a slow link.
+	tb.Eval(`window.__go = null; { const send = WebSocket.prototype.send, held = [];
+		WebSocket.prototype.send = function (d) { held.push([this, d]); };
+		window.__go = () => { WebSocket.prototype.send = send; for (const [ws, d] of held) send.call(ws, d); }; } 'gated'`)
+	tb.Send("on its way")
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "and more"))
+	tb.Eval(`window.__go(), 'released'`)
+	tb.WaitFor("the message in the log", `[...document.querySelectorAll('.log li.msg .body')].some(b => b.textContent === 'on its way')`)
+	tb.WaitFor("the text typed meanwhile", `document.getElementById('body').value === 'and more'`)
+}
+
 // aliceInARoom signs alice up in a fresh browser and server and opens a
 // room of hers, live.
 func aliceInARoom(t *testing.T) (*e2e.Server, e2e.Tab) {
