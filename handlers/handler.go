@@ -115,6 +115,11 @@ type Deps struct {
 	Limits Limits
 	// Now is the clock; tests move it.
 	Now func() time.Time
+	// LiveDocMessages is the most messages a live log document (the frame
+	// of a page without script) shows before it asks for a reload
+	// (default 500): it never ends by itself, and a browser keeps all of
+	// it. Tests lower it.
+	LiveDocMessages int
 	// BodyGrace is how long any request body may take beyond what it needs
 	// at 16 KiB/s (default 10 s); tests shorten it.
 	BodyGrace time.Duration
@@ -164,6 +169,7 @@ type Handler struct {
 	log          *slog.Logger
 	assets       views.Assets
 	replayLimit  int
+	liveDocMax   int
 	heartbeat    time.Duration
 	replayFrom   func(time.Time) time.Time
 	passwords    *passwords
@@ -200,6 +206,7 @@ func New(d Deps) *Handler {
 		log:         d.Logger,
 		replayLimit: d.ReplayLimit,
 		heartbeat:   cmp.Or(d.Heartbeat, 15*time.Second),
+		liveDocMax:  cmp.Or(d.LiveDocMessages, 500),
 		replayFrom:  d.ReplayFrom,
 		assets: views.Assets{
 			CSS:    static.URL("app.css"),

@@ -124,16 +124,25 @@ func (h *Handler) liveStart(retry bool) []byte {
 }
 
 // liveChunk decides what room's live log document shows of each event of
-// the user's stream: the room's messages newer than after, each once, and
-// what the stream itself says (refused, signed out, too much missed).
+// the user's stream: the room's messages newer than after, each once, up
+// to h.liveDocMax of them, and what the stream itself says (refused,
+// signed out, too much missed).
 func (h *Handler) liveChunk(room, after int64) func(int64, string, []byte) []byte {
 	shown := shownIDs{floor: max(after, 0), keep: h.replayLimit + 64}
+	count := 0
 	return func(_ int64, event string, data []byte) []byte {
 		switch event {
 		case "":
+			if count >= h.liveDocMax {
+				return nil // the reader was asked to reload
+			}
 			in, id, item, ok := views.LiveItem(data)
 			if !ok || in != room || !shown.add(id) {
 				return nil
+			}
+			if count++; count == h.liveDocMax {
+				// A new slice: item shares the event's bytes with every member.
+				return slices.Concat(item, h.liveNote("This frame shows no more new messages.", roomPath(room), "Reload the page"))
 			}
 			return item
 		case closedEvent:

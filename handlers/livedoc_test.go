@@ -285,6 +285,33 @@ func TestLiveDocSaysWhyItEnds(t *testing.T) {
 	mustContain(t, hers.Text(), fmt.Sprintf(`You have been signed out. <a href="/login?next=%%2Frooms%%2F%d">Log in</a></li>`, room))
 }
 
+// The document never ends by itself, and the browser keeps all of it: past
+// its most messages it asks for a reload (which brings a fresh page and
+// frame) and shows no more.
+func TestLiveDocAsksForAReloadPastItsMostMessages(t *testing.T) {
+	ticks := make(chan time.Time)
+	a := newAppWith(t, hub.Options{HeartbeatTicks: ticks}, nil, func(d *Deps) { d.LiveDocMessages = 3 })
+	alice, bob := a.signup("alice"), a.signup("bob")
+	room := alice.createRoom("general")
+	bob.join(room)
+	_, doc := bob.openLive(room, "")
+	doc.WaitFor(t, docStart, streamWait)
+	a.waitConns(1)
+	var ids []int64
+	for i := range 5 {
+		ids = append(ids, alice.sayID(room, fmt.Sprintf("message %d", i)))
+	}
+	// Everything posted is queued to the document before the heartbeat
+	// that follows it: the comment marks the end of what it was sent.
+	a.settle()
+	ticks <- time.Now()
+	text := doc.WaitFor(t, "<!--hb-->", streamWait)
+	mustContain(t, text, fmt.Sprintf(`This frame shows no more new messages. <a href="/rooms/%d">Reload the page</a></li>`, room))
+	if got := docIDs(text); !slices.Equal(got, ids[:3]) {
+		t.Fatalf("document shows messages %v, want %v and no more", got, ids[:3])
+	}
+}
+
 // Over HTTP/2 (no connection to take over) the document is the same.
 func TestLiveDocOverHTTP2(t *testing.T) {
 	a := newApp(t)
