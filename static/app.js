@@ -585,7 +585,12 @@
   }
   function takeDraft(form) {
     const kept = sessionStorage.getItem(draftKey(form));
-    try { return JSON.parse(kept); } catch { return { body: kept }; } // kept as plain text before
+    if (kept === null) return null;
+    try {
+      const d = JSON.parse(kept);
+      if (d && typeof d === 'object' && typeof d.body === 'string') return d;
+    } catch { /* kept as plain text before */ }
+    return { body: kept };
   }
   function saveDrafts() {
     for (const box of composers()) {
@@ -624,10 +629,16 @@
       else sessionStorage.removeItem(draftKey(box.form));
     } catch { /* storage off */ }
   });
-  // A sent message comes back as an empty composer: its draft is done.
+  // A sent message comes back as an empty composer: its draft is done. A
+  // refused one may come back with a new client id (the old one was spent
+  // on other text): its draft takes that.
   document.addEventListener('htmx:after:swap', () => {
     for (const box of composers()) {
-      if (!box.value) try { sessionStorage.removeItem(draftKey(box.form)); } catch { /* storage off */ }
+      try {
+        const draft = box.value ? takeDraft(box.form) : null;
+        if (!box.value) sessionStorage.removeItem(draftKey(box.form));
+        else if (draft && draft.cid !== clientId(box.form)?.value) putDraft(box);
+      } catch { /* storage off */ }
     }
   });
 

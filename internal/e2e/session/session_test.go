@@ -130,6 +130,26 @@ func TestASentDraftIsNeverPostedTwice(t *testing.T) {
 	}
 }
 
+// A draft that was sent already and then changed is refused as such, and
+// the refusal gives the composer a fresh client id: the draft takes it,
+// so after a reload the changed text sends as a new message instead of
+// being refused again for good.
+func TestAChangedSentDraftSendsAfterItsRefusal(t *testing.T) {
+	s, tb := aliceInARoom(t)
+	room := tb.Eval(`location.pathname`)
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "first **draft**"))
+	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
+	tb.WaitFor("the post", `window.__posted !== null`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+	tb.WaitFor("the draft back", `document.getElementById('body').value === 'first **draft**'`)
+	tb.Send(" changed")
+	tb.WaitFor("the refusal", `document.querySelector('#composer [role=alert]')?.textContent.includes('already arrived')`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+	tb.WaitFor("the changed draft back", `document.getElementById('body').value === 'first **draft** changed'`)
+	tb.Send("")
+	tb.WaitFor("the changed text sent as a new message", `[...document.querySelectorAll('.log li.msg .body')].some(b => b.textContent === 'first draft changed')`)
+}
+
 // Text typed while a message is on its way stays in the composer that the
 // answer puts in place (a slow link makes that window long): after a sent
 // message, the rest; after a refused one, all of it.
