@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -145,6 +146,21 @@ func TestCrossSiteFormPostsAreRefused(t *testing.T) {
 	if res := alice.post("/rooms", url.Values{"name": {"fine"}}, sameSite); res.status != http.StatusSeeOther {
 		t.Fatalf("same-origin post: %d", res.status)
 	}
+}
+
+// A signed-in error page's stream resumes from the newest message, as
+// any page's does: from 0, the tab holding the browser's stream would
+// answer its hello with a reload, and the page would load again and again.
+func TestAnErrorPageStreamsFromTheNewestMessage(t *testing.T) {
+	a := newApp(t)
+	alice := a.signup("alice")
+	room := alice.createRoom("general")
+	latest := alice.sayID(room, "the newest")
+	res := alice.get("/no/such/page", nil)
+	if res.status != http.StatusNotFound {
+		t.Fatalf("status %d", res.status)
+	}
+	mustContain(t, res.body, fmt.Sprintf(`data-connect="/events?after=%d"`, latest), `data-heartbeat="15000"`)
 }
 
 func TestHealthAndHeaders(t *testing.T) {

@@ -195,9 +195,18 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		views.ErrorFragment(msg).Render(r.Context(), w)
 		return
 	}
-	p := views.Page{Title: http.StatusText(status), Assets: h.assets}
+	p := views.Page{Title: http.StatusText(status), Assets: h.assets, Heartbeat: h.heartbeat}
 	if u, ok := userFrom(r); ok {
 		p.User = &u
+		p.Socket = h.wantsSocket(r)
+		// The page's stream resumes from the newest id, as any page's; one
+		// that cannot be read opens none (a stream from 0 would have every
+		// other tab tell this one to reload, again and again).
+		if after, err := h.store.LatestID(r.Context()); err == nil {
+			p.StreamAfter = after
+		} else {
+			p.Quiet = true
+		}
 	}
 	var buf bytes.Buffer
 	if views.ErrorView(views.ErrorPage{Page: p, Status: status, Message: msg}).Render(r.Context(), &buf) != nil {

@@ -52,13 +52,15 @@
   let floor = startAfter;
   const keep = 500;
 
-  // keepEvent files ev by id; one already kept is replaced (a replay may
-  // bring a newer state of it), and the oldest goes past keep.
+  // keepEvent files ev by id, after those of the same id: ids are not the
+  // events' own (a read mark or an edit carries a message's id), so none
+  // replaces another; a duplicate (replayed) is only shown again, which
+  // fragments absorb. The oldest goes past keep.
   function keepEvent(ev) {
+    if (ev.id <= floor) return; // the buffer starts above it
     let i = kept.length;
     while (i > 0 && kept[i - 1].id > ev.id) i--;
-    if (i > 0 && kept[i - 1].id === ev.id) kept[i - 1] = ev;
-    else kept.splice(i, 0, ev);
+    kept.splice(i, 0, ev);
     if (kept.length > keep) floor = kept.shift().id;
   }
 
@@ -134,7 +136,10 @@
     if (synced && ev.id > have) have = ev.id;
   }
 
-  const hello = () => send({ t: 'hello', from: tab, after: have });
+  // Each hello is numbered, and only the answer to the latest counts: an
+  // older answer, still queued, would vouch for events a failed swap lost.
+  let asks = 0;
+  const hello = () => send({ t: 'hello', from: tab, after: have, ask: ++asks });
 
   // Swaps apply one at a time, in order. One that fails leaves this tab
   // short of an event: it asks the leader again from the last event it
@@ -159,6 +164,7 @@
         break;
       case 'synced':
         if (!leading) follow(() => {
+          if (msg.ask !== asks) return;
           synced = true;
           retrying = false;
           if (msg.upTo > have) have = msg.upTo;
@@ -191,7 +197,7 @@
       return;
     }
     for (const ev of kept) if (ev.id > msg.after) send({ t: 'ev', to: msg.from, ev });
-    send({ t: 'synced', to: msg.from, upTo: have });
+    send({ t: 'synced', to: msg.from, ask: msg.ask, upTo: have });
   }
 
   // The transport's own script (stream-sse.js or stream-ws.js), next in

@@ -54,23 +54,29 @@
   // reconnects and resumes as after any drop. hx-sse reads and drops
   // comments without a word, so the bytes are counted at its reader,
   // which it takes from the response right after this event.
+  // The time between a read's answer and the next read (the page busy
+  // with a swap) is no silence.
   const beat = Number(el.dataset.heartbeat) || 15000;
   let heard = 0; // when the open stream last brought anything; 0: none open
   function listenFor(conn) {
-    heard = Date.now();
+    heard = performance.now();
     queueMicrotask(() => {
       const reader = conn.reader;
       if (!reader) return;
       const read = reader.read.bind(reader);
-      reader.read = () => read().then((chunk) => {
-        if (conn.reader === reader) heard = Date.now();
-        return chunk;
-      });
+      const note = () => { if (conn.reader === reader) heard = performance.now(); };
+      reader.read = () => {
+        note();
+        return read().then((chunk) => {
+          note();
+          return chunk;
+        });
+      };
     });
   }
   setInterval(() => {
     const conn = open();
-    if (!live.leading || !heard || !conn || !conn.reader || Date.now() - heard < 2.5 * beat) return;
+    if (!live.leading || !heard || !conn || !conn.reader || performance.now() - heard < 2.5 * beat) return;
     heard = 0;
     conn.reader.cancel();
   }, Math.min(beat, 5000));

@@ -27,6 +27,9 @@ type Page struct {
 	StreamAfter int64
 	// Socket runs the page's live updates over a WebSocket, not SSE.
 	Socket bool
+	// Quiet pages open no stream, for want of a point to resume from (an
+	// error page when the store cannot be read).
+	Quiet bool
 	// Heartbeat is how often the server sends every stream something: the
 	// page drops one silent for much longer (a dead connection) and
 	// resumes on a fresh one.
