@@ -1,13 +1,17 @@
 package handlers
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/rtmessenger/rtmessenger/hub"
+	"github.com/rtmessenger/rtmessenger/store"
 	"go.uber.org/goleak"
 )
 
@@ -161,6 +165,34 @@ func TestAnErrorPageStreamsFromTheNewestMessage(t *testing.T) {
 		t.Fatalf("status %d", res.status)
 	}
 	mustContain(t, res.body, fmt.Sprintf(`data-connect="/events?after=%d"`, latest), `data-heartbeat="15000"`)
+}
+
+// latestIDFails is the store with LatestID failing while on is set.
+type latestIDFails struct {
+	*store.Store
+	on *atomic.Bool
+}
+
+func (s latestIDFails) LatestID(ctx context.Context) (int64, error) {
+	if s.on.Load() {
+		return 0, errors.New("the store cannot be read")
+	}
+	return s.Store.LatestID(ctx)
+}
+
+// An error page whose newest message cannot be read opens no stream at
+// all, rather than one from 0.
+func TestAnErrorPageWithoutAResumePointOpensNoStream(t *testing.T) {
+	var failing atomic.Bool
+	a := newAppWith(t, hub.Options{}, nil, func(d *Deps) { d.Store = latestIDFails{d.Store.(*store.Store), &failing} })
+	alice := a.signup("alice")
+	failing.Store(true)
+	res := alice.get("/no/such/page", nil)
+	if res.status != http.StatusNotFound {
+		t.Fatalf("status %d", res.status)
+	}
+	mustContain(t, res.body, "There is no page at this address.")
+	mustNotContain(t, res.body, `id="stream"`, `id="socket"`, "data-connect")
 }
 
 func TestHealthAndHeaders(t *testing.T) {

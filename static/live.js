@@ -54,12 +54,13 @@
 
   // keepEvent files ev by id, after those of the same id: ids are not the
   // events' own (a read mark or an edit carries a message's id), so none
-  // replaces another; a duplicate (replayed) is only shown again, which
-  // fragments absorb. The oldest goes past keep.
+  // replaces another, but the very same event (handed on twice, replayed)
+  // is kept once. The oldest goes past keep.
   function keepEvent(ev) {
     if (ev.id <= floor) return; // the buffer starts above it
     let i = kept.length;
     while (i > 0 && kept[i - 1].id > ev.id) i--;
+    for (let j = i; j > 0 && kept[j - 1].id === ev.id; j--) if (kept[j - 1].data === ev.data) return;
     kept.splice(i, 0, ev);
     if (kept.length > keep) floor = kept.shift().id;
   }
@@ -133,7 +134,7 @@
       keepEvent(ev);
       emit('rtm:event', ev);
     }
-    if (synced && ev.id > have) have = ev.id;
+    if (synced && !leading && ev.id > have) have = ev.id; // a leader's own stream moves it
   }
 
   // Each hello is numbered, and only the answer to the latest counts: an

@@ -55,16 +55,17 @@
   // comments without a word, so the bytes are counted at its reader,
   // which it takes from the response right after this event.
   // The time between a read's answer and the next read (the page busy
-  // with a swap) is no silence.
+  // with a swap) is no silence. The wall clock, since a monotonic one
+  // stands still while the machine sleeps: the case this is for.
   const beat = Number(el.dataset.heartbeat) || 15000;
   let heard = 0; // when the open stream last brought anything; 0: none open
   function listenFor(conn) {
-    heard = performance.now();
+    heard = Date.now();
     queueMicrotask(() => {
       const reader = conn.reader;
       if (!reader) return;
       const read = reader.read.bind(reader);
-      const note = () => { if (conn.reader === reader) heard = performance.now(); };
+      const note = () => { if (conn.reader === reader) heard = Date.now(); };
       reader.read = () => {
         note();
         return read().then((chunk) => {
@@ -76,7 +77,7 @@
   }
   setInterval(() => {
     const conn = open();
-    if (!live.leading || !heard || !conn || !conn.reader || performance.now() - heard < 2.5 * beat) return;
+    if (!live.leading || !heard || !conn || !conn.reader || Date.now() - heard < 2.5 * beat) return;
     heard = 0;
     conn.reader.cancel();
   }, Math.min(beat, 5000));
