@@ -91,12 +91,7 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 	s, tb := aliceInARoom(t)
 	room := tb.Eval(`location.pathname`)
 
-	// Typed (so kept as a draft), then stored by a post whose answer the
-	// composer never gets, as when the page is left right after Send.
-	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "sent already"))
-	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
-	tb.WaitFor("the post", `window.__posted !== null`)
-	tb.Do(chromedp.Navigate(s.URL + room))
+	sentAndLeft(s, tb, room, "sent already")
 	tb.WaitFor("the message in the log", `[...document.querySelectorAll('.log li.msg .body')].some(b => b.textContent === 'sent already')`)
 	if got := tb.Eval(`document.getElementById('body').value`); got != "" {
 		t.Fatalf("the composer came back with %q", got)
@@ -107,6 +102,17 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 	tb.WaitFor("the unsent draft back", `document.getElementById('body').value === 'not sent'`)
 }
 
+// sentAndLeft types text (so it is kept as a draft), stores it with a post
+// whose answer the composer never gets, as when the page is left right
+// after Send, and loads the room again.
+func sentAndLeft(s *e2e.Server, tb e2e.Tab, room, text string) {
+	tb.T.Helper()
+	tb.Do(chromedp.SendKeys(chromedp.ID("body"), text))
+	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
+	tb.WaitFor("the post", `window.__posted !== null`)
+	tb.Do(chromedp.Navigate(s.URL + room))
+}
+
 // A sent message that the log shows otherwise than it was typed (its
 // markup rendered) comes back as a draft, since the page cannot tell it
 // was sent; but it comes back with the client id it was sent with, so
@@ -114,10 +120,7 @@ func TestSentTextDoesNotComeBackAsADraft(t *testing.T) {
 func TestASentDraftIsNeverPostedTwice(t *testing.T) {
 	s, tb := aliceInARoom(t)
 	room := tb.Eval(`location.pathname`)
-	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "this is **bold**"))
-	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
-	tb.WaitFor("the post", `window.__posted !== null`)
-	tb.Do(chromedp.Navigate(s.URL + room))
+	sentAndLeft(s, tb, room, "this is **bold**")
 	const shown = `[...document.querySelectorAll('.log li.msg .body')].filter(b => b.textContent === 'this is bold').length`
 	tb.WaitFor("the message in the log", shown+` === 1`)
 	tb.WaitFor("the draft back", `document.getElementById('body').value === 'this is **bold**'`)
@@ -137,10 +140,7 @@ func TestASentDraftIsNeverPostedTwice(t *testing.T) {
 func TestAChangedSentDraftSendsAfterItsRefusal(t *testing.T) {
 	s, tb := aliceInARoom(t)
 	room := tb.Eval(`location.pathname`)
-	tb.Do(chromedp.SendKeys(chromedp.ID("body"), "first **draft**"))
-	tb.Eval(`window.__posted = null; fetch(document.getElementById('composer').action, {method: 'POST', body: new URLSearchParams(new FormData(document.getElementById('composer')))}).then(r => window.__posted = r.status), 'posting'`)
-	tb.WaitFor("the post", `window.__posted !== null`)
-	tb.Do(chromedp.Navigate(s.URL + room))
+	sentAndLeft(s, tb, room, "first **draft**")
 	tb.WaitFor("the draft back", `document.getElementById('body').value === 'first **draft**'`)
 	tb.Send(" changed")
 	tb.WaitFor("the refusal", `document.querySelector('#composer [role=alert]')?.textContent.includes('already arrived')`)
