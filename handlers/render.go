@@ -3,6 +3,7 @@ package handlers
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math"
 	"net/http"
 	"os"
@@ -83,59 +84,70 @@ func writeHTML(w http.ResponseWriter, r *http.Request, status int, body []byte) 
 	// Pages show private conversations: never store them, so Back after
 	// log-out shows nothing and a left page is never frozen with its stream.
 	hd.Set("Cache-Control", "no-store")
-	if len(body) > smallGzipMax && static.AcceptsBrotli(r) {
+	var writers *sync.Pool
+	switch {
+	case len(body) > smallGzipMax && static.AcceptsBrotli(r):
 		hd.Set("Content-Encoding", "br")
-		w.WriteHeader(status)
-		bw := brotliWriters.Get().(*brotli.Writer)
-		bw.Reset(w)
-		bw.Write(body)
-		bw.Close()
-		brotliWriters.Put(bw)
-		return
-	}
-	if len(body) < gzipMin || !static.AcceptsGzip(r) {
+		writers = &brotliWriters
+	case len(body) < gzipMin || !static.AcceptsGzip(r):
 		w.WriteHeader(status)
 		w.Write(body)
 		return
-	}
-	hd.Set("Content-Encoding", "gzip")
-	w.WriteHeader(status)
-	writers := &gzipWriters
-	if len(body) <= smallGzipMax {
+	case len(body) <= smallGzipMax:
+		hd.Set("Content-Encoding", "gzip")
 		writers = &smallGzipWriters
+	default:
+		hd.Set("Content-Encoding", "gzip")
+		writers = &gzipWriters
 	}
-	zw := writers.Get().(*gzip.Writer)
+	w.WriteHeader(status)
+	zw := writers.Get().(compressor)
 	zw.Reset(w)
 	zw.Write(body)
 	zw.Close()
 	writers.Put(zw)
 }
 
+// compressor is what the pooled gzip and brotli writers have in common.
+type compressor interface {
+	io.WriteCloser
+	Reset(io.Writer)
+}
+
 // page starts the view model of a full page. For a signed-in user it first
 // reads the newest message id: the page's stream resumes from there, so
 // anything committed while the rest of the page is read still arrives.
 func (h *Handler) page(r *http.Request, title string) (views.Page, error) {
-	// Escaped, as the transport switch sends it back as a redirect target.
-	p := views.Page{Title: title, Assets: h.assets, Path: r.URL.EscapedPath(), Heartbeat: h.heartbeat}
-	if u, ok := userFrom(r); ok {
-		p.User = &u
-		p.Socket = h.wantsSocket(r)
-		after, err := h.store.LatestID(r.Context())
-		if err != nil {
-			return p, err
-		}
-		p.StreamAfter = after
+	p, err := h.streamedPage(r, title)
+	if u := p.User; u != nil && err == nil {
 		freshStash.dropStale(h, r)
 		keptStash.dropStale(h, r)
 		h.live.Active(u.ID) // opening a page is activity
-		p.Peers = h.peers(r.Context(), u)
+		p.Peers = h.peers(r.Context(), *u)
 		// The page lists the user's conversations with their waiting
 		// announcements: those count as delivered now.
 		if err := h.announcements.MarkDeliveredTo(r.Context(), u.ID); err != nil {
 			h.log.Warn("record announcements delivered", "user", u.ID, "err", err)
 		}
 	}
-	return p, nil
+	return p, err
+}
+
+// streamedPage is the part of a page's view model that every page has,
+// error pages too: for a signed-in user, the stream's transport and the
+// newest message id it resumes from.
+func (h *Handler) streamedPage(r *http.Request, title string) (views.Page, error) {
+	// Escaped, as the transport switch sends it back as a redirect target.
+	p := views.Page{Title: title, Assets: h.assets, Path: r.URL.EscapedPath(), Heartbeat: h.heartbeat}
+	u, ok := userFrom(r)
+	if !ok {
+		return p, nil
+	}
+	p.User = &u
+	p.Socket = h.wantsSocket(r)
+	var err error
+	p.StreamAfter, err = h.store.LatestID(r.Context())
+	return p, err
 }
 
 // parseForm reads a urlencoded form within maxFormBytes.
@@ -195,19 +207,10 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		views.ErrorFragment(msg).Render(r.Context(), w)
 		return
 	}
-	p := views.Page{Title: http.StatusText(status), Assets: h.assets, Heartbeat: h.heartbeat}
-	if u, ok := userFrom(r); ok {
-		p.User = &u
-		p.Socket = h.wantsSocket(r)
-		// The page's stream resumes from the newest id, as any page's; one
-		// that cannot be read opens none (a stream from 0 would have every
-		// other tab tell this one to reload, again and again).
-		if after, err := h.store.LatestID(r.Context()); err == nil {
-			p.StreamAfter = after
-		} else {
-			p.Quiet = true
-		}
-	}
+	// Where the newest id cannot be read the page opens no stream: one from
+	// 0 would have every other tab tell this one to reload, again and again.
+	p, unread := h.streamedPage(r, http.StatusText(status))
+	p.Quiet = unread != nil
 	var buf bytes.Buffer
 	if views.ErrorView(views.ErrorPage{Page: p, Status: status, Message: msg}).Render(r.Context(), &buf) != nil {
 		http.Error(w, msg, status)

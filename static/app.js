@@ -578,10 +578,9 @@
   function composers() {
     return document.querySelectorAll('form.composer textarea[name="body"]');
   }
-  const clientId = (form) => form.querySelector('input[name="client_id"]');
+  const clientId = (form) => form.querySelector('input[name="client_id"]')?.value || '';
   function putDraft(box) {
-    const id = clientId(box.form);
-    sessionStorage.setItem(draftKey(box.form), JSON.stringify({ body: box.value, cid: id && id.value }));
+    sessionStorage.setItem(draftKey(box.form), JSON.stringify({ body: box.value, cid: clientId(box.form) }));
   }
   function takeDraft(form) {
     const kept = sessionStorage.getItem(draftKey(form));
@@ -611,7 +610,7 @@
           continue;
         }
         box.value = draft.body;
-        const id = clientId(box.form);
+        const id = box.form.querySelector('input[name="client_id"]');
         if (id && draft.cid) id.value = draft.cid;
       } catch { /* storage off */ }
     }
@@ -635,9 +634,9 @@
   document.addEventListener('htmx:after:swap', () => {
     for (const box of composers()) {
       try {
-        const draft = box.value ? takeDraft(box.form) : null;
+        const draft = takeDraft(box.form);
         if (!box.value) sessionStorage.removeItem(draftKey(box.form));
-        else if (draft && draft.cid !== clientId(box.form)?.value) putDraft(box);
+        else if (draft && draft.cid !== clientId(box.form)) putDraft(box);
       } catch { /* storage off */ }
     }
   });

@@ -95,7 +95,6 @@
     else setState('reconnecting', lost);
   }
 
-
   function withAfter(url, id) {
     return url.replace(/([?&]after=)\d+/, '$1' + id);
   }

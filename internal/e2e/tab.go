@@ -149,6 +149,25 @@ func (tb Tab) SignupForm(name string) {
 	)
 }
 
+// CreateRoom makes a room from the rooms page and returns its path; the
+// tab is left on the room.
+func (tb Tab) CreateRoom(name string) string {
+	tb.T.Helper()
+	tb.Do(chromedp.Navigate(tb.URL + "/rooms"))
+	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), name))
+	tb.Submit(`.create-room button`)
+	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
+	return tb.Eval(`location.pathname`)
+}
+
+// Join opens a room and joins it.
+func (tb Tab) Join(room string) {
+	tb.T.Helper()
+	tb.Do(chromedp.Navigate(tb.URL + room))
+	tb.Submit(`.join-invite button`)
+	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
+}
+
 // WaitLive waits until the page's event stream is connected.
 func (tb Tab) WaitLive() {
 	tb.T.Helper()

@@ -12,25 +12,6 @@ import (
 	"github.com/rtmessenger/rtmessenger/internal/e2e"
 )
 
-// createRoom makes a room from the rooms page and returns its path; the
-// tab is left on the room.
-func createRoom(tb e2e.Tab, name string) string {
-	tb.T.Helper()
-	tb.Do(chromedp.Navigate(tb.URL + "/rooms"))
-	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), name))
-	tb.Submit(`.create-room button`)
-	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
-	return tb.Eval(`location.pathname`)
-}
-
-// join opens a room and joins it.
-func join(tb e2e.Tab, room string) {
-	tb.T.Helper()
-	tb.Do(chromedp.Navigate(tb.URL + room))
-	tb.Submit(`.join-invite button`)
-	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
-}
-
 // open loads path and waits for its stream: what is posted after it
 // arrives live.
 func open(tb e2e.Tab, path string) {
@@ -62,10 +43,10 @@ func TestUnreadSurvivesReloadAndClearsOnOpen(t *testing.T) {
 	anna, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	annaProblems, benProblems := browsertest.WatchConsole(anna.Ctx), browsertest.WatchConsole(ben.Ctx)
 	anna.Signup("anna")
-	lobby := createRoom(anna, "lobby")
+	lobby := anna.CreateRoom("lobby")
 	ben.Signup("ben")
-	join(ben, lobby)
-	side := createRoom(ben, "side")
+	ben.Join(lobby)
+	side := ben.CreateRoom("side")
 	open(ben, side)
 
 	for _, text := range []string{"one", "two", "three"} {
@@ -127,11 +108,11 @@ func TestMentionHighlightedAndCounted(t *testing.T) {
 	anna, ben, cleo := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	problems := browsertest.WatchConsole(ben.Ctx)
 	anna.Signup("anna")
-	lobby := createRoom(anna, "lobby")
+	lobby := anna.CreateRoom("lobby")
 	ben.Signup("ben")
-	join(ben, lobby)
+	ben.Join(lobby)
 	cleo.Signup("cleo")
-	join(cleo, lobby)
+	cleo.Join(lobby)
 	open(ben, "/rooms")
 	open(cleo, lobby)
 
@@ -198,11 +179,11 @@ func TestMentionSuggestionsByKeyboard(t *testing.T) {
 	anna, ben, bella := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	problems := browsertest.WatchConsole(anna.Ctx)
 	anna.Signup("anna")
-	lobby := createRoom(anna, "lobby")
+	lobby := anna.CreateRoom("lobby")
 	ben.Signup("ben")
-	join(ben, lobby)
+	ben.Join(lobby)
 	bella.Signup("bella")
-	join(bella, lobby)
+	bella.Join(lobby)
 	open(anna, lobby)
 
 	options := `[...document.querySelectorAll('#mention-list [role="option"]')]`
@@ -277,9 +258,9 @@ func TestALateSuggestionIsNotPicked(t *testing.T) {
 	anna, ben := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	problems := browsertest.WatchConsole(anna.Ctx)
 	anna.Signup("anna")
-	lobby := createRoom(anna, "lobby")
+	lobby := anna.CreateRoom("lobby")
 	ben.Signup("ben")
-	join(ben, lobby)
+	ben.Join(lobby)
 	open(anna, lobby)
 
 	// The real answer for "@nobody" (no one) comes first: were it to land

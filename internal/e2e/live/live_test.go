@@ -16,23 +16,6 @@ import (
 	"github.com/rtmessenger/rtmessenger/internal/poll"
 )
 
-// createRoom makes a room from the rooms page and returns its path.
-func createRoom(tb e2e.Tab, name string) string {
-	tb.T.Helper()
-	tb.Do(chromedp.Navigate(tb.URL + "/rooms"))
-	tb.Do(chromedp.SetValue(chromedp.ID("room-name"), name))
-	tb.Submit(`.create-room button`)
-	return tb.Eval(`location.pathname`)
-}
-
-// join opens a room and joins it.
-func join(tb e2e.Tab, room string) {
-	tb.T.Helper()
-	tb.Do(chromedp.Navigate(tb.URL + room))
-	tb.Submit(`.join-invite button`)
-	tb.Do(chromedp.WaitVisible(chromedp.ID("composer")))
-}
-
 // conversation starts (or opens) a direct conversation with username and
 // returns its path.
 func conversation(tb e2e.Tab, username string) string {
@@ -56,9 +39,9 @@ func TestTypingShowsForOthersAndExpires(t *testing.T) {
 	ann, bob := e2e.OpenTab(t, browser, s), e2e.OpenTab(t, browser, s)
 	annProblems, bobProblems := browsertest.WatchConsole(ann.Ctx), browsertest.WatchConsole(bob.Ctx)
 	ann.Signup("ann")
-	room := createRoom(ann, "typing")
+	room := ann.CreateRoom("typing")
 	bob.Signup("bob")
-	join(bob, room)
+	bob.Join(room)
 	ann.WaitLive()
 	bob.WaitLive()
 
@@ -217,9 +200,9 @@ func TestNotificationsAreOptInAndOnePerMessage(t *testing.T) {
 	withRecorder(t, bob)
 	problems := browsertest.WatchConsole(bob.Ctx)
 	ann.Signup("ann")
-	lobby := createRoom(ann, "lobby")
+	lobby := ann.CreateRoom("lobby")
 	bob.Signup("bob")
-	join(bob, lobby)
+	bob.Join(lobby)
 	dm := conversation(ann, "bob")
 	bob.Do(chromedp.Navigate(s.URL + lobby)) // the sidebar now lists the conversation
 	bob.WaitLive()

@@ -17,9 +17,7 @@ func TestAStreamRefusedAtFirstTriesAgain(t *testing.T) {
 	s := e2e.Start(t, "-stream-rate", "6") // a connection every 10 s once the burst is spent
 	erin := e2e.OpenTab(t, browser, s)
 	erin.Signup("erin")
-	erin.Do(chromedp.SetValue(chromedp.ID("room-name"), "ops"))
-	erin.Submit(`.create-room button`)
-	room := erin.Eval(`location.pathname`)
+	room := erin.CreateRoom("ops")
 
 	erin.Eval(`window.__refused = false; (async () => {
 		for (let i = 0; i < 60 && !window.__refused; i++) {

@@ -3,7 +3,6 @@ package reconnect
 import (
 	"testing"
 
-	"github.com/chromedp/chromedp"
 	"github.com/rtmessenger/rtmessenger/internal/browsertest"
 	"github.com/rtmessenger/rtmessenger/internal/e2e"
 )
@@ -18,14 +17,11 @@ func TestASilentStreamIsDroppedAndResumed(t *testing.T) {
 	link := e2e.StartLink(t, s)
 	fay := e2e.OpenTab(t, browser, link.Server())
 	fay.Signup("fay")
-	fay.Do(chromedp.SetValue(chromedp.ID("room-name"), "night"))
-	fay.Submit(`.create-room button`)
-	room := fay.Eval(`location.pathname`)
+	room := fay.CreateRoom("night")
 	fay.WaitLive()
 	gus := e2e.OpenTab(t, browser, s)
 	gus.Signup("gus")
-	gus.Do(chromedp.Navigate(s.URL + room))
-	gus.Submit(`.join-invite button`)
+	gus.Join(room)
 	gus.WaitLive()
 
 	fay.Eval(`window.__streams = 0; document.getElementById('stream').addEventListener('htmx:sse:after:connection', () => window.__streams++), ''`)
